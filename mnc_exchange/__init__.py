@@ -1,0 +1,145 @@
+"""mnc_exchange: the Maroc Numeric Cluster internship exchange.
+
+``create_app(config=None)`` builds the Flask application: configuration, extensions,
+blueprints per domain, error handlers and CLI commands.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from .config import default_database_url, load_config, normalise_database_url
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Application factory.
+
+    ``config`` is a configuration name (``development``, ``testing``, ``production``), a dict of
+    overrides applied on top of the ``MNC_CONFIG`` configuration, or None.
+    """
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.pop("CONFIG_NAME", None)
+    app.config.from_object(load_config(name))
+    app.config.update(overrides)
+    _finish_config(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("ENV_NAME") == "production" and not os.environ.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY must be set in the environment in the production configuration."
+        )
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = os.environ.get("DATABASE_URL") or default_database_url(app.instance_path)
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    lang = session.get("lang")
+    if lang in languages:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401 - registers every model with the metadata
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .accounts.models import User
+
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
+    from .cohorts.views import bp as cohorts_bp
+    from .main.views import bp as main_bp
+
+    for bp in (main_bp, accounts_bp, cohorts_bp, admin_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .templating import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .mail.services import deliver_after_request
+    from .security import apply_security_headers
+
+    app.after_request(deliver_after_request)
+    app.after_request(apply_security_headers)
+
+    @app.before_request
+    def _remember_path() -> None:
+        g.request_path = request.path
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

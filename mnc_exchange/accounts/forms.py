@@ -1,0 +1,116 @@
+"""Account forms. Every message is translated."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..core.forms import PasswordPolicy
+from .models import Role
+from .services import email_taken
+
+ROLE_LABELS = {
+    Role.student: _l("Student"),
+    Role.coordinator: _l("Coordinator"),
+    Role.host: _l("Host company contact"),
+    Role.official: _l("Official"),
+    Role.admin: _l("Administrator"),
+}
+
+
+def _email_field(label=None):
+    return EmailField(
+        label or _l("E-mail address"),
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
+    )
+    remember = BooleanField(_l("Remember me"))
+    submit = SubmitField(_l("Log in"))
+
+
+class _NewPasswordMixin:
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Choose a password.")), PasswordPolicy()],
+        description=_l("At least 12 characters."),
+    )
+    confirm = PasswordField(
+        _l("Confirm the password"),
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
+        ],
+    )
+
+
+class RegisterForm(_NewPasswordMixin, FlaskForm):
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(message=_l("Enter your full name.")), Length(max=200)],
+    )
+    email = _email_field()
+    submit = SubmitField(_l("Create my account"))
+
+    def validate_email(self, field) -> None:
+        if email_taken(field.data):
+            raise ValidationError(_l("An account already exists with this e-mail address."))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+    )
+    password = _NewPasswordMixin.password
+    confirm = _NewPasswordMixin.confirm
+    submit = SubmitField(_l("Change my password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+    submit = SubmitField(_l("Set my new password"))
+
+
+class AdminUserForm(_NewPasswordMixin, FlaskForm):
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(message=_l("Enter the full name.")), Length(max=200)],
+    )
+    email = _email_field()
+    role = SelectField(
+        _l("Role"),
+        choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    locale = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+    submit = SubmitField(_l("Create the account"))
+
+    def validate_email(self, field) -> None:
+        if email_taken(field.data):
+            raise ValidationError(_l("An account already exists with this e-mail address."))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that POSTs with a CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(choices=[("fr", "Français"), ("en", "English")])

@@ -1,0 +1,59 @@
+"""User accounts and roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..core.models import TimestampMixin, UTCDateTime
+from ..extensions import db
+
+
+class Role(enum.StrEnum):
+    student = "student"
+    coordinator = "coordinator"
+    host = "host"
+    official = "official"
+    admin = "admin"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A person who logs in. The e-mail is unique case-insensitively (stored lower-case)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", native_enum=False, length=20), nullable=False
+    )
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="fr")
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    # Host contacts wait for a coordinator's approval; everyone else is approved at creation.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # used by Flask-Login to refuse deactivated accounts
+        return self.active
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,126 @@
+"""Admin pages: users (create, deactivate, reactivate), audit log, outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..accounts import services as account_services
+from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
+from ..accounts.models import Role, User
+from ..audit.models import AuditEvent
+from ..core.errors import DomainError
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..mail.models import OutboxMessage
+from ..permissions import permission_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 50
+
+
+@bp.route("/users")
+@permission_required("user.manage")
+def users():
+    query = select(User).order_by(User.role, User.email)
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(User.email.like(like), func.lower(User.full_name).like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        q=q,
+        role=role,
+        role_labels=ROLE_LABELS,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required("user.manage")
+def create_user():
+    form = AdminUserForm()
+    if form.validate_on_submit():
+        try:
+            user = account_services.create_user(
+                form.email.data,
+                form.password.data,
+                form.full_name.data,
+                Role(form.role.data),
+                locale=form.locale.data,
+                approved=True,
+                actor=current_user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.email.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("The account of %(email)s is created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    flash_form_errors(form)
+    return render_template("admin/user_form.html", form=form)
+
+
+def _set_active(user_id: int, active: bool):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        account_services.set_active(user, active, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        if active:
+            flash(_("The account of %(email)s is reactivated.", email=user.email), "success")
+        else:
+            flash(_("The account of %(email)s is deactivated.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@permission_required("user.manage")
+def deactivate_user(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@permission_required("user.manage")
+def reactivate_user(user_id: int):
+    return _set_active(user_id, True)
+
+
+@bp.route("/audit")
+@permission_required("audit.view")
+def audit():
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    action = (request.args.get("action") or "").strip()
+    if action:
+        query = query.where(AuditEvent.action.like(f"{action}%"))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/audit.html", page=page, action=action)
+
+
+@bp.route("/outbox")
+@permission_required("outbox.view")
+def outbox():
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/outbox.html", page=page)
+
+
+@bp.route("/outbox/<int:message_id>")
+@permission_required("outbox.view")
+def outbox_message(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    return render_template("admin/outbox_message.html", message=message)

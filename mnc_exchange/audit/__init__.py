@@ -1,0 +1,1 @@
+"""The audit log: every state change, who did it, when and from where."""

@@ -1,0 +1,88 @@
+"""CLI commands: create-user, demo-data, outbox deliver."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from .accounts.models import Role
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_data_command)
+    app.cli.add_command(outbox_group)
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", required=True)
+@click.option("--name", "full_name", default=None, help="Full name (defaults to the e-mail).")
+@click.option("--locale", type=click.Choice(["fr", "en"]), default="fr")
+@click.password_option(help="Prompted for when not given.")
+@with_appcontext
+def create_user_command(role, email, full_name, locale, password):
+    """Create an account of any role (active and approved)."""
+    from flask import current_app
+
+    from .accounts.services import create_user
+    from .core.errors import DomainError
+
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.ClickException(
+            f"The password must have at least {current_app.config['PASSWORD_MIN_LENGTH']} "
+            "characters."
+        )
+    try:
+        user = create_user(email, password, full_name or email, Role(role), locale=locale)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("demo-data")
+@with_appcontext
+def demo_data_command():
+    """Load the demo data (idempotent) and print the demo accounts."""
+    from .demo import DEMO_PASSWORD, load_demo_data
+
+    accounts = load_demo_data()
+    db.session.commit()
+    click.echo("")
+    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    for role, email in accounts:
+        click.echo(f"  {role:<12} {email}")
+    click.echo("")
+
+
+@click.group("outbox")
+def outbox_group():
+    """The e-mail outbox."""
+
+
+@outbox_group.command("deliver")
+@with_appcontext
+def outbox_deliver_command():
+    """Deliver every queued message over SMTP (for a scheduler)."""
+    from flask import current_app
+
+    from .mail.models import OutboxMessage, OutboxStatus
+    from .mail.services import deliver
+
+    queued = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.queued)
+    )
+    if not current_app.config.get("MAIL_SERVER"):
+        click.echo(f"MAIL_SERVER is not set: {queued} message(s) stay queued in the outbox.")
+        return
+    sent, not_sent = deliver()
+    db.session.commit()
+    click.echo(f"Sent {sent}, not sent {not_sent}.")
+    if not_sent:
+        raise SystemExit(1)

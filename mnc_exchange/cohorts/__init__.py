@@ -1,0 +1,1 @@
+"""Yearly cohorts (promotions) and their calendar and states."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: time helpers, domain errors, model mixins."""

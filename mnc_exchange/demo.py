@@ -1,0 +1,69 @@
+"""Demo data: one account per role and the current cohort. Idempotent.
+
+Later domains extend ``load_demo_data`` with their own demo records.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from .accounts.models import Role, User
+from .accounts.services import create_user
+from .cohorts.models import Cohort, CohortState
+from .audit.services import record
+from .cohorts.services import create_cohort, make_current, transition
+from .extensions import db
+
+DEMO_PASSWORD = "mnc-demo-2026!"
+
+DEMO_ACCOUNTS = [
+    (Role.admin, "admin@demo.mnc.ma", "Amina Admin"),
+    (Role.coordinator, "coordinateur@demo.mnc.ma", "Karim Bennani"),
+    (Role.student, "etudiant@demo.mnc.ma", "Salma El Idrissi"),
+    (Role.host, "rh@demo-entreprise.fr", "Claire Martin"),
+    (Role.official, "officiel@demo.mnc.ma", "Youssef Alaoui"),
+]
+
+
+def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
+    """Create what is missing of the demo data; returns the demo accounts (role, e-mail)."""
+    today = today or date.today()
+    for role, email, name in DEMO_ACCOUNTS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(email, DEMO_PASSWORD, name, role, locale="fr", approved=True)
+    year = today.year + (1 if today.month >= 9 else 0)
+    previous = year - 1
+    if db.session.scalar(select(Cohort.id).where(Cohort.year == previous)) is None:
+        past = create_cohort(
+            previous,
+            30,
+            f"MNC {previous}",
+            applications_open_on=date(previous - 1, 10, 1),
+            applications_close_on=date(previous - 1, 12, 15),
+            selection_on=date(previous, 1, 31),
+            matching_on=date(previous, 2, 28),
+            departure_on=date(previous, 4, 1),
+            return_on=date(previous, 9, 30),
+        )
+        past.state = CohortState.returned  # a past year, loaded as it ended
+        record("cohort.demo_state", past, {"state": past.state.value})
+    cohort = db.session.scalar(select(Cohort).where(Cohort.year == year))
+    if cohort is None:
+        cohort = create_cohort(
+            year,
+            30,
+            f"MNC {year}",
+            applications_open_on=today - timedelta(days=30),
+            applications_close_on=today + timedelta(days=45),
+            selection_on=today + timedelta(days=75),
+            matching_on=today + timedelta(days=105),
+            departure_on=today + timedelta(days=150),
+            return_on=today + timedelta(days=330),
+        )
+        transition(cohort, CohortState.open, today)
+    if not cohort.is_current:
+        make_current(cohort)
+    db.session.flush()
+    return [(role.value, email) for role, email, _ in DEMO_ACCOUNTS]

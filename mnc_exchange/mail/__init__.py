@@ -1,0 +1,1 @@
+"""Outgoing e-mail: an outbox filled in the same transaction as the change that causes it."""

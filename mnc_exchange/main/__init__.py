@@ -1,0 +1,1 @@
+"""Home page, dashboards per role, language switch."""

@@ -1,0 +1,59 @@
+"""Home, dashboard, language switch."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.forms import LanguageForm
+from ..accounts.models import Role, User
+from ..accounts.services import set_locale
+from ..cohorts.models import Cohort
+from ..cohorts.services import current_cohort
+from ..core.web import safe_next
+from ..extensions import db
+from ..permissions import permission_required
+from .calendar import calendar_steps
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("main/index.html", cohort=current_cohort())
+
+
+@bp.route("/dashboard")
+@permission_required("dashboard.view")
+def dashboard():
+    cohort = current_cohort()
+    steps = calendar_steps(cohort, date.today()) if cohort else []
+    context = {"cohort": cohort, "steps": steps}
+    if current_user.role in (Role.coordinator, Role.admin, Role.official):
+        context["cohorts"] = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
+    if current_user.role in (Role.coordinator, Role.admin):
+        context["pending_hosts"] = db.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.host, User.approved_at.is_(None), User.active.is_(True))
+        )
+    return render_template(f"main/dashboard_{current_user.role.value}.html", **context)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    target = safe_next(request.form.get("next")) or url_for("main.index")
+    if form.validate_on_submit():
+        lang = form.lang.data
+        if lang in current_app.config["LANGUAGES"]:
+            session["lang"] = lang
+            if current_user.is_authenticated:
+                set_locale(current_user, lang)
+                db.session.commit()
+    return redirect(target)

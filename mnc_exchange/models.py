@@ -1,0 +1,6 @@
+"""Imports every domain's models so that the metadata (and Alembic) sees them all."""
+
+from .accounts.models import Role, User  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401
+from .cohorts.models import Cohort, CohortState  # noqa: F401
+from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401

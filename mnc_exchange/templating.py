@@ -1,0 +1,51 @@
+"""Jinja filters and globals: local dates and times, permissions, the language form."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .core.timeutils import as_utc
+from .permissions import can
+
+
+def localdt(value: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
+    """Show a UTC datetime in Africa/Casablanca (or ``zone``, e.g. Europe/Paris)."""
+    if value is None:
+        return "—"
+    tz = ZoneInfo(zone or current_app.config["DISPLAY_TIMEZONE"])
+    return format_datetime(as_utc(value).astimezone(tz), fmt, locale=str(get_locale()))
+
+
+def fdate(value: date | None, fmt: str = "long") -> str:
+    if value is None:
+        return "—"
+    return format_date(value, fmt, locale=str(get_locale()))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["localdt"] = localdt
+    app.jinja_env.filters["fdate"] = fdate
+
+    @app.context_processor
+    def inject():
+        from .accounts.forms import ROLE_LABELS, ConfirmForm, LanguageForm
+        from .cohorts.services import STATE_LABELS
+        from .main.calendar import STEP_LABELS
+        from .mail.models import OUTBOX_LABELS
+
+        return {
+            "can": lambda permission: can(current_user, permission),
+            "language_form": LanguageForm(lang=str(get_locale())),
+            "logout_form": ConfirmForm(),
+            "role_labels": ROLE_LABELS,
+            "current_locale": str(get_locale()),
+            "state_label": lambda state: STATE_LABELS[state],
+            "calendar_labels": STEP_LABELS,
+            "outbox_labels": OUTBOX_LABELS,
+        }
