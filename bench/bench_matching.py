@@ -1,4 +1,4 @@
-"""Benchmark ``stable_match`` on a programme-scale-times-300 instance.
+"""Benchmark ``stable_match`` on a large random instance (default 10,000 students × 1,000 offers).
 
 Builds N students × M offers (capacity 1–3), each student ranking K distinct offers (popularity
 skewed so that some offers are oversubscribed), each offer ranking every student who ranked it
@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+# Run from a checkout without installing: make the repository root importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mnc_exchange.matching import match_statistics, stable_match  # noqa: E402
 
 
 def build_instance(
@@ -63,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2011)
     args = parser.parse_args(argv)
+    from mnc_exchange.matching import match_statistics, stable_match
 
     t0 = time.perf_counter()
     student_prefs, offer_prefs, capacities = build_instance(

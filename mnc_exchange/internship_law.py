@@ -53,10 +53,10 @@ GRATIFICATION_RATE = Decimal("0.15")
 #: 2023: €27 → €4.05/h · 2024: €29 → €4.35/h · 2025: €29 → €4.35/h · 2026: €30 → €4.50/h.
 #: The year used is the calendar year of the internship's start date (see check_internship).
 SOCIAL_SECURITY_HOURLY_CEILING: dict[int, Decimal] = {
-    2023: Decimal("27"),
-    2024: Decimal("29"),
-    2025: Decimal("29"),
-    2026: Decimal("30"),
+    2023: Decimal(27),
+    2024: Decimal(29),
+    2025: Decimal(29),
+    2026: Decimal(30),
 }
 
 #: Code de l'éducation R124-10 (effectif computed per R124-11/R124-12): interns whose agreement
@@ -79,9 +79,9 @@ SAME_POST_WAIT_FRACTION = Fraction(1, 3)
 #: Code de l'éducation L124-14, applying the host's working-time rules, i.e. Code du travail:
 #: L3121-18 daily maximum 10 h; L3121-20 weekly maximum 48 h; L3121-27 legal duration 35 h/week
 #: (above 35 h we only warn: overtime is not a notion that applies to interns).
-MAX_DAILY_HOURS = Decimal("10")
-MAX_WEEKLY_HOURS = Decimal("48")
-LEGAL_WEEKLY_HOURS = Decimal("35")
+MAX_DAILY_HOURS = Decimal(10)
+MAX_WEEKLY_HOURS = Decimal(48)
+LEGAL_WEEKLY_HOURS = Decimal(35)
 
 #: CESEDA R426-19 / R426-20: for a non-EU intern staying more than 3 months, the host sends the
 #: agreement to the préfet (online "avis sur une convention de stage", or registered letter) at
@@ -114,7 +114,7 @@ class UnknownYearError(ValueError):
         )
 
 
-def _dec(value: Decimal | float | int | str) -> Decimal:
+def _dec(value: Decimal | float | str) -> Decimal:
     """Convert to Decimal without binary floating-point noise (``0.1`` → ``Decimal("0.1")``)."""
     if isinstance(value, Decimal):
         return value

@@ -185,9 +185,7 @@ def explain(
                 items.append(Explanation(offer, position, NOT_ACCEPTABLE))
             else:
                 mine = ranks[student]
-                higher = sum(
-                    1 for other in holders.get(offer, ()) if ranks.get(other, mine) < mine
-                )
+                higher = sum(1 for other in holders.get(offer, ()) if ranks.get(other, mine) < mine)
                 reason = FILLED_BY_HIGHER if higher >= capacity else INCONSISTENT
                 items.append(Explanation(offer, position, reason, capacity, higher))
         explanations[student] = items
@@ -216,7 +214,9 @@ def match_statistics(
         try:
             by_rank[prefs.index(offer) + 1] += 1
         except ValueError:
-            raise ValueError(f"student {student!r} matched to {offer!r}, not on their list") from None
+            raise ValueError(
+                f"student {student!r} matched to {offer!r}, not on their list"
+            ) from None
         taken[offer] += 1
     students = len(student_prefs)
     matched = sum(by_rank.values())

@@ -45,7 +45,7 @@ def test_gratification_required_threshold(hours: float, expected: bool) -> None:
 
 
 def test_gratification_required_accepts_decimal_and_rejects_negative() -> None:
-    assert gratification_required(Decimal("309")) is True
+    assert gratification_required(Decimal(309)) is True
     with pytest.raises(ValueError):
         gratification_required(-1)
 
@@ -93,7 +93,7 @@ def test_unknown_year_raises_a_clear_error() -> None:
 def test_monthly_minimum() -> None:
     assert monthly_minimum(2026, 35) == Decimal("693.00")  # 22 × 7 h × 4.50
     assert monthly_minimum(2023, 35) == Decimal("623.70")  # 154 × 4.05
-    assert monthly_minimum(2025, Decimal("28")) == Decimal("535.92")  # 22 × 5.6 × 4.35
+    assert monthly_minimum(2025, Decimal(28)) == Decimal("535.92")  # 22 × 5.6 × 4.35
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_presence_hours_across_new_year() -> None:
 
 def test_presence_hours_part_time_and_floats() -> None:
     assert presence_hours(date(2026, 3, 2), date(2026, 3, 6), 32.5) == Decimal("32.50")
-    assert presence_hours(date(2026, 3, 2), date(2026, 3, 4), Decimal("24")) == Decimal("14.40")
+    assert presence_hours(date(2026, 3, 2), date(2026, 3, 4), Decimal(24)) == Decimal("14.40")
     assert presence_hours(date(2026, 3, 7), date(2026, 3, 8), 35) == Decimal("0.00")  # weekend
 
 
@@ -219,15 +219,13 @@ def test_max_924_hours_per_host_per_academic_year(already: int, violation: bool)
     if violation:
         finding = report.violations[0]
         assert finding.code == "L124-5"
-        assert finding.params["total_hours"] == Decimal("925")
+        assert finding.params["total_hours"] == Decimal(925)
         assert "925 h" in finding.default_message and "924 h" in finding.default_message
 
 
 @pytest.mark.parametrize(("already", "required"), [(273, False), (274, True)])
 def test_stipend_required_from_the_309th_hour_cumulatively(already: int, required: bool) -> None:
-    report = check(
-        hours_already_at_host_this_academic_year=already, monthly_stipend=Decimal("0")
-    )
+    report = check(hours_already_at_host_this_academic_year=already, monthly_stipend=Decimal(0))
     assert report.gratification_required is required
     assert ("stipend_missing" in keys(report.violations)) is required
     if required:
@@ -235,13 +233,13 @@ def test_stipend_required_from_the_309th_hour_cumulatively(already: int, require
 
 
 def test_no_stipend_needed_for_a_short_internship() -> None:
-    report = check(monthly_stipend=Decimal("0"), non_eu=False)
+    report = check(monthly_stipend=Decimal(0), non_eu=False)
     assert report.ok and report.warnings == []
 
 
 def test_stipend_below_monthly_minimum() -> None:
     # 2 March – 28 August 2026: long enough to require a stipend.
-    report = check(end=date(2026, 8, 28), monthly_stipend=Decimal("600"), non_eu=False)
+    report = check(end=date(2026, 8, 28), monthly_stipend=Decimal(600), non_eu=False)
     assert report.gratification_required
     assert keys(report.violations) == ["stipend_below_minimum"]
     finding = report.violations[0]
@@ -249,14 +247,14 @@ def test_stipend_below_monthly_minimum() -> None:
     assert finding.params == {
         "stipend": Decimal("600.00"),
         "minimum": Decimal("693.00"),
-        "monthly_hours": Decimal("154"),
+        "monthly_hours": Decimal(154),
         "hourly": Decimal("4.50"),
     }
     assert finding.default_message == (
         "stipend 600.00 €/month < legal minimum 693.00 €/month: 154 h × 4.50 €"
     )
     code, message_key, params = finding  # a plain (code, key, params) triple
-    assert (code, message_key) == ("L124-6", "stipend_below_minimum")
+    assert (code, message_key, params) == ("L124-6", "stipend_below_minimum", finding.params)
 
 
 @pytest.mark.parametrize(("stipend", "violation"), [("693.00", False), ("692.99", True)])
@@ -325,11 +323,15 @@ def test_daily_hours_max_10(daily: Decimal, violation: bool) -> None:
 
 @pytest.mark.parametrize(
     ("weekly", "violation", "warning"),
-    [(35, None, None), (Decimal("35.5"), None, "weekly_hours_above_legal"), (48, None,
-     "weekly_hours_above_legal"), (Decimal("48.5"), "weekly_hours_exceeded", None)],
+    [
+        (35, None, None),
+        (Decimal("35.5"), None, "weekly_hours_above_legal"),
+        (48, None, "weekly_hours_above_legal"),
+        (Decimal("48.5"), "weekly_hours_exceeded", None),
+    ],
 )
 def test_weekly_hours(weekly: Decimal, violation: str | None, warning: str | None) -> None:
-    report = check(weekly_hours=weekly, monthly_stipend=Decimal("1000"))
+    report = check(weekly_hours=weekly, monthly_stipend=Decimal(1000))
     assert keys(report.violations) == ([violation] if violation else [])
     assert keys(report.warnings) == ([warning] if warning else [])
 
@@ -347,7 +349,7 @@ def test_non_eu_resources_615(stipend: str, warning: bool) -> None:
 
 
 def test_resources_not_checked_for_eu_students() -> None:
-    assert check(monthly_stipend=Decimal("0"), non_eu=False).warnings == []
+    assert check(monthly_stipend=Decimal(0), non_eu=False).warnings == []
 
 
 def test_prefecture_submission_only_above_three_months() -> None:
@@ -355,7 +357,7 @@ def test_prefecture_submission_only_above_three_months() -> None:
     assert not exactly_three.long_stay
     assert "prefecture_submission" not in keys(exactly_three.warnings)
 
-    report = check(end=date(2026, 6, 2), monthly_stipend=Decimal("700"))
+    report = check(end=date(2026, 6, 2), monthly_stipend=Decimal(700))
     assert report.long_stay
     assert report.prefecture_deadline == date(2026, 1, 2)
     finding = next(f for f in report.warnings if f.message_key == "prefecture_submission")
@@ -381,7 +383,7 @@ def test_prefecture_deadline_passed(offset: int, violation: bool) -> None:
 def test_every_finding_has_a_default_message() -> None:
     report = check(
         end=date(2026, 8, 28),
-        monthly_stipend=Decimal("100"),
+        monthly_stipend=Decimal(100),
         host_headcount=5,
         host_interns_in_same_week=5,
         tutor_running_agreements=3,

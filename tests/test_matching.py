@@ -118,6 +118,27 @@ def instances(draw: st.DrawFn, max_students: int = 5, max_offers: int = 3) -> In
     return student_prefs, offer_prefs, capacities
 
 
+@st.composite
+def dense_instances(draw: st.DrawFn, max_students: int = 5, max_offers: int = 3) -> Instance:
+    """Everyone ranks everyone: the instances where several stable matchings are common."""
+    students = [f"s{i}" for i in range(draw(st.integers(2, max_students)))]
+    offers = [f"o{j}" for j in range(draw(st.integers(2, max_offers)))]
+    student_prefs = {s: draw(st.permutations(offers)) for s in students}
+    offer_prefs = {o: draw(st.permutations(students)) for o in offers}
+    capacities = {o: draw(st.integers(1, 2)) for o in offers}
+    return student_prefs, offer_prefs, capacities
+
+
+def dense_random_instance(rng: random.Random, n_students: int, n_offers: int) -> Instance:
+    students = [f"s{i}" for i in range(n_students)]
+    offers = [f"o{j}" for j in range(n_offers)]
+    return (
+        {s: rng.sample(offers, n_offers) for s in students},
+        {o: rng.sample(students, n_students) for o in offers},
+        {o: rng.randint(1, 2) for o in offers},
+    )
+
+
 def random_instance(rng: random.Random, n_students: int, n_offers: int, k: int) -> Instance:
     offers = [f"o{j}" for j in range(n_offers)]
     student_prefs = {f"s{i}": rng.sample(offers, k) for i in range(n_students)}
@@ -201,9 +222,8 @@ def test_result_is_feasible_and_stable(inst: Instance) -> None:
     assert blocking_pairs(inst, result) == []
 
 
-@settings(max_examples=150, deadline=None)
-@given(instances(max_students=5, max_offers=3))
-def test_result_is_the_student_optimal_stable_matching(inst: Instance) -> None:
+def assert_student_optimal(inst: Instance) -> int:
+    """Check ``stable_match`` against brute force; return the number of stable matchings."""
     result = stable_match(*inst)
     stable = all_stable_matchings(inst)
     assert result in stable
@@ -213,6 +233,34 @@ def test_result_is_the_student_optimal_stable_matching(inst: Instance) -> None:
             # No stable matching gives any student something better.
             if other[student] is not None:
                 assert not prefers(prefs, other[student], result[student])
+    return len(stable)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(instances(max_students=5, max_offers=3), dense_instances()))
+def test_result_is_the_student_optimal_stable_matching(inst: Instance) -> None:
+    assert_student_optimal(inst)
+
+
+def test_student_optimal_on_instances_with_several_stable_matchings() -> None:
+    # Seeded so that the check is not vacuous: sparse random instances almost always have a
+    # single stable matching, dense ones often have several.
+    rng = random.Random(2011)
+    several = 0
+    for _ in range(400):
+        inst = dense_random_instance(rng, rng.randint(2, 5), rng.randint(2, 3))
+        if assert_student_optimal(inst) > 1:
+            several += 1
+    assert several >= 20
+
+
+def test_student_optimal_three_by_three_latin_square() -> None:
+    # Three stable matchings: students' first choices, offers' first choices, and the middle one.
+    student_prefs = {"a": ["X", "Y", "Z"], "b": ["Y", "Z", "X"], "c": ["Z", "X", "Y"]}
+    offer_prefs = {"X": ["b", "c", "a"], "Y": ["c", "a", "b"], "Z": ["a", "b", "c"]}
+    inst = (student_prefs, offer_prefs, {"X": 1, "Y": 1, "Z": 1})
+    assert len(all_stable_matchings(inst)) == 3
+    assert stable_match(*inst) == {"a": "X", "b": "Y", "c": "Z"}
 
 
 @settings(max_examples=100, deadline=None)
