@@ -45,15 +45,29 @@ def create_user_command(role, email, full_name, locale, password):
 
 
 @click.command("demo-data")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Load only into an empty database (used by `make run`); never touch real data.",
+)
 @with_appcontext
-def demo_data_command():
+def demo_data_command(if_empty):
     """Load the demo data (idempotent) and print the demo accounts."""
-    from .demo import DEMO_PASSWORD, load_demo_data
+    from .accounts.models import User
+    from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
 
+    has_users = db.session.scalar(select(func.count()).select_from(User)) > 0
+    demo_emails = [email for _role, email, _name in DEMO_ACCOUNTS]
+    has_demo = db.session.scalar(
+        select(func.count()).select_from(User).where(User.email.in_(demo_emails))
+    )
+    if if_empty and has_users and not has_demo:
+        click.echo("The database already holds data: demo data not loaded.")
+        return
     accounts = load_demo_data()
     db.session.commit()
     click.echo("")
-    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
     for role, email in accounts:
         click.echo(f"  {role:<12} {email}")
     click.echo("")

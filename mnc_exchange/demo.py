@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from .accounts.models import Role, User
 from .accounts.services import create_user
-from .cohorts.models import Cohort, CohortState
 from .audit.services import record
+from .cohorts.models import Cohort, CohortState
 from .cohorts.services import create_cohort, make_current, transition
 from .extensions import db
 
-DEMO_PASSWORD = "mnc-demo-2026!"
+DEMO_PASSWORD = "mnc-demo-2026!"  # noqa: S105 - printed demo password, demo data only
 
 DEMO_ACCOUNTS = [
     (Role.admin, "admin@demo.mnc.ma", "Amina Admin"),

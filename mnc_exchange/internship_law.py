@@ -280,7 +280,9 @@ def same_post_available_from(previous_start: date, previous_end: date) -> date:
 #: Plain English templates by ``message_key``; the keys are stable (callers map them to gettext).
 DEFAULT_MESSAGES: dict[str, str] = {
     "dates_inverted": "end date {end} must be after start date {start}",
-    "hours_invalid": "weekly hours ({weekly_hours}) and daily hours ({daily_hours}) must be positive",
+    "hours_invalid": (
+        "weekly hours ({weekly_hours}) and daily hours ({daily_hours}) must be positive"
+    ),
     "ceiling_unknown": (
         "no social-security hourly ceiling known for {year} (known years: {known_years}); "
         "the minimum stipend cannot be checked"

@@ -36,8 +36,8 @@ def register(app: Flask) -> None:
     def inject():
         from .accounts.forms import ROLE_LABELS, ConfirmForm, LanguageForm
         from .cohorts.services import STATE_LABELS
-        from .main.calendar import STEP_LABELS
         from .mail.models import OUTBOX_LABELS
+        from .main.calendar import STEP_LABELS
 
         return {
             "can": lambda permission: can(current_user, permission),

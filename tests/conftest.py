@@ -107,9 +107,7 @@ class Auth:
         self.client = client
 
     def login(self, email: str, password: str = PASSWORD, **kwargs):
-        return self.client.post(
-            "/login", data={"email": email, "password": password}, **kwargs
-        )
+        return self.client.post("/login", data={"email": email, "password": password}, **kwargs)
 
     def logout(self):
         return self.client.post("/logout")

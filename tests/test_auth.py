@@ -177,8 +177,11 @@ def test_change_password(client, auth):
     user = auth.as_role("student")
     bad = client.post(
         "/account/password",
-        data={"current_password": "wrong-wrong-wrong", "password": NEW_PASSWORD,
-              "confirm": NEW_PASSWORD},
+        data={
+            "current_password": "wrong-wrong-wrong",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
     )
     assert "Votre mot de passe actuel" in bad.get_data(as_text=True)
     good = client.post(
@@ -210,8 +213,11 @@ def test_password_reset_round_trip_single_use(client):
     db.session.expire_all()
     assert db.session.get(User, user.id).check_password(NEW_PASSWORD)
     # The same link cannot be used twice.
-    again = client.post(link, data={"password": "yet-another-passphrase",
-                                    "confirm": "yet-another-passphrase"}, follow_redirects=True)
+    again = client.post(
+        link,
+        data={"password": "yet-another-passphrase", "confirm": "yet-another-passphrase"},
+        follow_redirects=True,
+    )
     assert "déjà été utilisé" in again.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, user.id).check_password(NEW_PASSWORD)
@@ -219,10 +225,12 @@ def test_password_reset_round_trip_single_use(client):
 
 def test_password_reset_does_not_reveal_unknown_email(client):
     UserFactory(email="known@example.org")
-    known = client.post("/password/forgot", data={"email": "known@example.org"},
-                        follow_redirects=True)
-    unknown = client.post("/password/forgot", data={"email": "unknown@example.org"},
-                          follow_redirects=True)
+    known = client.post(
+        "/password/forgot", data={"email": "known@example.org"}, follow_redirects=True
+    )
+    unknown = client.post(
+        "/password/forgot", data={"email": "unknown@example.org"}, follow_redirects=True
+    )
     assert known.status_code == unknown.status_code == 200
     flash = "Si un compte existe"
     assert flash in known.get_data(as_text=True) and flash in unknown.get_data(as_text=True)

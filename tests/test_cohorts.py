@@ -105,12 +105,17 @@ def test_edit_cohort(client, auth):
 
 def test_transition_table_walks_the_whole_year(client, auth):
     auth.as_role("coordinator")
-    cohort = CohortFactory(year=2031, is_current=False, applications_close_on=date(2999, 1, 1),
-                           selection_on=date(2999, 2, 1), matching_on=date(2999, 3, 1),
-                           departure_on=date(2999, 4, 1), return_on=date(2999, 9, 1))
+    cohort = CohortFactory(
+        year=2031,
+        is_current=False,
+        applications_close_on=date(2999, 1, 1),
+        selection_on=date(2999, 2, 1),
+        matching_on=date(2999, 3, 1),
+        departure_on=date(2999, 4, 1),
+        return_on=date(2999, 9, 1),
+    )
     CohortFactory(year=2032, is_current=True)
-    path = [S.open, S.closed, S.selection, S.matching, S.placed, S.abroad, S.returned,
-            S.archived]
+    path = [S.open, S.closed, S.selection, S.matching, S.placed, S.abroad, S.returned, S.archived]
     for target in path:
         response = client.post(f"/cohorts/{cohort.id}/transition", data={"target": target.value})
         assert response.status_code == 302
@@ -205,13 +210,14 @@ def test_official_sees_cohorts_read_only(client, auth):
     cohort = CohortFactory()
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert cohort.title in page and "to-open" not in page
-    assert client.post(f"/cohorts/{cohort.id}/transition", data={"target": "open"}).status_code == 403
+    assert (
+        client.post(f"/cohorts/{cohort.id}/transition", data={"target": "open"}).status_code == 403
+    )
     assert client.get("/cohorts/new").status_code == 403
 
 
 def test_student_dashboard_shows_calendar_and_next_step(client, auth):
-    CohortFactory(year=2999, is_current=True, state=S.open,
-                  applications_open_on=date(2000, 1, 1))
+    CohortFactory(year=2999, is_current=True, state=S.open, applications_open_on=date(2000, 1, 1))
     auth.as_role("student")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "MNC 2999" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..core.forms import PasswordPolicy
@@ -18,6 +19,9 @@ ROLE_LABELS = {
     Role.official: _l("Official"),
     Role.admin: _l("Administrator"),
 }
+
+
+LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
 def _email_field(label=None):
@@ -95,10 +99,10 @@ class AdminUserForm(_NewPasswordMixin, FlaskForm):
     email = _email_field()
     role = SelectField(
         _l("Role"),
-        choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
         validators=[DataRequired()],
     )
-    locale = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Create the account"))
 
     def validate_email(self, field) -> None:
@@ -113,4 +117,4 @@ class ConfirmForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(choices=[("fr", "Français"), ("en", "English")])
+    lang = SelectField(choices=LANGUAGE_CHOICES)

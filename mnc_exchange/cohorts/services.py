@@ -65,9 +65,7 @@ def _guard_open(cohort: Cohort, today: date) -> str | None:
             "The closing date (%(date)s) is already past: move it before opening the call.",
             date=cohort.applications_close_on.isoformat(),
         )
-    other = db.session.scalar(
-        select(Cohort).where(Cohort.state == S.open, Cohort.id != cohort.id)
-    )
+    other = db.session.scalar(select(Cohort).where(Cohort.state == S.open, Cohort.id != cohort.id))
     if other is not None:
         return _("The %(year)s call is already open: close it first.", year=other.year)
     return None

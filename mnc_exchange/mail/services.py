@@ -9,6 +9,7 @@ are logged.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -138,10 +139,8 @@ def deliver(ids: list[int] | None = None) -> tuple[int, int]:
                 message.last_error = None
                 sent += 1
     finally:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
     return sent, failed
 
 

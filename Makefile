@@ -1,0 +1,56 @@
+# mnc_exchange — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean
+
+run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
+	$(FLASK) demo-data --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev translations ## set up and run the whole test suite
+	$(PY) -m pytest
+
+test-fast: install-dev translations ## the suite without the browser tests
+	$(PY) -m pytest -m "not browser"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+translations: install ## compile the catalogs (.po -> .mo)
+	$(VENV)/bin/pybabel compile -q -d mnc_exchange/translations
+
+extract-messages: install ## re-extract strings and update the French catalog
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext \
+		-o mnc_exchange/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i mnc_exchange/translations/messages.pot \
+		-d mnc_exchange/translations -l fr
+
+migrate: install ## apply the migrations to DATABASE_URL (default: instance/mnc_exchange.sqlite)
+	$(FLASK) db upgrade
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

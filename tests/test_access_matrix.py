@@ -1,0 +1,159 @@
+"""Every registered route × every role against an explicit expectation table.
+
+A new route without an entry in ``EXPECTED`` makes ``test_every_route_has_an_expectation``
+fail: whoever adds a route must decide who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mnc_exchange.accounts.models import Role
+from mnc_exchange.extensions import db
+from mnc_exchange.mail.models import OutboxMessage
+from tests.factories import PASSWORD, CohortFactory, UserFactory
+
+ROLES = ("anon", "student", "coordinator", "host", "pending_host", "official", "admin")
+
+OK, LOGIN, FORBIDDEN = "ok", "login", "forbidden"
+
+
+def _public():
+    return dict.fromkeys(ROLES, OK)
+
+
+def _logged_in():
+    return {role: (LOGIN if role == "anon" else OK) for role in ROLES}
+
+
+def _only(*roles):
+    return {
+        role: (LOGIN if role == "anon" else OK if role in roles else FORBIDDEN) for role in ROLES
+    }
+
+
+STAFF = ("coordinator", "admin")
+COHORT_VIEWERS = ("coordinator", "admin", "official")
+
+#: (endpoint, method) -> role -> expected outcome
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("static", "GET"): _public(),
+    ("bootstrap.static", "GET"): _public(),
+    ("main.index", "GET"): _public(),
+    ("main.set_language", "POST"): _public(),
+    ("main.dashboard", "GET"): _logged_in(),
+    ("accounts.login", "GET"): _public(),
+    ("accounts.login", "POST"): _public(),
+    ("accounts.logout", "POST"): _logged_in(),
+    ("accounts.register", "GET"): _public(),
+    ("accounts.register", "POST"): _public(),
+    ("accounts.register_host", "GET"): _public(),
+    ("accounts.register_host", "POST"): _public(),
+    ("accounts.change_password", "GET"): _logged_in(),
+    ("accounts.change_password", "POST"): _logged_in(),
+    ("accounts.forgot_password", "GET"): _public(),
+    ("accounts.forgot_password", "POST"): _public(),
+    ("accounts.reset_password", "GET"): _public(),
+    ("accounts.reset_password", "POST"): _public(),
+    ("accounts.pending_hosts", "GET"): _only(*STAFF),
+    ("accounts.approve_host", "POST"): _only(*STAFF),
+    ("cohorts.index", "GET"): _only(*COHORT_VIEWERS),
+    ("cohorts.create", "GET"): _only(*STAFF),
+    ("cohorts.create", "POST"): _only(*STAFF),
+    ("cohorts.detail", "GET"): _only(*COHORT_VIEWERS),
+    ("cohorts.edit", "GET"): _only(*STAFF),
+    ("cohorts.edit", "POST"): _only(*STAFF),
+    ("cohorts.transition", "POST"): _only(*STAFF),
+    ("cohorts.make_current", "POST"): _only(*STAFF),
+    ("admin.users", "GET"): _only("admin"),
+    ("admin.create_user", "GET"): _only("admin"),
+    ("admin.create_user", "POST"): _only("admin"),
+    ("admin.deactivate_user", "POST"): _only("admin"),
+    ("admin.reactivate_user", "POST"): _only("admin"),
+    ("admin.audit", "GET"): _only("admin"),
+    ("admin.outbox", "GET"): _only("admin"),
+    ("admin.outbox_message", "GET"): _only("admin"),
+}
+
+
+def _routes(app):
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule, method))
+    return routes
+
+
+def test_every_route_has_an_expectation(app):
+    missing = [
+        f"{method} {rule.rule} ({rule.endpoint})"
+        for rule, method in _routes(app)
+        if (rule.endpoint, method) not in EXPECTED
+    ]
+    assert not missing, "Routes without an access expectation: " + ", ".join(missing)
+    registered = {(rule.endpoint, method) for rule, method in _routes(app)}
+    stale = sorted(set(EXPECTED) - registered)
+    assert not stale, f"Expectations for routes that no longer exist: {stale}"
+
+
+def _setup():
+    users = {
+        "student": UserFactory(role=Role.student),
+        "coordinator": UserFactory(role=Role.coordinator),
+        "host": UserFactory(role=Role.host),
+        "pending_host": UserFactory(role=Role.host, approved_at=None),
+        "official": UserFactory(role=Role.official),
+        "admin": UserFactory(role=Role.admin),
+    }
+    target = UserFactory(role=Role.host, approved_at=None)
+    cohort = CohortFactory()
+    message = OutboxMessage(recipient="x@example.org", subject="s", body_text="b")
+    db.session.add(message)
+    db.session.commit()
+    values = {
+        "user_id": target.id,
+        "cohort_id": cohort.id,
+        "message_id": message.id,
+        "token": "not-a-valid-token",
+    }
+    return users, values
+
+
+def _url(app, rule, values):
+    args = {}
+    for name in rule.arguments:
+        if name == "filename":
+            args[name] = "app.css" if rule.endpoint == "static" else "css/bootstrap.min.css"
+        else:
+            args[name] = values[name]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **args)
+
+
+CASES = [(endpoint, method, role) for (endpoint, method) in EXPECTED for role in ROLES]
+
+
+@pytest.mark.parametrize("endpoint, method, role", CASES)
+def test_access(app, client, endpoint, method, role):
+    users, values = _setup()
+    if role != "anon":
+        response = client.post("/login", data={"email": users[role].email, "password": PASSWORD})
+        assert response.status_code == 302, f"cannot log in as {role}"
+    rule = next(r for r, m in _routes(app) if r.endpoint == endpoint and m == method)
+    url = _url(app, rule, values)
+    response = client.open(url, method=method, data={})
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if status == 302 and "/login?next=" in location:
+        outcome = LOGIN
+    elif status == 403:
+        outcome = FORBIDDEN
+    elif status < 500 and status != 401:
+        outcome = OK
+    else:
+        outcome = f"status {status}"
+    assert outcome == EXPECTED[(endpoint, method)][role], (
+        f"{method} {url} as {role}: got {outcome} (HTTP {status}, Location {location!r})"
+    )

@@ -1,0 +1,137 @@
+"""Configuration, error pages, security headers, translations, CLI commands."""
+
+from __future__ import annotations
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import func, select
+
+from mnc_exchange import ROOT, create_app
+from mnc_exchange.accounts.models import Role, User
+from mnc_exchange.cohorts.models import Cohort
+from mnc_exchange.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from mnc_exchange.extensions import db
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_starts_with_secret_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    app = create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_database_url_is_normalised_for_psycopg(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@localhost/db")
+    app = create_app("testing")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@localhost/db"
+
+
+def test_404_page_is_translated(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_405_for_wrong_method(client):
+    assert client.get("/language").status_code == 405
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+def test_bootstrap_is_served_locally(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "cdn" not in page.lower()
+    assert client.get("/bootstrap/static/css/bootstrap.min.css").status_code == 200
+
+
+def test_french_catalog_is_complete():
+    """Every extracted string has a French translation (run `make translations` to update)."""
+    path = ROOT / "mnc_exchange/translations/fr/LC_MESSAGES/messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
+    assert not missing, f"untranslated: {missing[:10]}"
+    assert not [m.id for m in catalog if m.id and m.fuzzy], "fuzzy translations left"
+
+
+def test_catalog_covers_the_source(tmp_path):
+    """The French catalog knows every string the code and templates use."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    source = {
+        (msg[0] if isinstance(msg, tuple) else msg)
+        for _f, _l, msg, *_rest in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords
+        )
+    }
+    with (ROOT / "mnc_exchange/translations/fr/LC_MESSAGES/messages.po").open("rb") as f:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    missing = sorted(source - known)
+    assert not missing, f"strings missing from the catalog (run `make translations`): {missing}"
+
+
+def test_create_user_command(runner):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--role",
+            "coordinator",
+            "--email",
+            "New@Example.org",
+            "--name",
+            "Nouvelle Coordinatrice",
+        ],
+        input="a-long-enough-password\na-long-enough-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "new@example.org"))
+    assert user.role is Role.coordinator and user.check_password("a-long-enough-password")
+
+
+def test_create_user_command_refuses_short_password(runner):
+    result = runner.invoke(
+        args=["create-user", "--role", "admin", "--email", "a@example.org", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_data_is_idempotent_and_prints_accounts(runner):
+    first = runner.invoke(args=["demo-data"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["demo-data"])
+    assert second.exit_code == 0
+    for _role, email, _name in DEMO_ACCOUNTS:
+        assert email in first.output
+    assert DEMO_PASSWORD in first.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    assert db.session.scalar(select(func.count()).select_from(Cohort)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Cohort).where(Cohort.is_current)) == 1
+
+
+def test_demo_accounts_log_in(client, runner):
+    runner.invoke(args=["demo-data"])
+    for _role, email, _name in DEMO_ACCOUNTS:
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        assert client.get("/dashboard").status_code == 200
+        client.post("/logout")
