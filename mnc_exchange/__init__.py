@@ -110,10 +110,23 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .admin.views import bp as admin_bp
+    from .applications.views_documents import bp as documents_bp
+    from .applications.views_reference import bp as reference_bp
+    from .applications.views_staff import bp as screening_bp
+    from .applications.views_student import bp as applications_bp
     from .cohorts.views import bp as cohorts_bp
     from .main.views import bp as main_bp
 
-    for bp in (main_bp, accounts_bp, cohorts_bp, admin_bp):
+    for bp in (
+        main_bp,
+        accounts_bp,
+        cohorts_bp,
+        admin_bp,
+        applications_bp,
+        screening_bp,
+        reference_bp,
+        documents_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -4,3 +4,11 @@ from .accounts.models import Role, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .cohorts.models import Cohort, CohortState  # noqa: F401
 from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
+from .applications.models import (  # noqa: F401, E402
+    Application,
+    ApplicationMessage,
+    Document,
+    DocumentRequirement,
+    EligibilityRules,
+    Institution,
+)

@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cohort.manage": frozenset({Role.coordinator, Role.admin}),
     "host.approve": frozenset({Role.coordinator, Role.admin}),
     "user.manage": frozenset({Role.admin}),
+    # Applications: a student applies; coordinators screen every file.
+    "application.apply": frozenset({Role.student}),
+    "application.review": frozenset({Role.coordinator, Role.admin}),
+    # Reference lists (sending institutions).
+    "reference.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),
     "outbox.view": frozenset({Role.admin}),
 }

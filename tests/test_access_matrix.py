@@ -11,28 +11,17 @@ import pytest
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
-from tests.factories import PASSWORD, CohortFactory, UserFactory
+from tests import access_reference, access_screening, access_student_applications
+from tests.access_helpers import FORBIDDEN, LOGIN, OK, ROLES, logged_in, only, public
+from tests.factories import PASSWORD, CohortFactory, UserFactory, make_application_with_document
 
-ROLES = ("anon", "student", "coordinator", "host", "pending_host", "official", "admin")
+DOMAIN_MODULES = (access_student_applications, access_screening, access_reference)
 
-OK, LOGIN, FORBIDDEN = "ok", "login", "forbidden"
-
-
-def _public():
-    return dict.fromkeys(ROLES, OK)
-
-
-def _logged_in():
-    return {role: (LOGIN if role == "anon" else OK) for role in ROLES}
-
-
-def _only(*roles):
-    return {
-        role: (LOGIN if role == "anon" else OK if role in roles else FORBIDDEN) for role in ROLES
-    }
+_public, _logged_in, _only = public, logged_in, only
 
 
 STAFF = ("coordinator", "admin")
+OWNER_OR_STAFF = ("student", "coordinator", "admin")  # "student" owns the sample application
 COHORT_VIEWERS = ("coordinator", "admin", "official")
 
 #: (endpoint, method) -> role -> expected outcome
@@ -73,7 +62,14 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("admin.audit", "GET"): _only("admin"),
     ("admin.outbox", "GET"): _only("admin"),
     ("admin.outbox_message", "GET"): _only("admin"),
+    ("documents.download", "GET"): _only(*OWNER_OR_STAFF),
 }
+
+# Each domain keeps its table (and the sample objects its URLs need) in its own module.
+for _module in DOMAIN_MODULES:
+    _overlap = set(EXPECTED) & set(_module.EXPECTED)
+    assert not _overlap, f"{_module.__name__} repeats {_overlap}"
+    EXPECTED.update(_module.EXPECTED)
 
 
 def _routes(app):
@@ -110,12 +106,17 @@ def _setup():
     message = OutboxMessage(recipient="x@example.org", subject="s", body_text="b")
     db.session.add(message)
     db.session.commit()
+    application, document = make_application_with_document(users["student"], cohort)
     values = {
         "user_id": target.id,
         "cohort_id": cohort.id,
         "message_id": message.id,
         "token": "not-a-valid-token",
+        "application_id": application.id,
+        "document_id": document.id,
     }
+    for module in DOMAIN_MODULES:
+        values.update(module.setup_values(users, cohort, application))
     return users, values
 
 
@@ -148,7 +149,7 @@ def test_access(app, client, endpoint, method, role):
     location = response.headers.get("Location", "")
     if status == 302 and "/login?next=" in location:
         outcome = LOGIN
-    elif status == 403:
+    elif status in (403, 404):  # 404: another user's object is not revealed
         outcome = FORBIDDEN
     elif status < 500 and status != 401:
         outcome = OK

@@ -1,0 +1,1 @@
+"""Student applications to a cohort, their documents, and eligibility screening."""

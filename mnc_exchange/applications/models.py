@@ -1,0 +1,231 @@
+"""Applications, their messages and documents, per-cohort document requirements and
+eligibility rules, and the sending institutions reference list."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..cohorts.models import Cohort
+from ..core.models import TimestampMixin, UTCDateTime
+from ..core.timeutils import utcnow
+from ..extensions import db
+from .reference import DocumentKind, Gender
+
+
+class ApplicationStatus(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"  # returned to the student for correction
+    eligible = "eligible"
+    ineligible = "ineligible"
+    withdrawn = "withdrawn"
+
+
+class DocumentStatus(enum.StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class MessageKind(enum.StrEnum):
+    info = "info"
+    correction = "correction"  # returned for correction
+    document = "document"  # a document accepted or rejected
+    eligibility = "eligibility"
+    withdrawal = "withdrawal"
+
+
+def _enum(cls, name: str, length: int = 20):
+    return Enum(cls, name=name, native_enum=False, length=length)
+
+
+class Institution(TimestampMixin, db.Model):
+    """A Moroccan sending institution (établissement d'origine); feeds the agreement later."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    city: Mapped[str] = mapped_column(String(100), nullable=False)
+    legal_representative: Mapped[str] = mapped_column(String(200), nullable=False)
+    address: Mapped[str] = mapped_column(String(400), nullable=False)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+
+class Application(TimestampMixin, db.Model):
+    """One student's application to one cohort."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "student_id", name="uq_applications_cohort_student"),
+        UniqueConstraint("cohort_id", "cin", name="uq_applications_cohort_cin"),
+        Index("ix_applications_cohort_status", "cohort_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus, "application_status"),
+        nullable=False,
+        default=ApplicationStatus.draft,
+    )
+
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date | None]
+    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, "gender", 10))
+    cin: Mapped[str | None] = mapped_column(String(12))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(40))
+    passport_number: Mapped[str | None] = mapped_column(String(20))
+    passport_expiry: Mapped[date | None]
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    programme: Mapped[str | None] = mapped_column(String(200))
+    year_of_study: Mapped[int | None]
+    grade_average: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
+    french_level: Mapped[str | None] = mapped_column(String(2))
+    english_level: Mapped[str | None] = mapped_column(String(2))
+    pole_ranking: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    motivation: Mapped[str | None] = mapped_column(Text)
+    return_commitment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Eligibility screening: the rules' suggestion, then a coordinator's decision.
+    eligibility_suggestion: Mapped[bool | None]
+    eligibility_reasons: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    eligibility_override_reason: Mapped[str | None] = mapped_column(Text)
+    eligibility_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    eligibility_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    cohort: Mapped[Cohort] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    institution: Mapped[Institution | None] = relationship()
+    eligibility_decided_by: Mapped[User | None] = relationship(
+        foreign_keys=[eligibility_decided_by_id]
+    )
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="application", order_by="Document.id"
+    )
+    messages: Mapped[list[ApplicationMessage]] = relationship(
+        back_populates="application", order_by="ApplicationMessage.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        names = " ".join(n for n in (self.first_name, self.last_name) if n)
+        return names or self.student.full_name
+
+    def current_documents(self) -> dict[DocumentKind, list[Document]]:
+        """The current (not superseded) documents by kind."""
+        result: dict[DocumentKind, list[Document]] = {}
+        for document in self.documents:
+            if document.is_current:
+                result.setdefault(document.kind, []).append(document)
+        return result
+
+
+class ApplicationMessage(db.Model):
+    """A message from the programme to the student (or a note in the file's history)."""
+
+    __tablename__ = "application_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    application: Mapped[Application] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship()
+
+
+class Document(db.Model):
+    """An uploaded file. Replacing a document keeps the earlier version (is_current=False)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_application_kind", "application_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[DocumentKind] = mapped_column(
+        _enum(DocumentKind, "document_kind", 30), nullable=False
+    )
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    is_current: Mapped[bool] = mapped_column(nullable=False, default=True)
+    original_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    content_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[DocumentStatus] = mapped_column(
+        _enum(DocumentStatus, "document_status"), nullable=False, default=DocumentStatus.pending
+    )
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    application: Mapped[Application] = relationship(back_populates="documents")
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class DocumentRequirement(db.Model):
+    """Per cohort: which document kinds are asked for, and whether each is mandatory."""
+
+    __tablename__ = "document_requirements"
+    __table_args__ = (UniqueConstraint("cohort_id", "kind", name="uq_document_requirements"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[DocumentKind] = mapped_column(
+        _enum(DocumentKind, "document_kind", 30), nullable=False
+    )
+    required: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+
+class EligibilityRules(db.Model):
+    """Per cohort: the rules of the first selection round (eligibility screening)."""
+
+    __tablename__ = "eligibility_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    min_french_level: Mapped[str] = mapped_column(String(2), nullable=False, default="B2")
+    min_average: Mapped[Decimal] = mapped_column(
+        Numeric(4, 2), nullable=False, default=Decimal("12.00")
+    )
+    allowed_years: Mapped[list[int]] = mapped_column(
+        JSON, nullable=False, default=lambda: [3, 4, 5]
+    )
+    # The passport must stay valid this many months after the latest internship end.
+    passport_months_after_end: Mapped[int] = mapped_column(nullable=False, default=3)
