@@ -1,10 +1,7 @@
 """Imports every domain's models so that the metadata (and Alembic) sees them all."""
 
 from .accounts.models import Role, User  # noqa: F401
-from .audit.models import AuditEvent  # noqa: F401
-from .cohorts.models import Cohort, CohortState  # noqa: F401
-from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
-from .applications.models import (  # noqa: F401, E402
+from .applications.models import (  # noqa: F401
     Application,
     ApplicationMessage,
     Document,
@@ -12,3 +9,6 @@ from .applications.models import (  # noqa: F401, E402
     EligibilityRules,
     Institution,
 )
+from .audit.models import AuditEvent  # noqa: F401
+from .cohorts.models import Cohort, CohortState  # noqa: F401
+from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401

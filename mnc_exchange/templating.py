@@ -41,8 +41,8 @@ def register(app: Flask) -> None:
 
         return {
             "can": lambda permission: can(current_user, permission),
-            "language_form": LanguageForm(lang=str(get_locale())),
-            "logout_form": ConfirmForm(),
+            "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
+            "logout_form": ConfirmForm(formdata=None),
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale()),
             "state_label": lambda state: STATE_LABELS[state],

@@ -135,3 +135,49 @@ def test_demo_accounts_log_in(client, runner):
         assert response.status_code == 302, email
         assert client.get("/dashboard").status_code == 200
         client.post("/logout")
+
+
+def _isolated_app(**overrides):
+    config = {"CONFIG_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    config.update(overrides)
+    return create_app(config)
+
+
+def test_500_page_is_translated_and_rolls_back():
+    app = _isolated_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Une erreur inattendue" in response.get_data(as_text=True)
+
+
+def test_413_page_for_too_large_request(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = client.post("/login", data={"email": "x" * 5000, "password": "y"})
+    assert response.status_code == 413
+    assert "trop volumineux" in response.get_data(as_text=True)
+
+
+def test_csrf_is_enforced_outside_tests():
+    app = _isolated_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+    response = app.test_client().post("/login", data={"email": "a@b.c", "password": "x"})
+    assert response.status_code == 400
+    assert "expiré" in response.get_data(as_text=True)
+
+
+def test_times_are_shown_in_casablanca(app):
+    from datetime import UTC, datetime
+
+    from mnc_exchange.templating import localdt
+
+    with app.test_request_context():
+        shown = localdt(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), fmt="HH:mm")
+        paris = localdt(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), zone="Europe/Paris", fmt="HH:mm")
+    assert shown == "13:00"  # Morocco is UTC+1 (outside Ramadan)
+    assert paris == "14:00"
