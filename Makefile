@@ -33,12 +33,12 @@ install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
 translations: install ## compile the catalogs (.po -> .mo)
-	$(VENV)/bin/pybabel compile -q -d mnc_exchange/translations
+	$(VENV)/bin/pybabel -q compile -d mnc_exchange/translations
 
 extract-messages: install ## re-extract strings and update the French catalog
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext \
 		-o mnc_exchange/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i mnc_exchange/translations/messages.pot \
+	$(VENV)/bin/pybabel -q update -i mnc_exchange/translations/messages.pot \
 		-d mnc_exchange/translations -l fr
 
 migrate: install ## apply the migrations to DATABASE_URL (default: instance/mnc_exchange.sqlite)
