@@ -1,0 +1,1 @@
+"""Selection rounds: rubric, reviews, shortlist, interviews, decisions, quota and waitlist."""
