@@ -57,6 +57,13 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute")
 
+    # Personal data (Moroccan law 09-08 / GDPR): shown in the notice students consent to.
+    PRIVACY_CONTACT_EMAIL = os.environ.get(
+        "PRIVACY_CONTACT_EMAIL", "donnees-personnelles@mnc-exchange.ma"
+    )
+    PERSONAL_DATA_RETENTION_YEARS = _int("PERSONAL_DATA_RETENTION_YEARS", 2)
+    UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name

@@ -14,6 +14,7 @@ from .accounts.services import create_user
 from .audit.services import record
 from .cohorts.models import Cohort, CohortState
 from .cohorts.services import create_cohort, make_current, transition
+from .demo_applications import load_demo_applications
 from .extensions import db
 
 DEMO_PASSWORD = "mnc-demo-2026!"  # noqa: S105 - printed demo password, demo data only
@@ -66,4 +67,5 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
     if not cohort.is_current:
         make_current(cohort)
     db.session.flush()
+    load_demo_applications(cohort, today)
     return [(role.value, email) for role, email, _ in DEMO_ACCOUNTS]

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from tests.access_helpers import LOGIN, OK, ROLES, logged_in, only, public  # noqa: F401
 
-EXPECTED: dict[tuple[str, str], dict[str, str]] = {}
+STAFF = ("coordinator", "admin")
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("screening.index", "GET"): only(*STAFF),
+    ("screening.export_csv", "GET"): only(*STAFF),
+    ("screening.screen_all", "POST"): only(*STAFF),
+    ("screening.detail", "GET"): only(*STAFF),
+    ("screening.return_for_correction", "POST"): only(*STAFF),
+    ("screening.decide", "POST"): only(*STAFF),
+    ("screening.review_document", "POST"): only(*STAFF),
+}
 
 
 def setup_values(users, cohort, application) -> dict:
+    # application_id and document_id (a stored PDF of the sample application) come from the
+    # matrix itself; the routes need nothing more.
     return {}

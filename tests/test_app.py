@@ -123,7 +123,13 @@ def test_demo_data_is_idempotent_and_prints_accounts(runner):
     for _role, email, _name in DEMO_ACCOUNTS:
         assert email in first.output
     assert DEMO_PASSWORD in first.output
-    assert db.session.scalar(select(func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
+    demo_emails = [email for _role, email, _name in DEMO_ACCOUNTS]
+    assert db.session.scalar(
+        select(func.count()).select_from(User).where(User.email.in_(demo_emails))
+    ) == len(DEMO_ACCOUNTS)
+    users_after_first = db.session.scalar(select(func.count()).select_from(User))
+    runner.invoke(args=["demo-data"])
+    assert db.session.scalar(select(func.count()).select_from(User)) == users_after_first
     assert db.session.scalar(select(func.count()).select_from(Cohort)) == 2
     assert db.session.scalar(select(func.count()).select_from(Cohort).where(Cohort.is_current)) == 1
 

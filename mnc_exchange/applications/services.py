@@ -505,9 +505,11 @@ def reason_text(reason: dict) -> str:
     return str(code)
 
 
-def screen_application(application: Application) -> eligibility.Screening:
-    """Compute and store the rules' suggestion for a submitted application."""
-    result = suggest(application, rules_for(application.cohort))
+def screen_application(
+    application: Application, rules: EligibilityRules | None = None
+) -> eligibility.Screening:
+    """Compute and store the rules' suggestion (``rules`` loaded once by batch callers)."""
+    result = suggest(application, rules or rules_for(application.cohort))
     application.eligibility_suggestion = result.eligible
     application.eligibility_reasons = [{"code": r.code, "params": r.params} for r in result.reasons]
     return result

@@ -1,7 +1,200 @@
-"""Reference lists and per-cohort settings: institutions, document requirements, rules."""
+"""Reference lists and per-cohort settings: institutions, document requirements, rules.
+
+- ``/institutions…``: the sending institutions, edited by admins (``reference.manage``).
+- ``/cohorts/<id>/settings/…``: the cohort's document requirements and eligibility rules,
+  edited by coordinators (``cohort.manage``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..cohorts.models import Cohort
+from ..core.errors import DomainError
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..permissions import permission_required
+from . import reference_services, services
+from .forms_reference import (
+    REQUIREMENT_LABELS,
+    DocumentSettingsForm,
+    EligibilityRulesForm,
+    InstitutionForm,
+    ToggleInstitutionForm,
+)
+from .models import Application, Institution
+from .reference import DOCUMENT_LABELS
 
 bp = Blueprint("reference", __name__)
+
+
+# --- sending institutions --------------------------------------------------------------------
+
+
+@bp.route("/institutions")
+@permission_required("reference.manage")
+def institutions():
+    counts = dict(
+        db.session.execute(
+            select(Application.institution_id, func.count())
+            .where(Application.institution_id.is_not(None))
+            .group_by(Application.institution_id)
+        ).all()
+    )
+    rows = db.session.scalars(
+        select(Institution).order_by(Institution.active.desc(), Institution.name)
+    ).all()
+    return render_template(
+        "reference/institutions.html",
+        institutions=rows,
+        counts=counts,
+        toggle_form=ToggleInstitutionForm(),
+    )
+
+
+@bp.route("/institutions/new", methods=["GET", "POST"])
+@permission_required("reference.manage")
+def create_institution():
+    form = InstitutionForm()
+    if form.validate_on_submit():
+        try:
+            institution = reference_services.create_institution(**form.values())
+        except reference_services.DuplicateInstitution as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+            flash_form_errors(form)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The institution “%(name)s” is added.", name=institution.name), "success")
+            return redirect(url_for("reference.institutions"))
+    else:
+        flash_form_errors(form)
+    return render_template("reference/institution_form.html", form=form, institution=None)
+
+
+@bp.route("/institutions/<int:institution_id>/edit", methods=["GET", "POST"])
+@permission_required("reference.manage")
+def edit_institution(institution_id: int):
+    institution = db.get_or_404(Institution, institution_id)
+    form = InstitutionForm(obj=institution)
+    if form.validate_on_submit():
+        try:
+            reference_services.update_institution(institution, **form.values())
+        except reference_services.DuplicateInstitution as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+            flash_form_errors(form)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The institution “%(name)s” is saved.", name=institution.name), "success")
+            return redirect(url_for("reference.institutions"))
+    else:
+        flash_form_errors(form)
+    return render_template("reference/institution_form.html", form=form, institution=institution)
+
+
+@bp.route("/institutions/<int:institution_id>/toggle", methods=["POST"])
+@permission_required("reference.manage")
+def toggle_institution(institution_id: int):
+    institution = db.get_or_404(Institution, institution_id)
+    form = ToggleInstitutionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    try:
+        reference_services.set_institution_active(institution, active)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        if active:
+            flash(_("“%(name)s” is active again.", name=institution.name), "success")
+        else:
+            flash(
+                _(
+                    "“%(name)s” is deactivated: students can no longer choose it; existing "
+                    "applications keep it.",
+                    name=institution.name,
+                ),
+                "success",
+            )
+    return redirect(url_for("reference.institutions"))
+
+
+# --- per-cohort settings ---------------------------------------------------------------------
+
+
+def _application_count(cohort: Cohort) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Application).where(Application.cohort_id == cohort.id)
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/settings/documents", methods=["GET", "POST"])
+@permission_required("cohort.manage")
+def document_settings(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    levels = reference_services.requirement_levels(cohort)
+    form = DocumentSettingsForm(data={kind.value: level for kind, level in levels.items()})
+    if form.validate_on_submit():
+        try:
+            reference_services.save_document_requirements(cohort, form.levels())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The documents asked for this cohort are saved."), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    else:
+        flash_form_errors(form)
+    return render_template(
+        "reference/document_settings.html",
+        cohort=cohort,
+        form=form,
+        document_labels=DOCUMENT_LABELS,
+        requirement_labels=REQUIREMENT_LABELS,
+        application_count=_application_count(cohort),
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/settings/eligibility", methods=["GET", "POST"])
+@permission_required("cohort.manage")
+def eligibility_settings(cohort_id: int):
+    cohort = db.get_or_404(Cohort, cohort_id)
+    rules = services.rules_for(cohort)  # a new row is only kept if the form is saved
+    form = EligibilityRulesForm(obj=rules)
+    if form.validate_on_submit():
+        try:
+            reference_services.update_eligibility_rules(
+                cohort,
+                form.min_french_level.data,
+                form.min_average.data,
+                form.allowed_years.data,
+                form.passport_months_after_end.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The eligibility rules of this cohort are saved."), "success")
+            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    else:
+        flash_form_errors(form)
+    return render_template(
+        "reference/eligibility_settings.html",
+        cohort=cohort,
+        form=form,
+        latest_end=services.latest_internship_end(cohort),
+        application_count=_application_count(cohort),
+    )

@@ -1,7 +1,456 @@
-"""The student's side of the application: the file, the checklist, documents, submission."""
+"""The student's side of the application: the file, the checklist, documents, submission.
+
+The application is always the logged-in student's own for the current cohort: no URL carries
+an application id.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.forms import ConfirmForm
+from ..cohorts.models import Cohort, CohortState
+from ..cohorts.services import current_cohort
+from ..core.errors import DomainError
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..main.calendar import calendar_steps
+from ..permissions import can, permission_required
+from . import services, uploads
+from .forms import ApplicationForm, DocumentUploadForm, SubmitForm, WithdrawForm
+from .models import (
+    Application,
+    ApplicationMessage,
+    ApplicationStatus,
+    Document,
+    DocumentStatus,
+    Institution,
+    MessageKind,
+)
+from .reference import (
+    DOCUMENT_LABELS,
+    GENDER_LABELS,
+    POLE_LABELS,
+    REGIONS,
+    DocumentKind,
+    Pole,
+)
 
 bp = Blueprint("applications", __name__, url_prefix="/application")
+
+A = ApplicationStatus
+
+MESSAGE_KIND_LABELS = {
+    MessageKind.info: _l("Information"),
+    MessageKind.correction: _l("Returned for correction"),
+    MessageKind.document: _l("Document"),
+    MessageKind.eligibility: _l("Eligibility"),
+    MessageKind.withdrawal: _l("Withdrawal"),
+}
+
+DOCUMENT_STATUS_LABELS = {
+    DocumentStatus.pending: _l("Awaiting review"),
+    DocumentStatus.accepted: _l("Accepted"),
+    DocumentStatus.rejected: _l("Rejected"),
+}
+
+#: Messages that can send a file back to the student (a correction, a rejected document).
+RETURN_KINDS = (MessageKind.correction, MessageKind.document)
+
+#: Bootstrap colour of each status badge.
+STATUS_COLOURS = {
+    A.draft: "secondary",
+    A.submitted: "primary",
+    A.returned: "warning",
+    A.eligible: "success",
+    A.ineligible: "danger",
+    A.withdrawn: "dark",
+}
+
+DOCUMENT_STATUS_COLOURS = {
+    DocumentStatus.pending: "secondary",
+    DocumentStatus.accepted: "success",
+    DocumentStatus.rejected: "danger",
+}
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _student():
+    return current_user._get_current_object()
+
+
+def _load_application(cohort: Cohort | None) -> Application | None:
+    """The logged-in student's application to ``cohort``, with its documents and messages."""
+    if cohort is None:
+        return None
+    return db.session.scalar(
+        select(Application)
+        .options(
+            selectinload(Application.documents),
+            selectinload(Application.messages).selectinload(ApplicationMessage.author),
+        )
+        .where(Application.cohort_id == cohort.id, Application.student_id == current_user.id)
+    )
+
+
+def my_application(cohort: Cohort | None = None) -> Application | None:
+    """For templates (the dashboard): the logged-in student's application to ``cohort``
+    (the current cohort by default), or None."""
+    if not can(current_user, "application.apply"):
+        return None
+    cohort = cohort or current_cohort()
+    if cohort is None:
+        return None
+    return services.application_of(_student(), cohort)
+
+
+@bp.app_context_processor
+def _inject() -> dict:
+    return {
+        "my_application": my_application,
+        "my_application_status": lambda application: services.STATUS_LABELS[application.status],
+        "my_application_colour": lambda application: STATUS_COLOURS[application.status],
+    }
+
+
+def _institutions(application: Application) -> list[Institution]:
+    """Active institutions by name (plus the one already chosen, even if now inactive)."""
+    condition = Institution.active.is_(True)
+    if application.institution_id is not None:
+        condition = or_(condition, Institution.id == application.institution_id)
+    return list(db.session.scalars(select(Institution).where(condition).order_by(Institution.name)))
+
+
+def _application_form(application: Application) -> ApplicationForm:
+    return ApplicationForm(
+        obj=application,
+        institutions=_institutions(application),
+        **ApplicationForm.initial(application),
+    )
+
+
+# --- what the page shows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallStatus:
+    """Where the call for applications stands: ``none``, ``open``, ``not_yet``, ``closed``
+    (closing date passed) or ``not_open`` (the cohort is not in the open state)."""
+
+    code: str
+    on: date | None = None
+
+
+def _call_status(cohort: Cohort | None, today: date) -> CallStatus:
+    if cohort is None:
+        return CallStatus("none")
+    if services.call_is_open(cohort, today):
+        return CallStatus("open", cohort.applications_close_on)
+    if cohort.applications_close_on and today > cohort.applications_close_on:
+        return CallStatus("closed", cohort.applications_close_on)
+    if cohort.state is CohortState.open or cohort.state is CohortState.draft:
+        return CallStatus("not_yet", cohort.applications_open_on)
+    return CallStatus("not_open", cohort.applications_close_on)
+
+
+@dataclass
+class DocumentRow:
+    kind: DocumentKind
+    label: str
+    required: bool
+    asked: bool
+    current: list[Document] = field(default_factory=list)
+    earlier: list[Document] = field(default_factory=list)
+
+
+def _document_rows(application: Application) -> list[DocumentRow]:
+    """One row per document kind asked this year (then any other kind already uploaded)."""
+    requirements = services.requirements_for(application.cohort)
+    by_kind: dict[DocumentKind, list[Document]] = {}
+    for document in sorted(application.documents, key=lambda d: d.version, reverse=True):
+        by_kind.setdefault(document.kind, []).append(document)
+    kinds = list(requirements) + [k for k in by_kind if k not in requirements]
+    rows = []
+    for kind in kinds:
+        documents = by_kind.get(kind, [])
+        rows.append(
+            DocumentRow(
+                kind=kind,
+                label=str(DOCUMENT_LABELS[kind]),
+                required=requirements.get(kind, False),
+                asked=kind in requirements,
+                current=[d for d in documents if d.is_current],
+                earlier=[d for d in documents if not d.is_current],
+            )
+        )
+    return rows
+
+
+def _summary(application: Application) -> list[tuple[str, str, str]]:
+    """The file as (key, label, value) rows for the read-only view."""
+    labels = services.FIELD_LABELS
+    a = application
+    poles = []
+    for value in a.pole_ranking or []:
+        try:
+            poles.append(str(POLE_LABELS[Pole(value)]))
+        except ValueError:
+            poles.append(value)
+    values = {
+        "first_name": a.first_name,
+        "last_name": a.last_name,
+        "birth_date": a.birth_date,
+        "gender": GENDER_LABELS[a.gender] if a.gender else None,
+        "cin": a.cin,
+        "phone": a.phone,
+        "region": REGIONS.get(a.region, a.region) if a.region else None,
+        "passport_number": a.passport_number,
+        "passport_expiry": a.passport_expiry,
+        "institution_id": a.institution.name if a.institution else None,
+        "programme": a.programme,
+        "year_of_study": a.year_of_study,
+        "grade_average": f"{a.grade_average} / 20" if a.grade_average is not None else None,
+        "french_level": a.french_level,
+        "english_level": a.english_level,
+        "pole_ranking": " › ".join(f"{i}. {p}" for i, p in enumerate(poles, 1)) or None,
+    }
+    return [(key, str(labels[key]), value) for key, value in values.items()]
+
+
+def _render_page(
+    cohort: Cohort | None,
+    application: Application | None,
+    *,
+    form: ApplicationForm | None = None,
+    upload_errors: dict[DocumentKind, str] | None = None,
+    withdraw_form: WithdrawForm | None = None,
+):
+    today = date.today()
+    context: dict = {
+        "cohort": cohort,
+        "steps": calendar_steps(cohort, today) if cohort else [],
+        "call": _call_status(cohort, today),
+        "application": application,
+        "privacy_contact": current_app.config["PRIVACY_CONTACT_EMAIL"],
+        "retention_years": current_app.config["PERSONAL_DATA_RETENTION_YEARS"],
+        "max_upload_mb": f"{_max_upload_bytes() / (1024 * 1024):g}",
+    }
+    if application is not None:
+        editable = context["call"].code == "open" and application.status in services.EDITABLE
+        if editable and form is None:
+            form = _application_form(application)
+        checklist = services.checklist(application)
+        context.update(
+            editable=editable,
+            form=form if editable else None,
+            upload_form=DocumentUploadForm(formdata=None),
+            upload_errors=upload_errors or {},
+            withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+            can_withdraw=A.withdrawn in services.TRANSITIONS[application.status],
+            checklist=checklist,
+            missing=[item for item in checklist if not item.done],
+            document_rows=_document_rows(application),
+            summary=_summary(application),
+            passport_warning=services.passport_warning(application),
+            status_label=services.STATUS_LABELS[application.status],
+            status_colour=STATUS_COLOURS[application.status],
+            message_labels=MESSAGE_KIND_LABELS,
+            document_status_labels=DOCUMENT_STATUS_LABELS,
+            document_status_colours=DOCUMENT_STATUS_COLOURS,
+            latest_return=next(
+                (m for m in reversed(application.messages) if m.kind in RETURN_KINDS), None
+            ),
+        )
+    return render_template("applications/index.html", **context)
+
+
+def _max_upload_bytes() -> int:
+    return current_app.config.get("UPLOAD_MAX_BYTES", uploads.DEFAULT_MAX_BYTES)
+
+
+def _back(anchor: str = ""):
+    return redirect(url_for("applications.index") + (f"#{anchor}" if anchor else ""))
+
+
+def _no_application():
+    flash(_("You have no application for the current call."), "danger")
+    return _back()
+
+
+def _cin_conflict(application: Application, cin: str | None) -> bool:
+    """Was the save refused because the CIN is taken (and not for another reason)?"""
+    return bool(
+        cin
+        and services.call_is_open(application.cohort)
+        and application.status in services.EDITABLE
+        and services.cin_taken(application.cohort_id, cin, application.id)
+    )
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@permission_required("application.apply")
+def index():
+    cohort = current_cohort()
+    return _render_page(cohort, _load_application(cohort))
+
+
+@bp.post("/start")
+@permission_required("application.apply")
+def start():
+    cohort = current_cohort()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if cohort is None:
+        flash(_("There is no call for applications at the moment."), "danger")
+        return _back()
+    try:
+        services.start_application(_student(), cohort)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back()
+    db.session.commit()
+    flash(
+        _("Your application is started. Fill it in, save it as often as you like, then submit it."),
+        "success",
+    )
+    return _back()
+
+
+@bp.post("/")
+@permission_required("application.apply")
+def save():
+    cohort = current_cohort()
+    application = _load_application(cohort)
+    if application is None:
+        return _no_application()
+    try:
+        services.ensure_editable(application)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return _back()
+    form = _application_form(application)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_page(cohort, application, form=form)
+    try:
+        services.save_draft(
+            application, form.values(), form.return_commitment.data, form.consent.data
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        if _cin_conflict(application, form.cin.data):
+            form.cin.errors.append(exc.message)
+            flash_form_errors(form)
+        else:
+            flash(exc.message, "danger")
+        return _render_page(cohort, application, form=form)
+    db.session.commit()
+    flash(_("Your application is saved."), "success")
+    return _back()
+
+
+@bp.post("/submit")
+@permission_required("application.apply")
+def submit():
+    application = _load_application(current_cohort())
+    if application is None:
+        return _no_application()
+    if not SubmitForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit(application)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back("checklist")
+    db.session.commit()
+    flash(
+        _(
+            "Your application is submitted. The programme team will review it; you will find "
+            "their messages on this page and receive them by e-mail."
+        ),
+        "success",
+    )
+    return _back()
+
+
+@bp.post("/documents")
+@permission_required("application.apply")
+def upload_document():
+    cohort = current_cohort()
+    application = _load_application(cohort)
+    if application is None:
+        return _no_application()
+    try:
+        services.ensure_editable(application)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return _back("documents")
+    form = DocumentUploadForm()
+    kind = form.document_kind()
+    if not form.validate_on_submit():
+        if kind is None:
+            flash(_("Unknown kind of document."), "danger")
+            return _back("documents")
+        flash(_("The document was not uploaded: see the reason beside the file."), "danger")
+        return _render_page(
+            cohort, application, upload_errors={kind: " ".join(map(str, form.file.errors))}
+        )
+    upload = form.file.data
+    try:
+        document = services.add_document(
+            application, kind, upload.stream, upload.filename, _student()
+        )
+    except DomainError as exc:
+        db.session.rollback()  # removes the stored file, if any, and the row
+        if kind not in services.requirements_for(cohort):  # no field to show the reason by
+            flash(exc.message, "danger")
+            return _back("documents")
+        flash(_("The document was not uploaded: see the reason beside the file."), "danger")
+        return _render_page(cohort, application, upload_errors={kind: exc.message})
+    db.session.commit()
+    flash(
+        _(
+            "“%(name)s” is uploaded as %(kind)s.",
+            name=document.original_name,
+            kind=DOCUMENT_LABELS[kind],
+        ),
+        "success",
+    )
+    return _back("documents")
+
+
+@bp.post("/withdraw")
+@permission_required("application.apply")
+def withdraw():
+    cohort = current_cohort()
+    application = _load_application(cohort)
+    if application is None:
+        return _no_application()
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_page(cohort, application, withdraw_form=form)
+    try:
+        services.withdraw(application, form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _back()
+    db.session.commit()
+    flash(_("Your application is withdrawn."), "info")
+    return _back()

@@ -1,0 +1,487 @@
+"""The coordinators' screening queries: the filtered list, counts per status, the CSV export,
+the detail page's history, and screening every submitted application of a cohort at once.
+
+Everything the list shows is loaded with the rows (student and institution joined), so the
+number of SQL queries of a list page or an export does not depend on the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..accounts.models import User
+from ..audit.models import AuditEvent
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.timeutils import as_utc
+from ..extensions import db
+from . import services
+from .models import (
+    Application,
+    ApplicationMessage,
+    ApplicationStatus,
+    Document,
+    EligibilityRules,
+    Institution,
+    MessageKind,
+)
+from .reference import CEFR_LEVELS, DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
+
+A = ApplicationStatus
+
+#: The workflow order, used to sort by status and to show the counts.
+STATUS_ORDER: tuple[ApplicationStatus, ...] = (
+    A.draft,
+    A.submitted,
+    A.returned,
+    A.eligible,
+    A.ineligible,
+    A.withdrawn,
+)
+MESSAGE_KIND_LABELS = {
+    MessageKind.info: _l("Message"),
+    MessageKind.correction: _l("Returned for correction"),
+    MessageKind.document: _l("Document review"),
+    MessageKind.eligibility: _l("Eligibility decision"),
+    MessageKind.withdrawal: _l("Withdrawal"),
+}
+SORTS = ("name", "submitted", "average", "status")
+DIRECTIONS = ("asc", "desc")
+DEFAULT_SORT, DEFAULT_DIRECTION = "name", "asc"
+
+
+# --- cohort and filters ----------------------------------------------------------------------
+
+
+def cohorts() -> list[Cohort]:
+    return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
+
+
+def pick_cohort(cohort_id: int | None, choices: list[Cohort]) -> Cohort | None:
+    """The cohort asked for, else the current one, else the most recent one."""
+    if cohort_id is not None:
+        return next((c for c in choices if c.id == cohort_id), None)
+    current = next((c for c in choices if c.is_current), None)
+    return current or (choices[0] if choices else None)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters, search and sort, read from whitelisted query arguments."""
+
+    status: str = ""
+    institution: int | None = None
+    pole: str = ""
+    french_level: str = ""
+    region: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    direction: str = DEFAULT_DIRECTION
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        def pick(name: str, allowed: Iterable[str], default: str = "") -> str:
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else default
+
+        return cls(
+            status=pick("status", [s.value for s in ApplicationStatus]),
+            institution=_int(args.get("institution")),
+            pole=pick("pole", [p.value for p in Pole]),
+            french_level=pick("french_level", CEFR_LEVELS),
+            region=pick("region", REGIONS),
+            q=(args.get("q") or "").strip()[:100],
+            sort=pick("sort", SORTS, DEFAULT_SORT),
+            direction=pick("direction", DIRECTIONS, DEFAULT_DIRECTION),
+        )
+
+    def as_args(self, **changes: Any) -> dict[str, Any]:
+        """The non-default values, as query arguments for links (pages, sorting, export)."""
+        values = asdict(self) | changes
+        defaults = asdict(Filters())
+        return {k: v for k, v in values.items() if v not in (None, "") and v != defaults[k]}
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.status, self.institution, self.pole, self.french_level, self.region, self.q)
+        )
+
+
+def _name_key():
+    """The name shown: the application's last name, else the account's full name."""
+    return func.lower(func.coalesce(func.nullif(Application.last_name, ""), User.full_name))
+
+
+def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = True) -> Select:
+    query = query.where(Application.cohort_id == cohort.id)
+    if with_status and filters.status:
+        query = query.where(Application.status == ApplicationStatus(filters.status))
+    if filters.institution is not None:
+        query = query.where(Application.institution_id == filters.institution)
+    if filters.pole:
+        query = query.where(Application.pole_ranking[0].as_string() == filters.pole)
+    if filters.french_level:
+        query = query.where(Application.french_level == filters.french_level)
+    if filters.region:
+        query = query.where(Application.region == filters.region)
+    if filters.q:
+        needle = filters.q.lower()
+        full = (
+            func.coalesce(Application.first_name, "")
+            + " "
+            + func.coalesce(Application.last_name, "")
+        )
+        columns = (
+            func.lower(Application.first_name),
+            func.lower(Application.last_name),
+            func.lower(full),
+            func.lower(User.full_name),
+            func.lower(User.email),
+            func.lower(Application.cin),
+        )
+        query = query.where(or_(*(c.contains(needle, autoescape=True) for c in columns)))
+    return query
+
+
+def _order(filters: Filters) -> list:
+    status_rank = case(
+        {status.value: index for index, status in enumerate(STATUS_ORDER)},
+        value=Application.status,
+        else_=len(STATUS_ORDER),
+    )
+    keys = {
+        "name": [_name_key(), func.lower(func.coalesce(Application.first_name, ""))],
+        "submitted": [Application.submitted_at],
+        "average": [Application.grade_average],
+        "status": [status_rank],
+    }[filters.sort]
+    descending = filters.direction == "desc"
+    ordered = [(k.desc() if descending else k.asc()).nulls_last() for k in keys]
+    if filters.sort != "name":
+        ordered.append(_name_key().asc())
+    ordered.append(Application.id.desc() if descending else Application.id.asc())
+    return ordered
+
+
+def list_query(cohort: Cohort, filters: Filters) -> Select:
+    """The filtered, sorted applications of ``cohort``, with student and institution loaded."""
+    query = (
+        select(Application)
+        .join(Application.student)
+        .outerjoin(Application.institution)
+        .options(contains_eager(Application.student), contains_eager(Application.institution))
+    )
+    return _where(query, cohort, filters).order_by(*_order(filters))
+
+
+def status_counts(cohort: Cohort, filters: Filters) -> dict[ApplicationStatus, int]:
+    """How many applications per status, with every filter but the status (one query)."""
+    query = select(Application.status, func.count(Application.id)).join(Application.student)
+    query = _where(query, cohort, filters, with_status=False).group_by(Application.status)
+    found = {ApplicationStatus(status): count for status, count in db.session.execute(query)}
+    return {status: found.get(status, 0) for status in STATUS_ORDER}
+
+
+def institutions() -> list[Institution]:
+    return list(db.session.scalars(select(Institution).order_by(Institution.name)))
+
+
+# --- CSV export ------------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: Any) -> str:
+    """A cell typed by a user: neutralise spreadsheet formulas (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    return as_utc(value).astimezone(zone).isoformat(timespec="seconds")
+
+
+def _suggestion_label(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return str(services.STATUS_LABELS[A.eligible if value else A.ineligible])
+
+
+def _pole_label(code: str | None) -> str:
+    try:
+        return str(POLE_LABELS[Pole(code)])
+    except ValueError:
+        return code or ""
+
+
+def csv_header() -> list[str]:
+    return [
+        _("ID"),
+        _("Last name"),
+        _("First name(s)"),
+        _("Account name"),
+        _("E-mail"),
+        _("CIN"),
+        _("Status"),
+        _("Submitted at"),
+        _("Sending institution"),
+        _("Region"),
+        _("Pole 1"),
+        _("Pole 2"),
+        _("Pole 3"),
+        _("Pole 4"),
+        _("French level"),
+        _("English level"),
+        _("Year of study"),
+        _("Grade average"),
+        _("Gender"),
+        _("Date of birth"),
+        _("Phone"),
+        _("Programme"),
+        _("Passport expiry"),
+        _("Suggestion"),
+        _("Eligibility decided at"),
+    ]
+
+
+def csv_row(application: Application) -> list[str]:
+    poles = list(application.pole_ranking or [])[:4]
+    poles += [""] * (4 - len(poles))
+    return [
+        str(application.id),
+        _text(application.last_name),
+        _text(application.first_name),
+        _text(application.student.full_name),
+        _text(application.student.email),
+        _text(application.cin),
+        str(services.STATUS_LABELS[application.status]),
+        _iso(application.submitted_at),
+        _text(application.institution.name if application.institution else ""),
+        REGIONS.get(application.region or "", application.region or ""),
+        *(_pole_label(p) if p else "" for p in poles),
+        application.french_level or "",
+        application.english_level or "",
+        "" if application.year_of_study is None else str(application.year_of_study),
+        "" if application.grade_average is None else f"{application.grade_average:.2f}",
+        str(GENDER_LABELS[application.gender]) if application.gender else "",
+        application.birth_date.isoformat() if application.birth_date else "",
+        _text(application.phone),
+        _text(application.programme),
+        application.passport_expiry.isoformat() if application.passport_expiry else "",
+        _suggestion_label(application.eligibility_suggestion),
+        _iso(application.eligibility_decided_at),
+    ]
+
+
+def export_csv(cohort: Cohort, filters: Filters) -> str:
+    """The filtered list as CSV text: UTF-8 BOM (for Excel), comma-separated, quoted as needed,
+    ISO dates. Same filters and order as the list, every page."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(csv_header())
+    for application in db.session.scalars(list_query(cohort, filters)):
+        writer.writerow(csv_row(application))
+    return out.getvalue()
+
+
+# --- rules and screening ---------------------------------------------------------------------
+
+
+def _default_rules(cohort: Cohort) -> EligibilityRules:
+    """Unsaved rules holding the model's column defaults (for a read-only preview)."""
+    values: dict[str, Any] = {}
+    for column in EligibilityRules.__table__.columns:
+        default = column.default
+        if column.primary_key or default is None:
+            continue
+        if default.is_callable:
+            values[column.key] = default.arg(None)
+        elif default.is_scalar:
+            values[column.key] = default.arg
+    values["cohort_id"] = cohort.id
+    return EligibilityRules(**values)
+
+
+def rules_preview(cohort: Cohort) -> EligibilityRules:
+    """The cohort's rules without writing anything (defaults when not configured yet)."""
+    rules = db.session.scalar(
+        select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
+    )
+    return rules if rules is not None else _default_rules(cohort)
+
+
+@dataclass
+class ScreenAllResult:
+    eligible: int = 0
+    ineligible: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.eligible + self.ineligible
+
+
+def screen_all(cohort: Cohort) -> ScreenAllResult:
+    """Compute and store the rules' suggestion for every submitted application of ``cohort``
+    (the rules are loaded once); one audit event records the run."""
+    rules = services.rules_for(cohort)
+    result = ScreenAllResult()
+    submitted = db.session.scalars(
+        select(Application)
+        .where(Application.cohort_id == cohort.id, Application.status == A.submitted)
+        .order_by(Application.id)
+    )
+    for application in submitted:
+        if services.screen_application(application, rules).eligible:
+            result.eligible += 1
+        else:
+            result.ineligible += 1
+    record(
+        "application.screen_all",
+        cohort,
+        {"year": cohort.year, "eligible": result.eligible, "ineligible": result.ineligible},
+    )
+    return result
+
+
+# --- detail page -----------------------------------------------------------------------------
+
+
+def load_application(application_id: int) -> Application:
+    """One application with everything the detail page shows (or 404)."""
+    query = (
+        select(Application)
+        .where(Application.id == application_id)
+        .options(
+            selectinload(Application.student),
+            selectinload(Application.institution),
+            selectinload(Application.cohort),
+            selectinload(Application.eligibility_decided_by),
+            selectinload(Application.documents).selectinload(Document.reviewed_by),
+            selectinload(Application.messages).selectinload(ApplicationMessage.author),
+        )
+    )
+    return db.first_or_404(query)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    who: str
+    kind: str  # "message" or "event"
+    title: str
+    text: str = ""
+    code: str = ""
+    details: dict = field(default_factory=dict)
+
+
+def _event_text(event: AuditEvent) -> tuple[str, str]:
+    d = event.details or {}
+    action = event.action
+
+    def status(value: str | None) -> str:
+        try:
+            return str(services.STATUS_LABELS[ApplicationStatus(value)])
+        except ValueError:
+            return value or ""
+
+    def kind(value: str | None) -> str:
+        return next((str(lbl) for k, lbl in DOCUMENT_LABELS.items() if k.value == value), "")
+
+    if action == "application.create":
+        return _("Application started"), ""
+    if action == "application.save":
+        fields = ", ".join(str(f) for f in d.get("fields", []))
+        return _("Application saved"), fields
+    if action == "application.transition":
+        text = d.get("message") or d.get("override_reason") or d.get("reason") or ""
+        return (
+            _(
+                "Status: %(source)s → %(target)s",
+                source=status(d.get("from")),
+                target=status(d.get("to")),
+            ),
+            text,
+        )
+    if action == "document.upload":
+        return (
+            _(
+                "Document uploaded: %(kind)s (version %(version)s)",
+                kind=kind(d.get("kind")),
+                version=d.get("version", ""),
+            ),
+            "",
+        )
+    if action == "document.review":
+        title = _("Document accepted") if d.get("accepted") else _("Document rejected")
+        return title, d.get("comment") or ""
+    return action, ""
+
+
+def history(application: Application) -> list[HistoryEntry]:
+    """The file's messages and the audit events of the application and its documents, oldest
+    first."""
+    document_ids = [d.id for d in application.documents]
+    conditions = [
+        (AuditEvent.target_type == "applications") & (AuditEvent.target_id == application.id)
+    ]
+    if document_ids:
+        conditions.append(
+            (AuditEvent.target_type == "documents") & AuditEvent.target_id.in_(document_ids)
+        )
+    events = db.session.scalars(
+        select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id)
+    ).all()
+    entries = [
+        HistoryEntry(
+            at=as_utc(m.created_at),
+            who=m.author.full_name if m.author else "",
+            kind="message",
+            title=str(MESSAGE_KIND_LABELS.get(m.kind, m.kind.value)),
+            text=m.body,
+            code=m.kind.value,
+        )
+        for m in application.messages
+    ]
+    for event in events:
+        title, text = _event_text(event)
+        entries.append(
+            HistoryEntry(
+                at=as_utc(event.created_at),
+                who=event.actor.full_name if event.actor else "",
+                kind="event",
+                title=title,
+                text=text,
+                code=event.action,
+                details=event.details or {},
+            )
+        )
+    entries.sort(key=lambda e: (e.at, e.kind == "message"))
+    return entries
+
+
+def reason_texts(application: Application) -> list[str]:
+    return [services.reason_text(r) for r in application.eligibility_reasons or []]
