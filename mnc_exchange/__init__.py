@@ -116,6 +116,9 @@ def register_blueprints(app: Flask) -> None:
     from .applications.views_student import bp as applications_bp
     from .cohorts.views import bp as cohorts_bp
     from .main.views import bp as main_bp
+    from .selection.views_reviewer import bp as reviews_bp
+    from .selection.views_staff import bp as selection_bp
+    from .selection.views_student import bp as my_selection_bp
 
     for bp in (
         main_bp,
@@ -126,6 +129,9 @@ def register_blueprints(app: Flask) -> None:
         screening_bp,
         reference_bp,
         documents_bp,
+        selection_bp,
+        reviews_bp,
+        my_selection_bp,
     ):
         app.register_blueprint(bp)
 

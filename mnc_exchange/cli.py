@@ -16,6 +16,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_data_command)
     app.cli.add_command(outbox_group)
 
+    from .selection.cli import selection_group
+
+    app.cli.add_command(selection_group)
+
 
 @click.command("create-user")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)

@@ -12,3 +12,11 @@ from .applications.models import (  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .cohorts.models import Cohort, CohortState  # noqa: F401
 from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
+from .selection.models import (  # noqa: F401
+    Interview,
+    ReviewAssignment,
+    ReviewScore,
+    RubricCriterion,
+    SeatOffer,
+    SelectionSettings,
+)

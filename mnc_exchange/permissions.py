@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Applications: a student applies; coordinators screen every file.
     "application.apply": frozenset({Role.student}),
     "application.review": frozenset({Role.coordinator, Role.admin}),
+    # Selection: coordinators run the round and review files (reviewers are coordinators).
+    "selection.manage": frozenset({Role.coordinator, Role.admin}),
+    "selection.review": frozenset({Role.coordinator}),
     # Reference lists (sending institutions).
     "reference.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),

@@ -11,11 +11,25 @@ import pytest
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
-from tests import access_reference, access_screening, access_student_applications
+from tests import (
+    access_reference,
+    access_reviews,
+    access_screening,
+    access_selection_staff,
+    access_selection_student,
+    access_student_applications,
+)
 from tests.access_helpers import FORBIDDEN, LOGIN, OK, ROLES, logged_in, only, public
 from tests.factories import PASSWORD, CohortFactory, UserFactory, make_application_with_document
 
-DOMAIN_MODULES = (access_student_applications, access_screening, access_reference)
+DOMAIN_MODULES = (
+    access_student_applications,
+    access_screening,
+    access_reference,
+    access_selection_staff,
+    access_reviews,
+    access_selection_student,
+)
 
 _public, _logged_in, _only = public, logged_in, only
 

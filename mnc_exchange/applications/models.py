@@ -34,6 +34,14 @@ class ApplicationStatus(enum.StrEnum):
     returned = "returned"  # returned to the student for correction
     eligible = "eligible"
     ineligible = "ineligible"
+    # Selection (mnc_exchange.selection): every review in -> scored; top N -> shortlisted;
+    # interview scored -> interviewed; then the decision.
+    scored = "scored"
+    shortlisted = "shortlisted"
+    interviewed = "interviewed"
+    selected = "selected"
+    waitlisted = "waitlisted"
+    rejected = "rejected"
     withdrawn = "withdrawn"
 
 
@@ -116,6 +124,15 @@ class Application(TimestampMixin, db.Model):
     eligibility_override_reason: Mapped[str | None] = mapped_column(Text)
     eligibility_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     eligibility_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # Selection: mean of the reviewers' weighted totals (/100), the interview, the final score
+    # and rank; the waitlist rank; a coordinator's override of the computed decision.
+    review_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    review_disagreement: Mapped[bool] = mapped_column(nullable=False, default=False)
+    final_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    final_rank: Mapped[int | None]
+    waitlist_rank: Mapped[int | None]
+    decision_override_reason: Mapped[str | None] = mapped_column(Text)
 
     cohort: Mapped[Cohort] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])

@@ -47,8 +47,16 @@ TRANSITIONS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
     A.draft: (A.submitted, A.withdrawn),
     A.submitted: (A.returned, A.eligible, A.ineligible, A.withdrawn),
     A.returned: (A.submitted, A.withdrawn),
-    A.eligible: (A.ineligible, A.withdrawn),  # a decision can be revised, with a reason
+    A.eligible: (A.ineligible, A.scored, A.withdrawn),  # a decision can be revised, with a reason
     A.ineligible: (A.eligible, A.withdrawn),
+    # Selection (mnc_exchange.selection.services).
+    A.scored: (A.shortlisted, A.rejected, A.withdrawn),
+    A.shortlisted: (A.interviewed, A.rejected, A.withdrawn),
+    A.interviewed: (A.selected, A.waitlisted, A.rejected, A.withdrawn),
+    # Decisions can be overridden (with a written reason) between these three.
+    A.selected: (A.waitlisted, A.rejected, A.withdrawn),
+    A.waitlisted: (A.selected, A.rejected, A.withdrawn),
+    A.rejected: (A.selected, A.waitlisted, A.withdrawn),
     A.withdrawn: (),
 }
 
@@ -58,11 +66,22 @@ STATUS_LABELS = {
     A.returned: _l("Returned for correction"),
     A.eligible: _l("Eligible"),
     A.ineligible: _l("Not eligible"),
+    A.scored: _l("Scored"),
+    A.shortlisted: _l("Shortlisted"),
+    A.interviewed: _l("Interviewed"),
+    A.selected: _l("Selected"),
+    A.waitlisted: _l("Waitlisted"),
+    A.rejected: _l("Not selected"),
     A.withdrawn: _l("Withdrawn"),
 }
 
 #: States in which the student may edit the file and its documents.
 EDITABLE = (A.draft, A.returned)
+
+
+def move(application: Application, target: ApplicationStatus, details: dict | None = None):
+    """Change the status through the transition table; audited. Used by other domains too."""
+    _move(application, target, details)
 
 
 def _move(application: Application, target: ApplicationStatus, details: dict | None = None):
@@ -372,7 +391,13 @@ def return_for_correction(application: Application, message: str, actor: User) -
 
 
 def withdraw(application: Application, reason: str = "") -> None:
-    """The student withdraws the application (possible in any state before departure)."""
+    """The student withdraws the application (possible in any state before departure).
+
+    A freed seat (or an open seat offer) goes to the next student on the waitlist.
+    """
+    from ..selection import services as selection
+
+    previous = application.status
     _move(application, A.withdrawn, {"reason": reason})
     application.withdrawn_at = utcnow()
     _message(
@@ -381,6 +406,7 @@ def withdraw(application: Application, reason: str = "") -> None:
         reason.strip() or _("Application withdrawn by the student."),
         application.student,
     )
+    selection.after_withdrawal(application, previous)
 
 
 # --- documents -------------------------------------------------------------------------------

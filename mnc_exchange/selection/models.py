@@ -1,0 +1,154 @@
+"""Selection rounds: per-cohort settings, the rubric, reviews, interviews and seat offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..applications.models import Application
+from ..core.models import TimestampMixin, UTCDateTime
+from ..core.timeutils import utcnow
+from ..extensions import db
+
+
+def _enum(cls, name: str, length: int = 20):
+    return Enum(cls, name=name, native_enum=False, length=length)
+
+
+class SelectionSettings(TimestampMixin, db.Model):
+    """Per cohort: how the selection round runs, and where it stands."""
+
+    __tablename__ = "selection_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    reviewers_per_application: Mapped[int] = mapped_column(nullable=False, default=2)
+    disagreement_gap: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), nullable=False, default=Decimal("15.00")
+    )
+    # None: twice the quota.
+    shortlist_size: Mapped[int | None]
+    seat_offer_days: Mapped[int] = mapped_column(nullable=False, default=7)
+    scoring_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decisions_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RubricCriterion(db.Model):
+    __tablename__ = "rubric_criteria"
+    __table_args__ = (UniqueConstraint("cohort_id", "key", name="uq_rubric_criteria_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
+    label: Mapped[str] = mapped_column(String(120), nullable=False)
+    weight: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+    max_score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+    # The interview criterion is scored at the interview, not by the file reviewers.
+    is_interview: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+
+class AssignmentStatus(enum.StrEnum):
+    assigned = "assigned"
+    submitted = "submitted"
+    conflict = "conflict"
+
+
+class ReviewAssignment(db.Model):
+    __tablename__ = "review_assignments"
+    __table_args__ = (
+        UniqueConstraint("application_id", "reviewer_id", name="uq_review_assignments"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[AssignmentStatus] = mapped_column(
+        _enum(AssignmentStatus, "assignment_status"),
+        nullable=False,
+        default=AssignmentStatus.assigned,
+    )
+    conflict_reason: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    comment: Mapped[str | None] = mapped_column(Text)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship()
+    reviewer: Mapped[User] = relationship()
+    scores: Mapped[list[ReviewScore]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan"
+    )
+
+
+class ReviewScore(db.Model):
+    __tablename__ = "review_scores"
+    __table_args__ = (UniqueConstraint("assignment_id", "criterion_id", name="uq_review_scores"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("review_assignments.id", ondelete="CASCADE"), nullable=False
+    )
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("rubric_criteria.id", ondelete="CASCADE"), nullable=False
+    )
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+
+    assignment: Mapped[ReviewAssignment] = relationship(back_populates="scores")
+    criterion: Mapped[RubricCriterion] = relationship()
+
+
+class Interview(db.Model):
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(nullable=False, default=30)
+    location: Mapped[str] = mapped_column(String(300), nullable=False)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    notes: Mapped[str | None] = mapped_column(Text)
+    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship()
+
+
+class SeatOfferStatus(enum.StrEnum):
+    open = "open"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+
+
+class SeatOffer(db.Model):
+    """A freed seat offered to the best-ranked waitlisted student, with a deadline."""
+
+    __tablename__ = "seat_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    status: Mapped[SeatOfferStatus] = mapped_column(
+        _enum(SeatOfferStatus, "seat_offer_status"), nullable=False, default=SeatOfferStatus.open
+    )
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship()
