@@ -1,7 +1,610 @@
-"""The coordinators' selection pages: rubric, assignments, shortlist, interviews, decisions."""
+"""The coordinators' selection pages: rubric, assignments, shortlist, interviews, decisions.
+
+Every view: load → authorise (``selection.manage``) → validate the form → call the service
+(``selection.services``) → commit once; a refused rule (``DomainError``) is rolled back and
+flashed. POSTs redirect (Post/Redirect/Get) except when a form has errors to show.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+
+from ..accounts.forms import ConfirmForm
+from ..accounts.models import User
+from ..applications.services import STATUS_LABELS
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.errors import DomainError
+from ..core.timeutils import utcnow
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..permissions import permission_required
+from . import minutes, queries, services
+from .forms_staff import (
+    BLANK_CRITERIA,
+    InterviewForm,
+    InterviewScoreForm,
+    OverrideForm,
+    ReassignForm,
+    RubricForm,
+    SettingsForm,
+    row_prefix,
+)
+from .models import AssignmentStatus, SeatOfferStatus
 
 bp = Blueprint("selection", __name__, url_prefix="/selection")
+
+ASSIGNMENT_LABELS = {
+    AssignmentStatus.assigned: _l("To review"),
+    AssignmentStatus.submitted: _l("Submitted"),
+    AssignmentStatus.conflict: _l("Conflict of interest"),
+}
+
+OFFER_LABELS = {
+    SeatOfferStatus.open: _l("open"),
+    SeatOfferStatus.accepted: _l("accepted"),
+    SeatOfferStatus.declined: _l("declined"),
+    SeatOfferStatus.expired: _l("expired"),
+}
+
+LABELS = {
+    "status_labels": STATUS_LABELS,
+    "offer_labels": OFFER_LABELS,
+    "assignment_labels": ASSIGNMENT_LABELS,
+    "tie_break": minutes.TIE_BREAK,
+    "zone": minutes.ZONE_NAME,
+}
+
+
+def _refused(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "danger")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- overview and settings -------------------------------------------------------------------
+
+
+def _render_overview(cohort: Cohort, status: int = 200, settings_form: SettingsForm | None = None):
+    settings = queries.settings_preview(cohort)
+    counts = queries.status_counts(cohort)
+    missing = queries.missing_reviewers(cohort, settings.reviewers_per_application)
+    if settings_form is None:
+        settings_form = SettingsForm(formdata=None, obj=settings)
+    return (
+        render_template(
+            "selection/overview.html",
+            cohort=cohort,
+            settings=settings,
+            shortlist_size=settings.shortlist_size or 2 * cohort.quota,
+            counts=counts,
+            seats_taken=services.seats_taken(cohort),
+            steps=queries.steps(settings, counts, missing),
+            waitlist=queries.waitlist(cohort),
+            offers=queries.seat_offers(cohort),
+            settings_form=settings_form,
+            step_form=ConfirmForm(formdata=None),
+            now=utcnow(),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:cohort_id>")
+@permission_required("selection.manage")
+def overview(cohort_id: int):
+    return _render_overview(queries.load_cohort(cohort_id))
+
+
+def save_settings(
+    cohort: Cohort,
+    reviewers_per_application: int,
+    disagreement_gap: Decimal,
+    shortlist_size: int | None,
+    seat_offer_days: int,
+) -> list[str]:
+    """Change the round's settings; those that shape the scoring are frozen once scoring has
+    started, the shortlist size once the shortlist exists. Returns the changed fields."""
+    settings = services.settings_for(cohort)
+    values = {
+        "reviewers_per_application": reviewers_per_application,
+        "disagreement_gap": Decimal(disagreement_gap),
+        "shortlist_size": shortlist_size,
+        "seat_offer_days": seat_offer_days,
+    }
+    current = {name: getattr(settings, name) for name in values}
+    current["disagreement_gap"] = Decimal(current["disagreement_gap"])
+    changed = {name: value for name, value in values.items() if current[name] != value}
+    scoring_fields = {"reviewers_per_application", "disagreement_gap"} & set(changed)
+    if scoring_fields and settings.scoring_started_at is not None:
+        raise DomainError(
+            _(
+                "Scoring has started: the number of reviewers and the disagreement gap can no "
+                "longer be changed."
+            )
+        )
+    if "shortlist_size" in changed and (
+        settings.decisions_at is not None or queries.shortlist_exists(cohort)
+    ):
+        raise DomainError(_("The shortlist is made: its size can no longer be changed."))
+    for name, value in changed.items():
+        setattr(settings, name, value)
+    if changed:
+        record(
+            "selection.settings",
+            cohort,
+            {name: (None if v is None else str(v)) for name, v in changed.items()},
+        )
+    return list(changed)
+
+
+@bp.route("/<int:cohort_id>/settings", methods=["POST"])
+@permission_required("selection.manage")
+def settings(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_overview(cohort, 400, settings_form=form)
+    try:
+        changed = save_settings(
+            cohort,
+            form.reviewers_per_application.data,
+            form.disagreement_gap.data,
+            form.shortlist_size.data,
+            form.seat_offer_days.data,
+        )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("The selection settings are saved."), "success")
+        else:
+            flash(_("Nothing to change."), "info")
+    return redirect(url_for("selection.overview", cohort_id=cohort_id))
+
+
+# --- rubric ----------------------------------------------------------------------------------
+
+
+def _rubric_data(cohort: Cohort) -> dict:
+    return {
+        "criteria": [
+            {
+                "key": c.key,
+                "label": c.label,
+                "weight": Decimal(c.weight),
+                "max_score": Decimal(c.max_score),
+                "is_interview": c.is_interview,
+            }
+            for c in queries.rubric_preview(cohort)
+        ]
+    }
+
+
+@bp.route("/<int:cohort_id>/rubric", methods=["GET", "POST"])
+@permission_required("selection.manage")
+def rubric(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    settings = queries.settings_preview(cohort)
+    editable = settings.scoring_started_at is None
+    status = 200
+    form = RubricForm()
+    if form.is_submitted():
+        if form.validate():
+            rows = [services.CriterionInput(**row) for row in form.rows()]
+            try:
+                services.update_rubric(cohort, rows)
+            except DomainError as exc:
+                _refused(exc)
+            else:
+                db.session.commit()
+                flash(_("The rubric is saved."), "success")
+            return redirect(url_for("selection.rubric", cohort_id=cohort_id))
+        flash_form_errors(form)
+        status = 400
+    else:
+        form = RubricForm(formdata=None, data=_rubric_data(cohort))
+        if editable:
+            for _i in range(BLANK_CRITERIA):
+                form.criteria.append_entry()
+    return (
+        render_template(
+            "selection/rubric.html",
+            cohort=cohort,
+            form=form,
+            editable=editable,
+            criteria=queries.rubric_preview(cohort),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+# --- reviewers -------------------------------------------------------------------------------
+
+
+@bp.route("/<int:cohort_id>/assign", methods=["POST"])
+@permission_required("selection.manage")
+def assign(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    try:
+        created = services.assign_reviewers(cohort)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            ngettext("%(num)d review assigned.", "%(num)d reviews assigned.", created),
+            "success",
+        )
+    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
+
+
+def _render_assignments(cohort: Cohort, status: int = 200, forms: dict | None = None):
+    pool = queries.coordinators()
+    rows = queries.assignment_rows(cohort)
+    reassign_forms = {}
+    for row in rows:
+        for assignment in row.assignments:
+            if assignment.status is AssignmentStatus.submitted:
+                continue
+            prefix = row_prefix("reassign", assignment.id)
+            taken = {a.reviewer_id for a in row.assignments}
+            choices = [r for r in pool if r.id not in taken and r.id != row.application.student_id]
+            form = (forms or {}).get(prefix)
+            if form is None:
+                form = ReassignForm(formdata=None, prefix=prefix, reviewers=choices)
+            else:
+                form.reviewer_id.choices = [(r.id, r.full_name) for r in choices]
+            reassign_forms[assignment.id] = form
+    # Blind reviewing: the totals of an application stay hidden from a coordinator who still
+    # has to review it.
+    blind = {
+        row.application.id
+        for row in rows
+        for a in row.assignments
+        if a.reviewer_id == current_user.id and a.status is AssignmentStatus.assigned
+    }
+    settings = queries.settings_preview(cohort)
+    return (
+        render_template(
+            "selection/assignments.html",
+            cohort=cohort,
+            rows=rows,
+            loads=queries.reviewer_loads(cohort, pool),
+            reassign_forms=reassign_forms,
+            blind=blind,
+            settings=settings,
+            step_form=ConfirmForm(formdata=None),
+            missing=queries.missing_reviewers(cohort, settings.reviewers_per_application),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:cohort_id>/assignments")
+@permission_required("selection.manage")
+def assignments(cohort_id: int):
+    return _render_assignments(queries.load_cohort(cohort_id))
+
+
+@bp.route("/assignments/<int:assignment_id>/reassign", methods=["POST"])
+@permission_required("selection.manage")
+def reassign(assignment_id: int):
+    assignment = queries.load_assignment(assignment_id)
+    cohort_id = assignment.application.cohort_id
+    prefix = row_prefix("reassign", assignment.id)
+    form = ReassignForm(prefix=prefix, reviewers=queries.coordinators())
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_assignments(assignment.application.cohort, 400, {prefix: form})
+    reviewer = db.session.get(User, form.reviewer_id.data)
+    try:
+        services.reassign(assignment, reviewer)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("The review is given to %(name)s.", name=reviewer.full_name), "success")
+    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
+
+
+# --- shortlist and interviews ----------------------------------------------------------------
+
+
+@bp.route("/<int:cohort_id>/shortlist", methods=["POST"])
+@permission_required("selection.manage")
+def shortlist(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    try:
+        kept, left_out = services.make_shortlist(cohort)
+    except DomainError as exc:
+        _refused(exc)
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    db.session.commit()
+    flash(
+        _(
+            "Shortlist made: %(kept)d shortlisted, %(rejected)d not selected.",
+            kept=kept,
+            rejected=left_out,
+        ),
+        "success",
+    )
+    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
+
+
+def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = None):
+    forms = forms or {}
+    rows = queries.interview_rows(cohort)
+    schedule_forms, score_forms = {}, {}
+    for row in rows:
+        application = row.application
+        prefix = row_prefix("interview", application.id)
+        form = forms.get(prefix)
+        if form is None:
+            form = InterviewForm(formdata=None, prefix=prefix)
+            if row.interview is not None:
+                local = row.interview.starts_at
+                local = (local if local.tzinfo else local.replace(tzinfo=UTC)).astimezone(
+                    minutes.ZONE
+                )
+                form.day.data = local.date()
+                form.time.data = local.time().replace(second=0, microsecond=0)
+                form.duration_minutes.data = row.interview.duration_minutes
+                form.location.data = row.interview.location
+        schedule_forms[application.id] = form
+        prefix = row_prefix("score", application.id)
+        score_forms[application.id] = forms.get(prefix) or InterviewScoreForm(
+            formdata=None, prefix=prefix
+        )
+    settings = queries.settings_preview(cohort)
+    return (
+        render_template(
+            "selection/interviews.html",
+            cohort=cohort,
+            rows=rows,
+            schedule_forms=schedule_forms,
+            score_forms=score_forms,
+            criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
+            decided=settings.decisions_at is not None,
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:cohort_id>/interviews")
+@permission_required("selection.manage")
+def interviews(cohort_id: int):
+    return _render_interviews(queries.load_cohort(cohort_id))
+
+
+def casablanca_to_utc(day, time) -> datetime:
+    """A date and a wall-clock time in Africa/Casablanca, as an aware UTC datetime."""
+    return datetime.combine(day, time, tzinfo=minutes.ZONE).astimezone(UTC)
+
+
+@bp.route("/applications/<int:application_id>/interview", methods=["POST"])
+@permission_required("selection.manage")
+def schedule_interview(application_id: int):
+    application = queries.load_application(application_id)
+    cohort_id = application.cohort_id
+    prefix = row_prefix("interview", application.id)
+    form = InterviewForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_interviews(application.cohort, 400, {prefix: form})
+    try:
+        services.schedule_interview(
+            application,
+            casablanca_to_utc(form.day.data, form.time.data),
+            form.location.data,
+            form.duration_minutes.data,
+        )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "The interview of %(name)s is scheduled; the student is e-mailed.",
+                name=application.full_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
+
+
+@bp.route("/applications/<int:application_id>/interview-score", methods=["POST"])
+@permission_required("selection.manage")
+def score_interview(application_id: int):
+    application = queries.load_application(application_id)
+    cohort_id = application.cohort_id
+    prefix = row_prefix("score", application.id)
+    form = InterviewScoreForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_interviews(application.cohort, 400, {prefix: form})
+    try:
+        services.score_interview(
+            application, form.score.data, form.notes.data or "", current_user._get_current_object()
+        )
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("The interview score of %(name)s is saved.", name=application.full_name), "success")
+    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+@bp.route("/<int:cohort_id>/decide", methods=["POST"])
+@permission_required("selection.manage")
+def decide(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    try:
+        counts = services.make_decisions(cohort)
+    except DomainError as exc:
+        _refused(exc)
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    db.session.commit()
+    flash(
+        _(
+            "Decisions made: %(selected)d selected, %(waitlisted)d waitlisted, %(rejected)d not "
+            "selected. They stay hidden from the students until you publish them.",
+            selected=counts.get("selected", 0),
+            waitlisted=counts.get("waitlisted", 0),
+            rejected=counts.get("rejected", 0),
+        ),
+        "success",
+    )
+    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
+
+
+def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None):
+    forms = forms or {}
+    rows = queries.ranking(cohort)
+    left_out = queries.not_shortlisted(cohort)
+    override_forms = {}
+    for application in [r.application for r in rows] + left_out:
+        if application.status not in queries.DECIDED:
+            continue
+        prefix = row_prefix("override", application.id)
+        override_forms[application.id] = forms.get(prefix) or OverrideForm(
+            formdata=None, prefix=prefix
+        )
+    settings = queries.settings_preview(cohort)
+    return (
+        render_template(
+            "selection/ranking.html",
+            cohort=cohort,
+            rows=rows,
+            left_out=left_out,
+            override_forms=override_forms,
+            settings=settings,
+            seats_taken=services.seats_taken(cohort),
+            step_form=ConfirmForm(formdata=None),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:cohort_id>/ranking")
+@permission_required("selection.manage")
+def ranking(cohort_id: int):
+    return _render_ranking(queries.load_cohort(cohort_id))
+
+
+@bp.route("/applications/<int:application_id>/override", methods=["POST"])
+@permission_required("selection.manage")
+def override(application_id: int):
+    application = queries.load_application(application_id)
+    cohort_id = application.cohort_id
+    prefix = row_prefix("override", application.id)
+    form = OverrideForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_ranking(application.cohort, 400, {prefix: form})
+    try:
+        services.override_decision(application, form.target, form.reason.data)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "The decision on %(name)s is now “%(status)s”.",
+                name=application.full_name,
+                status=STATUS_LABELS[application.status],
+            ),
+            "success",
+        )
+    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
+
+
+@bp.route("/<int:cohort_id>/publish", methods=["POST"])
+@permission_required("selection.manage")
+def publish(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    try:
+        notified = services.publish(cohort)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            ngettext(
+                "The decisions are published; %(num)d student is e-mailed.",
+                "The decisions are published; %(num)d students are e-mailed.",
+                notified,
+            ),
+            "success",
+        )
+    return redirect(url_for("selection.overview", cohort_id=cohort_id))
+
+
+# --- minutes and exports ---------------------------------------------------------------------
+
+
+def _download(body: bytes, content_type: str, filename: str) -> Response:
+    return _no_store(
+        Response(
+            body,
+            content_type=content_type,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    )
+
+
+@bp.route("/<int:cohort_id>/minutes.pdf")
+@permission_required("selection.manage")
+def minutes_pdf(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    body = minutes.minutes_pdf(cohort)
+    return _download(body, minutes.PDF_CONTENT_TYPE, f"selection-minutes-{cohort.year}.pdf")
+
+
+@bp.route("/<int:cohort_id>/ranking.csv")
+@permission_required("selection.manage")
+def ranking_csv(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    body = minutes.ranking_csv(cohort)
+    return _download(body, minutes.CSV_CONTENT_TYPE, f"selection-ranking-{cohort.year}.csv")
+
+
+@bp.route("/<int:cohort_id>/ranking.xlsx")
+@permission_required("selection.manage")
+def ranking_xlsx(cohort_id: int):
+    cohort = queries.load_cohort(cohort_id)
+    body = minutes.ranking_xlsx(cohort)
+    return _download(body, minutes.XLSX_CONTENT_TYPE, f"selection-ranking-{cohort.year}.xlsx")

@@ -1,0 +1,198 @@
+"""The selection committee's minutes (PDF) and the ranking exports (CSV, XLSX).
+
+The PDF is rendered by WeasyPrint from ``templates/pdf/selection_minutes.html`` (autoescaped:
+names, labels and reasons typed by users are text, never HTML) with a URL fetcher that refuses
+everything but ``data:`` URLs, so a document can never make the server fetch a file or a URL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..applications.models import Application, ApplicationStatus
+from ..applications.services import STATUS_LABELS
+from ..cohorts.models import Cohort
+from ..core.timeutils import as_utc, utcnow
+from . import queries
+
+#: Interviews are scheduled, and times shown, in Morocco's time.
+ZONE_NAME = "Africa/Casablanca"
+ZONE = ZoneInfo(ZONE_NAME)
+
+#: The documented, deterministic order of the final ranking (see ranking.final_order_key).
+TIE_BREAK = _l(
+    "Ranking by final score, highest first. Equal final scores are ordered by the interview "
+    "score (highest first), then by the earlier submission of the application, then by the "
+    "application number."
+)
+
+PDF_CONTENT_TYPE = "application/pdf"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def _data_only_fetcher():
+    """A WeasyPrint URL fetcher that refuses every URL except ``data:`` ones."""
+    from weasyprint.urls import URLFetcher
+
+    class DataOnlyFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+
+        def fetch(self, url, headers=None):
+            if not str(url).lower().startswith("data:"):
+                raise ValueError(f"URL refused in the minutes: {url[:80]}")
+            return super().fetch(url, headers)
+
+    return DataOnlyFetcher()
+
+
+def minutes_html(cohort: Cohort, now: datetime | None = None) -> str:
+    data = queries.minutes(cohort, now or utcnow())
+    return render_template(
+        "pdf/selection_minutes.html",
+        m=data,
+        status_labels=STATUS_LABELS,
+        status=ApplicationStatus,
+        label_of=_status_label,
+        tie_break=TIE_BREAK,
+        zone=ZONE_NAME,
+    )
+
+
+def _status_label(value: str) -> str:
+    try:
+        return str(STATUS_LABELS[ApplicationStatus(value)])
+    except ValueError:
+        return value or ""
+
+
+def render_pdf(html: str) -> bytes:
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()).write_pdf()
+
+
+def minutes_pdf(cohort: Cohort, now: datetime | None = None) -> bytes:
+    return render_pdf(minutes_html(cohort, now))
+
+
+# --- CSV and XLSX ----------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: Any) -> str:
+    """A cell typed by a user: neutralise spreadsheet formulas (CSV/XLSX injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _local(value: datetime | None) -> datetime | None:
+    """A stored UTC time as a naive Casablanca time (spreadsheets have no time zones)."""
+    if value is None:
+        return None
+    return as_utc(value).astimezone(ZONE).replace(tzinfo=None)
+
+
+def header() -> list[str]:
+    return [
+        _("Rank"),
+        _("Application"),
+        _("Last name"),
+        _("First name(s)"),
+        _("E-mail"),
+        _("Review score"),
+        _("Interview score"),
+        _("Final score"),
+        _("Submitted at (Casablanca)"),
+        _("Decision"),
+        _("Waitlist rank"),
+        _("Override reason"),
+    ]
+
+
+def _row(application: Application, interview_score: Decimal | None) -> list[Any]:
+    """One exported row with typed values (numbers, datetimes, text)."""
+    return [
+        application.final_rank,
+        application.id,
+        _text(application.last_name or application.student.full_name),
+        _text(application.first_name),
+        _text(application.student.email),
+        Decimal(application.review_score) if application.review_score is not None else None,
+        interview_score,
+        Decimal(application.final_score) if application.final_score is not None else None,
+        _local(application.submitted_at),
+        str(STATUS_LABELS[application.status]),
+        application.waitlist_rank if application.status is ApplicationStatus.waitlisted else None,
+        _text(application.decision_override_reason),
+    ]
+
+
+def ranking_rows(cohort: Cohort) -> list[list[Any]]:
+    """The final ranking in rank order, then the applications left out of the shortlist."""
+    rows = [_row(r.application, r.interview_score) for r in queries.ranking(cohort)]
+    rows += [_row(a, None) for a in queries.not_shortlisted(cohort)]
+    return rows
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def ranking_csv(cohort: Cohort) -> bytes:
+    """UTF-8 with a BOM (for Excel), comma-separated, ISO local times, points as decimals."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(header())
+    for row in ranking_rows(cohort):
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+def ranking_xlsx(cohort: Cohort) -> bytes:
+    """One sheet: numbers as numbers (two decimals), times as dates, a frozen header row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Ranking")[:31]
+    sheet.append(header())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    score_columns = (6, 7, 8)
+    date_column = 9
+    for row in ranking_rows(cohort):
+        sheet.append(row)
+        index = sheet.max_row
+        for column in score_columns:
+            sheet.cell(index, column).number_format = "0.00"
+        sheet.cell(index, date_column).number_format = "yyyy-mm-dd hh:mm"
+    sheet.freeze_panes = "A2"
+    widths = (8, 12, 22, 22, 30, 12, 12, 12, 20, 16, 12, 50)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[sheet.cell(1, column).column_letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
