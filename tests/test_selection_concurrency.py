@@ -247,13 +247,6 @@ def test_concurrent_offer_acceptances_and_overrides_respect_the_quota(app):
         assert count_offers(offers, SeatOfferStatus.open) == len(offers) - accepted
 
 
-@pytest.mark.xfail(
-    reason="bug: respond_to_offer checks offer.status before lock_cohort and never re-reads "
-    "the offer or the application after it (selection/services.py:693-708), so an accept "
-    "and a decline of the same offer sent at the same moment both succeed",
-    raises=AssertionError,
-    strict=True,
-)
 def test_an_offer_answered_twice_at_the_same_moment_is_answered_once(app):
     quota = 2
     cohort, waitlisted, _ = published_cohort(quota, quota - 1, waitlisted=2, rejected=0)

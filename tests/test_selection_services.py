@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D  # noqa: N817
-from decimal import InvalidOperation
 from itertools import count
 
 import pytest
@@ -488,12 +487,6 @@ def test_the_conflicted_reviewer_does_not_hold_up_the_score():
     assert application.review_score == D("100.00")
 
 
-@pytest.mark.xfail(
-    reason="bug: declare_conflict accepts an assignment already in conflict and creates a "
-    "second replacement reviewer (services.py:257 only refuses submitted assignments)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_declaring_the_same_conflict_twice_creates_one_replacement():
     _, target, conflicted, _ = _conflict_setup()
     services.declare_conflict(conflicted, "Ma cousine")
@@ -508,11 +501,6 @@ def test_declaring_the_same_conflict_twice_creates_one_replacement():
     assert len(active_assignments(target)) == 2
 
 
-@pytest.mark.xfail(
-    reason="bug: reassign does not check that the new reviewer is not the applicant "
-    "(services.py:230-248), unlike assign_reviewers and declare_conflict",
-    strict=True,
-)
 def test_reassign_refuses_the_applicant_themself():
     cohort = make_cohort()
     c1, c2, applicant = make_coordinators(3)
@@ -653,15 +641,6 @@ def test_a_withdrawn_application_cannot_be_reviewed():
     refused(services.submit_review, first, by_id(cohort, FULL))
 
 
-NAN_BUG = pytest.mark.xfail(
-    reason="bug: _decimal (services.py:284-288) lets 'NaN' through; the range check then "
-    "raises decimal.InvalidOperation (a 500) instead of DomainError",
-    raises=InvalidOperation,
-    strict=True,
-)
-
-
-@NAN_BUG
 @pytest.mark.parametrize("value", ["NaN", "nan", "sNaN"])
 def test_a_nan_review_score_is_refused_as_a_domain_error(value):
     cohort, application, first, _ = _two_reviewers()
@@ -669,7 +648,6 @@ def test_a_nan_review_score_is_refused_as_a_domain_error(value):
         services.submit_review(first, by_id(cohort, {**FULL, "academic": value}))
 
 
-@NAN_BUG
 def test_a_nan_interview_score_is_refused_as_a_domain_error():
     cohort = make_cohort()
     coordinator = make_coordinators(1)[0]
@@ -689,11 +667,14 @@ def _scored(cohort, *scores):
 def test_shortlist_default_size_is_twice_the_quota():
     cohort = make_cohort(quota=2)
     applications = _scored(cohort, 90, 80, 70, 60, 50, 40)
-    waiting = make_application(cohort)  # not scored yet: untouched
+    waiting = make_application(cohort)  # eligible, reviews pending: the shortlist must wait
+    refused(services.make_shortlist, cohort)
+    waiting.status = A.submitted  # not screened yet: does not block, stays untouched
     assert services.make_shortlist(cohort) == (4, 2)
     db.session.commit()
     assert [a.status for a in applications] == [A.shortlisted] * 4 + [A.rejected] * 2
-    assert waiting.status is A.eligible
+    assert waiting.status is A.submitted
+    refused(services.make_shortlist, cohort)  # only one shortlist
     (event,) = audits("selection.shortlist")
     assert event.details == {"shortlisted": 4, "size": 6}
 
@@ -1127,12 +1108,6 @@ def test_an_offer_is_never_made_while_seats_and_open_offers_fill_the_quota():
     assert_quota_holds(cohort)
 
 
-@pytest.mark.xfail(
-    reason="bug: expire_offers calls offer_next_seat once per cohort (services.py:748-749), "
-    "so when two offers of a cohort expire together only one seat is offered again",
-    raises=AssertionError,
-    strict=True,
-)
 def test_two_offers_expiring_together_are_both_passed_on():
     cohort, sel, wait, _ = decided_cohort(quota=3, selected=3, waitlisted=4)
     app_services.withdraw(sel[0])
@@ -1146,12 +1121,6 @@ def test_two_offers_expiring_together_are_both_passed_on():
     assert services.open_offer(wait[3]) is not None  # the second freed seat
 
 
-@pytest.mark.xfail(
-    reason="bug: override_decision leaves the student's open seat offer open "
-    "(services.py:556-581), so a student overridden to 'not selected' can still accept it",
-    raises=AssertionError,
-    strict=True,
-)
 def test_overriding_a_student_with_an_open_offer_closes_the_offer():
     cohort, sel, wait, _ = decided_cohort(quota=1, selected=1, waitlisted=2)
     app_services.withdraw(sel[0])

@@ -24,6 +24,7 @@ from ..core.web import flash_form_errors
 from ..extensions import db
 from ..main.calendar import calendar_steps
 from ..permissions import can, permission_required
+from ..selection.services import visible_status
 from . import services, uploads
 from .forms import ApplicationForm, DocumentUploadForm, SubmitForm, WithdrawForm
 from .models import (
@@ -73,6 +74,12 @@ STATUS_COLOURS = {
     A.eligible: "success",
     A.ineligible: "danger",
     A.withdrawn: "dark",
+    A.scored: "info",
+    A.shortlisted: "info",
+    A.interviewed: "info",
+    A.selected: "success",
+    A.waitlisted: "warning",
+    A.rejected: "danger",
 }
 
 DOCUMENT_STATUS_COLOURS = {
@@ -118,8 +125,10 @@ def my_application(cohort: Cohort | None = None) -> Application | None:
 def _inject() -> dict:
     return {
         "my_application": my_application,
-        "my_application_status": lambda application: services.STATUS_LABELS[application.status],
-        "my_application_colour": lambda application: STATUS_COLOURS[application.status],
+        "my_application_status": lambda application: services.STATUS_LABELS[
+            visible_status(application)
+        ],
+        "my_application_colour": lambda application: STATUS_COLOURS[visible_status(application)],
     }
 
 
@@ -262,8 +271,8 @@ def _render_page(
             document_rows=_document_rows(application),
             summary=_summary(application),
             passport_warning=services.passport_warning(application),
-            status_label=services.STATUS_LABELS[application.status],
-            status_colour=STATUS_COLOURS[application.status],
+            status_label=services.STATUS_LABELS[visible_status(application)],
+            status_colour=STATUS_COLOURS[visible_status(application)],
             message_labels=MESSAGE_KIND_LABELS,
             document_status_labels=DOCUMENT_STATUS_LABELS,
             document_status_colours=DOCUMENT_STATUS_COLOURS,

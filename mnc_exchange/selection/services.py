@@ -233,6 +233,8 @@ def reassign(assignment: ReviewAssignment, reviewer: User) -> None:
         raise DomainError(_("This review is already submitted."))
     if reviewer.role is not Role.coordinator or not reviewer.active:
         raise DomainError(_("Only an active coordinator can review."))
+    if reviewer.id == assignment.application.student_id:
+        raise DomainError(_("Nobody reviews their own application."))
     taken = db.session.scalar(
         select(ReviewAssignment.id).where(
             ReviewAssignment.application_id == assignment.application_id,
@@ -254,8 +256,8 @@ def declare_conflict(assignment: ReviewAssignment, reason: str) -> ReviewAssignm
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say briefly what the conflict of interest is."))
-    if assignment.status is AssignmentStatus.submitted:
-        raise DomainError(_("This review is already submitted."))
+    if assignment.status is not AssignmentStatus.assigned:
+        raise DomainError(_("This review cannot be changed any more."))
     assignment.status = AssignmentStatus.conflict
     assignment.conflict_reason = reason
     record("selection.conflict", assignment, {"reason": reason})
@@ -283,9 +285,12 @@ def declare_conflict(assignment: ReviewAssignment, reason: str) -> ReviewAssignm
 
 def _decimal(value) -> Decimal:
     try:
-        return Decimal(str(value).replace(",", ".").strip())
+        number = Decimal(str(value).replace(",", ".").strip())
     except (InvalidOperation, ValueError):
         raise DomainError(_("Scores must be numbers.")) from None
+    if not number.is_finite():
+        raise DomainError(_("Scores must be numbers."))
+    return number
 
 
 def submit_review(
@@ -359,8 +364,27 @@ def can_see_other_reviews(assignment: ReviewAssignment) -> bool:
 
 def make_shortlist(cohort: Cohort) -> tuple[int, int]:
     """The top N scored applications (default 2 × quota; ties at the cut-off all kept) are
-    shortlisted, the other scored ones are not selected. Returns (shortlisted, rejected)."""
+    shortlisted, the other scored ones are not selected. Returns (shortlisted, rejected).
+
+    Refused while eligible applications still wait for reviews, and once a shortlist exists.
+    """
     settings = settings_for(cohort)
+    counts = dict(
+        db.session.execute(
+            select(Application.status, func.count())
+            .where(Application.cohort_id == cohort.id)
+            .group_by(Application.status)
+        ).all()
+    )
+    if any(counts.get(status) for status in (A.shortlisted, A.interviewed, *SEAT_HOLDING)):
+        raise DomainError(_("The shortlist is already made."))
+    if counts.get(A.eligible):
+        raise DomainError(
+            _(
+                "%(n)d eligible applications are still waiting for their reviews.",
+                n=counts[A.eligible],
+            )
+        )
     scored = db.session.scalars(
         select(Application).where(
             Application.cohort_id == cohort.id, Application.status == A.scored
@@ -562,8 +586,14 @@ def override_decision(application: Application, outcome: ApplicationStatus, reas
         raise DomainError(_("Choose selected, waitlisted or not selected."))
     cohort = application.cohort
     lock_cohort(cohort)
+    db.session.refresh(application)  # the status as it is now that we hold the lock
     if outcome is A.selected:
         ensure_seat_free(cohort)
+    offer = open_offer(application)
+    if offer is not None:
+        offer.status = SeatOfferStatus.declined
+        offer.responded_at = utcnow()
+        record("selection.seat_closed", offer, {"override": outcome.value})
     if outcome is A.waitlisted and application.waitlist_rank is None:
         last = db.session.scalar(
             select(func.max(Application.waitlist_rank)).where(Application.cohort_id == cohort.id)
@@ -579,6 +609,9 @@ def override_decision(application: Application, outcome: ApplicationStatus, reas
     )
     if settings_for(cohort).published_at is not None:
         _notify_decision(application)
+        if previous is A.selected or offer is not None:
+            db.session.flush()
+            offer_next_seat(cohort)
 
 
 def publish(cohort: Cohort) -> int:
@@ -690,13 +723,16 @@ def respond_to_offer(offer: SeatOffer, accept: bool, now: datetime | None = None
     """The waitlisted student accepts (→ selected, within the quota) or declines (→ withdrawn,
     and the seat goes to the next one)."""
     now = now or utcnow()
+    application = offer.application
+    cohort = application.cohort
+    lock_cohort(cohort)
+    # Re-read under the lock: a concurrent answer or override may have changed them.
+    db.session.refresh(offer)
+    db.session.refresh(application)
     if offer.status is not SeatOfferStatus.open:
         raise DomainError(_("This offer is no longer open."))
     if as_utc(offer.deadline_at) < now:
         raise DomainError(_("The deadline to answer this offer has passed."))
-    application = offer.application
-    cohort = application.cohort
-    lock_cohort(cohort)
     offer.responded_at = now
     if accept:
         ensure_seat_free(cohort)
@@ -745,6 +781,7 @@ def expire_offers(now: datetime | None = None) -> int:
             application=offer.application,
         )
     db.session.flush()
-    for cohort_id in sorted({offer.application.cohort_id for offer in offers}):
-        offer_next_seat(db.session.get(Cohort, cohort_id), now)
+    # One new offer per expired one (offer_next_seat stops when the seats are covered).
+    for offer in sorted(offers, key=lambda o: (o.application.cohort_id, o.id)):
+        offer_next_seat(offer.application.cohort, now)
     return len(offers)
