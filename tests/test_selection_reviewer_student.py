@@ -15,6 +15,7 @@ from itertools import count
 import pytest
 from babel.dates import format_datetime
 from flask import render_template_string
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from mnc_exchange.accounts.models import Role, User
@@ -388,13 +389,13 @@ def test_the_dashboard_summary_never_reveals_an_unpublished_decision(app):
         '{{ selection.status.value }}">{{ selection.label }}</span>'
         '{% include "my_selection/_summary.html" %}'
     )
-    with app.test_request_context("/"):
+    with app.test_request_context("/"), force_locale("en"):
         html = render_template_string(template, application=db.session.get(Application, apps[0].id))
         assert 'data-status="interviewed"' in html and "selected" not in html.lower()
         assert render_template_string("{{ my_selection(None) }}") == "None"
     services.publish(cohort)
     db.session.commit()
-    with app.test_request_context("/"):
+    with app.test_request_context("/"), force_locale("en"):
         html = render_template_string(template, application=db.session.get(Application, apps[1].id))
         assert 'data-status="waitlisted">Waitlisted, rank 1</span>' in html
 

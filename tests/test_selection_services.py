@@ -1131,3 +1131,12 @@ def test_overriding_a_student_with_an_open_offer_closes_the_offer():
     assert offer.status is not SeatOfferStatus.open
     with pytest.raises(DomainError):
         services.respond_to_offer(offer, True)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The assertions above read the services' English messages."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
