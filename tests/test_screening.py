@@ -868,3 +868,15 @@ def test_admin_may_screen(client, auth):
     application = make_application(make_cohort())
     assert client.get("/screening/").status_code == 200
     assert _decide(client, application, "eligible").status_code == 302
+
+
+def test_counts_include_selection_statuses_once_reached(client, coordinator):
+    cohort = make_cohort()
+    make_application(cohort, status=A.eligible)
+    make_application(cohort, status=A.shortlisted)
+    make_application(cohort, status=A.selected)
+    html = client.get("/screening/").get_data(as_text=True)
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', html))
+    assert counts["all"] == "3"
+    assert counts["shortlisted"] == "1" and counts["selected"] == "1"
+    assert "waitlisted" not in counts  # not reached yet: no empty tab

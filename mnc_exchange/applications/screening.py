@@ -41,14 +41,11 @@ from .reference import CEFR_LEVELS, DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS,
 
 A = ApplicationStatus
 
-#: The workflow order, used to sort by status and to show the counts.
-STATUS_ORDER: tuple[ApplicationStatus, ...] = (
-    A.draft,
-    A.submitted,
-    A.returned,
-    A.eligible,
-    A.ineligible,
-    A.withdrawn,
+#: The workflow order, used to sort by status and to show the counts: the enum is declared in
+#: that order, so the selection statuses (scored … rejected) are counted here too.
+STATUS_ORDER: tuple[ApplicationStatus, ...] = tuple(ApplicationStatus)
+SCREENING_STATUSES = frozenset(
+    {A.draft, A.submitted, A.returned, A.eligible, A.ineligible, A.withdrawn}
 )
 MESSAGE_KIND_LABELS = {
     MessageKind.info: _l("Message"),
@@ -199,7 +196,12 @@ def status_counts(cohort: Cohort, filters: Filters) -> dict[ApplicationStatus, i
     query = select(Application.status, func.count(Application.id)).join(Application.student)
     query = _where(query, cohort, filters, with_status=False).group_by(Application.status)
     found = {ApplicationStatus(status): count for status, count in db.session.execute(query)}
-    return {status: found.get(status, 0) for status in STATUS_ORDER}
+    # The screening statuses always show; the selection ones once they are reached.
+    return {
+        status: found.get(status, 0)
+        for status in STATUS_ORDER
+        if status in SCREENING_STATUSES or found.get(status)
+    }
 
 
 def institutions() -> list[Institution]:
