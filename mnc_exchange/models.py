@@ -20,3 +20,12 @@ from .selection.models import (  # noqa: F401
     SeatOffer,
     SelectionSettings,
 )
+from .hosts.models import Company, CompanyInvitation, Tutor  # noqa: F401
+from .offers.models import Offer  # noqa: F401
+from .placements.models import (  # noqa: F401
+    CompanyRanking,
+    MatchingRun,
+    MatchingSettings,
+    Placement,
+    StudentPreference,
+)

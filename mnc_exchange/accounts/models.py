@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,6 +41,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Host contacts wait for a coordinator's approval; everyone else is approved at creation.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Host contacts belong to one company (mnc_exchange.hosts).
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", use_alter=True, name="fk_users_company_id"), index=True
+    )
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(

@@ -1,0 +1,1 @@
+"""Host companies (French employers), their contacts and tutors."""

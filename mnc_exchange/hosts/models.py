@@ -1,0 +1,110 @@
+"""Host companies, invitations for further contacts, and tutors (people, not accounts)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..core.models import TimestampMixin, UTCDateTime
+from ..extensions import db
+
+
+def _enum(cls, name: str, length: int = 20):
+    return Enum(cls, name=name, native_enum=False, length=length)
+
+
+class Pole(enum.StrEnum):
+    """The four thematic poles of Maroc Numeric Cluster."""
+
+    mobile = "mobile"
+    security = "security"
+    multimedia = "multimedia"
+    software = "software"
+
+
+class CompanyStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Company(TimestampMixin, db.Model):
+    """A French host company (one establishment, identified by its SIRET)."""
+
+    __tablename__ = "companies"
+    __table_args__ = (CheckConstraint("headcount >= 0", name="headcount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    siret: Mapped[str] = mapped_column(String(14), nullable=False, unique=True)
+    naf_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    address: Mapped[str] = mapped_column(String(300), nullable=False)
+    postcode: Mapped[str] = mapped_column(String(5), nullable=False)
+    city: Mapped[str] = mapped_column(String(100), nullable=False)
+    headcount: Mapped[int] = mapped_column(nullable=False)
+    sector: Mapped[str] = mapped_column(String(120), nullable=False)
+    mnc_member: Mapped[bool] = mapped_column(nullable=False, default=False)
+    representative_name: Mapped[str | None] = mapped_column(String(200))
+    representative_title: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[CompanyStatus] = mapped_column(
+        _enum(CompanyStatus, "company_status"), nullable=False, default=CompanyStatus.pending
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rejection_reason: Mapped[str | None] = mapped_column(String(1000))
+
+    contacts: Mapped[list[User]] = relationship(
+        primaryjoin="User.company_id == Company.id", viewonly=True, order_by="User.id"
+    )
+    tutors: Mapped[list[Tutor]] = relationship(back_populates="company", order_by="Tutor.full_name")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status is CompanyStatus.approved
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<Company {self.id} {self.legal_name}>"
+
+
+class Tutor(TimestampMixin, db.Model):
+    """The host's tutor of an intern: a person with contact details, without an account."""
+
+    __tablename__ = "tutors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    full_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    job_title: Mapped[str] = mapped_column(String(120), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+    company: Mapped[Company] = relationship(back_populates="tutors")
+
+
+class CompanyInvitation(TimestampMixin, db.Model):
+    """An invitation for a colleague to join the company as a host contact (link by e-mail).
+
+    Only a hash of the token is stored; the link works once and until ``expires_at``.
+    """
+
+    __tablename__ = "company_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    company: Mapped[Company] = relationship()
+    invited_by: Mapped[User] = relationship()

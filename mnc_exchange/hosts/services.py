@@ -1,0 +1,275 @@
+"""Host companies: registration with the first contact, approval, invitations, tutors.
+
+A host contact registers the company and their own account in one step; both wait for a
+coordinator. Approving the company approves its contacts. Colleagues join through an
+invitation link (a random token, only its hash stored, valid 7 days, once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.fr import siret as stdnum_siret
+
+from ..accounts import services as accounts
+from ..accounts.models import Role, User
+from ..audit.services import record
+from ..core.errors import DomainError
+from ..core.timeutils import utcnow
+from ..extensions import db
+from ..mail.services import queue_email
+from .models import Company, CompanyInvitation, CompanyStatus, Tutor
+
+INVITATION_DAYS = 7
+
+
+def normalise_siret(value: str) -> str:
+    """Digits only (spaces, dots and dashes removed), or ``DomainError`` when invalid."""
+    try:
+        return stdnum_siret.validate(value or "")
+    except stdnum_exceptions.ValidationError as exc:
+        raise DomainError(
+            _("This SIRET is not valid: 14 digits with a correct check digit are expected.")
+        ) from exc
+
+
+def siret_taken(siret: str, exclude_id: int | None = None) -> bool:
+    query = select(Company.id).where(Company.siret == siret)
+    if exclude_id is not None:
+        query = query.where(Company.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+@dataclass
+class CompanyInput:
+    legal_name: str
+    siret: str
+    naf_code: str
+    address: str
+    postcode: str
+    city: str
+    headcount: int
+    sector: str
+    mnc_member: bool
+    representative_name: str | None = None
+    representative_title: str | None = None
+
+
+def _apply(company: Company, data: CompanyInput) -> None:
+    siret = normalise_siret(data.siret)
+    if siret_taken(siret, exclude_id=company.id):
+        raise DomainError(_("A company with this SIRET is already registered."))
+    if data.headcount < 0:
+        raise DomainError(_("The headcount cannot be negative."))
+    company.legal_name = data.legal_name.strip()
+    company.siret = siret
+    company.naf_code = data.naf_code.strip().upper().replace(".", "")
+    company.address = data.address.strip()
+    company.postcode = data.postcode.strip()
+    company.city = data.city.strip()
+    company.headcount = data.headcount
+    company.sector = data.sector.strip()
+    company.mnc_member = bool(data.mnc_member)
+    company.representative_name = (data.representative_name or "").strip() or None
+    company.representative_title = (data.representative_title or "").strip() or None
+
+
+def register_company(
+    data: CompanyInput, email: str, password: str, full_name: str, locale: str
+) -> User:
+    """A host contact registers their company and their account (both pending)."""
+    company = Company(status=CompanyStatus.pending)
+    _apply(company, data)
+    db.session.add(company)
+    db.session.flush()
+    user = accounts.register(email, password, full_name, Role.host, locale)
+    user.company_id = company.id
+    record("company.register", company, {"siret": company.siret}, actor=user)
+    return user
+
+
+def update_company(company: Company, data: CompanyInput, actor: User) -> None:
+    _apply(company, data)
+    record("company.update", company, actor=actor)
+
+
+def pending_companies() -> list[Company]:
+    return list(
+        db.session.scalars(
+            select(Company)
+            .where(Company.status == CompanyStatus.pending)
+            .order_by(Company.created_at, Company.id)
+        )
+    )
+
+
+def approve_company(company: Company, actor: User) -> None:
+    if company.status is CompanyStatus.approved:
+        raise DomainError(_("This company is already approved."))
+    company.status = CompanyStatus.approved
+    company.approved_at = utcnow()
+    company.approved_by_id = actor.id
+    company.rejection_reason = None
+    record("company.approve", company, actor=actor)
+    for contact in company.contacts:
+        if contact.is_pending:
+            contact.approved_at = utcnow()
+            record("user.approve", contact, actor=actor)
+        queue_email(contact.email, "host_approved", contact.locale, user=contact, company=company)
+
+
+def reject_company(company: Company, reason: str, actor: User) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for refusing the company."))
+    if company.status is not CompanyStatus.pending:
+        raise DomainError(_("Only a company waiting for approval can be refused."))
+    company.status = CompanyStatus.rejected
+    company.rejection_reason = reason
+    record("company.reject", company, {"reason": reason}, actor=actor)
+    for contact in company.contacts:
+        queue_email(
+            contact.email,
+            "company_rejected",
+            contact.locale,
+            user=contact,
+            company=company,
+            reason=reason,
+        )
+
+
+def company_of(user: User) -> Company | None:
+    if user.role is not Role.host or user.company_id is None:
+        return None
+    return db.session.get(Company, user.company_id)
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_contact(company: Company, email: str, actor: User) -> tuple[CompanyInvitation, str]:
+    """Create an invitation and e-mail the link; returns the invitation and the raw token."""
+    if not company.is_approved:
+        raise DomainError(_("The company must be approved before inviting colleagues."))
+    email = accounts.normalise_email(email)
+    if accounts.email_taken(email):
+        raise DomainError(_("An account already exists with this e-mail address."))
+    token = secrets.token_urlsafe(32)
+    invitation = CompanyInvitation(
+        company_id=company.id,
+        email=email,
+        token_hash=_hash(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    record("company.invite", invitation, {"email": email}, actor=actor)
+    queue_email(
+        email,
+        "company_invitation",
+        actor.locale,
+        company=company,
+        inviter=actor,
+        token=token,
+        expires_at=invitation.expires_at,
+    )
+    return invitation, token
+
+
+def invitation_for_token(token: str, now: datetime | None = None) -> CompanyInvitation:
+    """The usable invitation for ``token``, or ``DomainError`` saying why it cannot be used."""
+    now = now or utcnow()
+    invitation = db.session.scalar(
+        select(CompanyInvitation).where(CompanyInvitation.token_hash == _hash(token or ""))
+    )
+    if invitation is None:
+        raise DomainError(_("This invitation link is not valid."))
+    if invitation.accepted_at is not None:
+        raise DomainError(_("This invitation has already been used."))
+    if invitation.revoked_at is not None:
+        raise DomainError(_("This invitation has been withdrawn."))
+    if invitation.expires_at < now:
+        raise DomainError(_("This invitation has expired; ask your colleague to send a new one."))
+    return invitation
+
+
+def accept_invitation(token: str, password: str, full_name: str, locale: str) -> User:
+    invitation = invitation_for_token(token)
+    user = accounts.create_user(
+        invitation.email, password, full_name, Role.host, locale=locale, approved=True
+    )
+    user.company_id = invitation.company_id
+    invitation.accepted_at = utcnow()
+    record("company.join", invitation, {"user": user.id}, actor=user)
+    return user
+
+
+def revoke_invitation(invitation: CompanyInvitation, actor: User) -> None:
+    if invitation.accepted_at is not None:
+        raise DomainError(_("This invitation has already been used."))
+    invitation.revoked_at = utcnow()
+    record("company.invite_revoke", invitation, actor=actor)
+
+
+def open_invitations(company: Company) -> list[CompanyInvitation]:
+    return list(
+        db.session.scalars(
+            select(CompanyInvitation)
+            .where(
+                CompanyInvitation.company_id == company.id,
+                CompanyInvitation.accepted_at.is_(None),
+                CompanyInvitation.revoked_at.is_(None),
+            )
+            .order_by(CompanyInvitation.created_at)
+        )
+    )
+
+
+# --- tutors ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TutorInput:
+    full_name: str
+    job_title: str
+    email: str
+    phone: str | None = None
+
+
+def save_tutor(
+    company: Company, data: TutorInput, actor: User, tutor: Tutor | None = None
+) -> Tutor:
+    if tutor is None:
+        tutor = Tutor(company_id=company.id)
+        db.session.add(tutor)
+    elif tutor.company_id != company.id:
+        raise DomainError(_("This tutor belongs to another company."))
+    tutor.full_name = data.full_name.strip()
+    tutor.job_title = data.job_title.strip()
+    tutor.email = accounts.normalise_email(data.email)
+    tutor.phone = (data.phone or "").strip() or None
+    db.session.flush()
+    record("tutor.save", tutor, actor=actor)
+    return tutor
+
+
+def companies_with_counts() -> list[tuple[Company, int]]:
+    """Every company with its number of contacts (one query)."""
+    rows = db.session.execute(
+        select(Company, func.count(User.id))
+        .outerjoin(User, User.company_id == Company.id)
+        .group_by(Company.id)
+        .order_by(Company.legal_name)
+    )
+    return [(company, count) for company, count in rows]

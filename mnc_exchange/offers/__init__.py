@@ -1,0 +1,1 @@
+"""Internship offers published by host companies, checked against French internship law."""

@@ -1,0 +1,1 @@
+"""Preferences on both sides, the matching runs and the placements companies confirm."""

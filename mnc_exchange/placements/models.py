@@ -1,0 +1,169 @@
+"""Preferences of students and companies, matching runs (kept with their inputs so that they
+can be reproduced) and the placements a run proposes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..applications.models import Application
+from ..cohorts.models import Cohort
+from ..core.models import TimestampMixin, UTCDateTime
+from ..core.timeutils import utcnow
+from ..extensions import db
+from ..offers.models import Offer
+
+#: How many offers a student may rank.
+MAX_PREFERENCES = 5
+
+
+def _enum(cls, name: str, length: int = 20):
+    return Enum(cls, name=name, native_enum=False, length=length)
+
+
+class MatchingSettings(TimestampMixin, db.Model):
+    """Per cohort: the deadlines of the matching phase."""
+
+    __tablename__ = "matching_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    preferences_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    company_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Days a company has to confirm or decline a proposed placement.
+    confirmation_days: Mapped[int] = mapped_column(nullable=False, default=7)
+
+
+class StudentPreference(db.Model):
+    """A selected student's ranking of one published offer (1 = first choice)."""
+
+    __tablename__ = "student_preferences"
+    __table_args__ = (
+        UniqueConstraint("application_id", "rank", name="uq_student_preference_rank"),
+        UniqueConstraint("application_id", "offer_id", name="uq_student_preference_offer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    offer_id: Mapped[int] = mapped_column(
+        ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    rank: Mapped[int] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    application: Mapped[Application] = relationship()
+    offer: Mapped[Offer] = relationship()
+
+
+class CompanyRanking(db.Model):
+    """A company's judgement of one candidate for one offer: a rank, or not acceptable."""
+
+    __tablename__ = "company_rankings"
+    __table_args__ = (UniqueConstraint("offer_id", "application_id", name="uq_company_ranking"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(
+        ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    #: 1 = preferred; ``None`` when not acceptable.
+    rank: Mapped[int | None]
+    acceptable: Mapped[bool] = mapped_column(nullable=False, default=True)
+    ranked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    offer: Mapped[Offer] = relationship()
+    application: Mapped[Application] = relationship()
+
+
+class MatchingRun(db.Model):
+    """One run of the engine: its inputs, result, statistics and explanations.
+
+    A run is a preview until a coordinator commits it, which proposes its placements.
+    """
+
+    __tablename__ = "matching_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: {"student_prefs": {...}, "offer_prefs": {...}, "capacities": {...}} (string ids)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    #: student id -> offer id or None
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    #: student id -> {"reason": ..., ...}
+    explanations: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    #: Which companies' rankings were replaced by the coordinators' scores.
+    substituted_offers: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    committed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    cohort: Mapped[Cohort] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class PlacementStatus(enum.StrEnum):
+    proposed = "proposed"
+    confirmed = "confirmed"
+    declined = "declined"
+    cancelled = "cancelled"
+
+
+#: Placements that hold the student and the seat.
+ACTIVE_PLACEMENT = (PlacementStatus.proposed, PlacementStatus.confirmed)
+
+
+class Placement(TimestampMixin, db.Model):
+    """A student proposed to an offer by a committed run; the company confirms or declines."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        Index(
+            "uq_placement_active_application",
+            "application_id",
+            unique=True,
+            sqlite_where=text("status IN ('proposed', 'confirmed')"),
+            postgresql_where=text("status IN ('proposed', 'confirmed')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id"), nullable=False, index=True
+    )
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), nullable=False, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("matching_runs.id"))
+    status: Mapped[PlacementStatus] = mapped_column(
+        _enum(PlacementStatus, "placement_status"),
+        nullable=False,
+        default=PlacementStatus.proposed,
+        index=True,
+    )
+    #: The student's rank of the offer (1 = first choice), for statistics.
+    student_rank: Mapped[int | None]
+    respond_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+    cohort: Mapped[Cohort] = relationship()
+    application: Mapped[Application] = relationship()
+    offer: Mapped[Offer] = relationship()
+    run: Mapped[MatchingRun | None] = relationship()
