@@ -115,7 +115,13 @@ def register_blueprints(app: Flask) -> None:
     from .applications.views_staff import bp as screening_bp
     from .applications.views_student import bp as applications_bp
     from .cohorts.views import bp as cohorts_bp
+    from .hosts.views_host import bp as company_bp
+    from .hosts.views_staff import bp as companies_bp
     from .main.views import bp as main_bp
+    from .offers.views import bp as offers_bp
+    from .placements.views_host import bp as candidates_bp
+    from .placements.views_staff import bp as matching_bp
+    from .placements.views_student import bp as my_ranking_bp
     from .selection.views_reviewer import bp as reviews_bp
     from .selection.views_staff import bp as selection_bp
     from .selection.views_student import bp as my_selection_bp
@@ -132,6 +138,12 @@ def register_blueprints(app: Flask) -> None:
         selection_bp,
         reviews_bp,
         my_selection_bp,
+        company_bp,
+        companies_bp,
+        offers_bp,
+        my_ranking_bp,
+        candidates_bp,
+        matching_bp,
     ):
         app.register_blueprint(bp)
 

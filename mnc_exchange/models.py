@@ -11,16 +11,8 @@ from .applications.models import (  # noqa: F401
 )
 from .audit.models import AuditEvent  # noqa: F401
 from .cohorts.models import Cohort, CohortState  # noqa: F401
-from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
-from .selection.models import (  # noqa: F401
-    Interview,
-    ReviewAssignment,
-    ReviewScore,
-    RubricCriterion,
-    SeatOffer,
-    SelectionSettings,
-)
 from .hosts.models import Company, CompanyInvitation, Tutor  # noqa: F401
+from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
 from .offers.models import Offer  # noqa: F401
 from .placements.models import (  # noqa: F401
     CompanyRanking,
@@ -28,4 +20,12 @@ from .placements.models import (  # noqa: F401
     MatchingSettings,
     Placement,
     StudentPreference,
+)
+from .selection.models import (  # noqa: F401
+    Interview,
+    ReviewAssignment,
+    ReviewScore,
+    RubricCriterion,
+    SeatOffer,
+    SelectionSettings,
 )

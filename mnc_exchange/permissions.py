@@ -30,6 +30,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Selection: coordinators run the round and review files (reviewers are coordinators).
     "selection.manage": frozenset({Role.coordinator, Role.admin}),
     "selection.review": frozenset({Role.coordinator}),
+    # Host companies (mnc_exchange.hosts): a contact manages their own company, its tutors,
+    # invitations and offers; coordinators review companies and offers.
+    "company.manage": frozenset({Role.host}),
+    "offer.manage": frozenset({Role.host}),
+    "offer.review": frozenset({Role.coordinator, Role.admin}),
+    # Matching (mnc_exchange.placements): students rank offers, companies rank candidates and
+    # answer proposed placements, coordinators run and commit the matching.
+    "matching.rank": frozenset({Role.student}),
+    "matching.rank_candidates": frozenset({Role.host}),
+    "placement.respond": frozenset({Role.host}),
+    "matching.run": frozenset({Role.coordinator, Role.admin}),
     # Reference lists (sending institutions).
     "reference.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),

@@ -28,7 +28,20 @@ def fdate(value: date | None, fmt: str = "long") -> str:
     return format_date(value, fmt, locale=str(get_locale()))
 
 
+def external_url(endpoint: str, **values) -> str:
+    """Absolute URL of ``endpoint`` for e-mails: from the request when there is one, else from
+    ``SERVER_BASE_URL`` (CLI commands and schedulers have no request)."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    adapter = current_app.url_map.bind("localhost")
+    path = adapter.build(endpoint, values)
+    return current_app.config["SERVER_BASE_URL"].rstrip("/") + path
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["fdate"] = fdate
 

@@ -20,7 +20,14 @@ from tests import (
     access_student_applications,
 )
 from tests.access_helpers import FORBIDDEN, LOGIN, OK, ROLES, logged_in, only, public
-from tests.factories import PASSWORD, CohortFactory, UserFactory, make_application_with_document
+from tests.factories import (
+    PASSWORD,
+    CohortFactory,
+    CompanyFactory,
+    OfferFactory,
+    UserFactory,
+    make_application_with_document,
+)
 
 DOMAIN_MODULES = (
     access_student_applications,
@@ -121,6 +128,14 @@ def _setup():
     db.session.add(message)
     db.session.commit()
     application, document = make_application_with_document(users["student"], cohort)
+    # The host contact belongs to an approved company with a published offer; the pending host
+    # contact to a company waiting for approval.
+    company = CompanyFactory()
+    pending_company = CompanyFactory(status="pending", approved_at=None)
+    users["host"].company_id = company.id
+    users["pending_host"].company_id = pending_company.id
+    offer = OfferFactory(cohort=cohort, company=company)
+    db.session.commit()
     values = {
         "user_id": target.id,
         "cohort_id": cohort.id,
@@ -128,6 +143,9 @@ def _setup():
         "token": "not-a-valid-token",
         "application_id": application.id,
         "document_id": document.id,
+        "company_id": company.id,
+        "offer_id": offer.id,
+        "tutor_id": offer.tutor_id,
     }
     for module in DOMAIN_MODULES:
         values.update(module.setup_values(users, cohort, application))
