@@ -12,6 +12,9 @@ from mnc_exchange.accounts.models import Role
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from tests import (
+    access_hosts,
+    access_offers,
+    access_placements,
     access_reference,
     access_reviews,
     access_screening,
@@ -36,6 +39,9 @@ DOMAIN_MODULES = (
     access_selection_staff,
     access_reviews,
     access_selection_student,
+    access_hosts,
+    access_offers,
+    access_placements,
 )
 
 _public, _logged_in, _only = public, logged_in, only
