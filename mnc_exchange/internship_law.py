@@ -287,6 +287,10 @@ DEFAULT_MESSAGES: dict[str, str] = {
         "no social-security hourly ceiling known for {year} (known years: {known_years}); "
         "the minimum stipend cannot be checked"
     ),
+    "ceiling_provisional": (
+        "the social-security hourly ceiling for {year} is not published yet: the {known_year} "
+        "figure ({ceiling} €) is used provisionally; check the stipend again in January"
+    ),
     "max_hours_per_host": (
         "{total_hours} h at this host this academic year ({hours} h now + {hours_already} h "
         "before) > legal maximum {max_hours} h (6 months)"
@@ -400,7 +404,8 @@ def check_internship(terms: InternshipTerms) -> LawReport:
     - ≤ 924 h per intern per host per academic year, counting earlier hours (L124-5);
     - stipend mandatory above 308 h at the host in the academic year, counting earlier hours, and
       at least the monthly minimum = hourly minimum × 22 × weekly_hours / 5 (L124-6, D124-8);
-      the ceiling year is the start date's calendar year;
+      the ceiling year is the start date's calendar year; for the year after the latest known
+      one, the latest figure is used provisionally with a warning (older or later: violation);
     - interns at the host in the same week ≤ ``max_concurrent_interns(headcount)`` (R124-10);
     - the tutor is not already tutoring 3 running agreements (R124-13);
     - ≤ 10 h a day and ≤ 48 h a week (L124-14 → Code du travail); warning above 35 h a week;
@@ -454,8 +459,25 @@ def check_internship(terms: InternshipTerms) -> LawReport:
 
     # L124-6 / D124-8 — stipend.
     report.gratification_required = gratification_required(total)
+    ceiling_year = year
+    latest = max(SOCIAL_SECURITY_HOURLY_CEILING)
+    if year == latest + 1:
+        # Offers are published months ahead; next year's ceiling is fixed each December.
+        # Use the latest known figure provisionally (the ceiling has never gone down).
+        ceiling_year = latest
+        warnings.append(
+            Finding(
+                "D124-8",
+                "ceiling_provisional",
+                {
+                    "year": year,
+                    "known_year": latest,
+                    "ceiling": SOCIAL_SECURITY_HOURLY_CEILING[latest],
+                },
+            )
+        )
     try:
-        report.hourly_minimum = hourly_minimum(year)
+        report.hourly_minimum = hourly_minimum(ceiling_year)
     except UnknownYearError as exc:
         violations.append(
             Finding(
@@ -465,10 +487,10 @@ def check_internship(terms: InternshipTerms) -> LawReport:
             )
         )
     else:
-        report.monthly_minimum = monthly_minimum(year, weekly)
+        report.monthly_minimum = monthly_minimum(ceiling_year, weekly)
         # Owed for this internship's hours once the cumulative total passes the threshold.
         report.minimum_total = (
-            _money(hours * hourly_ceiling(year) * GRATIFICATION_RATE)
+            _money(hours * hourly_ceiling(ceiling_year) * GRATIFICATION_RATE)
             if report.gratification_required
             else Decimal("0.00")
         )

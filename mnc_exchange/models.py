@@ -1,6 +1,12 @@
 """Imports every domain's models so that the metadata (and Alembic) sees them all."""
 
 from .accounts.models import Role, User  # noqa: F401
+from .agreements.models import (  # noqa: F401
+    Agreement,
+    AgreementDocument,
+    ReminderLog,
+    Signature,
+)
 from .applications.models import (  # noqa: F401
     Application,
     ApplicationMessage,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from mnc_exchange import internship_law as law
 from mnc_exchange.internship_law import (
     GRATIFICATION_THRESHOLD_HOURS,
     MAX_HOURS_PER_HOST_PER_ACADEMIC_YEAR,
@@ -405,3 +406,13 @@ def test_every_finding_has_a_default_message() -> None:
     for finding in report.violations + report.warnings:
         assert finding.default_message
         assert "{" not in finding.default_message
+
+
+def test_next_year_uses_the_latest_ceiling_provisionally() -> None:
+    latest = max(law.SOCIAL_SECURITY_HOURLY_CEILING)
+    report = check(start=date(latest + 1, 3, 1), end=date(latest + 1, 6, 30))
+    assert "ceiling_provisional" in keys(report.warnings)
+    assert report.hourly_minimum == law.hourly_minimum(latest)
+    # Two years ahead is still refused: the table is stale.
+    report = check(start=date(latest + 2, 3, 1), end=date(latest + 2, 6, 30))
+    assert keys(report.violations) == ["ceiling_unknown"]

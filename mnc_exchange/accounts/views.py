@@ -17,10 +17,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..core.errors import DomainError
 from ..core.web import flash_form_errors, safe_next
 from ..extensions import db, limiter
+from ..hosts import services as host_services
+from ..hosts.forms import ApproveForm, HostRegisterForm, RejectForm
+from ..hosts.models import Company, CompanyStatus
 from ..permissions import permission_required
 from . import services
 from .forms import (
@@ -94,16 +98,7 @@ def _register(role: Role, template: str):
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            if role is Role.host:
-                flash(
-                    _(
-                        "Your account is created. A coordinator must approve it before you can "
-                        "publish offers; you will receive an e-mail."
-                    ),
-                    "info",
-                )
-            else:
-                flash(_("Your account is created. Welcome!"), "success")
+            flash(_("Your account is created. Welcome!"), "success")
             login_user(user)
             return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
@@ -117,7 +112,39 @@ def register():
 
 @bp.route("/register/host", methods=["GET", "POST"])
 def register_host():
-    return _register(Role.host, "accounts/register.html")
+    """A host contact registers their account and their company in one form (both pending)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = HostRegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = host_services.register_company(
+                form.company_input(),
+                form.email.data,
+                form.password.data,
+                form.full_name.data,
+                str(get_locale()),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            company_name = form.legal_name.data.strip()
+            db.session.commit()
+            flash(
+                _(
+                    "Your account and %(company)s are registered. A programme coordinator must "
+                    "approve the company before you can publish offers; you will receive an "
+                    "e-mail.",
+                    company=company_name,
+                ),
+                "info",
+            )
+            login_user(user)
+            return redirect(url_for("main.dashboard"))
+    flash_form_errors(form)
+    status = 400 if form.errors else 200
+    return render_template("accounts/register_host.html", form=form), status
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -181,21 +208,49 @@ def reset_password(token: str):
 @bp.route("/hosts/pending")
 @permission_required("host.approve")
 def pending_hosts():
+    """Companies waiting for approval (with their contacts), and the host contacts registered
+    before companies existed, who are approved one by one."""
+    companies = db.session.scalars(
+        select(Company)
+        .where(Company.status == CompanyStatus.pending)
+        .options(selectinload(Company.contacts))
+        .order_by(Company.created_at, Company.id)
+    ).all()
     users = db.session.scalars(
         select(User)
-        .where(User.role == Role.host, User.approved_at.is_(None), User.active.is_(True))
+        .where(
+            User.role == Role.host,
+            User.approved_at.is_(None),
+            User.active.is_(True),
+            User.company_id.is_(None),
+        )
         .order_by(User.created_at)
     ).all()
-    return render_template("accounts/pending_hosts.html", users=users, form=ConfirmForm())
+    return render_template(
+        "accounts/pending_hosts.html",
+        companies=companies,
+        users=users,
+        form=ConfirmForm(),
+        approve_form=ApproveForm(next=url_for("accounts.pending_hosts")),
+        reject_form=RejectForm(formdata=None, next=url_for("accounts.pending_hosts")),
+    )
 
 
 @bp.route("/hosts/<int:user_id>/approve", methods=["POST"])
 @permission_required("host.approve")
 def approve_host(user_id: int):
+    """Approve a host contact who has no company (registered before companies existed)."""
     user = db.get_or_404(User, user_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if user.company_id is not None:
+        # A contact of a company is approved with the company, after its data are checked.
+        flash(
+            _("This contact belongs to a company: approve the company instead."),
+            "warning",
+        )
+        return redirect(url_for("companies.detail", company_id=user.company_id))
     try:
         services.approve_host(user, current_user)
     except DomainError as exc:

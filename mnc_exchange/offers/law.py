@@ -30,6 +30,11 @@ MESSAGES = {
         "no social-security hourly ceiling is known for %(year)s (known years: "
         "%(known_years)s): the minimum stipend cannot be checked"
     ),
+    "ceiling_provisional": _l(
+        "the social-security hourly ceiling for %(year)s is not published yet: the "
+        "%(known_year)s figure (%(ceiling)s €) is used provisionally; check the stipend again "
+        "in January"
+    ),
     "max_hours_per_host": _l(
         "%(total_hours)s h at this host this academic year (%(hours)s h now + "
         "%(hours_already)s h before) > legal maximum %(max_hours)s h (6 months)"
@@ -68,7 +73,7 @@ MESSAGES = {
     ),
 }
 
-MONEY_KEYS = {"stipend", "minimum", "hourly"}
+MONEY_KEYS = {"stipend", "minimum", "hourly", "ceiling"}
 
 
 def _format(key: str, value):

@@ -1,0 +1,182 @@
+"""Agreements and their documents.
+
+An ``Agreement`` is the tripartite convention de stage of one confirmed placement; it has a
+number unique within its cohort (``MNC-2026-007``). Every PDF issued for it is an
+``AgreementDocument``: versions of the agreement itself (re-issuing supersedes the previous
+version), numbered amendments (avenants) and the internship certificate. Each document keeps the
+snapshot of the data it was rendered from, the PDF's SHA-256 and a public verification code.
+Signatures are recorded per document and party.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..cohorts.models import Cohort
+from ..core.models import TimestampMixin, UTCDateTime
+from ..core.timeutils import utcnow
+from ..extensions import db
+from ..hosts.models import Tutor
+from ..placements.models import Placement
+
+
+def _enum(cls, name: str, length: int = 20):
+    return Enum(cls, name=name, native_enum=False, length=length)
+
+
+class PrefectureDecision(enum.StrEnum):
+    pending = "pending"
+    stamped = "stamped"
+    refused = "refused"
+
+
+class Agreement(TimestampMixin, db.Model):
+    __tablename__ = "agreements"
+    __table_args__ = (UniqueConstraint("cohort_id", "sequence", name="uq_agreement_sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
+    placement_id: Mapped[int] = mapped_column(
+        ForeignKey("placements.id"), nullable=False, unique=True
+    )
+    sequence: Mapped[int] = mapped_column(nullable=False)
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    # The terms in force (copied from the offer at issue; amendments change them).
+    start_on: Mapped[date] = mapped_column(nullable=False)
+    end_on: Mapped[date] = mapped_column(nullable=False)
+    weekly_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
+    daily_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
+    monthly_stipend: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("tutors.id"))
+    work_address: Mapped[str] = mapped_column(String(300), nullable=False)
+    work_city: Mapped[str] = mapped_column(String(100), nullable=False)
+    # The sending institution's side, entered by the coordinator when issuing.
+    referent_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    referent_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    activities: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    skills_to_acquire: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    teaching_hours: Mapped[int] = mapped_column(nullable=False, default=0)
+    leave_days: Mapped[int] = mapped_column(nullable=False, default=0)
+    benefits: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Préfecture (CESEDA R426-20), for internships over 3 months.
+    prefecture_required: Mapped[bool] = mapped_column(nullable=False, default=False)
+    prefecture_submitted_on: Mapped[date | None]
+    prefecture_decision: Mapped[PrefectureDecision] = mapped_column(
+        _enum(PrefectureDecision, "prefecture_decision"),
+        nullable=False,
+        default=PrefectureDecision.pending,
+    )
+    prefecture_decided_on: Mapped[date | None]
+    prefecture_note: Mapped[str | None] = mapped_column(String(500))
+    ended_on: Mapped[date | None]  # early end (an amendment), else None
+
+    cohort: Mapped[Cohort] = relationship()
+    placement: Mapped[Placement] = relationship()
+    tutor: Mapped[Tutor | None] = relationship()
+    documents: Mapped[list[AgreementDocument]] = relationship(
+        back_populates="agreement", order_by="AgreementDocument.id"
+    )
+
+
+class DocumentKind(enum.StrEnum):
+    agreement = "agreement"
+    amendment = "amendment"
+    certificate = "certificate"
+
+
+class Party(enum.StrEnum):
+    """The five signatories of D124-4 (the programme signs as well)."""
+
+    student = "student"
+    host = "host"
+    institution = "institution"
+    referent = "referent"
+    tutor = "tutor"
+    programme = "programme"
+
+
+class AgreementDocument(db.Model):
+    """One issued PDF: an agreement version, an amendment or the internship certificate."""
+
+    __tablename__ = "agreement_documents"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "kind", "version", name="uq_agreement_document_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, "agreement_doc_kind"))
+    #: Agreement: version 1, 2, …; amendment: its number A1, A2 …; certificate: 1, 2 …
+    version: Mapped[int] = mapped_column(nullable=False)
+    reference: Mapped[str] = mapped_column(String(40), nullable=False)
+    #: Amendment reasons (dates, tutor, stipend, place, interruption, early_end).
+    reasons: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    size: Mapped[int] = mapped_column(nullable=False)
+    verification_code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agreement: Mapped[Agreement] = relationship(back_populates="documents")
+    issued_by: Mapped[User | None] = relationship()
+    signatures: Mapped[list[Signature]] = relationship(
+        back_populates="document", order_by="Signature.id"
+    )
+
+
+class SignatureMethod(enum.StrEnum):
+    in_app = "in_app"
+    paper = "paper"
+
+
+class Signature(db.Model):
+    __tablename__ = "agreement_signatures"
+    __table_args__ = (UniqueConstraint("document_id", "party", name="uq_signature_party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement_documents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    party: Mapped[Party] = mapped_column(_enum(Party, "signature_party"), nullable=False)
+    method: Mapped[SignatureMethod] = mapped_column(
+        _enum(SignatureMethod, "signature_method"), nullable=False
+    )
+    signer_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    #: The logged-in party who acknowledged in the app.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Paper signature: the coordinator who recorded it and the signed scan.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scan_stored_name: Mapped[str | None] = mapped_column(String(300))
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+
+    document: Mapped[AgreementDocument] = relationship(back_populates="signatures")
+
+
+class ReminderLog(db.Model):
+    """Signature reminders sent (one per document, party and day at most)."""
+
+    __tablename__ = "agreement_reminders"
+    __table_args__ = (
+        UniqueConstraint("document_id", "party", "sent_on", name="uq_agreement_reminder_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement_documents.id", ondelete="CASCADE"), nullable=False
+    )
+    party: Mapped[Party] = mapped_column(_enum(Party, "signature_party"), nullable=False)
+    sent_on: Mapped[date] = mapped_column(nullable=False)

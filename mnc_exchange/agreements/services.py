@@ -1,0 +1,1014 @@
+"""Agreements: issue and re-issue (versions), in-app and paper signatures, reminders, the
+préfecture submission, amendments (avenants) and the internship certificate.
+
+Every PDF is rendered from a *snapshot*: a plain dict of everything the document shows, kept
+with the document. Figures are computed by ``mnc_exchange.internship_law`` (presence hours,
+legal minimum stipend), never typed. The law checks run when an agreement is issued and when
+an amendment changes the terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from .. import internship_law as law
+from ..accounts.models import Role, User
+from ..applications import uploads
+from ..applications.models import Application
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.errors import DomainError, TransitionRefused
+from ..core.timeutils import PARIS, utcnow
+from ..extensions import db
+from ..hosts.models import Company, Tutor
+from ..mail.services import queue_email
+from ..offers import law as offer_law
+from ..offers.models import Offer
+from ..placements.models import Placement, PlacementStatus
+from ..selection.services import lock_cohort
+from .models import (
+    Agreement,
+    AgreementDocument,
+    DocumentKind,
+    Party,
+    PrefectureDecision,
+    ReminderLog,
+    Signature,
+    SignatureMethod,
+)
+
+#: Every document is signed by these parties (the programme, MNC, signs too).
+SIGNATORIES = (
+    Party.student,
+    Party.host,
+    Party.tutor,
+    Party.institution,
+    Party.referent,
+    Party.programme,
+)
+#: The internship certificate is issued by the host: nothing to sign in the app.
+CERTIFICATE_SIGNATORIES: tuple[Party, ...] = ()
+
+PARTY_LABELS = {
+    Party.student: _l("Student"),
+    Party.host: _l("Host company"),
+    Party.tutor: _l("Tutor"),
+    Party.institution: _l("Sending institution"),
+    Party.referent: _l("Referent teacher"),
+    Party.programme: _l("Programme (MNC)"),
+}
+
+AMENDMENT_REASONS = {
+    "dates": _l("Dates"),
+    "tutor": _l("Tutor"),
+    "stipend": _l("Stipend"),
+    "place": _l("Place of the internship"),
+    "interruption": _l("Interruption"),
+    "early_end": _l("Early end"),
+}
+
+STATUS_LABELS = {
+    "issued": _l("Issued"),
+    "partially_signed": _l("Partially signed"),
+    "fully_signed": _l("Fully signed"),
+    "superseded": _l("Superseded"),
+}
+
+PREFECTURE_LABELS = {
+    "not_required": _l("Not required (3 months or less)"),
+    "to_submit": _l("To submit"),
+    "late": _l("To submit — less than 2 months before the start"),
+    "submitted": _l("Submitted, awaiting the answer"),
+    "stamped": _l("Stamped (approved)"),
+    "refused": _l("Refused"),
+    "silence": _l("No answer after 30 days: refused"),
+}
+
+
+def _code() -> str:
+    """A verification code: 20 characters from an unambiguous alphabet."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+# --- law checks ---------------------------------------------------------------------------------
+
+
+def _running(
+    company_id: int | None, tutor_id: int | None, start: date, end: date, exclude: int | None
+):
+    query = select(Agreement).join(Placement, Placement.id == Agreement.placement_id)
+    query = query.where(Placement.status == PlacementStatus.confirmed)
+    if exclude is not None:
+        query = query.where(Agreement.id != exclude)
+    if company_id is not None:
+        query = query.join(Offer, Offer.id == Placement.offer_id).where(
+            Offer.company_id == company_id
+        )
+    if tutor_id is not None:
+        query = query.where(Agreement.tutor_id == tutor_id)
+    query = query.where(Agreement.start_on <= end, Agreement.end_on >= start)
+    return list(db.session.scalars(query))
+
+
+def _effective_end(agreement: Agreement) -> date:
+    return agreement.ended_on or agreement.end_on
+
+
+@dataclass
+class Terms:
+    start_on: date
+    end_on: date
+    weekly_hours: Decimal
+    daily_hours: Decimal
+    monthly_stipend: Decimal
+    tutor_id: int | None
+    work_address: str
+    work_city: str
+
+
+def check_terms(
+    company: Company, terms: Terms, student_id: int, exclude: int | None, today: date | None
+) -> law.LawReport:
+    """The law checks with the real counts: the host's interns under agreement in the same
+    weeks, the tutor's running agreements, the student's earlier hours at this host."""
+    others = [
+        a
+        for a in _running(company.id, None, terms.start_on, terms.end_on, exclude)
+        if _effective_end(a) >= terms.start_on
+    ]
+    peak = 0
+    monday = terms.start_on - timedelta(days=terms.start_on.weekday())
+    while monday <= terms.end_on:
+        sunday = monday + timedelta(days=6)
+        peak = max(
+            peak,
+            sum(1 for a in others if a.start_on <= sunday and _effective_end(a) >= monday),
+        )
+        monday += timedelta(days=7)
+    tutor_load = 0
+    if terms.tutor_id is not None:
+        tutor_load = sum(
+            1
+            for a in _running(None, terms.tutor_id, terms.start_on, terms.start_on, exclude)
+            if _effective_end(a) >= terms.start_on
+        )
+    # L124-5: earlier internships of the same student at the same host, same academic year
+    # (1 September – 31 August).
+    year_start = date(terms.start_on.year - (terms.start_on.month < 9), 9, 1)
+    already = Decimal(0)
+    for other in others + _running(company.id, None, year_start, terms.start_on, exclude):
+        if other.placement.application.student_id == student_id and other.id != exclude:
+            already += law.presence_hours(
+                other.start_on, _effective_end(other), other.weekly_hours, other.daily_hours
+            )
+    return law.check_internship(
+        law.InternshipTerms(
+            start=terms.start_on,
+            end=terms.end_on,
+            weekly_hours=terms.weekly_hours,
+            daily_hours=terms.daily_hours,
+            monthly_stipend=terms.monthly_stipend,
+            host_headcount=company.headcount,
+            host_interns_in_same_week=peak,
+            tutor_running_agreements=tutor_load,
+            hours_already_at_host_this_academic_year=already,
+            today=today,
+        )
+    )
+
+
+def _gate(report: law.LawReport) -> None:
+    if not report.ok:
+        raise TransitionRefused(
+            _("French internship law refuses these terms: %(reasons)s")
+            % {"reasons": "; ".join(offer_law.message(f) for f in report.violations)}
+        )
+
+
+# --- snapshot -----------------------------------------------------------------------------------
+
+
+def _s(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str, Any]:
+    """Everything the agreement PDF shows, as JSON-ready values (computed figures included)."""
+    placement = agreement.placement
+    application: Application = placement.application
+    offer: Offer = placement.offer
+    company: Company = offer.company
+    tutor: Tutor | None = agreement.tutor
+    institution = application.institution
+    hours = law.presence_hours(
+        agreement.start_on, agreement.end_on, agreement.weekly_hours, agreement.daily_hours
+    )
+    report = check_terms(company, _terms_of(agreement), application.student_id, agreement.id, None)
+    months = hours / (law.HOURS_PER_DAY * law.DAYS_PER_MONTH)
+    total_stipend = (
+        (agreement.monthly_stipend * months).quantize(Decimal("0.01"))
+        if agreement.monthly_stipend
+        else Decimal("0.00")
+    )
+    contact = next((c for c in company.contacts if c.active and not c.is_pending), None)
+    return {
+        "number": agreement.number,
+        "cohort": {"year": agreement.cohort.year, "title": agreement.cohort.title},
+        "student": {
+            "first_name": application.first_name,
+            "last_name": application.last_name,
+            "birth_date": _s(application.birth_date),
+            "cin": application.cin,
+            "passport_number": application.passport_number,
+            "email": application.student.email,
+            "phone": application.phone,
+            "programme": application.programme,
+            "year_of_study": application.year_of_study,
+        },
+        "institution": {
+            "name": institution.name if institution else "",
+            "city": institution.city if institution else "",
+            "address": institution.address if institution else "",
+            "representative": institution.legal_representative if institution else "",
+        },
+        "referent": {"name": agreement.referent_name, "email": agreement.referent_email},
+        "host": {
+            "legal_name": company.legal_name,
+            "siret": company.siret,
+            "naf_code": company.naf_code,
+            "address": company.address,
+            "postcode": company.postcode,
+            "city": company.city,
+            "headcount": company.headcount,
+            "representative": company.representative_name or (contact.full_name if contact else ""),
+            "representative_title": company.representative_title or "",
+        },
+        "tutor": {
+            "name": tutor.full_name if tutor else "",
+            "job_title": tutor.job_title if tutor else "",
+            "email": tutor.email if tutor else "",
+            "phone": tutor.phone if tutor else "",
+        },
+        "offer": {
+            "title": offer.title,
+            "description": offer.description,
+            "skills": offer.skills,
+            "pole": offer.pole.value,
+        },
+        "terms": {
+            "start_on": _s(agreement.start_on),
+            "end_on": _s(agreement.end_on),
+            "weekly_hours": _s(agreement.weekly_hours),
+            "daily_hours": _s(agreement.daily_hours),
+            "monthly_stipend": _s(agreement.monthly_stipend),
+            "work_address": agreement.work_address,
+            "work_city": agreement.work_city,
+            "activities": agreement.activities,
+            "skills_to_acquire": agreement.skills_to_acquire,
+            "teaching_hours": agreement.teaching_hours,
+            "leave_days": agreement.leave_days,
+            "benefits": agreement.benefits,
+        },
+        "figures": {
+            "presence_hours": _s(hours),
+            "presence_days": _s((hours / law.HOURS_PER_DAY).quantize(Decimal("0.1"))),
+            "months": _s(months.quantize(Decimal("0.01"))),
+            "gratification_required": report.gratification_required,
+            "hourly_minimum": _s(report.hourly_minimum),
+            "monthly_minimum": _s(report.monthly_minimum),
+            "minimum_total": _s(report.minimum_total),
+            "total_stipend": _s(total_stipend),
+            "long_stay": report.long_stay,
+            "prefecture_deadline": _s(report.prefecture_deadline),
+            "law_year": report.year,
+        },
+        "generated_on": _s(today or date.today()),
+    }
+
+
+def _terms_of(agreement: Agreement) -> Terms:
+    return Terms(
+        agreement.start_on,
+        agreement.end_on,
+        agreement.weekly_hours,
+        agreement.daily_hours,
+        agreement.monthly_stipend,
+        agreement.tutor_id,
+        agreement.work_address,
+        agreement.work_city,
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def render(kind: DocumentKind, snapshot: dict, reference: str, code: str, verify_url: str) -> bytes:
+    """Render one document to PDF (French; the agreement has an English summary annex)."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    from ..core.pdf import FONT_FACES, render_pdf
+    from .qr import qr_data_uri
+
+    template = {
+        DocumentKind.agreement: "pdf/agreement.html",
+        DocumentKind.amendment: "pdf/amendment.html",
+        DocumentKind.certificate: "pdf/certificate.html",
+    }[kind]
+    with force_locale("fr"):
+        html = render_template(
+            template,
+            s=snapshot,
+            reference=reference,
+            code=code,
+            verify_url=verify_url,
+            qr=qr_data_uri(verify_url),
+            font_faces=FONT_FACES,
+        )
+    return render_pdf(html)
+
+
+def _verify_url(code: str) -> str:
+    from ..templating import external_url
+
+    return external_url("verify.check", code=code)
+
+
+def _store_document(
+    agreement: Agreement,
+    kind: DocumentKind,
+    version: int,
+    reference: str,
+    snapshot: dict,
+    actor: User | None,
+    reasons: list[str] | None = None,
+) -> AgreementDocument:
+    code = _code()
+    data = render(kind, snapshot, reference, code, _verify_url(code))
+    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.CheckedUpload(
+        data=data,
+        original_name=f"{reference}.pdf",
+        content_type="application/pdf",
+        extension="pdf",
+        sha256=digest,
+    )
+    stored = uploads.store(checked, f"agreements/{agreement.cohort.year}")
+    document = AgreementDocument(
+        agreement_id=agreement.id,
+        kind=kind,
+        version=version,
+        reference=reference,
+        reasons=reasons or [],
+        snapshot=snapshot,
+        stored_name=stored,
+        sha256=digest,
+        size=len(data),
+        verification_code=code,
+        issued_by_id=actor.id if actor else None,
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+# --- issue and re-issue -------------------------------------------------------------------------
+
+
+@dataclass
+class IssueInput:
+    referent_name: str
+    referent_email: str
+    activities: str
+    skills_to_acquire: str
+    teaching_hours: int = 0
+    leave_days: int = 0
+    benefits: str = ""
+    work_address: str | None = None
+
+
+def agreement_for(placement: Placement) -> Agreement | None:
+    return db.session.scalar(select(Agreement).where(Agreement.placement_id == placement.id))
+
+
+def issue(
+    placement: Placement, data: IssueInput, actor: User, today: date | None = None
+) -> AgreementDocument:
+    """Create the agreement of a confirmed placement and its version 1."""
+    if placement.status is not PlacementStatus.confirmed:
+        raise DomainError(_("Only a placement confirmed by the company gets an agreement."))
+    if agreement_for(placement) is not None:
+        raise DomainError(_("This placement already has an agreement: issue a new version."))
+    if placement.application.institution is None:
+        raise DomainError(_("The student's file names no sending institution."))
+    cohort: Cohort = placement.cohort
+    lock_cohort(cohort)
+    sequence = (
+        db.session.scalar(
+            select(func.max(Agreement.sequence)).where(Agreement.cohort_id == cohort.id)
+        )
+        or 0
+    ) + 1
+    offer = placement.offer
+    agreement = Agreement(
+        cohort_id=cohort.id,
+        placement_id=placement.id,
+        sequence=sequence,
+        number=f"MNC-{cohort.year}-{sequence:03d}",
+        start_on=offer.start_on,
+        end_on=offer.end_on,
+        weekly_hours=offer.weekly_hours,
+        daily_hours=offer.daily_hours,
+        monthly_stipend=offer.monthly_stipend,
+        tutor_id=offer.tutor_id,
+        work_address=(data.work_address or "").strip()
+        or f"{offer.company.address}, {offer.company.postcode} {offer.company.city}",
+        work_city=offer.city,
+    )
+    agreement.placement = placement
+    agreement.cohort = cohort
+    _apply_issue_input(agreement, data)
+    report = check_terms(
+        offer.company, _terms_of(agreement), placement.application.student_id, None, today
+    )
+    _gate(report)
+    agreement.prefecture_required = report.long_stay
+    db.session.add(agreement)
+    db.session.flush()
+    document = _store_document(
+        agreement,
+        DocumentKind.agreement,
+        1,
+        agreement.number,
+        build_snapshot(agreement, today),
+        actor,
+    )
+    record("agreement.issue", agreement, {"number": agreement.number, "version": 1}, actor=actor)
+    _notify_issued(document)
+    return document
+
+
+def _apply_issue_input(agreement: Agreement, data: IssueInput) -> None:
+    if not data.referent_name.strip() or not data.referent_email.strip():
+        raise DomainError(_("Name the referent teacher and give their e-mail address."))
+    if data.teaching_hours < 0 or data.leave_days < 0:
+        raise DomainError(_("Hours and days cannot be negative."))
+    agreement.referent_name = data.referent_name.strip()
+    agreement.referent_email = data.referent_email.strip().lower()
+    agreement.activities = data.activities.strip()
+    agreement.skills_to_acquire = data.skills_to_acquire.strip()
+    agreement.teaching_hours = data.teaching_hours
+    agreement.leave_days = data.leave_days
+    agreement.benefits = data.benefits.strip()
+    if data.work_address and data.work_address.strip():
+        agreement.work_address = data.work_address.strip()
+
+
+def current_document(agreement: Agreement) -> AgreementDocument | None:
+    """The agreement's version in force (not superseded)."""
+    return db.session.scalar(
+        select(AgreementDocument).where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind == DocumentKind.agreement,
+            AgreementDocument.superseded_at.is_(None),
+        )
+    )
+
+
+def reissue(
+    agreement: Agreement, data: IssueInput, actor: User, today: date | None = None
+) -> AgreementDocument:
+    """A change of the agreement's own data: a new version supersedes the previous one (its
+    signatures do not carry over)."""
+    _apply_issue_input(agreement, data)
+    company = agreement.placement.offer.company
+    report = check_terms(
+        company,
+        _terms_of(agreement),
+        agreement.placement.application.student_id,
+        agreement.id,
+        today,
+    )
+    _gate(report)
+    previous = current_document(agreement)
+    version = (
+        db.session.scalar(
+            select(func.max(AgreementDocument.version)).where(
+                AgreementDocument.agreement_id == agreement.id,
+                AgreementDocument.kind == DocumentKind.agreement,
+            )
+        )
+        or 0
+    ) + 1
+    if previous is not None:
+        previous.superseded_at = utcnow()
+    document = _store_document(
+        agreement,
+        DocumentKind.agreement,
+        version,
+        f"{agreement.number} v{version}",
+        build_snapshot(agreement, today),
+        actor,
+    )
+    record("agreement.reissue", agreement, {"version": version}, actor=actor)
+    _notify_issued(document)
+    return document
+
+
+def _student(agreement: Agreement) -> User:
+    return agreement.placement.application.student
+
+
+def _host_contacts(agreement: Agreement) -> list[User]:
+    return [
+        c
+        for c in agreement.placement.offer.company.contacts
+        if c.active and not c.is_pending and c.role is Role.host
+    ]
+
+
+def _notify_issued(document: AgreementDocument) -> None:
+    agreement = document.agreement
+    for user in [_student(agreement), *_host_contacts(agreement)]:
+        queue_email(user.email, "agreement_issued", user.locale, document=document, user=user)
+
+
+# --- signatures ---------------------------------------------------------------------------------
+
+
+def signatories(document: AgreementDocument) -> tuple[Party, ...]:
+    return CERTIFICATE_SIGNATORIES if document.kind is DocumentKind.certificate else SIGNATORIES
+
+
+def status(document: AgreementDocument) -> str:
+    """issued → partially_signed → fully_signed (derived from the signatures); superseded."""
+    if document.superseded_at is not None:
+        return "superseded"
+    needed = set(signatories(document))
+    signed = {s.party for s in document.signatures}
+    if not needed or needed <= signed:
+        return "fully_signed"
+    return "partially_signed" if signed & needed else "issued"
+
+
+def missing_parties(document: AgreementDocument) -> list[Party]:
+    signed = {s.party for s in document.signatures}
+    return [p for p in signatories(document) if p not in signed]
+
+
+def party_of(user: User, agreement: Agreement) -> Party | None:
+    """Which party the logged-in user is for this agreement (student or host), if any."""
+    if user.role is Role.student and _student(agreement).id == user.id:
+        return Party.student
+    if (
+        user.role is Role.host
+        and not user.is_pending
+        and user.company_id == agreement.placement.offer.company_id
+    ):
+        return Party.host
+    return None
+
+
+def _check_signable(document: AgreementDocument, party: Party) -> None:
+    if document.superseded_at is not None:
+        raise TransitionRefused(_("This version has been superseded: sign the current one."))
+    if party not in signatories(document):
+        raise TransitionRefused(_("This document has no signature for this party."))
+    if any(s.party is party for s in document.signatures):
+        raise TransitionRefused(
+            _("%(party)s has already signed this document.", party=PARTY_LABELS[party])
+        )
+
+
+def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None = None) -> None:
+    """The logged-in student or host contact acknowledges and signs."""
+    party = party_of(user, document.agreement)
+    if party is None:
+        raise TransitionRefused(_("You are not a party to this agreement."))
+    _check_signable(document, party)
+    signature = Signature(
+        document_id=document.id,
+        party=party,
+        method=SignatureMethod.in_app,
+        signer_name=user.full_name,
+        user_id=user.id,
+        ip_address=(ip_address or "")[:45] or None,
+    )
+    db.session.add(signature)
+    document.signatures.append(signature)
+    record(
+        "agreement.sign",
+        document,
+        {"party": party.value, "method": "in_app", "reference": document.reference},
+        actor=user,
+    )
+    _after_signature(document)
+
+
+def record_paper_signature(
+    document: AgreementDocument,
+    party: Party,
+    signer_name: str,
+    scan: uploads.CheckedUpload,
+    actor: User,
+    signed_on: date | None = None,
+) -> None:
+    """A coordinator records a signature made on paper, with the signed scan (PDF or image)."""
+    if not signer_name.strip():
+        raise DomainError(_("Give the name of the person who signed."))
+    _check_signable(document, party)
+    stored = uploads.store(scan, f"agreements/{document.agreement.cohort.year}/scans")
+    signature = Signature(
+        document_id=document.id,
+        party=party,
+        method=SignatureMethod.paper,
+        signer_name=signer_name.strip(),
+        recorded_by_id=actor.id,
+        scan_stored_name=stored,
+        scan_sha256=scan.sha256,
+    )
+    if signed_on is not None:
+        if signed_on > date.today():
+            raise DomainError(_("The signature date cannot be in the future."))
+        signature.signed_at = datetime.combine(signed_on, time(12), tzinfo=PARIS)
+    db.session.add(signature)
+    document.signatures.append(signature)
+    record(
+        "agreement.sign",
+        document,
+        {"party": party.value, "method": "paper", "reference": document.reference},
+        actor=actor,
+    )
+    _after_signature(document)
+
+
+def _after_signature(document: AgreementDocument) -> None:
+    db.session.flush()
+    if status(document) == "fully_signed":
+        record("agreement.fully_signed", document, {"reference": document.reference})
+
+
+def _party_emails(agreement: Agreement, party: Party) -> list[tuple[str, str]]:
+    """(e-mail, locale) of whoever signs for ``party`` and can be reminded by e-mail."""
+    if party is Party.student:
+        student = _student(agreement)
+        return [(student.email, student.locale)]
+    if party is Party.host:
+        return [(c.email, c.locale) for c in _host_contacts(agreement)]
+    if party is Party.tutor and agreement.tutor is not None:
+        return [(agreement.tutor.email, "fr")]
+    if party is Party.referent:
+        return [(agreement.referent_email, "fr")]
+    return []
+
+
+def send_reminders(today: date | None = None) -> int:
+    """Remind the parties who have not signed the current documents (one e-mail per party and
+    document a day at most). For a scheduler, daily. Returns the number of e-mails queued."""
+    today = today or date.today()
+    documents = db.session.scalars(
+        select(AgreementDocument)
+        .options(joinedload(AgreementDocument.signatures))
+        .where(
+            AgreementDocument.superseded_at.is_(None),
+            AgreementDocument.kind != DocumentKind.certificate,
+        )
+    ).unique()
+    already = set(
+        db.session.execute(
+            select(ReminderLog.document_id, ReminderLog.party).where(ReminderLog.sent_on == today)
+        ).all()
+    )
+    sent = 0
+    for document in documents:
+        for party in missing_parties(document):
+            if (document.id, party) in already:
+                continue
+            recipients = _party_emails(document.agreement, party)
+            if not recipients:
+                continue
+            for email, locale in recipients:
+                queue_email(
+                    email,
+                    "agreement_reminder",
+                    locale,
+                    document=document,
+                    party_label=PARTY_LABELS[party],
+                )
+                sent += 1
+            db.session.add(ReminderLog(document_id=document.id, party=party, sent_on=today))
+    return sent
+
+
+# --- préfecture -----------------------------------------------------------------------------------
+
+
+def prefecture_state(agreement: Agreement, today: date | None = None) -> str:
+    """One of PREFECTURE_LABELS' keys."""
+    today = today or date.today()
+    if not agreement.prefecture_required:
+        return "not_required"
+    if agreement.prefecture_decision is PrefectureDecision.stamped:
+        return "stamped"
+    if agreement.prefecture_decision is PrefectureDecision.refused:
+        return "refused"
+    if agreement.prefecture_submitted_on is None:
+        deadline = law.add_months(agreement.start_on, -law.PREFECTURE_NOTICE_MONTHS)
+        return "late" if today > deadline else "to_submit"
+    if today > agreement.prefecture_submitted_on + timedelta(days=law.PREFECTURE_ANSWER_DAYS):
+        return "silence"
+    return "submitted"
+
+
+def prefecture_alert(agreement: Agreement, today: date | None = None) -> bool:
+    """Start less than 2 months away and nothing submitted."""
+    return prefecture_state(agreement, today) == "late"
+
+
+def record_prefecture(
+    agreement: Agreement,
+    submitted_on: date | None,
+    decision: PrefectureDecision,
+    decided_on: date | None,
+    note: str | None,
+    actor: User,
+) -> None:
+    if not agreement.prefecture_required:
+        raise DomainError(
+            _("This internship lasts 3 months or less: no préfecture submission is needed.")
+        )
+    today = date.today()
+    if submitted_on and submitted_on > today:
+        raise DomainError(_("The submission date cannot be in the future."))
+    if decision is not PrefectureDecision.pending:
+        if submitted_on is None:
+            raise DomainError(_("A decision needs the submission date first."))
+        if decided_on is None:
+            raise DomainError(_("Give the date of the decision."))
+        if decided_on < submitted_on or decided_on > today:
+            raise DomainError(_("The decision date must be between the submission and today."))
+    agreement.prefecture_submitted_on = submitted_on
+    agreement.prefecture_decision = decision
+    agreement.prefecture_decided_on = (
+        decided_on if decision is not PrefectureDecision.pending else None
+    )
+    agreement.prefecture_note = (note or "").strip()[:500] or None
+    record(
+        "agreement.prefecture",
+        agreement,
+        {
+            "submitted_on": _s(submitted_on),
+            "decision": decision.value,
+            "decided_on": _s(decided_on),
+        },
+        actor=actor,
+    )
+
+
+# --- amendments -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AmendmentInput:
+    reasons: list[str]
+    start_on: date | None = None
+    end_on: date | None = None
+    tutor_id: int | None = None
+    monthly_stipend: Decimal | None = None
+    work_address: str | None = None
+    work_city: str | None = None
+    interruption_from: date | None = None
+    interruption_to: date | None = None
+    early_end_on: date | None = None
+    explanation: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def amend(
+    agreement: Agreement, data: AmendmentInput, actor: User, today: date | None = None
+) -> AgreementDocument:
+    """A numbered amendment: new terms checked again by the law, then its own PDF."""
+    reasons = [r for r in data.reasons if r in AMENDMENT_REASONS]
+    if not reasons or len(reasons) != len(data.reasons):
+        raise DomainError(_("Choose at least one reason for the amendment."))
+    if not data.explanation.strip():
+        raise DomainError(_("Explain the amendment in a sentence or two."))
+    terms = _terms_of(agreement)
+    before = {k: _s(v) for k, v in vars(terms).items()}
+    if "dates" in reasons:
+        if data.start_on is None or data.end_on is None:
+            raise DomainError(_("Give the new start and end dates."))
+        terms.start_on, terms.end_on = data.start_on, data.end_on
+    if "tutor" in reasons:
+        tutor = db.session.get(Tutor, data.tutor_id) if data.tutor_id else None
+        if tutor is None or tutor.company_id != agreement.placement.offer.company_id:
+            raise DomainError(_("Choose one of the host company's tutors."))
+        terms.tutor_id = tutor.id
+    if "stipend" in reasons:
+        if data.monthly_stipend is None or data.monthly_stipend < 0:
+            raise DomainError(_("Give the new monthly stipend."))
+        terms.monthly_stipend = data.monthly_stipend
+    if "place" in reasons:
+        if not (data.work_address or "").strip() or not (data.work_city or "").strip():
+            raise DomainError(_("Give the new address and city."))
+        terms.work_address, terms.work_city = data.work_address.strip(), data.work_city.strip()
+    extra: dict[str, Any] = {}
+    if "interruption" in reasons:
+        if data.interruption_from is None or data.interruption_to is None:
+            raise DomainError(_("Give the interruption's first and last days."))
+        if not terms.start_on <= data.interruption_from <= data.interruption_to <= terms.end_on:
+            raise DomainError(_("The interruption must fall within the internship."))
+        extra["interruption"] = [_s(data.interruption_from), _s(data.interruption_to)]
+    if "early_end" in reasons:
+        if data.early_end_on is None or not terms.start_on <= data.early_end_on < terms.end_on:
+            raise DomainError(_("The early end date must fall within the internship."))
+        terms.end_on = data.early_end_on
+        extra["early_end_on"] = _s(data.early_end_on)
+    report = check_terms(
+        agreement.placement.offer.company,
+        terms,
+        agreement.placement.application.student_id,
+        agreement.id,
+        # Dates already agreed may be in the past: the préfecture deadline is judged only
+        # when the dates change.
+        today if "dates" in reasons else None,
+    )
+    _gate(report)
+    agreement.start_on, agreement.end_on = terms.start_on, terms.end_on
+    agreement.tutor_id = terms.tutor_id
+    agreement.monthly_stipend = terms.monthly_stipend
+    agreement.work_address, agreement.work_city = terms.work_address, terms.work_city
+    if "early_end" in reasons:
+        agreement.ended_on = data.early_end_on
+    agreement.prefecture_required = agreement.prefecture_required or report.long_stay
+    db.session.flush()
+    db.session.refresh(agreement, ["tutor"])
+    number = (
+        db.session.scalar(
+            select(func.max(AgreementDocument.version)).where(
+                AgreementDocument.agreement_id == agreement.id,
+                AgreementDocument.kind == DocumentKind.amendment,
+            )
+        )
+        or 0
+    ) + 1
+    snapshot = build_snapshot(agreement, today)
+    snapshot["amendment"] = {
+        "number": number,
+        "reasons": reasons,
+        "before": before,
+        "after": {k: _s(v) for k, v in vars(terms).items()},
+        "explanation": data.explanation.strip(),
+        **extra,
+    }
+    document = _store_document(
+        agreement,
+        DocumentKind.amendment,
+        number,
+        f"{agreement.number}-A{number}",
+        snapshot,
+        actor,
+        reasons,
+    )
+    record("agreement.amend", agreement, {"amendment": number, "reasons": reasons}, actor=actor)
+    _notify_issued(document)
+    return document
+
+
+# --- the internship certificate -------------------------------------------------------------------
+
+
+def issue_certificate(
+    agreement: Agreement,
+    total_stipend_paid: Decimal,
+    actor: User,
+    evaluation_summary: str = "",
+    today: date | None = None,
+) -> AgreementDocument:
+    """The attestation de stage: duration and total stipend paid (after the internship)."""
+    today = today or date.today()
+    end = _effective_end(agreement)
+    if today < end:
+        raise DomainError(
+            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
+        )
+    if total_stipend_paid is None or total_stipend_paid < 0:
+        raise DomainError(_("Give the total stipend paid."))
+    current = current_document(agreement)
+    if current is None or status(current) != "fully_signed":
+        raise DomainError(_("The agreement is not fully signed."))
+    hours = law.presence_hours(
+        agreement.start_on, end, agreement.weekly_hours, agreement.daily_hours
+    )
+    snapshot = build_snapshot(agreement, today)
+    minimum = (
+        law.minimum_gratification(agreement.start_on.year, float(hours))
+        if (agreement.start_on.year in law.SOCIAL_SECURITY_HOURLY_CEILING)
+        else Decimal("0.00")
+    )
+    snapshot["certificate"] = {
+        "start_on": _s(agreement.start_on),
+        "end_on": _s(end),
+        "presence_hours": _s(hours),
+        "presence_days": _s((hours / law.HOURS_PER_DAY).quantize(Decimal("0.1"))),
+        "total_stipend_paid": _s(total_stipend_paid.quantize(Decimal("0.01"))),
+        "legal_minimum": _s(minimum),
+        "ended_early": agreement.ended_on is not None,
+        "evaluation_summary": evaluation_summary.strip(),
+    }
+    for previous in db.session.scalars(
+        select(AgreementDocument).where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind == DocumentKind.certificate,
+            AgreementDocument.superseded_at.is_(None),
+        )
+    ):
+        previous.superseded_at = utcnow()
+    version = (
+        db.session.scalar(
+            select(func.max(AgreementDocument.version)).where(
+                AgreementDocument.agreement_id == agreement.id,
+                AgreementDocument.kind == DocumentKind.certificate,
+            )
+        )
+        or 0
+    ) + 1
+    document = _store_document(
+        agreement,
+        DocumentKind.certificate,
+        version,
+        f"{agreement.number}-ATT" + (f"{version}" if version > 1 else ""),
+        snapshot,
+        actor,
+    )
+    record("agreement.certificate", agreement, {"version": version}, actor=actor)
+    return document
+
+
+# --- verification and lists ----------------------------------------------------------------------
+
+
+def document_by_code(code: str) -> AgreementDocument | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 32:
+        return None
+    return db.session.scalar(
+        select(AgreementDocument)
+        .options(joinedload(AgreementDocument.agreement))
+        .where(AgreementDocument.verification_code == code)
+    )
+
+
+def agreements_for_cohort(cohort: Cohort) -> list[Agreement]:
+    return list(
+        db.session.scalars(
+            select(Agreement)
+            .options(
+                joinedload(Agreement.placement).joinedload(Placement.application),
+                joinedload(Agreement.placement)
+                .joinedload(Placement.offer)
+                .joinedload(Offer.company),
+                joinedload(Agreement.documents).joinedload(AgreementDocument.signatures),
+            )
+            .where(Agreement.cohort_id == cohort.id)
+            .order_by(Agreement.sequence)
+        ).unique()
+    )
+
+
+def confirmed_without_agreement(cohort: Cohort) -> list[Placement]:
+    has = select(Agreement.placement_id)
+    return list(
+        db.session.scalars(
+            select(Placement)
+            .options(
+                joinedload(Placement.application),
+                joinedload(Placement.offer).joinedload(Offer.company),
+            )
+            .where(
+                Placement.cohort_id == cohort.id,
+                Placement.status == PlacementStatus.confirmed,
+                Placement.id.not_in(has),
+            )
+            .order_by(Placement.id)
+        )
+    )
+
+
+def file_of(document: AgreementDocument):
+    return uploads.path_of(document.stored_name)

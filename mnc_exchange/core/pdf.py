@@ -1,0 +1,53 @@
+"""PDF rendering with WeasyPrint, never fetching anything from outside.
+
+Only ``data:`` URLs and the fonts bundled in ``mnc_exchange/static/fonts`` may be loaded: any
+other URL (http, other files) is refused, so a document cannot leak a request or read a file.
+``FONT_FACES`` is the CSS that declares the bundled fonts; templates include it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FONTS_DIR = (Path(__file__).resolve().parent.parent / "static" / "fonts").resolve()
+
+_FACES = (
+    ("DejaVuSans.ttf", "normal", "normal"),
+    ("DejaVuSans-Bold.ttf", "bold", "normal"),
+    ("DejaVuSans-Oblique.ttf", "normal", "italic"),
+)
+
+FONT_FACES = "\n".join(
+    "@font-face { font-family: 'MNC Sans'; "
+    f"src: url('{(FONTS_DIR / name).as_uri()}'); font-weight: {weight}; font-style: {style}; }}"
+    for name, weight, style in _FACES
+)
+
+
+class URLRefused(ValueError):
+    """A document tried to load a URL outside the allowed ones."""
+
+
+def _fetcher():
+    from weasyprint.urls import URLFetcher
+
+    allowed = {(FONTS_DIR / name).as_uri() for name, _w, _s in _FACES}
+
+    class LocalOnlyFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=1)
+
+        def fetch(self, url, headers=None):
+            text = str(url)
+            if not (text.lower().startswith("data:") or text in allowed):
+                raise URLRefused(f"URL refused in a generated PDF: {text[:80]}")
+            return super().fetch(url, headers)
+
+    return LocalOnlyFetcher()
+
+
+def render_pdf(html: str) -> bytes:
+    """Render ``html`` (a complete document) to PDF bytes with the local-only fetcher."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_fetcher()).write_pdf()

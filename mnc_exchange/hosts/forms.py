@@ -1,0 +1,283 @@
+"""Host company forms: registration (the contact and the company), company data, tutors,
+invitations, joining by invitation, and the coordinators' refusal.
+
+Every field is validated here on the server: the SIRET through ``services.normalise_siret``
+(spaces allowed) and unique, the NAF/APE code, the postcode, the phone through ``phonenumbers``
+(stored in E.164).
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..accounts.forms import RegisterForm, _NewPasswordMixin
+from ..core.errors import DomainError
+from . import services
+from .models import CompanyStatus
+
+#: Largest headcount accepted (a typo guard; the largest French employers are below this).
+HEADCOUNT_MAX = 1_000_000
+#: The region assumed for a phone number written without an international prefix.
+DEFAULT_PHONE_REGION = "FR"
+REASON_MAX = 1000
+
+COMPANY_STATUS_LABELS = {
+    CompanyStatus.pending: _l("Waiting for approval"),
+    CompanyStatus.approved: _l("Approved"),
+    CompanyStatus.rejected: _l("Refused"),
+}
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """The number in E.164 (``+33612345678``), None when blank, ``ValueError`` when invalid.
+
+    French numbers may be written nationally (``06 12 34 56 78``); others need their
+    international prefix (``+212 6 12 34 56 78``).
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(value) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(value)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(value: str | None) -> str:
+    """An E.164 number written for people (``+33 6 12 34 56 78``)."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class _CompanyFields:
+    """The company's data, shared by the registration and the edit forms.
+
+    ``company_id`` (set by the edit view) excludes the company itself from the SIRET
+    uniqueness check.
+    """
+
+    company_id: int | None = None
+
+    legal_name = StringField(
+        _l("Legal name of the company"),
+        validators=[
+            DataRequired(message=_l("Enter the company's legal name.")),
+            Length(max=200),
+        ],
+        description=_l("As registered in the French trade register (e.g. Exemple SAS)."),
+    )
+    siret = StringField(
+        _l("SIRET"),
+        validators=[DataRequired(message=_l("Enter the SIRET of the establishment."))],
+        description=_l("14 digits, spaces allowed (e.g. 732 829 320 00074)."),
+    )
+    naf_code = StringField(
+        _l("NAF / APE code"),
+        validators=[
+            DataRequired(message=_l("Enter the NAF (APE) code.")),
+            Regexp(
+                r"^\s*\d{2}\.?\d{2}[A-Za-z]\s*$",
+                message=_l("A NAF code has 4 digits and a letter, e.g. 6201Z or 62.01Z."),
+            ),
+        ],
+        description=_l("4 digits and a letter, e.g. 6201Z."),
+    )
+    address = StringField(
+        _l("Address"),
+        validators=[DataRequired(message=_l("Enter the address.")), Length(max=300)],
+    )
+    postcode = StringField(
+        _l("Postcode"),
+        validators=[
+            DataRequired(message=_l("Enter the postcode.")),
+            Regexp(r"^\s*\d{5}\s*$", message=_l("A French postcode has 5 digits.")),
+        ],
+    )
+    city = StringField(
+        _l("City"),
+        validators=[DataRequired(message=_l("Enter the city.")), Length(max=100)],
+    )
+    headcount = IntegerField(
+        _l("Headcount"),
+        validators=[
+            InputRequired(message=_l("Enter the number of employees.")),
+            NumberRange(
+                min=0,
+                max=HEADCOUNT_MAX,
+                message=_l("Enter a whole number between %(min)s and %(max)s."),
+            ),
+        ],
+        description=_l(
+            "Number of employees of the establishment. French law limits the interns hosted "
+            "at the same time to 15 % of the headcount (3 below 20 employees): we need it to "
+            "check your offers."
+        ),
+        render_kw={"type": "number", "min": 0, "max": HEADCOUNT_MAX},
+    )
+    sector = StringField(
+        _l("Sector of activity"),
+        validators=[DataRequired(message=_l("Enter the sector of activity.")), Length(max=120)],
+        description=_l("E.g. software publishing, IT consulting, mobile payments."),
+    )
+    mnc_member = BooleanField(_l("The company is a member of Maroc Numeric Cluster"))
+    representative_name = StringField(
+        _l("Legal representative (name)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("The person who signs internship agreements for the company."),
+    )
+    representative_title = StringField(
+        _l("Legal representative (title)"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("E.g. Managing director, HR director."),
+    )
+
+    def validate_siret(self, field) -> None:
+        try:
+            siret = services.normalise_siret(field.data or "")
+        except DomainError as exc:
+            raise ValidationError(exc.message) from None
+        if services.siret_taken(siret, exclude_id=self.company_id):
+            raise ValidationError(_l("A company with this SIRET is already registered."))
+
+    def company_input(self) -> services.CompanyInput:
+        return services.CompanyInput(
+            legal_name=self.legal_name.data,
+            siret=self.siret.data,
+            naf_code=self.naf_code.data,
+            address=self.address.data,
+            postcode=self.postcode.data,
+            city=self.city.data,
+            headcount=self.headcount.data,
+            sector=self.sector.data,
+            mnc_member=bool(self.mnc_member.data),
+            representative_name=self.representative_name.data,
+            representative_title=self.representative_title.data,
+        )
+
+
+class HostRegisterForm(_CompanyFields, RegisterForm):
+    """A host contact registers their account and their company in one form."""
+
+    submit = SubmitField(_l("Register my company"))
+
+
+class CompanyForm(_CompanyFields, FlaskForm):
+    submit = SubmitField(_l("Save the company"))
+
+    def __init__(self, *args, company_id: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.company_id = company_id
+
+
+class TutorForm(FlaskForm):
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(message=_l("Enter the tutor's full name.")), Length(max=200)],
+    )
+    job_title = StringField(
+        _l("Job title"),
+        validators=[DataRequired(message=_l("Enter the tutor's job title.")), Length(max=120)],
+    )
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(message=_l("Enter the tutor's e-mail address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    phone = StringField(
+        _l("Phone"),
+        validators=[Optional(), Length(max=40)],
+        description=_l(
+            "Optional. A French number (01 23 45 67 89) or an international one starting "
+            "with + (e.g. +212 6 12 34 56 78)."
+        ),
+    )
+    submit = SubmitField(_l("Save the tutor"))
+
+    def validate_phone(self, field) -> None:
+        try:
+            field.data = normalise_phone(field.data)
+        except ValueError:
+            raise ValidationError(
+                _l(
+                    "This phone number is not valid: write a French number or an "
+                    "international one starting with +."
+                )
+            ) from None
+
+    def tutor_input(self) -> services.TutorInput:
+        return services.TutorInput(
+            full_name=self.full_name.data,
+            job_title=self.job_title.data,
+            email=self.email.data,
+            phone=self.phone.data,
+        )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Colleague's e-mail address"),
+        validators=[
+            DataRequired(message=_l("Enter your colleague's e-mail address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    submit = SubmitField(_l("Send the invitation"))
+
+
+class JoinForm(_NewPasswordMixin, FlaskForm):
+    full_name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(message=_l("Enter your full name.")), Length(max=200)],
+    )
+    submit = SubmitField(_l("Create my account"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for refusing"),
+        validators=[
+            DataRequired(message=_l("Give the reason for refusing the company.")),
+            Length(max=REASON_MAX),
+        ],
+        description=_l("Sent by e-mail to the company's contacts."),
+    )
+    next = HiddenField()
+    submit = SubmitField(_l("Refuse the company"))
+
+
+class ApproveForm(FlaskForm):
+    next = HiddenField()
+    submit = SubmitField(_l("Approve the company"))

@@ -1,0 +1,285 @@
+"""Forms of the offer pages: the offer itself and a step in its lifecycle.
+
+Numbers may be typed the French way (``35,5`` hours, ``1 234,56`` €). The form only checks that
+the values make sense (positive, within the database's bounds); whether they are *legal* is the
+law check's job (``offers.law``), shown on the offer page and enforced at submission.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import TextInput
+
+from ..hosts.models import Pole, Tutor
+from .models import WorkLanguage, WorkMode
+from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
+
+SEATS_MIN, SEATS_MAX = 1, 20  # the table's CHECK constraint
+WEEKLY_HOURS_MAX = Decimal("99.9")  # Numeric(4, 1)
+DAILY_HOURS_MAX = Decimal(24)
+STIPEND_MAX = Decimal("999999.99")  # Numeric(8, 2)
+DEFAULT_DAILY_HOURS = Decimal(7)
+
+_CHOOSE = _l("Choose a value from the list.")
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class CommaDecimalField(DecimalField):
+    """A decimal number typed with a point or a comma (``35,5``), thousands separated by spaces
+    or not. A text input: a ``type="number"`` input refuses the comma in some browsers."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, places: int = 2, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, places=None, **kwargs)
+        self.max_places = places
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0] or ""
+        for space in _SPACES:
+            raw = raw.replace(space, "")
+        raw = raw.replace(",", ".")
+        if not raw:
+            self.data = None
+            return
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number such as 35.5 or 35,5."))
+        self.data = value
+
+    def pre_validate(self, form) -> None:
+        data = self.data
+        if isinstance(data, Decimal) and data.normalize().as_tuple().exponent < -self.max_places:
+            raise ValidationError(
+                _l("At most %(places)d decimal(s).", places=self.max_places)
+                if self.max_places
+                else _l("Enter a whole number.")
+            )
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, Decimal):
+            if self.max_places == 2 and self.data != self.data.to_integral_value():
+                return f"{self.data:.2f}"
+            text = format(self.data.normalize(), "f")
+            return text
+        return ""
+
+
+def _date(label, **kwargs):
+    return DateField(
+        label,
+        validators=[InputRequired(message=_l("Enter a date."))],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+        invalid_value_message=_l("Enter a valid date."),
+        **kwargs,
+    )
+
+
+def _positive(maximum: Decimal):
+    def check(form, field) -> None:
+        if field.data is None:
+            return
+        if field.data <= 0:
+            raise ValidationError(_l("Enter a number greater than zero."))
+        if field.data > maximum:
+            raise ValidationError(_l("At most %(max)s.", max=maximum))
+
+    return check
+
+
+class OfferForm(FlaskForm):
+    """An offer's terms. Build with ``OfferForm(tutors=company.tutors, ...)``."""
+
+    title = StringField(
+        _l("Title of the post"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Give the offer a title.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    description = TextAreaField(
+        _l("Description of the missions"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Describe the missions.")),
+            Length(max=10000, message=_l("At most %(max)d characters.")),
+        ],
+        render_kw={"rows": 6},
+    )
+    pole = SelectField(
+        _l("MNC pole"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(p.value, label) for p, label in POLE_LABELS.items()],
+        validators=[DataRequired(message=_l("Choose the pole of the offer."))],
+        invalid_choice_message=_CHOOSE,
+    )
+    skills = StringField(
+        _l("Skills to acquire"),
+        description=_l("For example: Python, REST APIs, payment security."),
+        filters=[_strip],
+        validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
+    )
+    city = StringField(
+        _l("City of the internship"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Give the city of the internship.")),
+            Length(max=100, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    start_on = _date(_l("Start date"))
+    end_on = _date(_l("End date"))
+    weekly_hours = CommaDecimalField(
+        _l("Hours per week"),
+        places=1,
+        default=Decimal(35),
+        description=_l("Hours of presence per week, e.g. 35 or 35,5."),
+        validators=[
+            InputRequired(message=_l("Give the hours per week.")),
+            _positive(WEEKLY_HOURS_MAX),
+        ],
+    )
+    daily_hours = CommaDecimalField(
+        _l("Hours per day"),
+        places=1,
+        default=DEFAULT_DAILY_HOURS,
+        validators=[
+            InputRequired(message=_l("Give the hours per day.")),
+            _positive(DAILY_HOURS_MAX),
+        ],
+    )
+    monthly_stipend = CommaDecimalField(
+        _l("Monthly stipend (€)"),
+        places=2,
+        description=_l(
+            "Gross amount per month, e.g. 693,00. Mandatory above 2 months of presence; the "
+            "legal minimum is shown on the offer page."
+        ),
+        validators=[
+            InputRequired(message=_l("Give the monthly stipend (0 if none).")),
+            NumberRange(min=0, message=_l("The stipend cannot be negative.")),
+            NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
+        ],
+    )
+    seats = IntegerField(
+        _l("Seats"),
+        default=1,
+        description=_l("Number of interns for this post (1 to 20)."),
+        validators=[
+            InputRequired(message=_l("Give the number of seats.")),
+            NumberRange(
+                min=SEATS_MIN,
+                max=SEATS_MAX,
+                message=_l("Between %(min)d and %(max)d seats."),
+            ),
+        ],
+        render_kw={"type": "number", "min": SEATS_MIN, "max": SEATS_MAX},
+    )
+    tutor_id = SelectField(
+        _l("Tutor"),
+        coerce=_int_or_none,
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose one of your company's tutors."),
+        invalid_value_message=_l("Choose one of your company's tutors."),
+    )
+    language = SelectField(
+        _l("Working language"),
+        choices=[SelectChoice(lang.value, label) for lang, label in LANGUAGE_LABELS.items()],
+        default=WorkLanguage.fr.value,
+        validators=[InputRequired(message=_CHOOSE)],
+        invalid_choice_message=_CHOOSE,
+    )
+    work_mode = RadioField(
+        _l("Work mode"),
+        choices=[SelectChoice(mode.value, label) for mode, label in MODE_LABELS.items()],
+        default=WorkMode.onsite.value,
+        validators=[InputRequired(message=_l("Choose on site or hybrid."))],
+        invalid_choice_message=_l("Choose on site or hybrid."),
+    )
+    submit = SubmitField(_l("Save the draft"))
+
+    def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tutor_id.choices = [SelectChoice("", _l("— to be named later —"))] + [
+            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
+        ]
+
+    def validate_end_on(self, field) -> None:
+        start = self.start_on.data
+        if field.data is not None and start is not None and field.data <= start:
+            raise ValidationError(_l("The end date must be after the start date."))
+
+    def to_input(self) -> OfferInput:
+        return OfferInput(
+            title=self.title.data,
+            description=self.description.data,
+            pole=Pole(self.pole.data),
+            skills=self.skills.data or "",
+            city=self.city.data,
+            start_on=self.start_on.data,
+            end_on=self.end_on.data,
+            weekly_hours=self.weekly_hours.data,
+            daily_hours=self.daily_hours.data,
+            monthly_stipend=self.monthly_stipend.data.quantize(Decimal("0.01")),
+            seats=self.seats.data,
+            tutor_id=self.tutor_id.data,
+            language=WorkLanguage(self.language.data),
+            work_mode=WorkMode(self.work_mode.data),
+        )
+
+
+class TransitionForm(FlaskForm):
+    """One step of the offer's lifecycle (``target`` is checked by the view)."""
+
+    target = StringField()
+    reason = TextAreaField(
+        _l("What must the company change?"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 3},
+    )
+    confirm = BooleanField(_l("I confirm: a closed offer cannot be re-opened."))
