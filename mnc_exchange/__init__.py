@@ -109,6 +109,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .agreements.views import bp as agreements_bp
+    from .agreements.views_verify import bp as verify_bp
     from .admin.views import bp as admin_bp
     from .applications.views_documents import bp as documents_bp
     from .applications.views_reference import bp as reference_bp
@@ -144,6 +146,8 @@ def register_blueprints(app: Flask) -> None:
         my_ranking_bp,
         candidates_bp,
         matching_bp,
+        agreements_bp,
+        verify_bp,
     ):
         app.register_blueprint(bp)
 

@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "matching.rank_candidates": frozenset({Role.host}),
     "placement.respond": frozenset({Role.host}),
     "matching.run": frozenset({Role.coordinator, Role.admin}),
+    # Agreements (mnc_exchange.agreements): coordinators issue them and record paper
+    # signatures; the student and the host contacts read and sign their own.
+    "agreement.manage": frozenset({Role.coordinator, Role.admin}),
+    "agreement.sign": frozenset({Role.student, Role.host}),
     # Reference lists (sending institutions).
     "reference.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),

@@ -12,6 +12,7 @@ from mnc_exchange.accounts.models import Role
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from tests import (
+    access_agreements,
     access_hosts,
     access_offers,
     access_placements,
@@ -42,6 +43,7 @@ DOMAIN_MODULES = (
     access_hosts,
     access_offers,
     access_placements,
+    access_agreements,
 )
 
 _public, _logged_in, _only = public, logged_in, only
