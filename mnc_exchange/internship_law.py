@@ -50,9 +50,12 @@ MAX_HOURS_PER_HOST_PER_ACADEMIC_YEAR = 6 * DAYS_PER_MONTH * HOURS_PER_DAY  # 924
 #: hourly ceiling ("plafond horaire de la sécurité sociale", URSSAF, fixed by arrêté each year).
 GRATIFICATION_RATE = Decimal("0.15")
 #: Social-security hourly ceiling in euros, by calendar year (URSSAF "plafond horaire").
+#: 2021: €26 → €3.90/h · 2022: €26 → €3.90/h ·
 #: 2023: €27 → €4.05/h · 2024: €29 → €4.35/h · 2025: €29 → €4.35/h · 2026: €30 → €4.50/h.
 #: The year used is the calendar year of the internship's start date (see check_internship).
 SOCIAL_SECURITY_HOURLY_CEILING: dict[int, Decimal] = {
+    2021: Decimal(26),
+    2022: Decimal(26),
     2023: Decimal(27),
     2024: Decimal(29),
     2025: Decimal(29),

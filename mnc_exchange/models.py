@@ -35,3 +35,14 @@ from .selection.models import (  # noqa: F401
     SeatOffer,
     SelectionSettings,
 )
+from .followup.models import (  # noqa: F401
+    CheckIn,
+    EmploymentSurvey,
+    EvaluationCriterion,
+    FollowUpReminder,
+    Incident,
+    IncidentComment,
+    Internship,
+    MobilityStep,
+    TutorEvaluation,
+)

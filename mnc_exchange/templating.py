@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_login import current_user
@@ -28,6 +30,51 @@ def fdate(value: date | None, fmt: str = "long") -> str:
     return format_date(value, fmt, locale=str(get_locale()))
 
 
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def money(value, locale: str | None = None) -> str:
+    """Euros with 2 decimals in the locale's style: ``693,00 €`` (fr), ``€693.00`` (en).
+    Accepts a Decimal, a number or a decimal string (as kept in PDF snapshots)."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    return format_currency(amount, "EUR", locale=locale or str(get_locale()))
+
+
+def number(value, locale: str | None = None) -> str:
+    """A number without useless decimals in the locale's style: ``756``, ``756,5``, ``1 050``."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    return format_decimal(amount, locale=locale or str(get_locale()))
+
+
+def isodate(value, fmt: str = "long", locale: str | None = None) -> str:
+    """Like ``fdate`` for an ISO string (PDF snapshots keep dates as strings) or a date;
+    French long dates write the first of the month "1er" (``1er mars 2027``)."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.date()
+    locale = locale or str(get_locale())
+    text = format_date(value, fmt, locale=locale)
+    if fmt == "long" and value.day == 1 and locale.startswith("fr") and text.startswith("1 "):
+        text = "1er " + text[2:]
+    return text
+
+
 def external_url(endpoint: str, **values) -> str:
     """Absolute URL of ``endpoint`` for e-mails: from the request when there is one, else from
     ``SERVER_BASE_URL`` (CLI commands and schedulers have no request)."""
@@ -44,6 +91,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["fdate"] = fdate
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["isodate"] = isodate
 
     @app.context_processor
     def inject():

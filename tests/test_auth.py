@@ -64,12 +64,24 @@ def test_registration_email_is_unique_case_insensitively(client):
     assert len(db.session.scalars(select(User)).all()) == 1
 
 
+HOST_COMPANY = {
+    "legal_name": "Entreprise Exemple SAS",
+    "siret": "732 829 320 00074",
+    "naf_code": "62.01Z",
+    "address": "10 rue de la Paix",
+    "postcode": "75002",
+    "city": "Paris",
+    "headcount": "120",
+    "sector": "Services numériques",
+}
+
+
 def test_host_registration_stays_pending_until_approved(client, app):
     coordinator = UserFactory(role=Role.coordinator)
-    response = _register(client, url="/register/host", email="rh@entreprise.fr")
+    response = _register(client, url="/register/host", email="rh@entreprise.fr", **HOST_COMPANY)
     assert response.status_code == 302
     host = db.session.scalar(select(User).where(User.email == "rh@entreprise.fr"))
-    assert host.role is Role.host and host.is_pending
+    assert host.role is Role.host and host.is_pending and host.company_id is not None
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'id="pending-notice"' in page
     # A pending host cannot act: the coordinator pages are refused.
@@ -78,7 +90,23 @@ def test_host_registration_stays_pending_until_approved(client, app):
     assert db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.recipient == coordinator.email)
     )
-    # A coordinator approves it.
+    # A coordinator approves the company, and with it its contact.
+    staff = app.test_client()
+    staff.post("/login", data={"email": coordinator.email, "password": PASSWORD})
+    assert host.full_name in staff.get("/hosts/pending").get_data(as_text=True)
+    assert staff.post(f"/companies/{host.company_id}/approve").status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(User, host.id).is_pending
+    assert "pending-notice" not in client.get("/dashboard").get_data(as_text=True)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.approve"))
+
+
+def test_host_contact_without_company_is_approved_alone(client, app):
+    """Contacts registered before companies existed are still approved one by one."""
+    host = UserFactory(role=Role.host, approved_at=None)
+    coordinator = UserFactory(role=Role.coordinator)
+    client.post("/login", data={"email": host.email, "password": PASSWORD})
+    assert 'id="pending-notice"' in client.get("/dashboard").get_data(as_text=True)
     staff = app.test_client()
     staff.post("/login", data={"email": coordinator.email, "password": PASSWORD})
     assert host.full_name in staff.get("/hosts/pending").get_data(as_text=True)

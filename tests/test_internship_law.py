@@ -80,15 +80,21 @@ def test_minimum_gratification_rounds_half_up() -> None:
 
 def test_unknown_year_raises_a_clear_error() -> None:
     with pytest.raises(UnknownYearError) as info:
-        minimum_gratification(2022, 588)
+        minimum_gratification(2020, 588)
     assert isinstance(info.value, ValueError)
-    assert info.value.year == 2022
-    assert "2022" in str(info.value)
-    assert "2023, 2024, 2025, 2026" in str(info.value)
+    assert info.value.year == 2020
+    assert "2020" in str(info.value)
+    assert "2021, 2022, 2023, 2024, 2025, 2026" in str(info.value)
     with pytest.raises(UnknownYearError):
         minimum_gratification(2031, 100)  # even when no stipend would be due
     with pytest.raises(UnknownYearError):
         hourly_minimum(2031)
+
+
+def test_2021_and_2022_minimum() -> None:
+    # URSSAF plafond horaire €26 in 2021 and 2022 → €3.90 per hour.
+    assert hourly_minimum(2021) == Decimal("3.90")
+    assert minimum_gratification(2022, 588) == Decimal("2293.20")
 
 
 def test_monthly_minimum() -> None:

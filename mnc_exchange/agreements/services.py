@@ -886,6 +886,14 @@ def amend(
         reasons,
     )
     record("agreement.amend", agreement, {"amendment": number, "reasons": reasons}, actor=actor)
+    from ..followup.models import Internship
+    from ..followup.services import reschedule
+
+    internship = db.session.scalar(
+        select(Internship).where(Internship.placement_id == agreement.placement_id)
+    )
+    if internship is not None:
+        reschedule(internship)
     _notify_issued(document)
     return document
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import uploads
-from .access import ensure_can_view
+from .access import ensure_can_download
 from .models import Document
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -17,7 +17,7 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 @login_required
 def download(document_id: int):
     document = db.get_or_404(Document, document_id)
-    ensure_can_view(current_user, document.application)
+    ensure_can_download(current_user, document)
     path = uploads.path_of(document.stored_name)
     if not path.is_file():
         abort(404)

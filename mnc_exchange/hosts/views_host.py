@@ -1,12 +1,292 @@
-"""Host contacts: their company profile, tutors and invitations; joining by invitation."""
+"""Host contacts: their company profile, tutors and invitations; joining by invitation.
+
+Company pages need ``company.manage`` (an approved host contact) and an approved company: a
+contact without one sees a page saying why, never an error. Another company's tutor or
+invitation is a 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from ..accounts.forms import ConfirmForm
+from ..core.errors import DomainError
+from ..core.timeutils import utcnow
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..permissions import permission_required
+from ..templating import localdt
+from . import services
+from .forms import (
+    COMPANY_STATUS_LABELS,
+    CompanyForm,
+    InviteForm,
+    JoinForm,
+    TutorForm,
+    display_phone,
+)
+from .models import Company, CompanyInvitation, Tutor
 
 bp = Blueprint("company", __name__)
 
 
+@bp.app_context_processor
+def _inject() -> dict:
+    return {"company_status_labels": COMPANY_STATUS_LABELS}
+
+
+@bp.app_template_filter("phone")
+def _phone(value: str | None) -> str:
+    return display_phone(value)
+
+
+def _with_company(view):
+    """Give the view the current contact's approved company, or explain why there is none."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        company = services.company_of(current_user)
+        if company is None or not company.is_approved:
+            return render_template("company/unavailable.html", company=company), 403
+        return view(company, *args, **kwargs)
+
+    return wrapped
+
+
+# --- the company ----------------------------------------------------------------------------
+
+
+def _render_profile(company: Company, invite_form: InviteForm, status: int = 200):
+    return (
+        render_template(
+            "company/profile.html",
+            company=company,
+            invitations=services.open_invitations(company),
+            invite_form=invite_form,
+            confirm_form=ConfirmForm(formdata=None),
+            now=utcnow(),
+        ),
+        status,
+    )
+
+
+@bp.route("/company")
+@permission_required("company.manage")
+@_with_company
+def profile(company: Company):
+    return _render_profile(company, InviteForm(formdata=None))
+
+
+@bp.route("/company/edit", methods=["GET", "POST"])
+@permission_required("company.manage")
+@_with_company
+def edit(company: Company):
+    form = CompanyForm(obj=company, company_id=company.id)
+    if form.validate_on_submit():
+        try:
+            services.update_company(company, form.company_input(), current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The company's data are saved."), "success")
+            return redirect(url_for("company.profile"))
+    flash_form_errors(form)
+    status = 400 if form.errors else 200
+    return render_template("company/edit.html", company=company, form=form), status
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+@bp.route("/company/invitations", methods=["POST"])
+@permission_required("company.manage")
+@_with_company
+def invite(company: Company):
+    form = InviteForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if any(inv.email == email for inv in services.open_invitations(company)):
+            message = _(
+                "An invitation to this address is already waiting for an answer. Withdraw it "
+                "first to send a new one."
+            )
+        else:
+            try:
+                invitation, _token = services.invite_contact(company, email, current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                message = exc.message
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "An invitation was sent to %(email)s. The link is valid until %(date)s "
+                        "and works once.",
+                        email=invitation.email,
+                        date=localdt(invitation.expires_at),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("company.profile"))
+        form.email.errors = [*form.email.errors, message]
+        flash(message, "danger")
+        return _render_profile(company, form, 400)
+    flash_form_errors(form)
+    return _render_profile(company, form, 400)
+
+
+@bp.route("/company/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@permission_required("company.manage")
+@_with_company
+def revoke_invitation(company: Company, invitation_id: int):
+    invitation = db.session.get(CompanyInvitation, invitation_id)
+    if invitation is None or invitation.company_id != company.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if invitation.revoked_at is not None:
+        flash(_("This invitation had already been withdrawn."), "info")
+        return redirect(url_for("company.profile"))
+    try:
+        services.revoke_invitation(invitation, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(
+            _("The invitation sent to %(email)s is withdrawn.", email=invitation.email), "success"
+        )
+    return redirect(url_for("company.profile"))
+
+
+# --- tutors ---------------------------------------------------------------------------------
+
+
+@bp.route("/company/tutors", methods=["GET", "POST"])
+@permission_required("company.manage")
+@_with_company
+def tutors(company: Company):
+    form = TutorForm()
+    if form.validate_on_submit():
+        try:
+            tutor = services.save_tutor(company, form.tutor_input(), current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added to your tutors.", name=tutor.full_name), "success")
+            return redirect(url_for("company.tutors"))
+    flash_form_errors(form)
+    status = 400 if form.errors else 200
+    return render_template("company/tutors.html", company=company, form=form), status
+
+
+@bp.route("/company/tutors/<int:tutor_id>/edit", methods=["GET", "POST"])
+@permission_required("company.manage")
+@_with_company
+def edit_tutor(company: Company, tutor_id: int):
+    tutor = db.session.get(Tutor, tutor_id)
+    if tutor is None or tutor.company_id != company.id:
+        abort(404)
+    form = TutorForm(obj=tutor)
+    if form.validate_on_submit():
+        try:
+            services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The tutor %(name)s is saved.", name=tutor.full_name), "success")
+            return redirect(url_for("company.tutors"))
+    flash_form_errors(form)
+    status = 400 if form.errors else 200
+    return render_template(
+        "company/edit_tutor.html", company=company, tutor=tutor, form=form
+    ), status
+
+
+# --- joining by invitation (public) ---------------------------------------------------------
+
+
+def _private(response):
+    """The page's URL holds the invitation token: never send it on, never cache the page."""
+    response = make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/join/<token>", methods=["GET", "POST"])
-def join(token: str):  # to be written: register through an invitation link
-    raise NotImplementedError
+def join(token: str):
+    try:
+        invitation = services.invitation_for_token(token)
+    except DomainError as exc:
+        # Unknown, used, withdrawn or expired: one page saying which, as "not found".
+        return _private((render_template("company/join_invalid.html", reason=exc.message), 404))
+    company = invitation.company
+    if current_user.is_authenticated:
+        # Someone is logged in on this browser: the new account would be theirs by mistake.
+        status = 409 if request.method == "POST" else 200
+        return _private(
+            (
+                render_template(
+                    "company/join.html", invitation=invitation, company=company, form=None
+                ),
+                status,
+            )
+        )
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(
+                token, form.password.data, form.full_name.data, str(get_locale())
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            # Renew the session at login (no fixation); keep the chosen language.
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            flash(
+                _(
+                    "Welcome, %(name)s: your account is created and you are a contact of "
+                    "%(company)s.",
+                    name=user.full_name,
+                    company=company.legal_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("main.dashboard"))
+    flash_form_errors(form)
+    status = 400 if form.errors or form.is_submitted() else 200
+    return _private(
+        (
+            render_template("company/join.html", invitation=invitation, company=company, form=form),
+            status,
+        )
+    )

@@ -69,7 +69,7 @@ def _companies(status: CompanyStatus | None, search: str) -> list[tuple[Company,
 def _status_counts() -> dict[CompanyStatus, int]:
     rows = db.session.execute(select(Company.status, func.count()).group_by(Company.status))
     counts = dict.fromkeys(CompanyStatus, 0)
-    counts.update({status: n for status, n in rows})
+    counts.update(dict(rows.tuples().all()))
     return counts
 
 

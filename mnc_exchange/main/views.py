@@ -15,6 +15,8 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.web import safe_next
 from ..extensions import db
+from ..hosts.models import Company, CompanyStatus
+from ..hosts.services import company_of
 from ..permissions import permission_required
 from .calendar import calendar_steps
 
@@ -37,11 +39,24 @@ def dashboard():
     if current_user.role in (Role.coordinator, Role.admin, Role.official):
         context["cohorts"] = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
     if current_user.role in (Role.coordinator, Role.admin):
-        context["pending_hosts"] = db.session.scalar(
+        context["pending_companies"] = db.session.scalar(
+            select(func.count())
+            .select_from(Company)
+            .where(Company.status == CompanyStatus.pending)
+        )
+        # Host contacts registered before companies existed are still approved one by one.
+        context["pending_contacts"] = db.session.scalar(
             select(func.count())
             .select_from(User)
-            .where(User.role == Role.host, User.approved_at.is_(None), User.active.is_(True))
+            .where(
+                User.role == Role.host,
+                User.approved_at.is_(None),
+                User.active.is_(True),
+                User.company_id.is_(None),
+            )
         )
+    if current_user.role is Role.host:
+        context["company"] = company_of(current_user)
     return render_template(f"main/dashboard_{current_user.role.value}.html", **context)
 
 

@@ -100,10 +100,9 @@ class CommaDecimalField(DecimalField):
         if self.raw_data:
             return self.raw_data[0]
         if isinstance(self.data, Decimal):
-            if self.max_places == 2 and self.data != self.data.to_integral_value():
+            if self.max_places == 2:  # money: always with its cents
                 return f"{self.data:.2f}"
-            text = format(self.data.normalize(), "f")
-            return text
+            return format(self.data.normalize(), "f")
         return ""
 
 

@@ -239,7 +239,8 @@ def company_ranking_closed_reason(offer: Offer, now: datetime | None = None) -> 
 
 
 def set_company_ranking(offer: Offer, entries: dict[int, int | None], actor: User) -> None:
-    """``entries`` maps application id → rank (1 = preferred) or ``None`` (not acceptable)."""
+    """``entries`` maps application id → rank (1 = preferred) or ``None`` (not acceptable);
+    the company's earlier judgement of a candidate left out is removed (not ranked)."""
     reason = company_ranking_closed_reason(offer)
     if reason:
         raise DomainError(reason)
@@ -263,6 +264,10 @@ def set_company_ranking(offer: Offer, entries: dict[int, int | None], actor: Use
         row.acceptable = rank is not None
         row.ranked_by_id = actor.id
         row.updated_at = now
+    # A candidate left out is no longer ranked (the final scores order them again).
+    for application_id, row in existing.items():
+        if application_id not in entries:
+            db.session.delete(row)
     record("matching.company_ranking", offer, {"entries": len(entries)}, actor=actor)
 
 
@@ -556,6 +561,9 @@ def confirm(placement: Placement, actor: User, now: datetime | None = None) -> N
         offer.status = OfferStatus.filled
         record("offer.transition", offer, {"from": "published", "to": "filled"}, actor=actor)
     record("placement.confirm", placement, actor=actor)
+    from ..followup.services import ensure_internship
+
+    ensure_internship(placement)
     student = placement.application.student
     queue_email(student.email, "placement_confirmed", student.locale, placement=placement)
 

@@ -1,0 +1,389 @@
+"""Forms of the agreement pages: issue / re-issue, paper signature, in-app signature,
+préfecture, amendment and internship certificate.
+
+The forms check that the values make sense (required, within bounds, dates in order); whether
+the terms are *legal* is the services' job (``check_terms``), which refuses with a message.
+Forms repeated once per document on a page take a ``prefix`` (``doc_prefix``) so that each
+document's fields have their own names and ids.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..applications.forms_reference import MultiCheckboxField
+from ..hosts.models import Tutor
+from ..offers.forms import CommaDecimalField
+from .models import Party, PrefectureDecision
+from .services import AMENDMENT_REASONS, PARTY_LABELS, AmendmentInput, IssueInput
+
+TEXT_MAX = 5000
+TEACHING_HOURS_MAX = 2000
+LEAVE_DAYS_MAX = 60
+STIPEND_MAX = Decimal("999999.99")  # Numeric(8, 2)
+TOTAL_STIPEND_MAX = Decimal("99999999.99")
+
+_CHOOSE = _l("Choose a value from the list.")
+
+PREFECTURE_DECISION_LABELS = {
+    PrefectureDecision.pending: _l("No decision yet"),
+    PrefectureDecision.stamped: _l("Stamped (approved)"),
+    PrefectureDecision.refused: _l("Refused"),
+}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_l("Choose a value from the list.")) from None
+
+
+def _max_length(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+def _date(label, required: bool = False, **kwargs) -> DateField:
+    first = (
+        InputRequired(message=_l("Enter a date.")) if required else Optional()
+    )
+    return DateField(
+        label,
+        validators=[first],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+        invalid_value_message=_l("Enter a valid date."),
+        **kwargs,
+    )
+
+
+def doc_prefix(document_id: int) -> str:
+    """The prefix of a form repeated for each document on one page."""
+    return f"doc{document_id}"
+
+
+# --- issue and re-issue ---------------------------------------------------------------------
+
+
+class IssueForm(FlaskForm):
+    """What the coordinator adds to the placement's terms: the sending institution's side,
+    the content of the internship, teaching hours, leave and benefits."""
+
+    referent_name = StringField(
+        _l("Referent teacher (name)"),
+        description=_l("The teacher of the sending institution who follows the student."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Name the referent teacher.")),
+            _max_length(200),
+        ],
+    )
+    referent_email = StringField(
+        _l("Referent teacher (e-mail)"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Give the referent teacher's e-mail address.")),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+            _max_length(254),
+        ],
+    )
+    activities = TextAreaField(
+        _l("Activities entrusted to the student"),
+        description=_l("Prefilled from the offer's description: adapt it if needed."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Describe the activities entrusted to the student.")),
+            _max_length(TEXT_MAX),
+        ],
+        render_kw={"rows": 5},
+    )
+    skills_to_acquire = TextAreaField(
+        _l("Skills to acquire or develop"),
+        description=_l("Prefilled from the offer's skills: adapt it if needed."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("List the skills to acquire or develop.")),
+            _max_length(TEXT_MAX),
+        ],
+        render_kw={"rows": 3},
+    )
+    teaching_hours = IntegerField(
+        _l("Teaching hours of the programme (per academic year)"),
+        default=0,
+        description=_l(
+            "Hours of teaching the sending institution gives in the year (Code de l'éducation "
+            "D124-4)."
+        ),
+        validators=[
+            InputRequired(message=_l("Give the number of teaching hours (0 if none).")),
+            NumberRange(
+                min=0, max=TEACHING_HOURS_MAX, message=_l("Between %(min)d and %(max)d.")
+            ),
+        ],
+        render_kw={"type": "number", "min": 0, "max": TEACHING_HOURS_MAX},
+    )
+    leave_days = IntegerField(
+        _l("Days of leave"),
+        default=0,
+        description=_l("Days of leave or absence granted during the internship."),
+        validators=[
+            InputRequired(message=_l("Give the number of days of leave (0 if none).")),
+            NumberRange(min=0, max=LEAVE_DAYS_MAX, message=_l("Between %(min)d and %(max)d.")),
+        ],
+        render_kw={"type": "number", "min": 0, "max": LEAVE_DAYS_MAX},
+    )
+    benefits = TextAreaField(
+        _l("Benefits (optional)"),
+        description=_l("For example: meal vouchers, half of the public transport pass."),
+        filters=[_strip],
+        validators=[Optional(), _max_length(TEXT_MAX)],
+        render_kw={"rows": 2},
+    )
+    work_address = StringField(
+        _l("Address of the place of work (optional)"),
+        description=_l("Leave empty to use the company's address."),
+        filters=[_strip],
+        validators=[Optional(), _max_length(300)],
+    )
+    submit = SubmitField(_l("Issue the agreement"))
+
+    def to_input(self) -> IssueInput:
+        return IssueInput(
+            referent_name=self.referent_name.data,
+            referent_email=self.referent_email.data,
+            activities=self.activities.data,
+            skills_to_acquire=self.skills_to_acquire.data,
+            teaching_hours=self.teaching_hours.data,
+            leave_days=self.leave_days.data,
+            benefits=self.benefits.data or "",
+            work_address=self.work_address.data or None,
+        )
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+class SignForm(FlaskForm):
+    """The logged-in party's acknowledgement of one document."""
+
+    accept = BooleanField(
+        _l("I have read the agreement and I accept its terms"),
+        validators=[DataRequired(message=_l("Tick the box to confirm that you accept the terms."))],
+    )
+    submit = SubmitField(_l("Sign"))
+
+
+class PaperSignatureForm(FlaskForm):
+    """A coordinator records a signature made on paper, with the signed scan."""
+
+    party = SelectField(
+        _l("Party"),
+        validators=[DataRequired(message=_l("Choose the party who signed."))],
+        invalid_choice_message=_l("This party has already signed or does not sign this document."),
+    )
+    signer_name = StringField(
+        _l("Name of the signer"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Give the name of the person who signed.")),
+            _max_length(200),
+        ],
+    )
+    signed_on = _date(_l("Date of the signature"), required=True)
+    scan = FileField(
+        _l("Signed scan"),
+        description=_l("PDF, JPEG or PNG of the signed page(s)."),
+        validators=[FileRequired(message=_l("Choose the scan of the signed document."))],
+    )
+    submit = SubmitField(_l("Record the signature"))
+
+    def __init__(self, *args, parties: list[Party] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.party.choices = [SelectChoice("", "—")] + [
+            SelectChoice(p.value, PARTY_LABELS[p]) for p in parties
+        ]
+
+
+# --- préfecture -----------------------------------------------------------------------------
+
+
+class PrefectureForm(FlaskForm):
+    submitted_on = _date(
+        _l("Submitted to the préfecture on"),
+        description=_l("Leave empty while the host company has not submitted the agreement."),
+    )
+    decision = SelectField(
+        _l("Decision"),
+        choices=[SelectChoice(d.value, label) for d, label in PREFECTURE_DECISION_LABELS.items()],
+        default=PrefectureDecision.pending.value,
+        validators=[InputRequired(message=_CHOOSE)],
+        invalid_choice_message=_CHOOSE,
+    )
+    decided_on = _date(_l("Decided on"))
+    note = StringField(
+        _l("Note (optional)"),
+        filters=[_strip],
+        validators=[Optional(), _max_length(500)],
+    )
+    submit = SubmitField(_l("Save the préfecture's answer"))
+
+    def validate_decided_on(self, field) -> None:
+        decision = self.decision.data
+        if decision and decision != PrefectureDecision.pending.value and field.data is None:
+            raise ValidationError(_l("Give the date of the decision."))
+
+
+# --- amendment ------------------------------------------------------------------------------
+
+
+class AmendmentForm(FlaskForm):
+    reasons = MultiCheckboxField(
+        _l("Reasons for the amendment"),
+        choices=[SelectChoice(key, label) for key, label in AMENDMENT_REASONS.items()],
+        validators=[DataRequired(message=_l("Choose at least one reason for the amendment."))],
+    )
+    start_on = _date(_l("New start date"))
+    end_on = _date(_l("New end date"))
+    tutor_id = SelectField(
+        _l("New tutor"),
+        coerce=_int_or_none,
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose one of the host company's tutors."),
+        invalid_value_message=_l("Choose one of the host company's tutors."),
+    )
+    monthly_stipend = CommaDecimalField(
+        _l("New monthly stipend (€)"),
+        places=2,
+        validators=[
+            Optional(),
+            NumberRange(min=0, message=_l("The stipend cannot be negative.")),
+            NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
+        ],
+    )
+    work_address = StringField(
+        _l("New address of the place of work"),
+        filters=[_strip],
+        validators=[Optional(), _max_length(300)],
+    )
+    work_city = StringField(
+        _l("New city"), filters=[_strip], validators=[Optional(), _max_length(100)]
+    )
+    interruption_from = _date(_l("Interruption: first day"))
+    interruption_to = _date(_l("Interruption: last day"))
+    early_end_on = _date(_l("Early end: last day of the internship"))
+    explanation = TextAreaField(
+        _l("Explanation"),
+        description=_l("Why the terms change, in a sentence or two (printed on the amendment)."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Explain the amendment in a sentence or two.")),
+            _max_length(2000),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Issue the amendment"))
+
+    #: reason -> the fields it needs
+    NEEDS = {
+        "dates": ("start_on", "end_on"),
+        "tutor": ("tutor_id",),
+        "stipend": ("monthly_stipend",),
+        "place": ("work_address", "work_city"),
+        "interruption": ("interruption_from", "interruption_to"),
+        "early_end": ("early_end_on",),
+    }
+
+    def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tutor_id.choices = [SelectChoice("", "—")] + [
+            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        reasons = set(self.reasons.data or [])
+        for reason, names in self.NEEDS.items():
+            if reason not in reasons:
+                continue
+            for name in names:
+                field = getattr(self, name)
+                if field.data in (None, "") and not field.errors:
+                    field.errors = [*field.errors, _l("Required for this reason.")]
+                    ok = False
+        pairs = (("start_on", "end_on"), ("interruption_from", "interruption_to"))
+        for first, last in pairs:
+            a, b = getattr(self, first).data, getattr(self, last).data
+            if a is not None and b is not None and b < a:
+                field = getattr(self, last)
+                field.errors = [*field.errors, _l("This date must not be before the first one.")]
+                ok = False
+        return ok
+
+    def to_input(self) -> AmendmentInput:
+        reasons = list(self.reasons.data or [])
+        stipend = self.monthly_stipend.data
+        return AmendmentInput(
+            reasons=reasons,
+            start_on=self.start_on.data,
+            end_on=self.end_on.data,
+            tutor_id=self.tutor_id.data,
+            monthly_stipend=stipend.quantize(Decimal("0.01")) if stipend is not None else None,
+            work_address=self.work_address.data or None,
+            work_city=self.work_city.data or None,
+            interruption_from=self.interruption_from.data,
+            interruption_to=self.interruption_to.data,
+            early_end_on=self.early_end_on.data,
+            explanation=self.explanation.data or "",
+        )
+
+
+# --- certificate ----------------------------------------------------------------------------
+
+
+class CertificateForm(FlaskForm):
+    total_stipend_paid = CommaDecimalField(
+        _l("Total stipend paid (€)"),
+        places=2,
+        description=_l("Gross amount paid for the whole internship, e.g. 3 465,00."),
+        validators=[
+            InputRequired(message=_l("Give the total stipend paid (0 if none).")),
+            NumberRange(min=0, message=_l("The amount cannot be negative.")),
+            NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
+        ],
+    )
+    evaluation_summary = TextAreaField(
+        _l("Evaluation summary (optional)"),
+        filters=[_strip],
+        validators=[Optional(), _max_length(2000)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Issue the internship certificate"))
