@@ -117,6 +117,10 @@ def register_blueprints(app: Flask) -> None:
     from .applications.views_staff import bp as screening_bp
     from .applications.views_student import bp as applications_bp
     from .cohorts.views import bp as cohorts_bp
+    from .followup.views_host import bp as host_interns_bp
+    from .followup.views_staff import bp as followup_bp
+    from .followup.views_student import bp as my_internship_bp
+    from .followup.views_tutor import bp as evaluation_bp
     from .hosts.views_host import bp as company_bp
     from .hosts.views_staff import bp as companies_bp
     from .main.views import bp as main_bp
@@ -148,6 +152,10 @@ def register_blueprints(app: Flask) -> None:
         matching_bp,
         agreements_bp,
         verify_bp,
+        my_internship_bp,
+        evaluation_bp,
+        followup_bp,
+        host_interns_bp,
     ):
         app.register_blueprint(bp)
 

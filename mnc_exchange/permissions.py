@@ -45,6 +45,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # signatures; the student and the host contacts read and sign their own.
     "agreement.manage": frozenset({Role.coordinator, Role.admin}),
     "agreement.sign": frozenset({Role.student, Role.host}),
+    # Follow-up (mnc_exchange.followup): the intern keeps their checklist, check-ins and
+    # surveys; host contacts see their interns and report incidents; coordinators follow all.
+    "followup.self": frozenset({Role.student}),
+    "followup.host": frozenset({Role.host}),
+    "followup.manage": frozenset({Role.coordinator, Role.admin}),
     # Reference lists (sending institutions).
     "reference.manage": frozenset({Role.admin}),
     "audit.view": frozenset({Role.admin}),

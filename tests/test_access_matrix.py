@@ -13,6 +13,8 @@ from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from tests import (
     access_agreements,
+    access_followup_staff,
+    access_followup_student,
     access_hosts,
     access_offers,
     access_placements,
@@ -44,6 +46,8 @@ DOMAIN_MODULES = (
     access_offers,
     access_placements,
     access_agreements,
+    access_followup_student,
+    access_followup_staff,
 )
 
 _public, _logged_in, _only = public, logged_in, only
