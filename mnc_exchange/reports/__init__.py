@@ -1,0 +1,1 @@
+"""Officials' dashboard, the yearly cohort report (PDF with charts) and the exports."""
