@@ -189,7 +189,7 @@ def test_registration_refuses_a_siret_already_registered(client):
         ({"postcode": "75OO2"}, "A French postcode has 5 digits."),
         ({"headcount": "-1"}, "Enter a whole number between 0 and"),
         ({"headcount": ""}, "Enter the number of employees."),
-        ({"legal_name": ""}, "Enter the company&#39;s legal name."),
+        ({"legal_name": ""}, "Enter the company's legal name."),
         ({"confirm": "something-else-entirely"}, "The two passwords differ."),
     ],
 )
@@ -296,13 +296,15 @@ def test_an_approved_company_cannot_be_refused(client, coordinator):
     assert db.session.get(Company, company.id).status is CompanyStatus.approved
 
 
-def test_the_refused_contact_sees_the_reason(client, app):
-    company, contact = pending_company_with_contact(
-        status=CompanyStatus.rejected, rejection_reason="Entreprise hors de France."
+def test_the_refused_contact_sees_the_reason(client):
+    company = CompanyFactory(
+        status=CompanyStatus.rejected, approved_at=None, rejection_reason="Hors de France."
     )
+    contact = UserFactory(role=Role.host, approved_at=None, company_id=company.id, locale="en")
     login(client, contact)
     page = text(client.get("/dashboard"))
-    assert 'id="rejected-notice"' in page and "Entreprise hors de France." in page
+    assert 'id="rejected-notice"' in page and "Hors de France." in page
+    assert client.get("/company").status_code == 403
 
 
 def test_legacy_approve_refuses_a_contact_of_a_company(client, coordinator):
@@ -447,7 +449,7 @@ def test_a_revoked_invitation_is_refused(client, host, app):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(CompanyInvitation, invitation.id).revoked_at is not None
-    assert "colleague@exemple-entreprise.fr" not in text(client.get("/company"))
+    assert 'id="open-invitations"' not in text(client.get("/company"))
     other = app.test_client()
     english(other)
     response = other.get(f"/join/{token}")
@@ -542,15 +544,15 @@ def test_another_companys_invitation_cannot_be_revoked(client, host):
 
 
 @pytest.mark.parametrize(
-    "phone, stored",
+    "phone, stored, shown",
     [
-        ("06 12 34 56 78", "+33612345678"),
-        ("+33 1 23 45 67 89", "+33123456789"),
-        ("+212 6 12 34 56 78", "+212612345678"),
-        ("", None),
+        ("06 12 34 56 78", "+33612345678", "+33 6 12 34 56 78"),
+        ("+33 1 23 45 67 89", "+33123456789", "+33 1 23 45 67 89"),
+        ("+212 6 12 34 56 78", "+212612345678", "+212 6 12 34 56 78"),
+        ("", None, "—"),
     ],
 )
-def test_add_a_tutor_stores_the_phone_in_e164(client, host, phone, stored):
+def test_add_a_tutor_stores_the_phone_in_e164(client, host, phone, stored, shown):
     data = {
         "full_name": "Marc Lefèvre",
         "job_title": "Chef de projet",
@@ -564,8 +566,7 @@ def test_add_a_tutor_stores_the_phone_in_e164(client, host, phone, stored):
     assert tutor.phone == stored and tutor.email == "marc.lefevre@atlas.fr"
     page = text(client.get("/company/tutors"))
     assert "Marc Lefèvre" in page
-    if stored:
-        assert "+33 6 12 34 56 78" in page or stored.startswith(("+331", "+212"))
+    assert f'<td class="text-nowrap">{shown}</td>' in page
 
 
 @pytest.mark.parametrize("phone", ["12345", "06 12 34", "téléphone", "+999 123 456 789"])
@@ -581,12 +582,12 @@ def test_add_a_tutor_needs_name_title_and_email(client, host):
     response = client.post("/company/tutors", data={"full_name": "", "email": "nope"})
     assert response.status_code == 400
     page = text(response)
-    assert "Enter the tutor&#39;s full name." in page and "Enter a valid e-mail address." in page
+    assert "Enter the tutor's full name." in page and "Enter a valid e-mail address." in page
     assert count(Tutor) == 0
 
 
 def test_edit_a_tutor(client, host):
-    tutor = TutorFactory(company_id=host.company_id, full_name="Marc Lefèvre")
+    tutor = TutorFactory(company=db.session.get(Company, host.company_id), full_name="Marc Lefèvre")
     page = text(client.get(f"/company/tutors/{tutor.id}/edit"))
     assert 'value="Marc Lefèvre"' in page
     data = {
@@ -652,7 +653,9 @@ def test_companies_index_counts_and_filters(client, coordinator):
     pending = CompanyFactory(legal_name="Beta Mobile", status=CompanyStatus.pending)
     page = text(client.get("/companies"))
     row = re.search(rf'<tr id="company-{approved.id}">(.*?)</tr>', page, re.S).group(1)
-    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
     assert cells[0] == "Alpha Conseil" and cells[2] == "Lyon" and cells[3] == "33"
     assert cells[-2:] == ["2", "3"]  # contacts, offers
     page = text(client.get("/companies?status=pending"))
@@ -668,7 +671,7 @@ def test_company_detail_shows_everything_and_the_decision_forms(client, coordina
     english(client)
     cohort = CohortFactory()
     company, contact = pending_company_with_contact(legal_name="Gamma Paiements")
-    tutor = TutorFactory(company_id=company.id, full_name="Sophie Tuteur", phone="+33612345678")
+    tutor = TutorFactory(company=company, full_name="Sophie Tuteur", phone="+33612345678")
     OfferFactory(cohort=cohort, company=company, tutor=tutor, title="Développeur mobile")
     page = text(client.get(f"/companies/{company.id}"))
     for expected in (

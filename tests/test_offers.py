@@ -147,6 +147,8 @@ def test_lifecycle_create_submit_approve_publish_close(client, auth, world):
     assert offer.language.value == "fr_en" and offer.work_mode.value == "hybrid"
     assert response.headers["Location"].endswith(f"/offers/{offer.id}")
 
+    body = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert "Build the mobile payment API.<br>Test it." in body
     page = text(client.get(f"/offers/{offer.id}"))
     assert "420 h" in page  # hours of presence, public holidays excluded
     assert "693.00 €" in page  # monthly legal minimum in 2026 at 35 h

@@ -73,9 +73,7 @@ def _max_length(n: int) -> Length:
 
 
 def _date(label, required: bool = False, **kwargs) -> DateField:
-    first = (
-        InputRequired(message=_l("Enter a date.")) if required else Optional()
-    )
+    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
     return DateField(
         label,
         validators=[first],
@@ -145,9 +143,7 @@ class IssueForm(FlaskForm):
         ),
         validators=[
             InputRequired(message=_l("Give the number of teaching hours (0 if none).")),
-            NumberRange(
-                min=0, max=TEACHING_HOURS_MAX, message=_l("Between %(min)d and %(max)d.")
-            ),
+            NumberRange(min=0, max=TEACHING_HOURS_MAX, message=_l("Between %(min)d and %(max)d.")),
         ],
         render_kw={"type": "number", "min": 0, "max": TEACHING_HOURS_MAX},
     )

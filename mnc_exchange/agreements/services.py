@@ -226,6 +226,12 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
         else Decimal("0.00")
     )
     contact = next((c for c in company.contacts if c.active and not c.is_pending), None)
+    # The ceiling actually used (next year's is provisionally the latest known one).
+    ceiling_year = report.year
+    provisional = any(w.message_key == "ceiling_provisional" for w in report.warnings)
+    if provisional:
+        ceiling_year = max(law.SOCIAL_SECURITY_HOURLY_CEILING)
+    ceiling = law.SOCIAL_SECURITY_HOURLY_CEILING.get(ceiling_year) if ceiling_year else None
     return {
         "number": agreement.number,
         "cohort": {"year": agreement.cohort.year, "title": agreement.cohort.title},
@@ -296,6 +302,23 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
             "long_stay": report.long_stay,
             "prefecture_deadline": _s(report.prefecture_deadline),
             "law_year": report.year,
+            "monthly_hours": _s(law.monthly_hours(agreement.weekly_hours)),
+            "hourly_ceiling": _s(ceiling),
+            "ceiling_year": ceiling_year,
+            "ceiling_provisional": provisional,
+        },
+        # The legal constants the document quotes, as they stood when it was issued.
+        "law": {
+            "hours_per_day": law.HOURS_PER_DAY,
+            "days_per_month": law.DAYS_PER_MONTH,
+            "max_hours": law.MAX_HOURS_PER_HOST_PER_ACADEMIC_YEAR,
+            "gratification_threshold_hours": law.GRATIFICATION_THRESHOLD_HOURS,
+            "gratification_rate_percent": _s(law.GRATIFICATION_RATE * 100),
+            "max_daily_hours": _s(law.MAX_DAILY_HOURS),
+            "max_weekly_hours": _s(law.MAX_WEEKLY_HOURS),
+            "max_agreements_per_tutor": law.MAX_AGREEMENTS_PER_TUTOR,
+            "prefecture_answer_days": law.PREFECTURE_ANSWER_DAYS,
+            "min_monthly_resources": _s(law.MIN_MONTHLY_RESOURCES_NON_EU),
         },
         "generated_on": _s(today or date.today()),
     }

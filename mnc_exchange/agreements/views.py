@@ -1,8 +1,752 @@
 """Agreements: the coordinators' cohort list and actions, the parties' agreement pages,
-signatures, préfecture, amendments, certificate, downloads (PDF, cohort ZIP)."""
+signatures, préfecture, amendments, certificate, downloads (PDF, cohort ZIP).
+
+Every view: load → authorise → validate the form → call one service (``services``) → commit
+once; a refused rule (``DomainError``) is rolled back and flashed. Coordinators and admins
+(``agreement.manage``) see every agreement; the student and the host company's contacts
+(``agreement.sign``) see only their own (another one is a 404, never revealed).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import wraps
 
-bp = Blueprint("agreements", __name__)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import Role
+from ..applications import uploads
+from ..applications.models import Application
+from ..cohorts.models import Cohort
+from ..cohorts.services import current_cohort
+from ..core.errors import DomainError
+from ..core.web import flash_form_errors
+from ..extensions import db, login_manager
+from ..hosts.models import Company, Tutor
+from ..offers import law as offer_law
+from ..offers.models import Offer
+from ..permissions import can, permission_required
+from ..placements.models import Placement, PlacementStatus
+from . import services
+from .forms import (
+    PREFECTURE_DECISION_LABELS,
+    AmendmentForm,
+    CertificateForm,
+    IssueForm,
+    PaperSignatureForm,
+    PrefectureForm,
+    SignForm,
+    doc_prefix,
+)
+from .models import Agreement, AgreementDocument, DocumentKind, Party, PrefectureDecision, Signature
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+KIND_LABELS = {
+    DocumentKind.agreement: _l("Internship agreement"),
+    DocumentKind.amendment: _l("Amendment"),
+    DocumentKind.certificate: _l("Internship certificate"),
+}
+METHOD_LABELS = {"in_app": _l("In the application"), "paper": _l("On paper (scan)")}
+STATUS_COLOURS = {
+    "issued": "secondary",
+    "partially_signed": "warning",
+    "fully_signed": "success",
+    "superseded": "dark",
+}
+PREFECTURE_COLOURS = {
+    "not_required": "light",
+    "to_submit": "info",
+    "late": "danger",
+    "submitted": "primary",
+    "stamped": "success",
+    "refused": "danger",
+    "silence": "danger",
+}
+_CENT = Decimal("0.01")
+SCAN_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
+
+LABELS = {
+    "kind_labels": KIND_LABELS,
+    "method_labels": METHOD_LABELS,
+    "status_labels": services.STATUS_LABELS,
+    "status_colours": STATUS_COLOURS,
+    "party_labels": services.PARTY_LABELS,
+    "reason_labels": services.AMENDMENT_REASONS,
+    "prefecture_labels": services.PREFECTURE_LABELS,
+    "prefecture_colours": PREFECTURE_COLOURS,
+    "decision_labels": PREFECTURE_DECISION_LABELS,
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _manage_or_sign(view):
+    """Coordinators, admins, students and approved host contacts; the object-level check
+    (a party to *this* agreement) is made by the view."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not (can(current_user, "agreement.manage") or can(current_user, "agreement.sign")):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _is_manager() -> bool:
+    return can(current_user, "agreement.manage")
+
+
+def _refused(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "danger")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _load_agreement(agreement_id: int) -> Agreement:
+    return db.first_or_404(
+        select(Agreement)
+        .where(Agreement.id == agreement_id)
+        .options(
+            joinedload(Agreement.cohort),
+            joinedload(Agreement.tutor),
+            joinedload(Agreement.placement).joinedload(Placement.application),
+            joinedload(Agreement.placement)
+            .joinedload(Placement.offer)
+            .joinedload(Offer.company)
+            .selectinload(Company.tutors),
+            selectinload(Agreement.documents).selectinload(AgreementDocument.signatures),
+        )
+    )
+
+
+def _authorise(agreement: Agreement) -> Party | None:
+    """``None`` for a coordinator; the viewer's party for a student or host contact; a 404 for
+    anybody else (the agreement is not revealed)."""
+    if _is_manager():
+        return None
+    party = services.party_of(current_user, agreement)
+    if party is None:
+        abort(404)
+    return party
+
+
+def _load_document(document_id: int) -> AgreementDocument:
+    document = db.get_or_404(AgreementDocument, document_id)
+    return document
+
+
+@dataclass
+class Summary:
+    """One agreement as the lists show it."""
+
+    agreement: Agreement
+    current: AgreementDocument | None
+    status: str | None
+    missing: list[Party]
+    amendments: list[AgreementDocument]
+    amendments_to_sign: int
+    certificate: AgreementDocument | None
+    prefecture: str
+    prefecture_alert: bool
+    to_sign: list[AgreementDocument] = field(default_factory=list)
+
+
+def _current_docs(agreement: Agreement) -> list[AgreementDocument]:
+    """The documents in force: the current version, the amendments, the current certificate."""
+    return [d for d in agreement.documents if d.superseded_at is None]
+
+
+def _summary(agreement: Agreement, today: date, party: Party | None = None) -> Summary:
+    docs = agreement.documents
+    current = next(
+        (d for d in docs if d.kind is DocumentKind.agreement and d.superseded_at is None), None
+    )
+    amendments = [d for d in docs if d.kind is DocumentKind.amendment]
+    certificate = next(
+        (d for d in docs if d.kind is DocumentKind.certificate and d.superseded_at is None), None
+    )
+    to_sign = []
+    if party is not None:
+        to_sign = [
+            d
+            for d in _current_docs(agreement)
+            if d.kind is not DocumentKind.certificate and party in services.missing_parties(d)
+        ]
+    return Summary(
+        agreement=agreement,
+        current=current,
+        status=services.status(current) if current else None,
+        missing=services.missing_parties(current) if current else [],
+        amendments=amendments,
+        amendments_to_sign=sum(1 for d in amendments if services.missing_parties(d)),
+        certificate=certificate,
+        prefecture=services.prefecture_state(agreement, today),
+        prefecture_alert=services.prefecture_alert(agreement, today),
+        to_sign=to_sign,
+    )
+
+
+def _pick_cohort() -> Cohort | None:
+    cohort_id = request.args.get("cohort", type=int)
+    if cohort_id is not None:
+        return db.get_or_404(Cohort, cohort_id)
+    return current_cohort() or db.session.scalar(
+        select(Cohort).order_by(Cohort.year.desc()).limit(1)
+    )
+
+
+# --- coordinators: the cohort's agreements --------------------------------------------------
+
+
+@bp.route("/")
+@permission_required("agreement.manage")
+def index():
+    cohort = _pick_cohort()
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
+    today = date.today()
+    rows, waiting = [], []
+    if cohort is not None:
+        rows = [_summary(a, today) for a in services.agreements_for_cohort(cohort)]
+        waiting = services.confirmed_without_agreement(cohort)
+    return render_template(
+        "agreements/index.html",
+        cohort=cohort,
+        cohorts=cohorts,
+        rows=rows,
+        waiting=waiting,
+        alerts=sum(1 for r in rows if r.prefecture_alert),
+        **LABELS,
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/agreements.zip")
+@permission_required("agreement.manage")
+def cohort_zip(cohort_id: int):
+    """Every document in force of the cohort (current versions, amendments, certificates)."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    documents = [d for a in services.agreements_for_cohort(cohort) for d in _current_docs(a)]
+    if not documents:
+        flash(_("No agreement has been issued for %(cohort)s yet.", cohort=cohort.title), "info")
+        return redirect(url_for("agreements.index", cohort=cohort.id))
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - sent
+    missing = []
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for document in documents:
+            path = services.file_of(document)
+            if not path.is_file():
+                missing.append(document.reference)
+                continue
+            zf.write(path, arcname=f"{document.reference}.pdf")
+        if missing:
+            current_app.logger.error("Agreement files missing from the store: %s", missing)
+            zf.writestr(
+                "MISSING.txt",
+                "Missing from the document store / absents du stockage:\n"
+                + "\n".join(missing)
+                + "\n",
+            )
+    archive.seek(0)
+    response = send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"agreements-{cohort.year}.zip",
+        max_age=0,
+    )
+    return _no_store(response)
+
+
+# --- coordinators: issue and re-issue -------------------------------------------------------
+
+
+def _law_preview(placement: Placement, agreement: Agreement | None = None) -> list[str]:
+    """What the law would refuse in the current terms (shown before the form is filled)."""
+    offer = placement.offer
+    source = agreement or offer
+    terms = services.Terms(
+        source.start_on,
+        source.end_on,
+        source.weekly_hours,
+        source.daily_hours,
+        source.monthly_stipend,
+        source.tutor_id,
+        "",
+        "",
+    )
+    report = services.check_terms(
+        offer.company,
+        terms,
+        placement.application.student_id,
+        agreement.id if agreement else None,
+        None if agreement else date.today(),
+    )
+    return [offer_law.message(f) for f in report.violations]
+
+
+def _load_placement(placement_id: int) -> Placement:
+    return db.first_or_404(
+        select(Placement)
+        .where(Placement.id == placement_id)
+        .options(
+            joinedload(Placement.application).joinedload(Application.institution),
+            joinedload(Placement.offer).joinedload(Offer.company),
+            joinedload(Placement.offer).joinedload(Offer.tutor),
+            joinedload(Placement.cohort),
+        )
+    )
+
+
+@bp.route("/placements/<int:placement_id>/issue", methods=["GET", "POST"])
+@permission_required("agreement.manage")
+def issue(placement_id: int):
+    placement = _load_placement(placement_id)
+    existing = services.agreement_for(placement)
+    if existing is not None:
+        flash(
+            _("This placement already has its agreement %(number)s.", number=existing.number),
+            "info",
+        )
+        return redirect(url_for("agreements.detail", agreement_id=existing.id))
+    if placement.status is not PlacementStatus.confirmed:
+        flash(_("Only a placement confirmed by the company gets an agreement."), "warning")
+        return redirect(url_for("agreements.index", cohort=placement.cohort_id))
+    status = 200
+    form = IssueForm()
+    if form.is_submitted():
+        if form.validate():
+            try:
+                document = services.issue(
+                    placement, form.to_input(), current_user, today=date.today()
+                )
+            except DomainError as exc:
+                _refused(exc)
+                status = 400
+                placement = _load_placement(placement_id)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Agreement %(number)s is issued; the student and the host company are "
+                        "e-mailed to sign it.",
+                        number=document.reference,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("agreements.detail", agreement_id=document.agreement_id))
+        else:
+            flash_form_errors(form)
+            status = 400
+    else:
+        form = IssueForm(
+            formdata=None,
+            activities=placement.offer.description,
+            skills_to_acquire=placement.offer.skills,
+        )
+    return (
+        render_template(
+            "agreements/issue.html",
+            placement=placement,
+            agreement=None,
+            form=form,
+            violations=_law_preview(placement),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:agreement_id>/reissue", methods=["GET", "POST"])
+@permission_required("agreement.manage")
+def reissue(agreement_id: int):
+    agreement = _load_agreement(agreement_id)
+    status = 200
+    form = IssueForm()
+    form.submit.label.text = _("Issue a new version")
+    if form.is_submitted():
+        if form.validate():
+            try:
+                # The dates do not change here: the préfecture deadline is not judged again
+                # (a running internship may need a corrected version).
+                document = services.reissue(agreement, form.to_input(), current_user)
+            except DomainError as exc:
+                _refused(exc)
+                status = 400
+                agreement = _load_agreement(agreement_id)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Version %(version)d (%(reference)s) is issued and supersedes the "
+                        "previous one; the parties sign it again.",
+                        version=document.version,
+                        reference=document.reference,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        else:
+            flash_form_errors(form)
+            status = 400
+    else:
+        form = IssueForm(formdata=None, obj=agreement)
+        form.submit.label.text = _("Issue a new version")
+    return (
+        render_template(
+            "agreements/issue.html",
+            placement=agreement.placement,
+            agreement=agreement,
+            form=form,
+            violations=_law_preview(agreement.placement, agreement),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+# --- the agreement page ---------------------------------------------------------------------
+
+
+def _render_detail(agreement: Agreement, party: Party | None, status: int = 200, **forms):
+    today = date.today()
+    summary = _summary(agreement, today, party)
+    documents = agreement.documents
+    versions = sorted(
+        (d for d in documents if d.kind is DocumentKind.agreement),
+        key=lambda d: d.version,
+        reverse=True,
+    )
+    amendments = [d for d in documents if d.kind is DocumentKind.amendment]
+    certificates = sorted(
+        (d for d in documents if d.kind is DocumentKind.certificate),
+        key=lambda d: d.version,
+        reverse=True,
+    )
+    sign_forms, paper_forms = {}, {}
+    for document in documents:
+        if document.superseded_at is not None or document.kind is DocumentKind.certificate:
+            continue
+        missing = services.missing_parties(document)
+        prefix = doc_prefix(document.id)
+        if party is None and missing:
+            paper_forms[document.id] = forms.get(f"paper_{document.id}") or PaperSignatureForm(
+                formdata=None, prefix=prefix, parties=missing, signed_on=today
+            )
+        if party is not None and party in missing:
+            sign_forms[document.id] = forms.get(f"sign_{document.id}") or SignForm(
+                formdata=None, prefix=prefix
+            )
+    context = {
+        "agreement": agreement,
+        "placement": agreement.placement,
+        "application": agreement.placement.application,
+        "offer": agreement.placement.offer,
+        "company": agreement.placement.offer.company,
+        "party": party,
+        "summary": summary,
+        "versions": versions,
+        "amendments": amendments,
+        "certificates": certificates,
+        "sign_forms": sign_forms,
+        "paper_forms": paper_forms,
+        "today": today,
+        "missing_parties": services.missing_parties,
+        "doc_status": services.status,
+    }
+    if party is None:
+        end = agreement.ended_on or agreement.end_on
+        context["prefecture_form"] = forms.get("prefecture") or PrefectureForm(
+            formdata=None,
+            submitted_on=agreement.prefecture_submitted_on,
+            decision=agreement.prefecture_decision.value,
+            decided_on=agreement.prefecture_decided_on,
+            note=agreement.prefecture_note,
+        )
+        context["certificate_form"] = forms.get("certificate") or CertificateForm(formdata=None)
+        context["certificate_from"] = end
+        context["certificate_ready"] = today >= end and summary.status == "fully_signed"
+    return render_template("agreements/detail.html", **context, **LABELS), status
+
+
+@bp.route("/<int:agreement_id>")
+@_manage_or_sign
+def detail(agreement_id: int):
+    agreement = _load_agreement(agreement_id)
+    party = _authorise(agreement)
+    return _render_detail(agreement, party)
+
+
+# --- parties: their agreements ---------------------------------------------------------------
+
+
+@bp.route("/mine")
+@permission_required("agreement.sign")
+def mine():
+    """The student's agreement (straight to its page) or the host company's agreements."""
+    query = select(Agreement).options(
+        joinedload(Agreement.cohort),
+        joinedload(Agreement.placement).joinedload(Placement.application),
+        selectinload(Agreement.documents).selectinload(AgreementDocument.signatures),
+    )
+    if current_user.role is Role.student:
+        query = query.join(Placement, Placement.id == Agreement.placement_id).join(
+            Application, Application.id == Placement.application_id
+        )
+        query = query.where(Application.student_id == current_user.id)
+        party = Party.student
+    else:
+        query = query.join(Placement, Placement.id == Agreement.placement_id).join(
+            Offer, Offer.id == Placement.offer_id
+        )
+        query = query.where(Offer.company_id == current_user.company_id)
+        party = Party.host
+    agreements = db.session.scalars(
+        query.order_by(Agreement.start_on.desc(), Agreement.id.desc())
+    ).all()
+    if current_user.role is Role.student and len(agreements) == 1:
+        return redirect(url_for("agreements.detail", agreement_id=agreements[0].id))
+    today = date.today()
+    return render_template(
+        "agreements/mine.html",
+        rows=[_summary(a, today, party) for a in agreements],
+        party=party,
+        **LABELS,
+    )
+
+
+@bp.route("/documents/<int:document_id>/sign", methods=["POST"])
+@permission_required("agreement.sign")
+def sign(document_id: int):
+    document = _load_document(document_id)
+    agreement = _load_agreement(document.agreement_id)
+    party = _authorise(agreement)
+    form = SignForm(prefix=doc_prefix(document.id))
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, party, 400, **{f"sign_{document.id}": form})
+    try:
+        services.sign_in_app(document, current_user, request.remote_addr)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "Thank you: your signature of %(reference)s is recorded.",
+                reference=document.reference,
+            ),
+            "success",
+        )
+    return redirect(url_for("agreements.detail", agreement_id=agreement.id))
+
+
+# --- coordinators: paper signatures, préfecture, amendments, certificate ---------------------
+
+
+@bp.route("/documents/<int:document_id>/paper-signature", methods=["POST"])
+@permission_required("agreement.manage")
+def paper_signature(document_id: int):
+    document = _load_document(document_id)
+    agreement = _load_agreement(document.agreement_id)
+    form = PaperSignatureForm(
+        prefix=doc_prefix(document.id), parties=services.missing_parties(document)
+    )
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
+    party = Party(form.party.data)
+    try:
+        upload = form.scan.data
+        scan = uploads.check_upload(upload.stream, upload.filename)
+        services.record_paper_signature(
+            document, party, form.signer_name.data, scan, current_user, form.signed_on.data
+        )
+    except DomainError as exc:
+        db.session.rollback()  # removes the stored scan, if any
+        agreement = _load_agreement(document.agreement_id)
+        form.scan.errors = [*form.scan.errors, exc.message]
+        flash(_("The signature was not recorded: %(reason)s", reason=exc.message), "danger")
+        return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
+    db.session.commit()
+    flash(
+        _(
+            "The paper signature of %(party)s on %(reference)s is recorded.",
+            party=services.PARTY_LABELS[party],
+            reference=document.reference,
+        ),
+        "success",
+    )
+    return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#signatures")
+
+
+@bp.route("/<int:agreement_id>/prefecture", methods=["POST"])
+@permission_required("agreement.manage")
+def prefecture(agreement_id: int):
+    agreement = _load_agreement(agreement_id)
+    form = PrefectureForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, None, 400, prefecture=form)
+    try:
+        services.record_prefecture(
+            agreement,
+            form.submitted_on.data,
+            PrefectureDecision(form.decision.data),
+            form.decided_on.data,
+            form.note.data,
+            current_user,
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_detail(_load_agreement(agreement_id), None, 400, prefecture=form)
+    db.session.commit()
+    flash(_("The préfecture's answer is saved."), "success")
+    return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#prefecture")
+
+
+def _company_tutors(agreement: Agreement) -> list[Tutor]:
+    return list(agreement.placement.offer.company.tutors)
+
+
+@bp.route("/<int:agreement_id>/amend", methods=["GET", "POST"])
+@permission_required("agreement.manage")
+def amend(agreement_id: int):
+    agreement = _load_agreement(agreement_id)
+    status = 200
+    form = AmendmentForm(tutors=_company_tutors(agreement))
+    if form.is_submitted():
+        if form.validate():
+            try:
+                document = services.amend(
+                    agreement, form.to_input(), current_user, today=date.today()
+                )
+            except DomainError as exc:
+                _refused(exc)
+                status = 400
+                agreement = _load_agreement(agreement_id)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Amendment %(reference)s is issued; the parties are e-mailed to sign it.",
+                        reference=document.reference,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        else:
+            flash_form_errors(form)
+            status = 400
+    else:
+        form = AmendmentForm(
+            formdata=None,
+            tutors=_company_tutors(agreement),
+            start_on=agreement.start_on,
+            end_on=agreement.end_on,
+            tutor_id=agreement.tutor_id,
+            monthly_stipend=agreement.monthly_stipend,
+            work_address=agreement.work_address,
+            work_city=agreement.work_city,
+        )
+    return (
+        render_template("agreements/amend.html", agreement=agreement, form=form, **LABELS),
+        status,
+    )
+
+
+@bp.route("/<int:agreement_id>/certificate", methods=["POST"])
+@permission_required("agreement.manage")
+def certificate(agreement_id: int):
+    agreement = _load_agreement(agreement_id)
+    form = CertificateForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, None, 400, certificate=form)
+    try:
+        document = services.issue_certificate(
+            agreement,
+            form.total_stipend_paid.data.quantize(_CENT),
+            current_user,
+            evaluation_summary=form.evaluation_summary.data or "",
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_detail(_load_agreement(agreement_id), None, 400, certificate=form)
+    db.session.commit()
+    flash(
+        _("The internship certificate %(reference)s is issued.", reference=document.reference),
+        "success",
+    )
+    return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#certificates")
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+@bp.route("/documents/<int:document_id>/download")
+@_manage_or_sign
+def download(document_id: int):
+    document = _load_document(document_id)
+    _authorise(document.agreement)
+    path = services.file_of(document)
+    if not path.is_file():
+        current_app.logger.error("Agreement file missing: %s", document.stored_name)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{document.reference}.pdf",
+        max_age=0,
+    )
+    return _no_store(response)
+
+
+@bp.route("/signatures/<int:signature_id>/scan")
+@permission_required("agreement.manage")
+def scan(signature_id: int):
+    signature = db.get_or_404(Signature, signature_id)
+    if not signature.scan_stored_name:
+        abort(404)
+    path = uploads.path_of(signature.scan_stored_name)
+    if not path.is_file():
+        abort(404)
+    extension = path.suffix.lstrip(".").lower()
+    document = signature.document
+    response = send_file(
+        path,
+        mimetype=SCAN_TYPES.get(extension, "application/octet-stream"),
+        as_attachment=True,
+        download_name=f"{document.reference} - {signature.party.value} - scan.{extension}",
+        max_age=0,
+    )
+    return _no_store(response)

@@ -138,9 +138,9 @@ def invite(company: Company):
                 flash(
                     _(
                         "An invitation was sent to %(email)s. The link is valid until %(date)s "
-                        "and works once.",
+                        "(Paris time) and works once.",
                         email=invitation.email,
-                        date=localdt(invitation.expires_at),
+                        date=localdt(invitation.expires_at, "Europe/Paris"),
                     ),
                     "success",
                 )

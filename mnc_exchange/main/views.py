@@ -40,9 +40,7 @@ def dashboard():
         context["cohorts"] = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
     if current_user.role in (Role.coordinator, Role.admin):
         context["pending_companies"] = db.session.scalar(
-            select(func.count())
-            .select_from(Company)
-            .where(Company.status == CompanyStatus.pending)
+            select(func.count()).select_from(Company).where(Company.status == CompanyStatus.pending)
         )
         # Host contacts registered before companies existed are still approved one by one.
         context["pending_contacts"] = db.session.scalar(

@@ -238,10 +238,8 @@ def _flash_violations(offer: Offer) -> None:
 def create():
     company = _my_company()
     cohort = current_cohort()
-    why_not = _why_no_new_offer(company, cohort)
-    if why_not is not None:
-        flash(why_not, "warning")
-        return redirect(url_for("offers.mine"))
+    if _why_no_new_offer(company, cohort) is not None:
+        return redirect(url_for("offers.mine"))  # the list says why
     form = OfferForm(tutors=company.tutors)
     if request.method == "GET":
         return _render_form(form, company, None, cohort)
