@@ -20,6 +20,15 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(selection_group)
 
+    from .agreements.cli import agreements_group
+
+    app.cli.add_command(agreements_group)
+
+    from .maintenance.cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
 
 @click.command("create-user")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)

@@ -1,0 +1,1 @@
+"""Operations: backup and restore, personal-data export and retention."""

@@ -1,0 +1,40 @@
+"""`flask backup`, `flask restore`, `flask retention purge`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(archive: Path):
+    """Write the database rows and the uploaded files to ARCHIVE (.tar.gz)."""
+    from .backup import backup
+
+    manifest = backup(archive)
+    rows = sum(manifest["tables"].values())
+    click.echo(
+        f"Backup written to {archive}: {rows} rows in {len(manifest['tables'])} tables, "
+        f"{manifest['files']} files (revision {manifest['revision']})."
+    )
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(archive: Path):
+    """Restore ARCHIVE into an empty database migrated to the same revision."""
+    from ..extensions import db
+    from .backup import RestoreError, restore
+
+    try:
+        manifest = restore(archive)
+    except RestoreError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    rows = sum(manifest["tables"].values())
+    click.echo(f"Restored {rows} rows and {manifest['restored_files']} files from {archive}.")
