@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from .hosts.views_host import bp as company_bp
     from .hosts.views_staff import bp as companies_bp
     from .main.views import bp as main_bp
+    from .maintenance.views import bp as privacy_bp
     from .offers.views import bp as offers_bp
     from .placements.views_host import bp as candidates_bp
     from .placements.views_staff import bp as matching_bp
@@ -152,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
         matching_bp,
         agreements_bp,
         verify_bp,
+        privacy_bp,
         my_internship_bp,
         evaluation_bp,
         followup_bp,

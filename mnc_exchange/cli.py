@@ -24,10 +24,11 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(agreements_group)
 
-    from .maintenance.cli import backup_command, restore_command
+    from .maintenance.cli import backup_command, restore_command, retention_group
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(retention_group)
 
 
 @click.command("create-user")

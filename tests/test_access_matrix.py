@@ -96,6 +96,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("admin.outbox", "GET"): _only("admin"),
     ("admin.outbox_message", "GET"): _only("admin"),
     ("documents.download", "GET"): _only(*OWNER_OR_STAFF),
+    ("privacy.index", "GET"): _logged_in(),
+    ("privacy.download", "GET"): _logged_in(),
 }
 
 # Each domain keeps its table (and the sample objects its URLs need) in its own module.

@@ -117,6 +117,9 @@ class Application(TimestampMixin, db.Model):
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the retention purge anonymised this unsuccessful application (personal data
+    #: and documents removed, statistics kept).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Eligibility screening: the rules' suggestion, then a coordinator's decision.
     eligibility_suggestion: Mapped[bool | None]

@@ -38,3 +38,32 @@ def restore_command(archive: Path):
         raise click.ClickException(str(exc)) from None
     rows = sum(manifest["tables"].values())
     click.echo(f"Restored {rows} rows and {manifest['restored_files']} files from {archive}.")
+
+
+@click.group("retention")
+def retention_group():
+    """Personal-data retention (for a scheduler, e.g. monthly)."""
+
+
+@retention_group.command("purge")
+@click.option("--years", type=int, default=None, help="Override PERSONAL_DATA_RETENTION_YEARS.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+@with_appcontext
+def retention_purge_command(years, dry_run):
+    """Anonymise unsuccessful applicants' data once the retention period has passed."""
+    from ..extensions import db
+    from .retention import purge
+
+    report = purge(years=years, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+        click.echo(
+            f"Would anonymise {report.applications} applications "
+            f"({report.documents} documents) of cohorts {report.cohorts}."
+        )
+        return
+    db.session.commit()
+    click.echo(
+        f"Anonymised {report.applications} applications, removed {report.documents} documents "
+        f"({report.files} files), anonymised {report.accounts} accounts."
+    )
