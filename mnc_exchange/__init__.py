@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from .placements.views_host import bp as candidates_bp
     from .placements.views_staff import bp as matching_bp
     from .placements.views_student import bp as my_ranking_bp
+    from .reports.views import bp as reports_bp
     from .selection.views_reviewer import bp as reviews_bp
     from .selection.views_staff import bp as selection_bp
     from .selection.views_student import bp as my_selection_bp
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         evaluation_bp,
         followup_bp,
         host_interns_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)
 

@@ -20,6 +20,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(selection_group)
 
+    from .followup.cli import followup_group
+
+    app.cli.add_command(followup_group)
+
     from .agreements.cli import agreements_group
 
     app.cli.add_command(agreements_group)

@@ -15,15 +15,18 @@ from .audit.services import record
 from .cohorts.models import Cohort, CohortState
 from .cohorts.services import create_cohort, make_current, transition
 from .demo_applications import load_demo_applications
+from .demo_hosts import load_demo_hosts
 from .extensions import db
 
 DEMO_PASSWORD = "mnc-demo-2026!"  # noqa: S105 - printed demo password, demo data only
+
+DEMO_HOST_EMAIL = "rh@demo-entreprise.fr"
 
 DEMO_ACCOUNTS = [
     (Role.admin, "admin@demo.mnc.ma", "Amina Admin"),
     (Role.coordinator, "coordinateur@demo.mnc.ma", "Karim Bennani"),
     (Role.student, "etudiant@demo.mnc.ma", "Salma El Idrissi"),
-    (Role.host, "rh@demo-entreprise.fr", "Claire Martin"),
+    (Role.host, DEMO_HOST_EMAIL, "Claire Martin"),
     (Role.official, "officiel@demo.mnc.ma", "Youssef Alaoui"),
 ]
 
@@ -36,7 +39,8 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
             create_user(email, DEMO_PASSWORD, name, role, locale="fr", approved=True)
     year = today.year + (1 if today.month >= 9 else 0)
     previous = year - 1
-    if db.session.scalar(select(Cohort.id).where(Cohort.year == previous)) is None:
+    past = db.session.scalar(select(Cohort).where(Cohort.year == previous))
+    if past is None:
         past = create_cohort(
             previous,
             30,
@@ -68,4 +72,8 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
         make_current(cohort)
     db.session.flush()
     load_demo_applications(cohort, today)
+    # Host companies, offers, the previous cohort's matching; the demo host account becomes a
+    # contact of the first company.
+    host = db.session.scalar(select(User).where(User.email == DEMO_HOST_EMAIL))
+    load_demo_hosts(past, cohort, host, today)
     return [(role.value, email) for role, email, _ in DEMO_ACCOUNTS]

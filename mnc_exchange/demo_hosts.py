@@ -311,7 +311,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
     ),
     Pole.security: (
         _Template(
-            "Analyste SOC junior", "centre opérationnel de sécurité (SOC)",
+            "Analyste SOC junior", "SOC",
             "la surveillance 24 h/24 des systèmes d'information de nos clients",
             (
                 "Qualifier les alertes remontées par le SIEM et documenter les incidents",
@@ -599,9 +599,7 @@ def _accounts(specs, password_hash: str, now: datetime) -> list[User]:
         users.append(user)
     db.session.flush()
     for user in users:
-        record(
-            "user.create", user, {"email": user.email, "role": user.role.value, "demo": True}
-        )
+        record("user.create", user, {"email": user.email, "role": user.role.value, "demo": True})
     return users
 
 
@@ -655,7 +653,9 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
     for entry in hosts:
         spec = entry.spec
         if spec.contact is not None:
-            specs.append((_email(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id))
+            specs.append(
+                (_email(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id)
+            )
         if spec.hr_account:
             specs.append((f"rh@{spec.domain}", spec.hr_account, Role.host, entry.company.id))
     users = {user.email: user for user in _accounts(specs, password_hash, utcnow())}
@@ -724,8 +724,8 @@ def _description(rng, template: _Template, entry: _Host, language: WorkLanguage,
     )
     missions = "\n".join(f"- {mission}" for mission in template.missions)
     return (
-        f"{entry.company.legal_name} accueille un·e stagiaire dans son équipe "
-        f"{template.team} à {entry.spec.city}. Vous participerez à {template.context}.\n\n"
+        f"{entry.company.legal_name} accueille un·e stagiaire au sein de son équipe "
+        f"{template.team}, à {entry.spec.city}. Le stage porte sur {template.context}.\n\n"
         f"Missions :\n{missions}\n\n"
         "Profil : élève ingénieur·e ou étudiant·e en master (bac+5) en informatique, à l'aise "
         f"à l'écrit comme à l'oral en français{english}. Curiosité, rigueur et goût du travail "

@@ -19,6 +19,7 @@ from tests import (
     access_offers,
     access_placements,
     access_reference,
+    access_reports,
     access_reviews,
     access_screening,
     access_selection_staff,
@@ -48,6 +49,7 @@ DOMAIN_MODULES = (
     access_agreements,
     access_followup_student,
     access_followup_staff,
+    access_reports,
 )
 
 _public, _logged_in, _only = public, logged_in, only

@@ -143,8 +143,7 @@ def placements_of(cohort) -> dict[int, Placement]:
 
 def test_student_sees_the_offers_and_saves_a_ranking(client, auth, phase):
     deadline = utcnow() + timedelta(days=3)
-    db.session.add(MatchingSettings(cohort_id=phase.cohort.id, preferences_deadline_at=deadline))
-    db.session.commit()
+    set_deadlines(phase.cohort, preferences_deadline_at=deadline)
     login(auth, phase.s1.student)
     response = client.get("/my/offers")
     assert response.status_code == 200
@@ -271,7 +270,7 @@ def test_company_sees_only_the_candidates_of_its_offers(client, auth, phase):
     html = page(client.get(f"/company/offers/{phase.a.id}/candidates"))
     assert phase.s1.full_name in html
     assert phase.s2.full_name not in html
-    assert "programme&#39;s selection scores" in html
+    assert "programme's selection scores" in html
     assert f"/company/candidates/{phase.s1.id}" in html
 
     response = client.get(f"/company/candidates/{phase.s1.id}")
@@ -315,9 +314,9 @@ def test_company_ranks_and_marks_not_acceptable(client, auth, phase):
     }
     html = page(client.get(url))
     assert "Your ranking of the candidates is saved." in html
-    assert f'name="reject_{phase.s2.id}" type="checkbox" value="y" checked' in html or (
-        f'id="reject_{phase.s2.id}"' in html and "checked" in html
-    )
+    assert f'<input checked class="form-check-input" id="reject_{phase.s2.id}"' in html
+    rank_input = f'name="rank_{phase.s1.id}" type="number" value="2"'
+    assert rank_input in html
 
     # Two candidates with the same rank: refused, nothing changes.
     response = client.post(url, data={f"rank_{phase.s1.id}": "1", f"rank_{phase.s3.id}": "1"})
@@ -442,7 +441,7 @@ def test_preview_commit_answers_and_follow_up(client, auth, phase):
     assert 'id="count-selected">3<' in html
     assert 'id="count-ranked">3<' in html
     assert 'id="count-free-seats">3<' in html
-    assert "the coordinators&#39; scores stand in" in html
+    assert "the coordinators' scores stand in" in html
 
     # Preview (the scores stand in: s1 > s2 > s3): s1 gets A, s2 C, s3 nothing; B stays free.
     response = client.post(f"/matching/run?cohort={phase.cohort.id}")
@@ -633,7 +632,7 @@ def test_release_an_unplaced_student_offers_the_seat_to_the_waitlist(client, aut
     assert "Only a selected student can be released." in page(response)
 
 
-def test_staff_pages_name_students_and_offers_without_a_query_per_row(client, auth, phase):
+def test_staff_pages_name_students_and_offers_without_a_query_per_row(app, client, auth, phase):
     extra = make_selected(phase.cohort, 6, start_rank=4)
     for application in [phase.s1, phase.s2, phase.s3, *extra]:
         rank(application, [phase.a.id, phase.b.id, phase.c.id])
@@ -641,7 +640,8 @@ def test_staff_pages_name_students_and_offers_without_a_query_per_row(client, au
     services.commit_run(run, phase.coordinator)
     db.session.commit()
     login(auth, phase.coordinator)
-    engine = db.engine
+    with app.app_context():
+        engine = db.engine
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
@@ -656,6 +656,6 @@ def test_staff_pages_name_students_and_offers_without_a_query_per_row(client, au
         overview = len(statements)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # Fixed numbers of queries, whatever the number of students (9 here).
-    assert detail < 15, detail
-    assert overview < 25, overview
+    # Fixed numbers of queries, whatever the number of students (9 here: 6 and 19 today).
+    assert detail <= 8, detail
+    assert overview <= 21, overview

@@ -833,6 +833,7 @@ def amend(
         raise DomainError(_("Explain the amendment in a sentence or two."))
     terms = _terms_of(agreement)
     before = {k: _s(v) for k, v in vars(terms).items()}
+    before["tutor_name"] = agreement.tutor.full_name if agreement.tutor else ""
     if "dates" in reasons:
         if data.start_on is None or data.end_on is None:
             raise DomainError(_("Give the new start and end dates."))
@@ -895,7 +896,10 @@ def amend(
         "number": number,
         "reasons": reasons,
         "before": before,
-        "after": {k: _s(v) for k, v in vars(terms).items()},
+        "after": {
+            **{k: _s(v) for k, v in vars(terms).items()},
+            "tutor_name": agreement.tutor.full_name if agreement.tutor else "",
+        },
         "explanation": data.explanation.strip(),
         **extra,
     }

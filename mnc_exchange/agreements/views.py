@@ -543,10 +543,10 @@ def mine():
     )
 
 
-@bp.route("/documents/<int:document_id>/sign", methods=["POST"])
+@bp.route("/documents/<int:doc_id>/sign", methods=["POST"])
 @permission_required("agreement.sign")
-def sign(document_id: int):
-    document = _load_document(document_id)
+def sign(doc_id: int):
+    document = _load_document(doc_id)
     agreement = _load_agreement(document.agreement_id)
     party = _authorise(agreement)
     form = SignForm(prefix=doc_prefix(document.id))
@@ -572,10 +572,10 @@ def sign(document_id: int):
 # --- coordinators: paper signatures, préfecture, amendments, certificate ---------------------
 
 
-@bp.route("/documents/<int:document_id>/paper-signature", methods=["POST"])
+@bp.route("/documents/<int:doc_id>/paper-signature", methods=["POST"])
 @permission_required("agreement.manage")
-def paper_signature(document_id: int):
-    document = _load_document(document_id)
+def paper_signature(doc_id: int):
+    document = _load_document(doc_id)
     agreement = _load_agreement(document.agreement_id)
     form = PaperSignatureForm(
         prefix=doc_prefix(document.id), parties=services.missing_parties(document)
@@ -712,10 +712,10 @@ def certificate(agreement_id: int):
 # --- downloads ------------------------------------------------------------------------------
 
 
-@bp.route("/documents/<int:document_id>/download")
+@bp.route("/documents/<int:doc_id>/download")
 @_manage_or_sign
-def download(document_id: int):
-    document = _load_document(document_id)
+def download(doc_id: int):
+    document = _load_document(doc_id)
     _authorise(document.agreement)
     path = services.file_of(document)
     if not path.is_file():

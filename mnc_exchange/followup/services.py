@@ -705,7 +705,8 @@ def submit_evaluation(
     evaluation.overall = overall
     evaluation.comment = comment.strip() or None
     evaluation.submitted_at = utcnow()
-    evaluation.token_hash = None  # the link works once
+    # The link works once: submitted_at closes it, and the kept hash lets the same link say
+    # "already answered" (clearing it would make the link read as invalid).
     record("evaluation.submit", evaluation, {"kind": evaluation.kind.value}, actor=None)
     return evaluation
 

@@ -1,7 +1,879 @@
-"""Coordinators: the interns board, each intern's file, incidents, evaluations, returns and surveys."""
+"""Coordinators: the interns board, each intern's file, incidents, evaluations, returns and surveys.
+
+Every view: load → authorise (``followup.manage``; coordinators and admins follow every intern)
+→ validate the form → call ONE service (``followup.services``) → commit once; a refused rule
+(``DomainError``) is rolled back and flashed, and the page is shown again with what was typed.
+The cohort pages work on the current cohort, or the one named by ``?cohort=<id>``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.forms import ConfirmForm
+from ..accounts.models import User
+from ..applications.models import Application
+from ..cohorts.models import Cohort
+from ..core.errors import DomainError
+from ..core.timeutils import as_utc, utcnow
+from ..core.web import flash_form_errors
+from ..extensions import db
+from ..offers.models import Offer
+from ..offers.services import POLE_LABELS
+from ..permissions import permission_required
+from ..placements.models import Placement
+from . import schedule, services
+from .forms_staff import (
+    EVALUATION_KIND_LABELS,
+    CommentForm,
+    CriteriaForm,
+    EndEarlyForm,
+    EvaluationLinkForm,
+    IncidentReportForm,
+    ReturnForm,
+    SituationForm,
+    StepForm,
+    TriageForm,
+    row_prefix,
+)
+from .models import (
+    SURVEY_WAVES,
+    EmploymentSurvey,
+    EvaluationCriterion,
+    EvaluationKind,
+    Incident,
+    IncidentComment,
+    IncidentStatus,
+    Internship,
+    InternshipOutcome,
+    MobilityStep,
+    Severity,
+    Situation,
+    SurveyStatus,
+    TutorEvaluation,
+)
 
 bp = Blueprint("followup", __name__)
+
+RATING_LABELS = {
+    schedule.RED: _l("Red"),
+    schedule.AMBER: _l("Amber"),
+    schedule.GREEN: _l("Green"),
+}
+RATING_HELP = {
+    schedule.RED: _l("a step overdue by more than 7 days, or an open critical incident"),
+    schedule.AMBER: _l("a step overdue by up to 7 days, or due within 7 days"),
+    schedule.GREEN: _l("on track"),
+}
+RATING_CLASSES = {
+    schedule.RED: "bg-danger",
+    schedule.AMBER: "bg-warning text-dark",
+    schedule.GREEN: "bg-success",
+}
+
+OUTCOME_LABELS = {
+    InternshipOutcome.ongoing: _l("Ongoing"),
+    InternshipOutcome.completed: _l("Completed"),
+    InternshipOutcome.ended_early: _l("Ended early"),
+}
+
+SEVERITY_CLASSES = {
+    Severity.low: "bg-secondary",
+    Severity.medium: "bg-info text-dark",
+    Severity.high: "bg-warning text-dark",
+    Severity.critical: "bg-danger",
+}
+SEVERITY_ORDER = (Severity.critical, Severity.high, Severity.medium, Severity.low)
+
+EVALUATION_STATE_LABELS = {
+    "not_sent": _l("Link not sent yet"),
+    "sent": _l("Link sent, waiting for the tutor"),
+    "expired": _l("Link expired"),
+    "revoked": _l("Link withdrawn"),
+    "answered": _l("Answered"),
+}
+
+LABELS = {
+    "rating_labels": RATING_LABELS,
+    "rating_help": RATING_HELP,
+    "rating_classes": RATING_CLASSES,
+    "outcome_labels": OUTCOME_LABELS,
+    "step_labels": services.STEP_LABELS,
+    "visa_labels": services.VISA_LABELS,
+    "category_labels": services.CATEGORY_LABELS,
+    "severity_labels": services.SEVERITY_LABELS,
+    "severity_classes": SEVERITY_CLASSES,
+    "incident_status_labels": services.INCIDENT_STATUS_LABELS,
+    "situation_labels": services.SITUATION_LABELS,
+    "contract_labels": services.CONTRACT_LABELS,
+    "salary_labels": services.SALARY_LABELS,
+    "survey_status_labels": services.SURVEY_STATUS_LABELS,
+    "pole_labels": POLE_LABELS,
+    "kind_labels": EVALUATION_KIND_LABELS,
+    "evaluation_state_labels": EVALUATION_STATE_LABELS,
+}
+
+
+def _refused(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "danger")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+# --- cohorts -----------------------------------------------------------------------------------
+
+
+def _cohorts() -> list[Cohort]:
+    return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
+
+
+def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
+    """The cohort named by ``?cohort=<id>`` (404 if unknown), else the current one, else the
+    most recent one; with every cohort for the selector."""
+    choices = _cohorts()
+    cohort_id = request.args.get("cohort", type=int)
+    if cohort_id is not None:
+        cohort = next((c for c in choices if c.id == cohort_id), None)
+        if cohort is None:
+            abort(404)
+        return cohort, choices
+    cohort = next((c for c in choices if c.is_current), None) or (choices[0] if choices else None)
+    return cohort, choices
+
+
+def _preload_students(applications) -> None:
+    """Load the students of ``applications`` in one query (``Application.full_name`` falls back
+    on the student's name): the rows then find them without a query each."""
+    ids = {a.student_id for a in applications}
+    if ids:
+        list(db.session.scalars(select(User).where(User.id.in_(ids))))
+
+
+# --- the board ---------------------------------------------------------------------------------
+
+
+@bp.route("/followup")
+@permission_required("followup.manage")
+def board():
+    cohort, choices = _requested_cohort()
+    rating = request.args.get("rating")
+    if rating not in RATING_LABELS:
+        rating = None
+    rows = services.board(cohort) if cohort is not None else []
+    _preload_students(r.internship.placement.application for r in rows)
+    summary = {
+        "total": len(rows),
+        "ratings": {key: sum(1 for r in rows if r.rating == key) for key in RATING_LABELS},
+        "incidents": sum(r.open_incidents for r in rows),
+        "critical": sum(1 for r in rows if r.critical),
+        "missing_checkins": sum(1 for r in rows if r.missing_checkins),
+        "arrived": sum(1 for r in rows if r.internship.arrived_on),
+    }
+    shown = [r for r in rows if rating is None or r.rating == rating]
+    return render_template(
+        "followup/board.html",
+        cohort=cohort,
+        cohorts=choices,
+        rows=shown,
+        rating=rating,
+        summary=summary,
+        today=date.today(),
+        **LABELS,
+    )
+
+
+# --- an intern's file --------------------------------------------------------------------------
+
+
+def _load_internship(internship_id: int) -> Internship:
+    internship = db.session.scalar(
+        select(Internship)
+        .options(
+            selectinload(Internship.steps),
+            joinedload(Internship.cohort),
+            joinedload(Internship.placement)
+            .joinedload(Placement.application)
+            .joinedload(Application.student),
+            joinedload(Internship.placement).joinedload(Placement.offer).joinedload(Offer.company),
+            joinedload(Internship.placement).joinedload(Placement.offer).joinedload(Offer.tutor),
+        )
+        .where(Internship.id == internship_id)
+    )
+    if internship is None:
+        abort(404)
+    return internship
+
+
+def _agreement(internship: Internship):
+    from ..agreements.models import Agreement
+
+    return db.session.scalar(
+        select(Agreement)
+        .options(joinedload(Agreement.tutor))
+        .where(Agreement.placement_id == internship.placement_id)
+    )
+
+
+def evaluation_state(evaluation: TutorEvaluation | None, now: datetime) -> str:
+    if evaluation is None or evaluation.sent_at is None:
+        return "not_sent"
+    if evaluation.submitted_at is not None:
+        return "answered"
+    if evaluation.revoked_at is not None:
+        return "revoked"
+    if evaluation.expires_at is None or as_utc(evaluation.expires_at) < now:
+        return "expired"
+    return "sent"
+
+
+def _criteria_labels(cohort: Cohort) -> dict[str, str]:
+    """Criterion key → label (the programme's defaults while none are saved; read only)."""
+    rows = db.session.scalars(
+        select(EvaluationCriterion)
+        .where(EvaluationCriterion.cohort_id == cohort.id)
+        .order_by(EvaluationCriterion.position, EvaluationCriterion.id)
+    ).all()
+    if rows:
+        return {row.key: row.label for row in rows}
+    return {key: str(label) for key, label in services.DEFAULT_CRITERIA}
+
+
+@dataclass
+class StepRow:
+    step: MobilityStep
+    state: str  # done | late | soon | todo
+    form: StepForm
+
+
+def _step_state(step: MobilityStep, today: date) -> str:
+    if step.done_on is not None:
+        return "done"
+    if step.due_on < today:
+        return "late"
+    if step.due_on <= today + timedelta(days=schedule.AMBER_WITHIN_DAYS):
+        return "soon"
+    return "todo"
+
+
+def _step_form(step: MobilityStep) -> StepForm:
+    return StepForm(
+        formdata=None,
+        prefix=row_prefix("step", step.id),
+        data={
+            "done_on": step.done_on,
+            "note": step.note or "",
+            "visa_type": (step.internship.visa_type or "") if step.key == "visa_granted" else "",
+        },
+    )
+
+
+def _render_intern(internship: Internship, forms: dict | None = None, status: int = 200):
+    forms = forms or {}
+    today = date.today()
+    now = utcnow()
+    start, end = services.dates_of(internship)
+    steps = [
+        StepRow(
+            step=step,
+            state=_step_state(step, today),
+            form=forms.get(row_prefix("step", step.id)) or _step_form(step),
+        )
+        for step in internship.steps
+    ]
+    checkins = {c.month: c for c in services.checkins(internship)}
+    missing = (
+        set(schedule.missing_checkins(start, end, set(checkins), today))
+        if internship.arrived_on
+        else set()
+    )
+    evaluations = services.evaluations(internship)
+    incidents = services.incidents_for(internship)
+    surveys = services.surveys(internship)
+    agreement = _agreement(internship)
+    confirmed_by = (
+        db.session.get(User, internship.return_confirmed_by_id)
+        if internship.return_confirmed_by_id
+        else None
+    )
+    tutor = agreement.tutor if agreement is not None else internship.placement.offer.tutor
+    return (
+        render_template(
+            "followup/intern.html",
+            internship=internship,
+            application=internship.placement.application,
+            offer=internship.placement.offer,
+            start=start,
+            end=end,
+            long_stay=services.is_long_stay(start, end),
+            agreement=agreement,
+            tutor=tutor,
+            steps=steps,
+            overdue_count=sum(1 for row in steps if row.state == "late"),
+            months=schedule.checkin_months(start, end),
+            checkins=checkins,
+            missing=missing,
+            evaluations=[
+                (kind, evaluations.get(kind), evaluation_state(evaluations.get(kind), now))
+                for kind in EvaluationKind
+            ],
+            criteria=_criteria_labels(internship.cohort),
+            incidents=incidents,
+            surveys=surveys,
+            confirmed_by=confirmed_by,
+            report_form=forms.get("report") or IncidentReportForm(formdata=None, occurred_on=today),
+            end_form=forms.get("end") or EndEarlyForm(formdata=None),
+            return_form=forms.get("return")
+            or ReturnForm(formdata=None, returned_on=internship.returned_on),
+            action_form=ConfirmForm(formdata=None),
+            today=today,
+            **LABELS,
+        ),
+        status,
+    )
+
+
+def _to_intern(internship_id: int, anchor: str | None = None):
+    return redirect(url_for("followup.intern", internship_id=internship_id, _anchor=anchor))
+
+
+@bp.route("/followup/interns/<int:internship_id>")
+@permission_required("followup.manage")
+def intern(internship_id: int):
+    return _render_intern(_load_internship(internship_id))
+
+
+@bp.route("/followup/steps/<int:step_id>", methods=["POST"])
+@permission_required("followup.manage")
+def step(step_id: int):
+    mobility_step = db.get_or_404(MobilityStep, step_id)
+    internship_id = mobility_step.internship_id
+    prefix = row_prefix("step", step_id)
+    form = StepForm(prefix=prefix)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
+    try:
+        services.update_step(
+            mobility_step,
+            form.done_on.data,
+            form.note.data,
+            _actor(),
+            visa_type=form.visa_type.data or None,
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
+    db.session.commit()
+    flash(
+        _("The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]),
+        "success",
+    )
+    return _to_intern(internship_id, f"step-{step_id}")
+
+
+# --- tutor evaluations -------------------------------------------------------------------------
+
+
+@bp.route("/followup/interns/<int:internship_id>/evaluations", methods=["POST"])
+@permission_required("followup.manage")
+def send_evaluation(internship_id: int):
+    internship = _load_internship(internship_id)
+    form = EvaluationLinkForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the evaluation to send (mid-term or final)."), "danger")
+        return _to_intern(internship_id, "evaluations")
+    kind = EvaluationKind(form.kind.data)
+    try:
+        evaluation, _token = services.send_evaluation_link(internship, kind, _actor())
+    except DomainError as exc:
+        _refused(exc)
+        return _to_intern(internship_id, "evaluations")
+    db.session.commit()
+    flash(
+        _(
+            "The link to the %(kind)s was e-mailed to %(tutor)s (%(email)s). Any earlier link "
+            "no longer works.",
+            kind=str(EVALUATION_KIND_LABELS[kind]).lower(),
+            tutor=evaluation.tutor_name,
+            email=evaluation.tutor_email,
+        ),
+        "success",
+    )
+    return _to_intern(internship_id, "evaluations")
+
+
+@bp.route("/followup/evaluations/<int:evaluation_id>/revoke", methods=["POST"])
+@permission_required("followup.manage")
+def revoke_evaluation(evaluation_id: int):
+    evaluation = db.get_or_404(TutorEvaluation, evaluation_id)
+    internship_id = evaluation.internship_id
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return _to_intern(internship_id, "evaluations")
+    try:
+        services.revoke_evaluation_link(evaluation, _actor())
+    except DomainError as exc:
+        _refused(exc)
+        return _to_intern(internship_id, "evaluations")
+    db.session.commit()
+    flash(_("The link is withdrawn: the tutor can no longer open it."), "success")
+    return _to_intern(internship_id, "evaluations")
+
+
+# --- incidents of an intern --------------------------------------------------------------------
+
+
+@bp.route("/followup/interns/<int:internship_id>/incidents", methods=["POST"])
+@permission_required("followup.manage")
+def report_incident(internship_id: int):
+    internship = _load_internship(internship_id)
+    form = IncidentReportForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_intern(internship, {"report": form}, 400)
+    try:
+        incident = services.report_incident(
+            internship,
+            _actor(),
+            form.category_value,
+            form.severity_value,
+            form.occurred_on.data,
+            form.summary.data,
+            form.description.data,
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_intern(_load_internship(internship_id), {"report": form}, 400)
+    db.session.commit()
+    if incident.severity is Severity.critical:
+        flash(_("The critical incident is recorded; every coordinator is e-mailed."), "warning")
+    else:
+        flash(_("The incident is recorded."), "success")
+    return redirect(url_for("followup.incident", incident_id=incident.id))
+
+
+# --- early end and return ----------------------------------------------------------------------
+
+
+@bp.route("/followup/interns/<int:internship_id>/end-early", methods=["POST"])
+@permission_required("followup.manage")
+def end_early(internship_id: int):
+    internship = _load_internship(internship_id)
+    form = EndEarlyForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_intern(internship, {"end": form}, 400)
+    try:
+        services.end_early(
+            internship, form.ended_on.data, form.reason.data, form.early_return.data, _actor()
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_intern(_load_internship(internship_id), {"end": form}, 400)
+    db.session.commit()
+    flash(_("The internship is recorded as ended early."), "success")
+    return _to_intern(internship_id, "end")
+
+
+@bp.route("/followup/interns/<int:internship_id>/return", methods=["POST"])
+@permission_required("followup.manage")
+def confirm_return(internship_id: int):
+    internship = _load_internship(internship_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_intern(internship, {"return": form}, 400)
+    try:
+        services.confirm_return(internship, form.returned_on.data, _actor())
+    except DomainError as exc:
+        _refused(exc)
+        return _render_intern(_load_internship(internship_id), {"return": form}, 400)
+    db.session.commit()
+    flash(
+        _("The return is confirmed; the employment surveys at 3, 6 and 12 months are scheduled."),
+        "success",
+    )
+    return _to_intern(internship_id, "surveys")
+
+
+# --- employment surveys ------------------------------------------------------------------------
+
+
+def _load_survey(survey_id: int) -> EmploymentSurvey:
+    survey = db.session.scalar(
+        select(EmploymentSurvey)
+        .options(
+            joinedload(EmploymentSurvey.internship)
+            .joinedload(Internship.placement)
+            .joinedload(Placement.application)
+            .joinedload(Application.student),
+            joinedload(EmploymentSurvey.internship)
+            .joinedload(Internship.placement)
+            .joinedload(Placement.offer)
+            .joinedload(Offer.company),
+        )
+        .where(EmploymentSurvey.id == survey_id)
+    )
+    if survey is None:
+        abort(404)
+    return survey
+
+
+@bp.route("/followup/surveys/<int:survey_id>/record", methods=["GET", "POST"])
+@permission_required("followup.manage")
+def record_survey(survey_id: int):
+    survey = _load_survey(survey_id)
+    internship_id = survey.internship_id
+    if survey.status is not SurveyStatus.pending:
+        flash(_("This survey is already closed."), "info")
+        return _to_intern(internship_id, "surveys")
+    status = 200
+    form = SituationForm()
+    if form.is_submitted():
+        if form.validate():
+            try:
+                services.answer_survey(
+                    survey, services.SituationInput(**form.values()), _actor(), by_phone=True
+                )
+            except DomainError as exc:
+                _refused(exc)
+                survey = _load_survey(survey_id)
+            else:
+                db.session.commit()
+                flash(_("The answer given on the phone is recorded."), "success")
+                return _to_intern(internship_id, "surveys")
+        else:
+            flash_form_errors(form)
+        status = 400
+    return (
+        render_template(
+            "followup/record_survey.html",
+            survey=survey,
+            internship=survey.internship,
+            form=form,
+            today=date.today(),
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/followup/surveys/<int:survey_id>/unreachable", methods=["POST"])
+@permission_required("followup.manage")
+def unreachable(survey_id: int):
+    survey = db.get_or_404(EmploymentSurvey, survey_id)
+    internship_id = survey.internship_id
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return _to_intern(internship_id, "surveys")
+    try:
+        services.mark_unreachable(survey, _actor())
+    except DomainError as exc:
+        _refused(exc)
+        return _to_intern(internship_id, "surveys")
+    db.session.commit()
+    flash(_("The survey is closed: the alumnus could not be reached."), "success")
+    return _to_intern(internship_id, "surveys")
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+def _enum_arg(name: str, enum_cls):
+    value = request.args.get(name) or None
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/followup/incidents")
+@permission_required("followup.manage")
+def incidents():
+    cohort, choices = _requested_cohort()
+    status = _enum_arg("status", IncidentStatus)
+    severity = _enum_arg("severity", Severity)
+    rows: list[Incident] = []
+    if cohort is not None:
+        severity_rank = case(
+            {value: rank for rank, value in enumerate(SEVERITY_ORDER)}, value=Incident.severity
+        )
+        query = (
+            select(Incident)
+            .join(Internship, Internship.id == Incident.internship_id)
+            .options(
+                joinedload(Incident.reported_by),
+                joinedload(Incident.internship)
+                .joinedload(Internship.placement)
+                .joinedload(Placement.application),
+                joinedload(Incident.internship)
+                .joinedload(Internship.placement)
+                .joinedload(Placement.offer)
+                .joinedload(Offer.company),
+            )
+            .where(Internship.cohort_id == cohort.id)
+            .order_by(
+                case((Incident.status == IncidentStatus.closed, 1), else_=0),
+                severity_rank,
+                Incident.occurred_on.desc(),
+                Incident.id.desc(),
+            )
+        )
+        if status is not None:
+            query = query.where(Incident.status == status)
+        if severity is not None:
+            query = query.where(Incident.severity == severity)
+        rows = list(db.session.scalars(query).unique())
+        _preload_students(i.internship.placement.application for i in rows)
+    return render_template(
+        "followup/incidents.html",
+        cohort=cohort,
+        cohorts=choices,
+        incidents=rows,
+        status=status,
+        severity=severity,
+        severity_order=SEVERITY_ORDER,
+        **LABELS,
+    )
+
+
+def _load_incident(incident_id: int) -> Incident:
+    incident = db.session.scalar(
+        select(Incident)
+        .options(
+            joinedload(Incident.reported_by),
+            selectinload(Incident.comments).joinedload(IncidentComment.author),
+            joinedload(Incident.internship)
+            .joinedload(Internship.placement)
+            .joinedload(Placement.application)
+            .joinedload(Application.student),
+            joinedload(Incident.internship)
+            .joinedload(Internship.placement)
+            .joinedload(Placement.offer)
+            .joinedload(Offer.company),
+        )
+        .where(Incident.id == incident_id)
+    )
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def _render_incident(incident: Incident, forms: dict | None = None, status: int = 200):
+    forms = forms or {}
+    triage_form = forms.get("triage") or TriageForm(
+        formdata=None,
+        data={
+            "status": incident.status.value,
+            "severity": incident.severity.value,
+            "resolution": incident.resolution or "",
+        },
+    )
+    return (
+        render_template(
+            "followup/incident.html",
+            incident=incident,
+            internship=incident.internship,
+            comment_form=forms.get("comment") or CommentForm(formdata=None),
+            triage_form=triage_form,
+            transitions=services.INCIDENT_TRANSITIONS[incident.status],
+            **LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/followup/incidents/<int:incident_id>")
+@permission_required("followup.manage")
+def incident(incident_id: int):
+    return _render_incident(_load_incident(incident_id))
+
+
+@bp.route("/followup/incidents/<int:incident_id>/comments", methods=["POST"])
+@permission_required("followup.manage")
+def comment_incident(incident_id: int):
+    incident = _load_incident(incident_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_incident(incident, {"comment": form}, 400)
+    try:
+        services.comment_incident(incident, _actor(), form.body.data)
+    except DomainError as exc:
+        _refused(exc)
+        return _render_incident(_load_incident(incident_id), {"comment": form}, 400)
+    db.session.commit()
+    flash(_("Your comment is added."), "success")
+    return redirect(url_for("followup.incident", incident_id=incident_id, _anchor="comments"))
+
+
+@bp.route("/followup/incidents/<int:incident_id>/status", methods=["POST"])
+@permission_required("followup.manage")
+def update_incident(incident_id: int):
+    incident = _load_incident(incident_id)
+    form = TriageForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_incident(incident, {"triage": form}, 400)
+    before = (incident.status, incident.severity)
+    try:
+        services.set_incident_status(
+            incident,
+            form.status_value,
+            _actor(),
+            resolution=form.resolution.data,
+            severity=form.severity_value,
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_incident(_load_incident(incident_id), {"triage": form}, 400)
+    if before == (incident.status, incident.severity):
+        flash(_("Nothing to change."), "info")
+    else:
+        db.session.commit()
+        flash(_("The incident is updated."), "success")
+    return redirect(url_for("followup.incident", incident_id=incident_id))
+
+
+# --- evaluation criteria -----------------------------------------------------------------------
+
+
+def _criteria_locked(cohort: Cohort) -> bool:
+    return (
+        db.session.scalar(
+            select(TutorEvaluation.id)
+            .join(Internship, Internship.id == TutorEvaluation.internship_id)
+            .where(Internship.cohort_id == cohort.id, TutorEvaluation.submitted_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@bp.route("/followup/criteria", methods=["GET", "POST"])
+@permission_required("followup.manage")
+def criteria():
+    cohort, choices = _requested_cohort()
+    if cohort is None:
+        if request.method == "POST":
+            flash(_("There is no cohort yet."), "danger")
+            return redirect(url_for("followup.criteria"))
+        return render_template(
+            "followup/criteria.html", cohort=None, cohorts=choices, form=None, labels={}
+        )
+    status = 200
+    form = CriteriaForm()
+    if form.is_submitted():
+        if form.validate():
+            try:
+                services.save_criteria(cohort, form.lines(), _actor())
+            except DomainError as exc:
+                _refused(exc)
+            else:
+                db.session.commit()
+                flash(_("The evaluation criteria are saved."), "success")
+                return redirect(url_for("followup.criteria", cohort=cohort.id))
+        else:
+            flash_form_errors(form)
+        status = 400
+    labels = _criteria_labels(cohort)
+    if not form.is_submitted():
+        form = CriteriaForm(formdata=None, labels="\n".join(labels.values()))
+    return (
+        render_template(
+            "followup/criteria.html",
+            cohort=cohort,
+            cohorts=choices,
+            form=form,
+            labels=labels,
+            locked=_criteria_locked(cohort),
+        ),
+        status,
+    )
+
+
+# --- returns and employment --------------------------------------------------------------------
+
+
+@dataclass
+class ReturnRow:
+    internship: Internship
+    surveys: dict[int, EmploymentSurvey]
+    latest: EmploymentSurvey | None
+
+
+@bp.route("/followup/returns")
+@permission_required("followup.manage")
+def returns():
+    cohort, choices = _requested_cohort()
+    rows: list[ReturnRow] = []
+    if cohort is not None:
+        board_rows = services.return_board(cohort)
+        ids = [internship.id for internship, _surveys in board_rows] or [0]
+        latest: dict[int, EmploymentSurvey] = {}
+        for survey in db.session.scalars(
+            select(EmploymentSurvey)
+            .where(
+                EmploymentSurvey.internship_id.in_(ids),
+                EmploymentSurvey.status == SurveyStatus.answered,
+            )
+            .order_by(EmploymentSurvey.answered_at, EmploymentSurvey.id)
+        ):
+            latest[survey.internship_id] = survey  # the last one wins
+        _preload_students(internship.placement.application for internship, _s in board_rows)
+        rows = [
+            ReturnRow(internship=internship, surveys=surveys, latest=latest.get(internship.id))
+            for internship, surveys in board_rows
+        ]
+        rows.sort(
+            key=lambda r: (
+                (r.internship.placement.application.last_name or "").lower(),
+                r.internship.id,
+            )
+        )
+    summary = {
+        "total": len(rows),
+        "returned": sum(1 for r in rows if r.internship.returned_on),
+        "ended_early": sum(
+            1 for r in rows if r.internship.outcome is InternshipOutcome.ended_early
+        ),
+        "waves": {
+            wave: {
+                "answered": sum(
+                    1
+                    for r in rows
+                    if wave in r.surveys and r.surveys[wave].status is SurveyStatus.answered
+                ),
+                "employed_morocco": sum(
+                    1
+                    for r in rows
+                    if wave in r.surveys
+                    and r.surveys[wave].status is SurveyStatus.answered
+                    and r.surveys[wave].situation is Situation.employed_morocco
+                ),
+                "scheduled": sum(1 for r in rows if wave in r.surveys),
+            }
+            for wave in SURVEY_WAVES
+        },
+    }
+    return render_template(
+        "followup/returns.html",
+        cohort=cohort,
+        cohorts=choices,
+        rows=rows,
+        waves=SURVEY_WAVES,
+        summary=summary,
+        today=date.today(),
+        **LABELS,
+    )

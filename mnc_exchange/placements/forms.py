@@ -244,7 +244,7 @@ def candidate_ranking_form(
 
 class DeclinePlacementForm(FlaskForm):
     reason = TextAreaField(
-        _l("Reason for declining (required, shared with the programme and the student)"),
+        _l("Reason for declining (required, read by the programme's coordinators)"),
         filters=[_strip],
         validators=[
             DataRequired(message=_l("Give the reason for declining.")),

@@ -1,0 +1,88 @@
+"""Agreement commands: render a cohort's agreements in batch, remind the parties who have not
+signed (for a daily scheduler)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..extensions import db
+
+
+@click.group("agreements")
+def agreements_group():
+    """Internship agreements."""
+
+
+@agreements_group.command("generate")
+@click.argument("year", type=int)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Folder for the PDFs (default: instance/agreements/YEAR).",
+)
+@with_appcontext
+def generate_command(year: int, output: Path | None):
+    """Render the current version of every agreement of the cohort YEAR from its snapshot."""
+    from ..cohorts.models import Cohort
+    from ..templating import external_url
+    from . import services
+    from .models import DocumentKind
+
+    cohort = db.session.scalar(select(Cohort).where(Cohort.year == year))
+    if cohort is None:
+        raise click.ClickException(f"No cohort for {year}.")
+    folder = output or Path(current_app.instance_path) / "agreements" / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    documents = [
+        d
+        for agreement in services.agreements_for_cohort(cohort)
+        for d in agreement.documents
+        if d.kind is DocumentKind.agreement and d.superseded_at is None
+    ]
+    started = time.perf_counter()
+    with click.progressbar(
+        documents, label=f"Rendering {len(documents)} agreement(s)", show_pos=True
+    ) as bar:
+        for document in bar:
+            data = services.render(
+                document.kind,
+                document.snapshot,
+                document.reference,
+                document.verification_code,
+                external_url("verify.check", code=document.verification_code),
+            )
+            (folder / f"{document.reference}.pdf").write_bytes(data)
+    elapsed = time.perf_counter() - started
+    click.echo(f"{len(documents)} agreement(s) of {cohort.title} written to {folder}")
+    if documents:
+        click.echo(f"in {elapsed:.1f} s ({elapsed / len(documents):.2f} s per agreement).")
+    waiting = services.confirmed_without_agreement(cohort)
+    if waiting:
+        click.echo(f"{len(waiting)} confirmed placement(s) still without an agreement:")
+        for placement in waiting:
+            application = placement.application
+            click.echo(
+                f"  - placement {placement.id}: {application.first_name} "
+                f"{application.last_name} at {placement.offer.company.legal_name}"
+            )
+    else:
+        click.echo("Every confirmed placement has its agreement.")
+
+
+@agreements_group.command("remind")
+@with_appcontext
+def remind_command():
+    """E-mail the parties who have not signed the documents in force (once a day at most)."""
+    from . import services
+
+    count = services.send_reminders()
+    db.session.commit()
+    click.echo(f"{count} reminder e-mail(s) queued.")

@@ -1,0 +1,571 @@
+"""The tables behind the dashboard, and their CSV and XLSX files.
+
+Every table is built from ``metrics.StudentRecord`` rows (no query here): the funnel, the key
+rates, one breakdown per dimension, the trends year by year and the list of students (the
+interns, or the students behind any number of the dashboard).
+
+Cells are typed by their Python type, so both writers format them the same way:
+``date`` → an ISO date in CSV, a real date cell in XLSX; ``Money`` → euros with a dot decimal
+in CSV, a number with a € format in XLSX; ``Percent`` → percentage points (``83.33``) with a
+% format in XLSX; ``Score`` → a number with 2 decimals; ``int`` → an integer; ``str`` → text,
+with spreadsheet formulas neutralised. CSV files are UTF-8 with a BOM (Excel), comma-separated,
+quoted when needed, CRLF line ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+
+from . import labels
+from .metrics import (
+    BREAKDOWN_STAGES,
+    DIMENSIONS,
+    SEVERITIES,
+    STAGE_PREDICATES,
+    STAGES,
+    WAVES,
+    Rates,
+    StudentRecord,
+    YearFigures,
+    breakdown,
+    funnel,
+    ratio,
+)
+
+# --- typed cells ------------------------------------------------------------------------------
+
+
+class Money(Decimal):
+    """An amount in euros."""
+
+
+class Percent(Decimal):
+    """A share between 0 and 1 (written as percentage points)."""
+
+
+class Score(Decimal):
+    """A score out of 5."""
+
+
+def _typed(cls, value: Decimal | None):
+    return None if value is None else cls(value)
+
+
+# --- the lists of students behind the numbers -------------------------------------------------
+
+
+def _over(r: StudentRecord) -> bool:
+    return r.departed and (r.completed or r.ended_early)
+
+
+def _incident(severity: str) -> Callable[[StudentRecord], bool]:
+    return lambda r: severity in r.incidents
+
+
+#: Every list a number of the dashboard can open: the funnel stages and the rates'
+#: denominators (metrics.rates counts the employment and survey lists among placed students).
+LISTS: dict[str, Callable[[StudentRecord], bool]] = {
+    **STAGE_PREDICATES,
+    "ended_early": lambda r: r.departed and r.ended_early,
+    "over": _over,
+    **{f"survey_due_{w}": (lambda r, w=w: r.placed and r.survey_due(w)) for w in WAVES},
+    **{f"survey_answered_{w}": (lambda r, w=w: r.placed and r.survey_answered(w)) for w in WAVES},
+    "incident": lambda r: bool(r.incidents),
+    **{f"incident_{s}": _incident(s) for s in SEVERITIES},
+    "tutor_evaluated": lambda r: r.placed and r.tutor_score is not None,
+    "checked_in": lambda r: r.placed and r.wellbeing is not None,
+}
+
+
+def students(
+    records: Iterable[StudentRecord],
+    stage: str = "applied",
+    dimension: str | None = None,
+    value: str | None = None,
+) -> list[StudentRecord]:
+    """The students behind one number: a stage (or list) and, optionally, one value of a
+    breakdown dimension (None or "" = the value is not known / not placed)."""
+    predicate = LISTS[stage]
+    chosen = [r for r in records if predicate(r)]
+    if dimension is not None:
+        attribute = DIMENSIONS[dimension]
+        chosen = [r for r in chosen if (getattr(r, attribute) or None) == (value or None)]
+    return chosen
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    width: int = 14
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def only(self, keys: list[str]) -> Table:
+        """The same table with the chosen columns, in the table's order."""
+        indexes = [i for i, c in enumerate(self.columns) if c.key in keys]
+        return Table(
+            self.key,
+            self.title,
+            [self.columns[i] for i in indexes],
+            [[row[i] for i in indexes] for row in self.rows],
+        )
+
+
+def funnel_table(records: list[StudentRecord]) -> Table:
+    counts = funnel(records)
+    applied = counts["applied"]
+    rows, previous = [], None
+    for key, _predicate in STAGES:
+        count = counts[key]
+        rows.append(
+            [
+                labels.stage_label(key),
+                count,
+                _typed(Percent, ratio(count, applied)),
+                _typed(Percent, ratio(count, previous)) if previous is not None else None,
+            ]
+        )
+        previous = count
+    return Table(
+        "funnel",
+        _("Funnel"),
+        [
+            Column("stage", _("Stage"), 36),
+            Column("students", _("Students")),
+            Column("share_of_applied", _("Share of applicants") + " (%)", 20),
+            Column("share_of_previous", _("Share of the previous stage") + " (%)", 24),
+        ],
+        rows,
+    )
+
+
+@dataclass
+class RateRow:
+    """One key figure: its value, and the lists behind its numerator and denominator."""
+
+    key: str
+    label: str
+    value: Any  # Percent | Money | Score | int | None
+    unit: str
+    numerator: int | None = None
+    denominator: int | None = None
+    numerator_list: str | None = None
+    denominator_list: str | None = None
+    definition: str = ""
+    missing: str = ""  # why the value is "—"
+
+
+def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[RateRow]:
+    placed = [r for r in records if r.placed]
+    departed = [r for r in placed if r.departed]
+    over = [r for r in departed if _over(r)]
+    pct = "%"
+    rows = [
+        RateRow(
+            "quota_filled",
+            str(labels.RATE_LABELS["quota_filled"]),
+            _typed(Percent, rates.quota_filled),
+            pct,
+            len(placed),
+            quota,
+            "placed",
+            None,
+            str(labels.RATE_DEFINITIONS["quota_filled"]),
+        ),
+        RateRow(
+            "completion",
+            str(labels.RATE_LABELS["completion"]),
+            _typed(Percent, rates.completion),
+            pct,
+            sum(r.completed for r in departed),
+            len(departed),
+            "completed",
+            "departed",
+            str(labels.RATE_DEFINITIONS["completion"]),
+        ),
+        RateRow(
+            "return_rate",
+            str(labels.RATE_LABELS["return_rate"]),
+            _typed(Percent, rates.return_rate),
+            pct,
+            sum(r.returned for r in over),
+            len(over),
+            "returned",
+            "over",
+            str(labels.RATE_DEFINITIONS["return_rate"]),
+        ),
+    ]
+    for wave in WAVES:
+        due = [r for r in placed if r.survey_due(wave)]
+        rows.append(
+            RateRow(
+                f"employed_morocco_{wave}",
+                str(labels.RATE_LABELS[f"employed_morocco_{wave}"]),
+                _typed(Percent, rates.employed_morocco[wave]),
+                pct,
+                sum(r.employed_in_morocco(wave) for r in due),
+                rates.due[wave],
+                f"employed_morocco_{wave}",
+                f"survey_due_{wave}",
+                str(labels.RATE_DEFINITIONS["employed_morocco"]),
+            )
+        )
+        rows.append(
+            RateRow(
+                f"response_{wave}",
+                str(labels.RATE_LABELS[f"response_{wave}"]),
+                _typed(Percent, rates.response[wave]),
+                pct,
+                sum(r.survey_answered(wave) for r in due),
+                rates.due[wave],
+                f"survey_answered_{wave}",
+                f"survey_due_{wave}",
+            )
+        )
+    with_stipend = [r for r in placed if r.monthly_stipend is not None]
+    rows.append(
+        RateRow(
+            "average_stipend",
+            str(labels.RATE_LABELS["average_stipend"]),
+            _typed(Money, rates.average_stipend),
+            "€",
+            None,
+            len(with_stipend),
+            None,
+            "placed",
+            str(labels.RATE_DEFINITIONS["average_stipend"]),
+        )
+    )
+    for severity in SEVERITIES:
+        rows.append(
+            RateRow(
+                f"incidents_{severity}",
+                f"{labels.RATE_LABELS['incidents']} — {labels.severity_label(severity)}",
+                rates.incidents[severity],
+                _("incidents"),
+                None,
+                None,
+                f"incident_{severity}",
+                None,
+                str(labels.RATE_DEFINITIONS["incidents"]),
+            )
+        )
+    for key, flag in (
+        ("tutor_satisfaction", "tutor_evaluated"),
+        ("student_satisfaction", "checked_in"),
+    ):
+        answers = sum(1 for r in records if LISTS[flag](r))
+        rows.append(
+            RateRow(
+                key,
+                str(labels.RATE_LABELS[key]),
+                _typed(Score, getattr(rates, key)),
+                "/5",
+                None,
+                answers,
+                None,
+                flag,
+                str(labels.RATE_DEFINITIONS[key]),
+            )
+        )
+    for row in rows:
+        if row.value is None:
+            missing = labels.RATE_MISSING.get(row.key)
+            if missing is None and row.key.startswith("response_"):
+                missing = labels.RATE_MISSING[row.key.replace("response_", "employed_morocco_")]
+            row.missing = str(missing or "")
+    return rows
+
+
+def rates_table(records: list[StudentRecord], quota: int, rates: Rates) -> Table:
+    return Table(
+        "rates",
+        _("Key figures"),
+        [
+            Column("indicator", _("Indicator"), 40),
+            Column("value", _("Value")),
+            Column("unit", _("Unit"), 10),
+            Column("numerator", _("Numerator")),
+            Column("denominator", _("Denominator")),
+            Column("definition", _("Definition"), 60),
+        ],
+        [
+            [
+                row.label,
+                row.value,
+                row.unit,
+                row.numerator,
+                row.denominator,
+                row.definition or row.missing,
+            ]
+            for row in rate_rows(records, quota, rates)
+        ],
+    )
+
+
+def breakdown_table(records: list[StudentRecord], dimension: str) -> Table:
+    return Table(
+        f"breakdown_{dimension}",
+        str(labels.DIMENSION_LABELS[dimension]),
+        [Column("value", str(labels.DIMENSION_LABELS[dimension]), 36)]
+        + [Column(stage, labels.stage_label(stage), 16) for stage in BREAKDOWN_STAGES],
+        [
+            [labels.value_label(dimension, value)] + [counts[s] for s in BREAKDOWN_STAGES]
+            for value, counts in breakdown(records, dimension)
+        ],
+    )
+
+
+#: Rates drawn on the trend chart and listed in the trends table.
+TREND_RATES = ("quota_filled", "completion", "return_rate")
+
+
+def trends_table(figures: list[YearFigures]) -> Table:
+    columns = [Column("year", _("Year"), 8), Column("quota", _("Quota"), 8)]
+    columns += [Column(key, labels.stage_label(key), 16) for key, _p in STAGES]
+    columns += [Column(key, f"{labels.RATE_LABELS[key]} (%)", 16) for key in TREND_RATES]
+    columns += [
+        Column(f"employed_morocco_{w}_rate", f"{labels.RATE_LABELS[f'employed_morocco_{w}']} (%)")
+        for w in WAVES
+    ]
+    columns += [
+        Column(f"response_{w}", f"{labels.RATE_LABELS[f'response_{w}']} (%)") for w in WAVES
+    ]
+    columns += [
+        Column("average_stipend", f"{labels.RATE_LABELS['average_stipend']} (€)", 16),
+        Column("incidents", _("Incidents (all severities)")),
+        Column("tutor_satisfaction", f"{labels.RATE_LABELS['tutor_satisfaction']} (/5)"),
+        Column("student_satisfaction", f"{labels.RATE_LABELS['student_satisfaction']} (/5)"),
+    ]
+    rows = []
+    for year in figures:
+        r = year.rates
+        rows.append(
+            [year.year, year.quota]
+            + [year.funnel[key] for key, _p in STAGES]
+            + [_typed(Percent, getattr(r, key)) for key in TREND_RATES]
+            + [_typed(Percent, r.employed_morocco[w]) for w in WAVES]
+            + [_typed(Percent, r.response[w]) for w in WAVES]
+            + [
+                _typed(Money, r.average_stipend),
+                sum(r.incidents.values()),
+                _typed(Score, r.tutor_satisfaction),
+                _typed(Score, r.student_satisfaction),
+            ]
+        )
+    return Table("trends", _("Trends"), columns, rows)
+
+
+def _employment(record: StudentRecord, wave: int) -> str:
+    due, situation = record.surveys.get(wave, (False, None))
+    if not due:
+        return _("Not due yet")
+    if situation is None:
+        return _("No answer")
+    return _("Yes") if situation == "employed_morocco" else _("No")
+
+
+#: Columns of the list of students: key -> (label, width, value).
+STUDENT_COLUMNS: dict[str, tuple[Callable[[], str], int, Callable[[StudentRecord], Any]]] = {
+    "name": (lambda: _("Name"), 28, lambda r: r.name),
+    "institution": (lambda: _("Sending institution"), 32, lambda r: r.institution),
+    "region": (
+        lambda: _("Region of origin"),
+        24,
+        lambda r: labels.value_label("region", r.region) if r.region else None,
+    ),
+    "gender": (
+        lambda: _("Gender"),
+        10,
+        lambda r: labels.value_label("gender", r.gender) if r.gender else None,
+    ),
+    "company": (lambda: _("Host company"), 30, lambda r: r.company),
+    "city": (lambda: _("Host city"), 16, lambda r: r.host_city),
+    "pole": (
+        lambda: _("MNC pole"),
+        24,
+        lambda r: labels.value_label("pole", r.pole) if r.pole else None,
+    ),
+    "start": (lambda: _("Start"), 12, lambda r: r.start_on),
+    "end": (lambda: _("End"), 12, lambda r: r.end_on),
+    "monthly_stipend": (
+        lambda: _("Monthly stipend") + " (€)",
+        14,
+        lambda r: _typed(Money, r.monthly_stipend),
+    ),
+    "outcome": (lambda: _("Outcome"), 28, lambda r: labels.outcome_label(r.outcome)),
+    "employed_morocco_6": (
+        lambda: _("Employed in Morocco at 6 months"),
+        16,
+        lambda r: _employment(r, 6),
+    ),
+    "employed_morocco_12": (
+        lambda: _("Employed in Morocco at 12 months"),
+        16,
+        lambda r: _employment(r, 12),
+    ),
+}
+
+
+def student_columns() -> list[tuple[str, str]]:
+    """(key, translated label) of the columns a list of students can have."""
+    return [(key, label()) for key, (label, _w, _v) in STUDENT_COLUMNS.items()]
+
+
+def students_table(records: list[StudentRecord], key: str = "interns", title: str = "") -> Table:
+    columns = [Column(k, label(), width) for k, (label, width, _v) in STUDENT_COLUMNS.items()]
+    rows = [[value(r) for _label, _w, value in STUDENT_COLUMNS.values()] for r in records]
+    return Table(key, title or _("Interns"), columns, rows)
+
+
+def table_keys() -> list[str]:
+    """Every table that can be exported."""
+    return (
+        ["funnel", "rates"]
+        + [f"breakdown_{d}" for d in DIMENSIONS]
+        + ["trends", "interns", "students"]
+    )
+
+
+def table_title(key: str) -> str:
+    if key.startswith("breakdown_"):
+        return _("By %(dimension)s", dimension=labels.DIMENSION_LABELS[key[10:]])
+    return {
+        "funnel": _("Funnel"),
+        "rates": _("Key figures"),
+        "trends": _("Trends since the first cohort"),
+        "interns": _("List of the interns"),
+        "students": _("List of students"),
+    }[key]
+
+
+# --- writers ----------------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CENT = Decimal("0.01")
+
+
+def _points(value: Decimal) -> Decimal:
+    return (Decimal(value) * 100).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Percent):
+        return str(_points(value))
+    if isinstance(value, (Money, Score)):
+        return str(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def to_csv(table: Table) -> bytes:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([c.label for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+MONEY_FORMAT = '#,##0.00\\ "€"'
+PERCENT_FORMAT = '0.00\\ "%"'
+SCORE_FORMAT = "0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def _xlsx_cell(cell, value: Any) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None:
+        return
+    if isinstance(value, Percent):
+        cell.value = float(_points(value))
+        cell.number_format = PERCENT_FORMAT
+    elif isinstance(value, Money):
+        cell.value = float(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
+        cell.number_format = MONEY_FORMAT
+    elif isinstance(value, Score):
+        cell.value = float(value)
+        cell.number_format = SCORE_FORMAT
+    elif isinstance(value, datetime):
+        cell.value = value.replace(tzinfo=None)
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, date):
+        cell.value = value
+        cell.number_format = DATE_FORMAT
+    elif isinstance(value, (bool, int)):
+        cell.value = value
+    elif isinstance(value, Decimal):
+        cell.value = float(value)
+        cell.number_format = "0.00"
+    else:
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+
+
+def to_xlsx(table: Table, about: list[tuple[str, Any]] | None = None) -> bytes:
+    """One sheet with the table (bold frozen header, filters), then an "About" sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(table.title)
+    for index, column in enumerate(table.columns, start=1):
+        cell = sheet.cell(1, index)
+        _xlsx_cell(cell, column.label)
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    for row_index, row in enumerate(table.rows, start=2):
+        for index, value in enumerate(row, start=1):
+            _xlsx_cell(sheet.cell(row_index, index), value)
+    sheet.freeze_panes = "A2"
+    if table.columns:
+        sheet.auto_filter.ref = sheet.dimensions
+    if about:
+        info = workbook.create_sheet(_sheet_title(_("About")))
+        for row_index, (label, value) in enumerate(about, start=1):
+            _xlsx_cell(info.cell(row_index, 1), label)
+            info.cell(row_index, 1).font = Font(bold=True)
+            _xlsx_cell(info.cell(row_index, 2), value)
+        info.column_dimensions["A"].width = 30
+        info.column_dimensions["B"].width = 60
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    for char in "[]:*?/\\":
+        title = title.replace(char, " ")
+    return title.strip()[:31] or "Sheet"

@@ -1,0 +1,401 @@
+"""The officials' dashboard, the students behind every number, the exports and the cohort
+report (PDF). Read-only: every route is a GET guarded by ``cohort.view`` (coordinators,
+admins, officials).
+
+The figures come from ``data.load_records`` (a fixed number of queries per cohort) and the pure
+``metrics``; the tables are built once in ``exports`` and serve the page, the CSV and the XLSX.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..cohorts.models import Cohort
+from ..core.timeutils import utcnow
+from ..extensions import db
+from ..permissions import permission_required
+from ..placements.models import Placement, PlacementStatus
+from . import charts, exports, labels
+from .data import all_cohorts, load_records
+from .metrics import (
+    BREAKDOWN_STAGES,
+    DIMENSIONS,
+    STAGES,
+    WAVES,
+    StudentRecord,
+    breakdown,
+    funnel,
+    rates,
+    trends,
+)
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+#: Breakdowns drawn as a chart beside their table: dimension -> stages shown as bars.
+CHARTED = {
+    "pole": ("placed", "completed", "returned", "employed_morocco_6"),
+    "region": ("applied", "selected", "placed", "employed_morocco_6"),
+    "gender": ("applied", "selected", "placed", "employed_morocco_6"),
+}
+
+#: Rates drawn on the trend chart.
+TREND_SERIES = (
+    "quota_filled",
+    "completion",
+    "return_rate",
+    "employed_morocco_6",
+    "employed_morocco_12",
+)
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Lists of named students: never kept by a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+class BadRequest(Exception):
+    """A parameter of the query string is wrong: a 400 page saying which."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _bad_request(message: str, cohort: Cohort | None = None):
+    return (
+        render_template("reports/bad_request.html", message=message, cohort=cohort),
+        400,
+    )
+
+
+def _cohort(year: int) -> Cohort:
+    cohort = db.session.scalar(select(Cohort).where(Cohort.year == year))
+    if cohort is None:
+        abort(404)
+    return cohort
+
+
+def _default_cohort(cohorts: list[Cohort]) -> Cohort | None:
+    """The latest cohort with confirmed placements, else the current one, else the latest."""
+    if not cohorts:
+        return None
+    placed = set(
+        db.session.scalars(
+            select(Placement.cohort_id)
+            .where(Placement.status == PlacementStatus.confirmed)
+            .distinct()
+        )
+    )
+    with_placements = [c for c in cohorts if c.id in placed]
+    if with_placements:
+        return max(with_placements, key=lambda c: c.year)
+    current = next((c for c in cohorts if c.is_current), None)
+    return current or max(cohorts, key=lambda c: c.year)
+
+
+def _filters(args) -> tuple[str, str | None, str | None]:
+    """(stage, dimension, value) of a list of students, checked."""
+    stage = args.get("stage") or "applied"
+    if stage not in exports.LISTS:
+        raise BadRequest(_("This list of students does not exist."))
+    dimension = args.get("dimension") or None
+    value = args.get("value")
+    if dimension is None:
+        if value:
+            raise BadRequest(_("A value was given without saying what it is a value of."))
+        return stage, None, None
+    if dimension not in DIMENSIONS:
+        raise BadRequest(_("Breakdowns are by pole, city, company, institution, region or gender."))
+    if value is None:
+        raise BadRequest(_("Say which value of the breakdown to list."))
+    return stage, dimension, value
+
+
+def _describe(stage: str, dimension: str | None, value: str | None) -> str:
+    text = labels.stage_label(stage)
+    if dimension is not None:
+        text += f" · {labels.DIMENSION_LABELS[dimension]}: {labels.value_label(dimension, value)}"
+    return text
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+def _trend_figures(cohorts: list[Cohort], chosen: Cohort, records: list[StudentRecord], cutoff):
+    per_cohort = []
+    for cohort in cohorts:
+        rows = records if cohort.id == chosen.id else load_records(cohort, cutoff)
+        per_cohort.append((cohort.year, cohort.quota, rows))
+    return trends(per_cohort)
+
+
+def _breakdown_chart(dimension: str, rows) -> str:
+    stages = CHARTED[dimension]
+    return charts.bar_chart(
+        _("By %(dimension)s", dimension=labels.DIMENSION_LABELS[dimension]),
+        [labels.value_label(dimension, value) for value, _counts in rows],
+        [(labels.stage_label(s), [counts[s] for _v, counts in rows]) for s in stages],
+    )
+
+
+@bp.route("")
+@permission_required("cohort.view")
+def dashboard():
+    cohorts = all_cohorts()
+    year = request.args.get("year")
+    if year:
+        if not year.isdigit():
+            return _bad_request(_("The year must be a number, such as 2031."))
+        cohort = next((c for c in cohorts if c.year == int(year)), None)
+        if cohort is None:
+            abort(404)
+    else:
+        cohort = _default_cohort(cohorts)
+    if cohort is None:
+        return render_template("reports/dashboard.html", cohort=None, cohorts=[])
+
+    cutoff = date.today()
+    records = load_records(cohort, cutoff)
+    counts = funnel(records)
+    cohort_rates = rates(records, cohort.quota)
+    rate_rows = {row.key: row for row in exports.rate_rows(records, cohort.quota, cohort_rates)}
+    breakdowns = {dimension: breakdown(records, dimension) for dimension in DIMENSIONS}
+    figures = _trend_figures(cohorts, cohort, records, cutoff)
+
+    applied = counts["applied"]
+    funnel_rows = exports.funnel_table(records).rows
+    stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
+    chart = {
+        "funnel": charts.data_uri(
+            charts.funnel_chart(
+                _("Funnel of the %(year)d cohort", year=cohort.year),
+                [(title, counts[key]) for key, title in stage_titles],
+            )
+        ),
+        "trends": charts.data_uri(
+            charts.trend_chart(
+                _("Rates year by year, in percent"),
+                [f.year for f in figures],
+                [
+                    (
+                        str(labels.RATE_LABELS[key]),
+                        [charts.percent(_year_rate(f, key)) for f in figures],
+                    )
+                    for key in TREND_SERIES
+                ],
+            )
+        ),
+        **{
+            dimension: charts.data_uri(_breakdown_chart(dimension, breakdowns[dimension]))
+            for dimension in CHARTED
+        },
+    }
+    return render_template(
+        "reports/dashboard.html",
+        cohort=cohort,
+        cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
+        cutoff=cutoff,
+        counts=counts,
+        applied=applied,
+        funnel_rows=funnel_rows,
+        stage_titles=stage_titles,
+        rate_rows=rate_rows,
+        rates=cohort_rates,
+        breakdowns=breakdowns,
+        breakdown_stages=BREAKDOWN_STAGES,
+        charted=CHARTED,
+        figures=figures,
+        trend_stages=("applied", "selected", "placed", "completed", "returned"),
+        chart=chart,
+        waves=WAVES,
+        labels=labels,
+        percent=labels.percent,
+        score=labels.score,
+        dimensions=list(DIMENSIONS),
+        empty=not records,
+    )
+
+
+def _year_rate(figures, key: str):
+    if key.startswith("employed_morocco_"):
+        return figures.rates.employed_morocco[int(key.rsplit("_", 1)[1])]
+    return getattr(figures.rates, key)
+
+
+# --- the students behind a number -------------------------------------------------------------
+
+
+@bp.route("/<int:year>/students")
+@permission_required("cohort.view")
+def students(year: int):
+    cohort = _cohort(year)
+    try:
+        stage, dimension, value = _filters(request.args)
+    except BadRequest as exc:
+        return _bad_request(exc.message, cohort)
+    records = exports.students(load_records(cohort, date.today()), stage, dimension, value)
+    return render_template(
+        "reports/students.html",
+        cohort=cohort,
+        records=records,
+        stage=stage,
+        dimension=dimension,
+        value=value,
+        title=_describe(stage, dimension, value),
+        definition=labels.STAGE_DEFINITIONS.get(stage, ""),
+        cutoff=date.today(),
+        labels=labels,
+        filters={"stage": stage, "dimension": dimension, "value": value}
+        if dimension
+        else {"stage": stage},
+    )
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def _dashboard_tables() -> list[tuple[str, str]]:
+    """The dashboard's tables (the lists of students have their own form)."""
+    keys = [k for k in exports.table_keys() if k not in ("interns", "students")]
+    return [(key, exports.table_title(key)) for key in keys]
+
+
+@bp.route("/<int:year>/exports")
+@permission_required("cohort.view")
+def exports_page(year: int):
+    cohort = _cohort(year)
+    return render_template(
+        "reports/exports.html",
+        cohort=cohort,
+        tables=_dashboard_tables(),
+        columns=exports.student_columns(),
+        chosen=set(exports.STUDENT_COLUMNS),
+        error=None,
+    )
+
+
+def _build(key: str, cohort: Cohort, cutoff: date, args) -> tuple[exports.Table, str]:
+    """The table ``key`` of ``cohort`` and a description of what it holds."""
+    if key not in exports.table_keys():
+        raise BadRequest(_("This table does not exist."))
+    if key == "trends":
+        cohorts = all_cohorts()
+        records = load_records(cohort, cutoff)
+        return exports.trends_table(_trend_figures(cohorts, cohort, records, cutoff)), ""
+    records = load_records(cohort, cutoff)
+    if key == "funnel":
+        return exports.funnel_table(records), ""
+    if key == "rates":
+        return exports.rates_table(records, cohort.quota, rates(records, cohort.quota)), ""
+    if key.startswith("breakdown_"):
+        return exports.breakdown_table(records, key[len("breakdown_") :]), ""
+    if key == "interns":
+        chosen = exports.students(records, "placed")
+        return exports.students_table(chosen, "interns", _("Interns")), labels.stage_label("placed")
+    stage, dimension, value = _filters(args)
+    description = _describe(stage, dimension, value)
+    chosen = exports.students(records, stage, dimension, value)
+    return exports.students_table(chosen, "students", _("Students")), description
+
+
+@bp.route("/<int:year>/export")
+@permission_required("cohort.view")
+def export(year: int):
+    cohort = _cohort(year)
+    key = request.args.get("table", "")
+    fmt = request.args.get("format", "")
+    columns = request.args.getlist("columns")
+    cutoff = date.today()
+    try:
+        if fmt not in FORMATS:
+            raise BadRequest(_("Choose the CSV or the XLSX (Excel) format."))
+        table, description = _build(key, cohort, cutoff, request.args)
+        keys = [c.key for c in table.columns]
+        unknown = [c for c in columns if c not in keys]
+        if unknown:
+            raise BadRequest(_("Unknown column: %(names)s.", names=", ".join(unknown[:5])))
+    except BadRequest as exc:
+        return _bad_request(exc.message, cohort)
+    if request.args.get("choose") and not columns:
+        return (
+            render_template(
+                "reports/exports.html",
+                cohort=cohort,
+                tables=_dashboard_tables(),
+                columns=exports.student_columns(),
+                chosen=set(),
+                error=_("Choose at least one column."),
+            ),
+            400,
+        )
+    if columns:
+        table = table.only(columns)
+    filename = f"mnc-{cohort.year}-{table.key}.{fmt}"
+    if fmt == "csv":
+        body = exports.to_csv(table)
+    else:
+        about = [
+            (_("Cohort"), cohort.title or str(cohort.year)),
+            (_("Table"), exports.table_title(key)),
+            (_("Data as of"), cutoff),
+            (_("Generated at (UTC)"), utcnow().replace(microsecond=0)),
+            (_("Source"), "MNC Exchange"),
+        ]
+        if description:
+            about.insert(2, (_("Students"), description))
+        body = exports.to_xlsx(table, about)
+    return Response(
+        body,
+        content_type=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- the cohort report ------------------------------------------------------------------------
+
+
+@bp.route("/<int:year>/report.pdf")
+@permission_required("cohort.view")
+def pdf(year: int):
+    from .report import cohort_report_pdf
+
+    cohort = _cohort(year)
+    lang = request.args.get("lang") or str(get_locale())
+    if lang not in current_app.config["LANGUAGES"]:
+        return _bad_request(_("The report exists in French (fr) and English (en)."), cohort)
+    body = cohort_report_pdf(cohort, lang, date.today())
+    return Response(
+        body,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="mnc-cohort-report-{cohort.year}-{lang}.pdf"'
+            )
+        },
+    )
+
+
+def students_url(year: int, stage: str, dimension: str | None = None, value=None) -> str:
+    """The list of students behind a number (used by the templates)."""
+    if dimension is None:
+        return url_for("reports.students", year=year, stage=stage)
+    return url_for(
+        "reports.students", year=year, stage=stage, dimension=dimension, value=value or ""
+    )
+
+
+@bp.context_processor
+def _helpers():
+    return {"students_url": students_url}
