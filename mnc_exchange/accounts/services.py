@@ -72,13 +72,18 @@ def create_user(
     return user
 
 
-def register(email: str, password: str, full_name: str, role: Role, locale: str) -> User:
-    """Self-registration: students are active at once; host contacts wait for approval."""
+def register(
+    email: str, password: str, full_name: str, role: Role, locale: str, company=None
+) -> User:
+    """Self-registration: students are active at once; host contacts wait for approval
+    (``company``: the company a host contact registers with them)."""
     if role not in (Role.student, Role.host):
         raise DomainError(_("Only students and host companies can register themselves."))
     user = create_user(
         email, password, full_name, role, locale=locale, approved=role is not Role.host
     )
+    if company is not None:
+        user.company_id = company.id
     if role is Role.host:
         coordinators = db.session.scalars(
             select(User).where(User.role == Role.coordinator, User.active.is_(True))
@@ -90,6 +95,7 @@ def register(email: str, password: str, full_name: str, role: Role, locale: str)
                 coordinator.locale,
                 coordinator=coordinator,
                 host=user,
+                company=company,
             )
     queue_email(user.email, "welcome", user.locale, user=user)
     return user

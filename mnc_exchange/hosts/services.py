@@ -88,8 +88,7 @@ def register_company(
     _apply(company, data)
     db.session.add(company)
     db.session.flush()
-    user = accounts.register(email, password, full_name, Role.host, locale)
-    user.company_id = company.id
+    user = accounts.register(email, password, full_name, Role.host, locale, company=company)
     record("company.register", company, {"siret": company.siret}, actor=user)
     return user
 
