@@ -1,15 +1,15 @@
 """Access expectations for the agreement pages and the public verification page (merged into
 tests/test_access_matrix.py).
 
-``setup_values`` issues a real agreement (rendered PDF) for users["student"] at
-users["host"]'s company: a cohort of its own (2027, or the next free year the law knows: the
+``setup_values`` makes an issued agreement (its stored PDF a small sample, not rendered) for
+users["student"] at users["host"]'s company: a cohort of its own (2027, or 2026 if taken: the
 shared cohort's year has no legal stipend ceiling), a published offer of the host's company, a
-selected application of users["student"] with its institution, a confirmed placement; a paper
-signature with a scan (for agreements.scan). Values: "agreement_id", "doc_id" (its version 1),
-"signature_id", "code" (its verification code). agreements.issue uses the shared "placement_id"
-of tests/access_placements.py when there is one (a proposed placement: the coordinator is sent
-back with a message), else this agreement's placement (the coordinator is sent to the
-agreement); agreements.cohort_zip uses the shared cohort (no agreement: a message).
+selected application of users["student"] with its institution, a confirmed placement, and a
+paper signature with its scan (for agreements.scan). Values: "agreement_id", "doc_id" (its
+version 1), "signature_id", "code" (its verification code). agreements.issue uses the shared
+"placement_id" of tests/access_placements.py when there is one (a proposed placement: the
+coordinator is sent back with a message), else this agreement's placement (the coordinator is
+sent to the agreement); agreements.cohort_zip uses the shared cohort (no agreement: a message).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def setup_values(users, cohort, application) -> dict:
     from sqlalchemy import select
 
     from mnc_exchange.agreements import services
-    from mnc_exchange.agreements.models import Party
+    from mnc_exchange.agreements.models import Agreement, AgreementDocument, DocumentKind, Party
     from mnc_exchange.applications import uploads
     from mnc_exchange.applications.models import Application, ApplicationStatus, Institution
     from mnc_exchange.cohorts.models import Cohort
@@ -94,11 +94,45 @@ def setup_values(users, cohort, application) -> dict:
     )
     db.session.add(placement)
     db.session.flush()
-    document = services.issue(
-        placement,
-        services.IssueInput("Pr. Référent", "referent@example.ma", "Activités", "Compétences"),
-        users["coordinator"],
+    # The agreement as services.issue makes it, without rendering the PDF (WeasyPrint would
+    # add about a second to each of the matrix's cases): the stored file is a small PDF.
+    agreement = Agreement(
+        cohort_id=own_cohort.id,
+        placement_id=placement.id,
+        sequence=1,
+        number=f"MNC-{year}-001",
+        start_on=offer.start_on,
+        end_on=offer.end_on,
+        weekly_hours=offer.weekly_hours,
+        daily_hours=offer.daily_hours,
+        monthly_stipend=offer.monthly_stipend,
+        tutor_id=offer.tutor_id,
+        work_address=company.address,
+        work_city=offer.city,
+        referent_name="Pr. Référent",
+        referent_email="referent@example.ma",
+        activities="Activités",
+        skills_to_acquire="Compétences",
+        prefecture_required=True,
     )
+    agreement.placement, agreement.cohort = placement, own_cohort
+    db.session.add(agreement)
+    db.session.flush()
+    pdf = uploads.check_upload(io.BytesIO(SAMPLE_PDF), f"{agreement.number}.pdf")
+    document = AgreementDocument(
+        agreement_id=agreement.id,
+        kind=DocumentKind.agreement,
+        version=1,
+        reference=agreement.number,
+        snapshot=services.build_snapshot(agreement),
+        stored_name=uploads.store(pdf, f"agreements/{year}"),
+        sha256=pdf.sha256,
+        size=len(pdf.data),
+        verification_code="ACCESSMATRIX23456789",
+        issued_by_id=users["coordinator"].id,
+    )
+    db.session.add(document)
+    db.session.flush()
     scan = uploads.check_upload(io.BytesIO(SAMPLE_PDF), "scan.pdf")
     services.record_paper_signature(document, Party.tutor, "Tuteur", scan, users["coordinator"])
     db.session.commit()

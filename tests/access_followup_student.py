@@ -5,7 +5,9 @@ The shared ``application`` is a draft of users["student"] in the shared cohort: 
 an internship. ``setup_values`` therefore adds a second, earlier cohort in which users["student"]
 was selected and placed at users["host"]'s company (a confirmed placement on an offer that ended
 150 days ago), with its internship and the return confirmed, so the 3-month survey is due:
-"step_id", "survey_id" and "internship_id" are that intern's.
+"my_step_id", "my_survey_id" and "internship_id" are that intern's (the URL variables of
+my_internship.step and .survey are named "my_..." so that the values of
+tests/access_followup_staff.py, another student's step and survey, do not replace them).
 
 - my_internship.*: the student's own pages. The empty POSTs are answered (the step saved as
   not done, form errors for the check-in, incident and survey, "already confirmed" for the
@@ -86,7 +88,7 @@ def setup_values(users, cohort, application) -> dict:
     survey = next(s for s in services.surveys(internship) if s.wave == 3)
     db.session.commit()
     return {
-        "step_id": internship.steps[0].id,
-        "survey_id": survey.id,
+        "my_step_id": internship.steps[0].id,
+        "my_survey_id": survey.id,
         "internship_id": internship.id,
     }

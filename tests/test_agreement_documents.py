@@ -355,6 +355,14 @@ def test_reissue_supersedes_and_signatures_do_not_carry_over(issued):
     db.session.rollback()
 
 
+def test_user_text_is_printed_as_text_not_markup(issued):
+    document, coordinator = issued
+    markup = "<b>API</b> & <img src='http://example.org/x.png'> « temps réel »"
+    second = services.reissue(document.agreement, issue_input(activities=markup), coordinator)
+    db.session.commit()
+    assert markup in doc_text(second)
+
+
 # --- signatures -----------------------------------------------------------------------------------
 
 

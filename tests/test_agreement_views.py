@@ -45,6 +45,7 @@ from tests.factories import (
     make_selected,
 )
 
+
 def _png() -> bytes:
     from PIL import Image
 
@@ -322,18 +323,14 @@ def test_student_and_host_sign_in_the_app(client, auth, world, fake_pdf):
     assert signature.user_id == student.id
     assert signature.ip_address == "127.0.0.1"
     # Signing twice is refused with a message, not a second row.
-    client.post(
-        f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"}
-    )
+    client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
     assert _count(Signature) == 1
     client.post("/logout")
 
     _login(client, host)
     listing = client.get("/agreements/mine").get_data(as_text=True)
     assert "MNC-2027-001" in listing and "1 document to sign" in listing
-    client.post(
-        f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"}
-    )
+    client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
     db.session.expire_all()
     assert {s.party for s in db.session.scalars(select(Signature))} == {Party.student, Party.host}
     assert services.status(db.session.get(AgreementDocument, document.id)) == "partially_signed"
@@ -517,9 +514,7 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(client, auth, fak
     # A short internship that ended before today (no préfecture; stipend due over 2 months).
     cohort = CohortFactory(year=2026, state=CohortState.abroad, is_current=True)
     company = CompanyFactory()
-    placement = make_placement(
-        cohort, company, start_on=date(2026, 6, 1), end_on=date(2026, 8, 14)
-    )
+    placement = make_placement(cohort, company, start_on=date(2026, 6, 1), end_on=date(2026, 8, 14))
     agreement = _issue_as_coordinator(client, placement)
     (document,) = _documents(agreement)
     auth.as_role("coordinator", locale="en")
@@ -616,7 +611,9 @@ def test_verification_page_authentic_current_and_nothing_personal(client, world,
     agreement = _issue_as_coordinator(client, placement)
     (document,) = _documents(agreement)
     application = placement.application
-    response = client.get(f"/verify/{document.verification_code}", headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/verify/{document.verification_code}", headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-verdict="current"' in html

@@ -127,9 +127,10 @@ def test_the_year_switch(client, built, official):
     # Both years in the trends, the older first.
     assert html.index(f'data-year="{built.cohort.year}"') < html.index(f'data-year="{other.year}"')
     assert client.get("/reports?year=1999").status_code == 404
-    response = client.get("/reports?year=twenty")
-    assert response.status_code == 400
-    assert "The year must be a number" in response.get_data(as_text=True)
+    for bad in ("twenty", "²", "9" * 5000):
+        response = client.get(f"/reports?year={bad}")
+        assert response.status_code == 400
+        assert "The year must be a number" in response.get_data(as_text=True)
 
 
 # --- the students behind the numbers --------------------------------------------------------
@@ -219,6 +220,8 @@ def test_an_unknown_year_is_a_404(client, official):
     assert client.get("/reports/1999/students?stage=placed").status_code == 404
     assert client.get("/reports/1999/export?table=funnel&format=csv").status_code == 404
     assert client.get("/reports/1999/exports").status_code == 404
+    assert client.get(f"/reports/{10**30}/students").status_code == 404
+    assert client.get(f"/reports/{10**30}/report.pdf").status_code == 404
 
 
 # --- exports ----------------------------------------------------------------------------------

@@ -465,7 +465,12 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
             sign_forms[document.id] = forms.get(f"sign_{document.id}") or SignForm(
                 formdata=None, prefix=prefix
             )
+    # The figures (presence hours, total stipend) of the latest document in force: an
+    # amendment's snapshot carries the amended terms.
+    in_force = [d for d in _current_docs(agreement) if d.kind is not DocumentKind.certificate]
+    latest = max(in_force, key=lambda d: d.id, default=None)
     context = {
+        "figures": (latest.snapshot or {}).get("figures", {}) if latest else {},
         "agreement": agreement,
         "placement": agreement.placement,
         "application": agreement.placement.application,

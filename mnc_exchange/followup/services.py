@@ -344,7 +344,9 @@ def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
             start, end = internship.placement.offer.start_on, internship.placement.offer.end_on
         if internship.ended_on:
             end = min(end, internship.ended_on)
-        states = step_states(internship)
+        # A finished internship (completed or ended early) has no checklist left to chase.
+        ongoing = internship.outcome is InternshipOutcome.ongoing
+        states = step_states(internship) if ongoing else []
         open_incidents = incidents.get(internship.id, [])
         critical = any(i.severity is Severity.critical for i in open_incidents)
         missing = (
@@ -357,7 +359,9 @@ def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
                 internship=internship,
                 rating=schedule.rating(states, today, critical),
                 overdue=[s.key for s in schedule.overdue(states, today)],
-                next_step=next((s for s in internship.steps if s.done_on is None), None),
+                next_step=next((s for s in internship.steps if s.done_on is None), None)
+                if ongoing
+                else None,
                 open_incidents=len(open_incidents),
                 critical=critical,
                 missing_checkins=len(missing),

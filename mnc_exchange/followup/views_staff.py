@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -246,7 +247,8 @@ def _criteria_labels(cohort: Cohort) -> dict[str, str]:
     ).all()
     if rows:
         return {row.key: row.label for row in rows}
-    return {key: str(label) for key, label in services.DEFAULT_CRITERIA}
+    with force_locale("fr"):  # as services.criteria_for stores them
+        return {key: str(label) for key, label in services.DEFAULT_CRITERIA}
 
 
 @dataclass
@@ -321,6 +323,7 @@ def _render_intern(internship: Internship, forms: dict | None = None, status: in
             steps=steps,
             overdue_count=sum(1 for row in steps if row.state == "late"),
             months=schedule.checkin_months(start, end),
+            this_month=schedule.month_start(today),
             checkins=checkins,
             missing=missing,
             evaluations=[
@@ -798,6 +801,12 @@ def criteria():
             form=form,
             labels=labels,
             locked=_criteria_locked(cohort),
+            saved=db.session.scalar(
+                select(EvaluationCriterion.id)
+                .where(EvaluationCriterion.cohort_id == cohort.id)
+                .limit(1)
+            )
+            is not None,
         ),
         status,
     )

@@ -333,10 +333,10 @@ def index():
     return _render(internship)
 
 
-@bp.post("/my/internship/steps/<int:step_id>")
+@bp.post("/my/internship/steps/<int:my_step_id>")
 @permission_required("followup.self")
-def step(step_id: int):
-    item = _step_or_404(step_id)
+def step(my_step_id: int):
+    item = _step_or_404(my_step_id)
     internship = item.internship
     form = StepForm(prefix=step_prefix(item.id))
     if not form.validate_on_submit():
@@ -493,16 +493,16 @@ def _situation_labels() -> dict:
     }
 
 
-@bp.route("/my/internship/surveys/<int:survey_id>", methods=["GET", "POST"])
+@bp.route("/my/internship/surveys/<int:my_survey_id>", methods=["GET", "POST"])
 @permission_required("followup.self")
-def survey(survey_id: int):
-    item = _survey_or_404(survey_id)
+def survey(my_survey_id: int):
+    item = _survey_or_404(my_survey_id)
     posted = request.method == "POST"
     # Answered, closed, or not yet due: the page says which (and shows the answer).
     if item.status is not SurveyStatus.pending:
         if posted:
             flash(_("This survey is already closed."), "info")
-            return redirect(url_for("my_internship.survey", survey_id=item.id))
+            return redirect(url_for("my_internship.survey", my_survey_id=item.id))
         return _render_survey(item, None)
     if item.due_on > date.today():
         if posted:
@@ -510,7 +510,7 @@ def survey(survey_id: int):
                 _("This survey opens on %(date)s.", date=item.due_on.strftime("%d/%m/%Y")),
                 "danger",
             )
-            return redirect(url_for("my_internship.survey", survey_id=item.id))
+            return redirect(url_for("my_internship.survey", my_survey_id=item.id))
         return _render_survey(item, None)
     if not posted:
         previous = services.latest_situation(item.internship)

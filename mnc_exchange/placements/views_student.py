@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload
 
 from ..applications import services as app_services
 from ..applications.models import Application
-from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
 from ..core.web import flash_form_errors
@@ -51,19 +50,18 @@ def explanation_lines(run: MatchingRun, application_id: int, offers: dict[str, O
     return lines
 
 
-def _latest_committed_run(cohort: Cohort) -> MatchingRun | None:
-    return db.session.scalar(
-        select(MatchingRun)
-        .where(MatchingRun.cohort_id == cohort.id, MatchingRun.committed_at.is_not(None))
-        .order_by(MatchingRun.id.desc())
-        .limit(1)
-    )
-
-
 def _my_result(application: Application) -> dict | None:
     """The student's line of the latest committed run that included them."""
-    run = _latest_committed_run(application.cohort)
-    if run is None or str(application.id) not in run.explanations:
+    runs = db.session.scalars(
+        select(MatchingRun)
+        .where(
+            MatchingRun.cohort_id == application.cohort_id,
+            MatchingRun.committed_at.is_not(None),
+        )
+        .order_by(MatchingRun.id.desc())
+    )
+    run = next((r for r in runs if str(application.id) in r.explanations), None)
+    if run is None:
         return None
     wanted = {str(item.get("offer")) for item in run.explanations[str(application.id)]}
     obtained = run.result.get(str(application.id))

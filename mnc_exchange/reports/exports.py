@@ -324,7 +324,7 @@ def rates_table(records: list[StudentRecord], quota: int, rates: Rates) -> Table
 def breakdown_table(records: list[StudentRecord], dimension: str) -> Table:
     return Table(
         f"breakdown_{dimension}",
-        str(labels.DIMENSION_LABELS[dimension]),
+        str(labels.BREAKDOWN_TITLES[dimension]),
         [Column("value", str(labels.DIMENSION_LABELS[dimension]), 36)]
         + [Column(stage, labels.stage_label(stage), 16) for stage in BREAKDOWN_STAGES],
         [
@@ -447,7 +447,7 @@ def table_keys() -> list[str]:
 
 def table_title(key: str) -> str:
     if key.startswith("breakdown_"):
-        return _("By %(dimension)s", dimension=labels.DIMENSION_LABELS[key[10:]])
+        return str(labels.BREAKDOWN_TITLES[key[len("breakdown_") :]])
     return {
         "funnel": _("Funnel"),
         "rates": _("Key figures"),

@@ -128,6 +128,16 @@ DIMENSION_LABELS = {
     "gender": _l("Gender"),
 }
 
+#: Titles of the breakdown tables and charts.
+BREAKDOWN_TITLES = {
+    "pole": _l("By MNC pole"),
+    "host_city": _l("By host city"),
+    "company": _l("By host company"),
+    "institution": _l("By sending institution"),
+    "region": _l("By region of origin"),
+    "gender": _l("By gender"),
+}
+
 #: The host dimensions exist only for placed students.
 HOST_DIMENSIONS = frozenset({"pole", "host_city", "company"})
 
@@ -146,7 +156,7 @@ NOT_PLACED = _l("Not placed")
 NOT_GIVEN = _l("Not given")
 
 assert set(STAGE_LABELS) == {key for key, _ in STAGES}
-assert set(DIMENSION_LABELS) == set(DIMENSIONS)
+assert set(DIMENSION_LABELS) == set(DIMENSIONS) == set(BREAKDOWN_TITLES)
 assert set(SEVERITIES) == {s.value for s in SEVERITY_LABELS}
 assert {f"employed_morocco_{w}" for w in WAVES} <= set(RATE_LABELS)
 

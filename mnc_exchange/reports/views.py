@@ -8,6 +8,7 @@ The figures come from ``data.load_records`` (a fixed number of queries per cohor
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -80,7 +81,13 @@ def _bad_request(message: str, cohort: Cohort | None = None):
     )
 
 
+#: Years a cohort can have (a wider number in a URL is simply not found).
+YEARS = range(1900, 10000)
+
+
 def _cohort(year: int) -> Cohort:
+    if year not in YEARS:
+        abort(404)
     cohort = db.session.scalar(select(Cohort).where(Cohort.year == year))
     if cohort is None:
         abort(404)
@@ -144,7 +151,7 @@ def _trend_figures(cohorts: list[Cohort], chosen: Cohort, records: list[StudentR
 def _breakdown_chart(dimension: str, rows) -> str:
     stages = CHARTED[dimension]
     return charts.bar_chart(
-        _("By %(dimension)s", dimension=labels.DIMENSION_LABELS[dimension]),
+        str(labels.BREAKDOWN_TITLES[dimension]),
         [labels.value_label(dimension, value) for value, _counts in rows],
         [(labels.stage_label(s), [counts[s] for _v, counts in rows]) for s in stages],
     )
@@ -156,7 +163,7 @@ def dashboard():
     cohorts = all_cohorts()
     year = request.args.get("year")
     if year:
-        if not year.isdigit():
+        if not re.fullmatch(r"[0-9]{1,4}", year):
             return _bad_request(_("The year must be a number, such as 2031."))
         cohort = next((c for c in cohorts if c.year == int(year)), None)
         if cohort is None:
@@ -174,7 +181,6 @@ def dashboard():
     breakdowns = {dimension: breakdown(records, dimension) for dimension in DIMENSIONS}
     figures = _trend_figures(cohorts, cohort, records, cutoff)
 
-    applied = counts["applied"]
     funnel_rows = exports.funnel_table(records).rows
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
     chart = {
@@ -191,7 +197,11 @@ def dashboard():
                 [
                     (
                         str(labels.RATE_LABELS[key]),
-                        [charts.percent(_year_rate(f, key)) for f in figures],
+                        # A year without any application has no point (not a 0 %).
+                        [
+                            charts.percent(_year_rate(f, key)) if f.funnel["applied"] else None
+                            for f in figures
+                        ],
                     )
                     for key in TREND_SERIES
                 ],
@@ -208,7 +218,6 @@ def dashboard():
         cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
         cutoff=cutoff,
         counts=counts,
-        applied=applied,
         funnel_rows=funnel_rows,
         stage_titles=stage_titles,
         rate_rows=rate_rows,
