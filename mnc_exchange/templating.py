@@ -89,6 +89,7 @@ def external_url(endpoint: str, **values) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["external_url"] = external_url
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["fdate"] = fdate
     app.jinja_env.filters["money"] = money
