@@ -607,6 +607,14 @@ def cancel(placement: Placement, reason: str, actor: User | None) -> None:
     placement.cancel_reason = (reason or "").strip()[:500] or None
     record("placement.cancel", placement, {"reason": placement.cancel_reason}, actor=actor)
     _reopen_offer(placement.offer, actor)
+    student = placement.application.student
+    recipients = [(student.email, student.locale)] + [
+        (c.email, c.locale)
+        for c in placement.offer.company.contacts
+        if c.active and not c.is_pending
+    ]
+    for email, locale in recipients:
+        queue_email(email, "placement_cancelled", locale, placement=placement)
 
 
 def on_withdrawal(application: Application) -> None:
