@@ -158,14 +158,14 @@ def _documents(agreement: Agreement, kind=DocumentKind.agreement) -> list[Agreem
     )
 
 
-def _paper(client, document, party: str, data: bytes = SAMPLE_PDF, name: str = "scan.pdf"):
+def _paper(client, document, party: str, data: bytes = SAMPLE_PDF, name: str = "scan.pdf", on=None):
     prefix = f"doc{document.id}-"
     return client.post(
         f"/agreements/documents/{document.id}/paper-signature",
         data={
             prefix + "party": party,
             prefix + "signer_name": "Signataire Papier",
-            prefix + "signed_on": date.today().isoformat(),
+            prefix + "signed_on": (on or date.today()).isoformat(),
             prefix + "scan": (io.BytesIO(data), name),
         },
         content_type="multipart/form-data",
@@ -357,6 +357,13 @@ def test_paper_signatures_with_scans_until_fully_signed(client, auth, world, fak
     mismatch = _paper(client, document, "tutor", data=PNG, name="scan.pdf")
     assert mismatch.status_code == 400
     assert _count(Signature) == 0
+
+    # A signature dated in the future: refused by the service, the stored scan removed again.
+    future = _paper(client, document, "tutor", on=date.today() + timedelta(days=2))
+    assert future.status_code == 400
+    assert "The signature date cannot be in the future." in future.get_data(as_text=True)
+    assert _count(Signature) == 0
+    assert not scans.exists() or not any(scans.iterdir())
 
     # A party already signed or unknown is refused by the form.
     assert _paper(client, document, "nobody").status_code == 400
@@ -795,3 +802,35 @@ def test_the_cohort_list_makes_no_query_per_row(app, client, auth, world, fake_p
     _login(client, UserFactory(role=Role.coordinator, locale="en"))
     assert few > 3
     assert queries_for_list() == few
+
+
+def test_dashboards_link_to_the_agreements(client, auth, world, fake_pdf):
+    _cohort, _company, _host, placement = world
+    _login(client, placement.application.student)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="my-agreement-link"' in page and 'href="/agreements/mine"' in page
+    client.post("/logout")
+    auth.as_role("coordinator", locale="en")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="link-agreements"' in page
+
+
+def test_a_superseded_version_cannot_be_signed(client, auth, world, fake_pdf):
+    _cohort, _company, _host, placement = world
+    agreement = _issue_as_coordinator(client, placement)
+    auth.as_role("coordinator", locale="en")
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
+    client.post("/logout")
+    v1, v2 = _documents(agreement)
+    _login(client, placement.application.student)
+    page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert f'id="sign-form-{v1.id}"' not in page and f'id="sign-form-{v2.id}"' in page
+    response = client.post(
+        f"/agreements/documents/{v1.id}/sign",
+        data={f"doc{v1.id}-accept": "y"},
+        follow_redirects=True,
+    )
+    assert "This version has been superseded: sign the current one." in response.get_data(
+        as_text=True
+    )
+    assert _count(Signature) == 0

@@ -589,17 +589,21 @@ def paper_signature(doc_id: int):
         flash_form_errors(form)
         return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
     party = Party(form.party.data)
+    upload = form.scan.data
     try:
-        upload = form.scan.data
         scan = uploads.check_upload(upload.stream, upload.filename)
+    except DomainError as exc:
+        form.scan.errors = [*form.scan.errors, exc.message]
+        flash(_("The signature was not recorded: %(reason)s", reason=exc.message), "danger")
+        return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
+    try:
         services.record_paper_signature(
             document, party, form.signer_name.data, scan, current_user, form.signed_on.data
         )
     except DomainError as exc:
-        db.session.rollback()  # removes the stored scan, if any
-        agreement = _load_agreement(document.agreement_id)
-        form.scan.errors = [*form.scan.errors, exc.message]
+        db.session.rollback()  # removes the stored scan too
         flash(_("The signature was not recorded: %(reason)s", reason=exc.message), "danger")
+        agreement = _load_agreement(document.agreement_id)
         return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
     db.session.commit()
     flash(

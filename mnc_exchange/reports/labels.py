@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_decimal, format_percent
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -203,7 +204,9 @@ def percent(value: Decimal | None, locale: str | None = None) -> str:
     """A share (0..1) as a percentage with at most one decimal, or "—"."""
     if value is None:
         return "—"
-    return format_percent(value, "#,##0.#%", locale=_locale(locale))
+    code = _locale(locale)
+    pattern = Locale.parse(code).percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
+    return format_percent(value, pattern, locale=code)
 
 
 def score(value: Decimal | None, locale: str | None = None) -> str:
