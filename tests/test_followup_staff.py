@@ -123,8 +123,12 @@ def page_rating(html: str, internship_id: int) -> str | None:
 def test_board_ratings_with_pinned_dates(cohort):
     internship = make_internship(cohort)  # 2 March – 31 July of the cohort's year
     year = cohort.year
-    appointment = steps_by_key(internship)["visa_appointment"].due_on
-    assert appointment == date(year, 3, 2) - timedelta(days=42)
+    steps = steps_by_key(internship)
+    # A long stay: the préfecture stamp comes first, a week before the visa appointment.
+    assert steps["visa_appointment"].due_on == date(year, 2, 2) + timedelta(days=7)
+    first = min(steps.values(), key=lambda s: s.due_on)
+    assert first.key == "prefecture_stamp"
+    appointment = first.due_on
 
     def rating(today):
         return rows_by_id(services.board(cohort, today=today))[internship.id]
@@ -133,19 +137,20 @@ def test_board_ratings_with_pinned_dates(cohort):
     # Due within 7 days, then overdue by up to 7 days: amber.
     assert rating(appointment - timedelta(days=3)).rating == "amber"
     row = rating(appointment + timedelta(days=2))
-    assert (row.rating, row.overdue) == ("amber", ["visa_appointment"])
+    assert (row.rating, row.overdue) == ("amber", ["prefecture_stamp"])
     # Overdue by more than 7 days: red.
     row = rating(appointment + timedelta(days=8))
     assert row.rating == "red"
     assert row.next_step.key == "prefecture_stamp"
 
     # Once the step is done, nothing is overdue any more.
-    step = steps_by_key(internship)["visa_appointment"]
+    step = steps_by_key(internship)["prefecture_stamp"]
     services.update_step(
         step, appointment, None, UserFactory(role=Role.coordinator), today=appointment
     )
     db.session.commit()
-    assert rating(appointment + timedelta(days=8)).overdue == []
+    assert "prefecture_stamp" not in rating(appointment + timedelta(days=8)).overdue
+    assert rating(appointment + timedelta(days=6)).overdue == []
 
     # An open critical incident turns the intern red whatever the checklist.
     db.session.add(
@@ -178,9 +183,17 @@ def test_board_ratings_with_pinned_dates(cohort):
 
 def test_board_page_shows_every_intern_with_its_rating_and_filters(client, coordinator, cohort):
     today = date.today()
-    red = make_internship(cohort, today + timedelta(days=20))  # appointment 22 days late
-    amber = make_internship(cohort, today + timedelta(days=45))  # appointment due in 3 days
-    green = make_internship(cohort, today + timedelta(days=120))
+    # Short stays (2 months): the visa appointment is the first step, 42 days before the start.
+    two_months = timedelta(days=60)
+    red = make_internship(
+        cohort, today + timedelta(days=20), today + timedelta(days=20) + two_months
+    )
+    amber = make_internship(
+        cohort, today + timedelta(days=45), today + timedelta(days=45) + two_months
+    )
+    green = make_internship(
+        cohort, today + timedelta(days=120), today + timedelta(days=120) + two_months
+    )
     services.report_incident(
         amber,
         coordinator,

@@ -111,6 +111,8 @@ def test_due_dates_pure_core():
     assert short["arrival_confirmed"] == start
     long = schedule.due_dates(start, long_stay=True)
     assert long["prefecture_stamp"] == date(2031, 2, 3)
+    # The visa appointment follows the préfecture's stamp.
+    assert long["prefecture_stamp"] < long["visa_appointment"] < long["visa_granted"] < start
     assert long["vls_ts_validated"] == date(2031, 6, 3)
     assert schedule.due_dates(start, True, arrived_on=date(2031, 3, 10))["vls_ts_validated"] == (
         date(2031, 6, 10)

@@ -2,7 +2,8 @@
 rating. Pure: standard library and the law core only (no Flask, no database).
 
 Offsets are counted from the internship's start date (or, for the VLS-TS validation, from the
-arrival). CESEDA: the préfecture answers within 30 days of a submission made at least 2 months
+arrival). For a long stay the visa appointment waits for the préfecture's stamp (a week after
+it is due) and the visa is expected a week before the start. CESEDA: the préfecture answers within 30 days of a submission made at least 2 months
 before the start, so the stamp is expected a month before; the VLS-TS is validated online
 within 3 months of arrival.
 """
@@ -50,6 +51,11 @@ def due_dates(start: date, long_stay: bool, arrived_on: date | None = None) -> d
             continue
         if key == "prefecture_stamp":
             dues[key] = add_months(start, -1)
+        elif long_stay and key == "visa_appointment":
+            # The consulate wants the agreement stamped by the préfecture: a week after it.
+            dues[key] = add_months(start, -1) + timedelta(days=7)
+        elif long_stay and key == "visa_granted":
+            dues[key] = start - timedelta(days=7)
         elif key == "vls_ts_validated":
             dues[key] = add_months(arrived_on or start, 3)
         else:
