@@ -87,7 +87,7 @@ SEVERITY_LABELS = {
 }
 
 INCIDENT_STATUS_LABELS = {
-    IncidentStatus.open: _l("Open"),
+    IncidentStatus.open: _l("Not handled yet"),
     IncidentStatus.in_progress: _l("Being handled"),
     IncidentStatus.closed: _l("Closed"),
 }
