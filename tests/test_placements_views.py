@@ -152,7 +152,7 @@ def test_student_sees_the_offers_and_saves_a_ranking(client, auth, phase):
         assert offer.title in html
         assert f"/offers/{offer.id}" in html
     assert "Atlas Numérique SAS" in html
-    assert "700.00 €" in html
+    assert "€700.00" in html
     assert "1st choice" in html and "5th choice" in html
     assert "You can change your ranking until" in html
 
