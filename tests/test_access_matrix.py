@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("main.index", "GET"): _public(),
     ("main.set_language", "POST"): _public(),
     ("main.dashboard", "GET"): _logged_in(),
+    ("main.ping", "GET"): _public(),
+    ("main.healthz", "GET"): _public(),
     ("accounts.login", "GET"): _public(),
     ("accounts.login", "POST"): _public(),
     ("accounts.logout", "POST"): _logged_in(),

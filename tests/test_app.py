@@ -187,3 +187,19 @@ def test_times_are_shown_in_casablanca(app):
         paris = localdt(datetime(2026, 7, 1, 12, 0, tzinfo=UTC), zone="Europe/Paris", fmt="HH:mm")
     assert shown == "13:00"  # Morocco is UTC+1 (outside Ramadan)
     assert paris == "14:00"
+
+
+def test_ping_and_health_check(client):
+    assert client.get("/ping").get_data(as_text=True) == "ok\n"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_health_check_says_503_when_the_database_is_down():
+    app = _isolated_app(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    # The translated page, not a stack trace.
+    assert "Traceback" not in response.get_data(as_text=True)

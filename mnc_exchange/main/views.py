@@ -70,3 +70,19 @@ def set_language():
                 set_locale(current_user, lang)
                 db.session.commit()
     return redirect(target)
+
+
+@bp.route("/ping")
+def ping():
+    """Liveness: the process answers (no template, no database). Also the bare page the
+    benchmarks compare the dashboards with."""
+    return current_app.response_class("ok\n", mimetype="text/plain")
+
+
+@bp.route("/healthz")
+def healthz():
+    """Readiness for a load balancer: the database answers (503 otherwise)."""
+    from sqlalchemy import text
+
+    db.session.execute(text("SELECT 1"))
+    return current_app.response_class("ok\n", mimetype="text/plain")
