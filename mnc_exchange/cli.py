@@ -20,6 +20,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(selection_group)
 
+    from .placements.cli import matching_group
+
+    app.cli.add_command(matching_group)
+
     from .followup.cli import followup_group
 
     app.cli.add_command(followup_group)

@@ -128,3 +128,21 @@ def test_releasing_an_unplaced_student_offers_the_seat_to_the_waitlist(phase):
     from mnc_exchange.selection.services import open_offer
 
     assert open_offer(waitlisted) is not None
+
+
+def test_unanswered_proposals_expire_and_free_the_seat(phase, runner):
+    cohort, host, coordinator, a, b, apps = phase
+    services.set_preferences(apps[0], [a.id], apps[0].student)
+    db.session.commit()
+    run = services.run_preview(cohort, coordinator)
+    (placement,) = services.commit_run(run, coordinator)
+    placement.respond_by_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    result = runner.invoke(args=["matching", "expire-placements"])
+    assert result.exit_code == 0, result.output
+    assert "1 proposed placement(s) expired" in result.output
+    db.session.expire_all()
+    assert placement.status is PlacementStatus.declined
+    # The student is free for a follow-up run; the pair is not proposed again.
+    assert services.run_preview(cohort, coordinator).result == {str(apps[0].id): None}
+    assert runner.invoke(args=["matching", "expire-placements"]).output.startswith("0 ")

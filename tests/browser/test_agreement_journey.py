@@ -369,8 +369,9 @@ def test_agreement_is_issued_signed_in_the_app_and_on_paper_and_verified(
     for private in (CIN, PASSPORT, BIRTH_DATE.isoformat(), "17/05/2003", str(STIPEND)):
         expect(content).not_to_contain_text(private)
     # A code nobody issued is not authentic.
-    visitor.goto("/verify/AAAAAAAAAAAAAAAAAAAA")
-    expect(visitor.locator("#verdict")).to_have_count(0)
+    response = visitor.goto("/verify/AAAAAAAAAAAAAAAAAAAA")
+    assert response is not None and response.status == 404
+    expect(visitor.locator("#verdict")).to_have_attribute("data-verdict", "unknown")
 
     # --- The database: six signatures, two in the app, four on paper with their scans. ----
     db.session.expire_all()
