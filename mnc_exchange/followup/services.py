@@ -89,7 +89,7 @@ SEVERITY_LABELS = {
 INCIDENT_STATUS_LABELS = {
     IncidentStatus.open: _l("Not handled yet"),
     IncidentStatus.in_progress: _l("Being handled"),
-    IncidentStatus.closed: _l("Closed"),
+    IncidentStatus.closed: _l("Handled and closed"),
 }
 
 #: Incident state machine.

@@ -1,0 +1,752 @@
+"""Form fuzzing: no input, however hostile, makes a state-changing route answer 500.
+
+Every POST (PUT, PATCH, DELETE) route of ``app.url_map`` is fuzzed; none is picked by hand, so a
+new form is covered the day it is added. For each route:
+
+- the access matrix (``tests/test_access_matrix.py``) gives the sample data, the URL arguments
+  and a role allowed to use the route (the first allowed role of ``PREFERRED_ROLES``);
+- the fields come from the page itself: the ``<form method=post>`` of the same URL when the
+  route also answers GET (names, prefilled values, options), plus the fields of every WTForms
+  form the view builds when it receives a POST (recorded while the request runs);
+- hypothesis then sends hostile values: empty and 10 000-character strings, Arabic, emoji, RTL
+  marks, NUL and control characters, numbers at the extremes, impossible dates, decimal commas,
+  HTML/JS and SQL snippets, repeated, missing and unknown fields, invalid UTF-8, and huge or
+  unknown ids in the URL. Most examples change one or a few fields of a valid form, so that the
+  hostile value reaches the service and the database rather than stopping at the first
+  validator.
+
+Every answer must be below 500 and must not be the error page. One sample data set per route
+(the matrix's); the app rolls back each request's session, so a failed example cannot leak into
+the next one. ``FUZZ_EXAMPLES`` (default 25) sets the number of examples per route; the module
+runs in about two minutes on SQLite on a 2-core machine.
+
+A separate test fuzzes the student's document upload with random bytes, wrong extensions, huge,
+path-traversal and control-character names, and empty files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from urllib.parse import quote_from_bytes, urlencode, urljoin, urlsplit
+
+import pytest
+from flask import url_for
+from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing.converters import IntegerConverter
+
+from mnc_exchange import create_app
+from mnc_exchange.extensions import db
+from tests.access_helpers import OK, ROLES
+from tests.factories import PASSWORD, SAMPLE_PDF
+from tests.test_access_matrix import EXPECTED, _setup, _url
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+#: The role a route is fuzzed as: the first one the access matrix allows. A route nobody may use
+#: with the matrix's sample data (an invalid token) is fuzzed anonymously.
+PREFERRED_ROLES = ("anon", "student", "host", "coordinator", "admin", "official", "pending_host")
+assert set(PREFERRED_ROLES) == set(ROLES)
+
+#: What the error page says for a 500, in both languages (``templates/errors/error.html``).
+ERROR_500_MARKERS = ("Error 500", "Erreur 500")
+
+SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,  # no .hypothesis/ folder in the repository; failures print their example
+    print_blob=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# --- the hostile values ------------------------------------------------------------------------
+
+LONG = "x" * 10_000
+HOSTILE_TEXT = (
+    "",
+    " ",
+    " \t\r\n ",
+    LONG,
+    "é" * 5_000,  # 10 000 bytes in UTF-8
+    "محمد بن عبد الله، الدار البيضاء",
+    "😀🇲🇦👨‍👩‍👧‍👦" * 20,
+    "\u202egnp.exe\u202c",
+    "\u200f\u200e\u061c\ufeff",
+    "\x00",
+    "abc\x00def",
+    "\x01\x02\x07\x08\x0b\x0c\x1b[31m\x7f\x85",
+    "\ud7ff\ue000\uffff\U0010ffff",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "{{ 7 * 7 }}{% raw %}",
+    "%(name)s %s %d {0}",
+    "' OR '1'='1' --",
+    "1; DROP TABLE users; --",
+    "../../etc/passwd",
+    "\\\\server\\share",
+    "%00%ff",
+    "None",
+    "null",
+    "[]",
+    "a@b",
+    "@",
+    "x" * 300 + "@example.org",
+)
+HOSTILE_NUMBERS = (
+    "0",
+    "-0",
+    "-1",
+    "1e309",
+    "-1e309",
+    "1e-400",
+    "NaN",
+    "nan",
+    "Infinity",
+    "-inf",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "2147483648",
+    "9223372036854775808",
+    "0x10",
+    "1_000",
+    "١٢٣",  # Arabic-Indic digits: int() and Decimal() accept them
+    "½",
+    "12,5",
+    "1.234,56",
+    "1,000.50",
+    " 7 ",
+    "+5",
+    "5.",
+    ".5",
+)
+HOSTILE_DATES = (
+    "2026-02-30",
+    "0000-00-00",
+    "9999-12-31",
+    "0001-01-01",
+    "1900-01-01",
+    "31/12/2026",
+    "2026-13-45",
+    "2026-02-30T25:61",
+    "2026-06-01T12:00",
+    "12:60",
+    "2026-6-1",
+    "2026-06-01 ",
+)
+HOSTILE = HOSTILE_TEXT + HOSTILE_NUMBERS + HOSTILE_DATES
+
+#: Names an attacker might add to a form.
+EXTRA_NAMES = (
+    "id",
+    "user_id",
+    "role",
+    "status",
+    "is_admin",
+    "cohort_id",
+    "company_id",
+    "next",
+    "csrf_token",
+    "submit",
+    "__proto__",
+    "a[]",
+    "",
+)
+
+hostile_values = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(max_size=40),
+    st.text(min_size=200, max_size=2_000),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.dates().map(date.isoformat),
+    st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
+)
+
+#: URL ids: only what an int converter accepts (no sign), from 0 to far beyond 64 bits.
+big_ids = st.one_of(
+    st.sampled_from((0, 1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64, 10**20, 10**40)),
+    st.integers(min_value=0, max_value=10**25),
+)
+
+
+# --- discovering the fields --------------------------------------------------------------------
+
+
+@dataclass
+class Field:
+    """One name of a form: its valid options (selects, radios, checkboxes, buttons) and the value
+    it would be sent with (what the page shows, or a plausible value for its type)."""
+
+    name: str
+    kind: str = "text"
+    options: list[str] = field(default_factory=list)
+    baseline: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Variant:
+    """One way of posting to the route: the fields of one form, and the query string of its
+    action (``?cohort=3``)."""
+
+    query: str = ""
+    fields: dict[str, Field] = field(default_factory=dict)
+
+
+class FormParser(HTMLParser):
+    """The ``<form method=post>`` of a page: action, fields, prefilled values and options."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, Field]]] = []
+        self._fields: dict[str, Field] | None = None
+        self._select: Field | None = None
+        self._option: tuple[str | None, bool] | None = None
+        self._option_text = ""
+        self._textarea: Field | None = None
+
+    def _field(self, name: str, kind: str) -> Field:
+        assert self._fields is not None
+        return self._fields.setdefault(name, Field(name, kind))
+
+    def handle_starttag(self, tag, attrs):
+        attr = {key: (value if value is not None else "") for key, value in attrs}
+        if tag == "form":
+            if attr.get("method", "get").lower() == "post":
+                self._fields = {}
+                self.forms.append((attr.get("action", ""), self._fields))
+            return
+        if self._fields is None:
+            return
+        name = attr.get("name")
+        if tag == "input" and name:
+            kind = attr.get("type", "text").lower()
+            if kind in ("checkbox", "radio"):
+                entry = self._field(name, kind)
+                value = attr.get("value", "on")
+                entry.options.append(value)
+                if "checked" in attr:
+                    entry.baseline.append(value)
+            elif kind in ("submit", "image", "button", "reset"):
+                entry = self._field(name, "button")
+                entry.options.append(attr.get("value", ""))
+            else:
+                self._field(name, kind).baseline = [attr.get("value", "")]
+        elif tag == "button" and name and attr.get("type", "submit") == "submit":
+            self._field(name, "button").options.append(attr.get("value", ""))
+        elif tag == "select" and name:
+            self._select = self._field(name, "select-multiple" if "multiple" in attr else "select")
+        elif tag == "option" and self._select is not None:
+            self._option = (attr.get("value"), "selected" in attr)
+            self._option_text = ""
+        elif tag == "textarea" and name:
+            self._textarea = self._field(name, "textarea")
+            self._textarea.baseline = [""]
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option_text += data
+        if self._textarea is not None:
+            self._textarea.baseline[0] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._fields = None
+        elif tag == "option" and self._select is not None and self._option is not None:
+            value, selected = self._option
+            value = self._option_text.strip() if value is None else value
+            self._select.options.append(value)
+            if selected:
+                self._select.baseline.append(value)
+            self._option = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def html_variants(html: str, page_url: str) -> list[Variant]:
+    """The forms of ``html`` that post to ``page_url`` (an empty action posts to the page)."""
+    parser = FormParser()
+    parser.feed(html)
+    path = urlsplit(page_url).path
+    variants = []
+    for action, fields in parser.forms:
+        target = urlsplit(urljoin(page_url, action))
+        if target.path == path:
+            variants.append(Variant(query=target.query, fields=fields))
+    return variants
+
+
+_WTFORMS_KINDS = {
+    "SelectField": "select",
+    "RadioField": "radio",
+    "SelectMultipleField": "select-multiple",
+    "BooleanField": "checkbox",
+    "FileField": "file",
+    "MultipleFileField": "file",
+    "DateField": "date",
+    "DateTimeLocalField": "datetime-local",
+    "DateTimeField": "datetime-local",
+    "TimeField": "time",
+    "IntegerField": "number",
+    "DecimalField": "number",
+    "FloatField": "number",
+    "IntegerRangeField": "number",
+    "DecimalRangeField": "number",
+    "EmailField": "email",
+    "SubmitField": "button",
+    "TextAreaField": "textarea",
+}
+
+
+def wtforms_fields(form) -> dict[str, Field]:
+    """The fields of a WTForms form instance, nested forms and lists flattened."""
+    fields: dict[str, Field] = {}
+    for item in form:
+        kind = type(item).__name__
+        if kind == "FormField":
+            fields.update(wtforms_fields(item.form))
+            continue
+        if kind == "FieldList":
+            for entry in item.entries:
+                if type(entry).__name__ == "FormField":
+                    fields.update(wtforms_fields(entry.form))
+                else:
+                    fields[entry.name] = Field(entry.name, _WTFORMS_KINDS.get(kind, "text"))
+            continue
+        entry = Field(item.name, _WTFORMS_KINDS.get(kind, "text"))
+        if hasattr(item, "iter_choices"):
+            try:
+                entry.options = [str(choice[0]) for choice in item.iter_choices()]
+            except Exception:  # noqa: BLE001 - choices that need a request: no options then
+                entry.options = []
+        elif entry.kind in ("checkbox", "button"):
+            entry.options = ["y"]
+        fields[item.name] = entry
+    return fields
+
+
+class FormRecorder:
+    """Records the WTForms forms the views build, and whether they validated."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.forms: list = []
+        self.validated = 0
+        recorder = self
+        original_init = FlaskForm.__init__
+        original_validate = FlaskForm.validate
+
+        def init(self, *args, **kwargs):
+            original_init(self, *args, **kwargs)
+            recorder.forms.append(self)
+
+        def validate(self, *args, **kwargs):
+            valid = original_validate(self, *args, **kwargs)
+            recorder.validated += bool(valid)
+            return valid
+
+        monkeypatch.setattr(FlaskForm, "__init__", init)
+        monkeypatch.setattr(FlaskForm, "validate", validate)
+
+    def take(self) -> dict[str, Field]:
+        fields: dict[str, Field] = {}
+        for form in self.forms:
+            fields.update(wtforms_fields(form))
+        self.forms.clear()
+        return fields
+
+
+def plausible(entry: Field) -> list[str]:
+    """A value a user could send for a field the page leaves empty."""
+    today = date.today()
+    if entry.kind in ("select", "radio", "button"):
+        return [entry.options[0]] if entry.options else []
+    if entry.kind == "select-multiple":
+        return entry.options[:1]
+    if entry.kind == "checkbox":
+        return []  # unticked: what the page sends by default
+    if entry.kind == "date":
+        return [(today + timedelta(days=30)).isoformat()]
+    if entry.kind == "datetime-local":
+        return [(today + timedelta(days=30)).isoformat() + "T10:00"]
+    if entry.kind == "time":
+        return ["10:00"]
+    if entry.kind == "number":
+        return ["1"]
+    if entry.kind == "email":
+        return ["fuzz@example.org"]
+    if entry.kind == "file":
+        return []
+    if entry.kind == "hidden":
+        return [""]
+    return ["Texte d'essai"]
+
+
+def discover(client, url: str, rule, method: str, recorder: FormRecorder) -> list[Variant]:
+    """The ways of posting to ``url``: its page's forms, completed with the WTForms fields the
+    view reads. The probe (a GET of the page, an empty POST) is itself checked for 500s."""
+    variants: list[Variant] = []
+    if "GET" in rule.methods:
+        response = client.get(url)
+        check(response, "GET", url, {})
+        if response.status_code == 200:
+            variants = html_variants(response.get_data(as_text=True), url)
+    page_fields = recorder.take()  # the forms of the GET (choices, prefilled data)
+    response = client.open(url, method=method, data={})
+    check(response, method, url, {})
+    posted_fields = recorder.take()  # the forms the POST handler reads
+    if not variants:
+        variants = [Variant()]
+    for variant in variants:
+        for name, entry in posted_fields.items():
+            known = page_fields.get(name)
+            if not entry.options and known is not None:
+                entry.options = known.options
+            variant.fields.setdefault(name, entry)
+        for entry in variant.fields.values():
+            if entry.kind not in ("checkbox", "select-multiple") and not any(entry.baseline):
+                entry.baseline = plausible(entry)
+    return variants
+
+
+# --- the requests ------------------------------------------------------------------------------
+
+
+@dataclass
+class Fuzzed:
+    url_values: dict
+    query: str
+    pairs: list[tuple[str, str]]
+    encoding: str  # "form", "multipart" or "raw"
+    raw_tail: bytes = b""
+
+
+MUTATIONS = ("hostile", "hostile", "hostile", "missing", "repeat", "option")
+extra_names = st.one_of(st.sampled_from(EXTRA_NAMES), st.text(max_size=20))
+
+
+@st.composite
+def requests(draw, variants: list[Variant], values: dict, int_args: list[str], str_args: list):
+    variant = draw(st.sampled_from(variants))
+    names = sorted(variant.fields)
+    mode = draw(st.sampled_from(("one", "one", "few", "all", "same")))
+    if mode == "one" and names:
+        chosen = {draw(st.sampled_from(names))}
+    elif mode == "few":
+        chosen = {name for name in names if draw(st.booleans())}
+    else:
+        chosen = set(names)
+    same = draw(hostile_values) if mode == "same" else None
+    pairs: list[tuple[str, str]] = []
+    for name in names:
+        entry = variant.fields[name]
+        if name not in chosen:
+            pairs += [(name, value) for value in entry.baseline]
+            continue
+        if same is not None:
+            pairs.append((name, same))
+            continue
+        how = draw(
+            st.sampled_from(("hostile", "hostile", "hostile", "missing", "repeat", "option"))
+        )
+        if how == "missing":
+            continue
+        if how == "option" and entry.options:
+            pairs.append((name, draw(st.sampled_from(entry.options))))
+        elif how == "repeat":
+            repeated = entry.baseline + entry.options[:1] + [draw(hostile_values)]
+            pairs += [(name, value) for value in draw(st.permutations(repeated))]
+        else:
+            pairs.append((name, draw(hostile_values)))
+    extras = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(st.sampled_from(EXTRA_NAMES), st.text(max_size=20)), hostile_values
+            ),
+            max_size=3,
+        )
+    )
+    pairs += extras
+    url_values = dict(values)
+    for name in int_args:
+        if draw(st.integers(0, 5)) == 0:
+            url_values[name] = draw(big_ids)
+    for name in str_args:
+        if draw(st.integers(0, 5)) == 0:
+            url_values[name] = draw(hostile_values.filter(bool))
+    query = variant.query
+    if query and draw(st.integers(0, 4)) == 0:
+        query = urlencode([(key, draw(hostile_values)) for key in _query_keys(query)])
+    encoding = draw(st.sampled_from(("form", "form", "multipart", "raw")))
+    raw_tail = draw(st.binary(max_size=30)) if encoding == "raw" else b""
+    return Fuzzed(url_values, query, pairs, encoding, raw_tail)
+
+
+def _query_keys(query: str) -> list[str]:
+    return [part.split("=", 1)[0] for part in query.split("&") if part]
+
+
+def send(client, app, rule, method: str, fuzzed: Fuzzed):
+    with app.test_request_context():
+        url = url_for(rule.endpoint, **fuzzed.url_values)
+    if fuzzed.query:
+        url += "?" + fuzzed.query
+    if fuzzed.encoding == "raw":
+        # Hand-made body: the fields, then percent-encoded random bytes (often invalid UTF-8).
+        body = urlencode(fuzzed.pairs).encode()
+        body += b"&" + quote_from_bytes(fuzzed.raw_tail).encode()
+        body += b"=" + quote_from_bytes(fuzzed.raw_tail[::-1]).encode()
+        response = client.open(
+            url, method=method, data=body, content_type="application/x-www-form-urlencoded"
+        )
+    elif fuzzed.encoding == "multipart":
+        response = client.open(
+            url, method=method, data=MultiDict(fuzzed.pairs), content_type="multipart/form-data"
+        )
+    else:
+        response = client.open(url, method=method, data=MultiDict(fuzzed.pairs))
+    return url, response
+
+
+def check(response, method: str, url: str, sent) -> None:
+    status = response.status_code
+    body = response.get_data(as_text=True)
+    assert status < 500, f"{method} {url} answered {status} for {sent!r}"
+    assert not any(marker in body for marker in ERROR_500_MARKERS), (
+        f"{method} {url} showed the error page (HTTP {status}) for {sent!r}"
+    )
+
+
+# --- the routes --------------------------------------------------------------------------------
+
+
+def _state_changing_routes() -> list[tuple[str, str, str]]:
+    """(rule, endpoint, method) of every state-changing route of a freshly built app."""
+    folder = tempfile.mkdtemp(prefix="mnc-fuzz-")
+    app = create_app(
+        {
+            "CONFIG_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "UPLOAD_FOLDER": folder,
+        }
+    )
+    return sorted(
+        (rule.rule, rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & STATE_CHANGING
+    )
+
+
+ROUTES = _state_changing_routes()
+
+
+def _invitation_token(users, values) -> str:
+    from mnc_exchange.hosts.models import Company
+    from mnc_exchange.hosts.services import invite_contact
+
+    company = db.session.get(Company, values["company_id"])
+    _invitation, token = invite_contact(company, "fuzz-invitee@example.org", users["host"])
+    db.session.commit()
+    return token
+
+
+def _evaluation_token(users, values) -> str:
+    from mnc_exchange.followup.models import TutorEvaluation
+    from mnc_exchange.followup.services import _hash
+
+    token = "fuzz-evaluation-token"
+    db.session.get(TutorEvaluation, values["evaluation_id"]).token_hash = _hash(token)
+    db.session.commit()
+    return token
+
+
+def _reset_token(users, values) -> str:
+    from mnc_exchange.accounts.services import make_reset_token
+
+    return make_reset_token(users["student"])
+
+
+#: Routes whose sample token is invalid in the matrix (nobody may use them): a valid token lets
+#: the fuzzing reach their forms. A route missing here is still fuzzed, with the invalid token.
+VALID_TOKENS: dict[str, Callable] = {
+    "company.join": _invitation_token,
+    "evaluation.form": _evaluation_token,
+    "accounts.reset_password": _reset_token,
+}
+
+
+def _log_in(client, email: str) -> bool:
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    return response.status_code == 302
+
+
+def _logged_in(client) -> bool:
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+@pytest.mark.parametrize("path, endpoint, method", ROUTES, ids=[f"{e}-{m}" for _r, e, m in ROUTES])
+def test_no_input_makes_a_500(app, monkeypatch, path, endpoint, method):
+    expected = EXPECTED.get((endpoint, method))
+    assert expected is not None, f"{method} {path}: add it to the access matrix first"
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == path)
+    users, values = _setup()
+    if endpoint in VALID_TOKENS:
+        values["token"] = VALID_TOKENS[endpoint](users, values)
+    role = next((r for r in PREFERRED_ROLES if expected[r] == OK), "anon")
+    email = users[role].email if role != "anon" else None
+    db.session.remove()  # no transaction of the test may hold a lock during the requests
+
+    client = app.test_client()
+    if role != "anon":
+        assert _log_in(client, email), f"cannot log in as {role}"
+    url = _url(app, rule, values)
+    recorder = FormRecorder(monkeypatch)
+    variants = discover(client, url, rule, method, recorder)
+    converters = rule._converters
+    int_args = sorted(n for n, c in converters.items() if isinstance(c, IntegerConverter))
+    str_args = sorted(n for n in rule.arguments if n not in int_args)
+    url_values = {name: values[name] for name in rule.arguments}
+
+    @SETTINGS
+    @given(requests(variants, url_values, int_args, str_args))
+    def fuzz(fuzzed):
+        if role != "anon" and not _logged_in(client):
+            _log_in(client, email)  # an example logged out; a refused login is fine too
+        try:
+            url, response = send(client, app, rule, method, fuzzed)
+        except Exception as exc:
+            raise AssertionError(f"{method} {path} raised {exc!r} for {fuzzed!r}") from exc
+        check(response, method, url, fuzzed)
+
+    fuzz()
+    if os.environ.get("FUZZ_VERBOSE"):
+        fields = sorted({name for variant in variants for name in variant.fields})
+        print(f"\n{endpoint} as {role}: {recorder.validated} valid forms; fields {fields}")
+
+
+# --- the document upload -----------------------------------------------------------------------
+
+names = st.one_of(
+    st.sampled_from(
+        (
+            "cv.pdf",
+            "cv.PDF",
+            "cv.exe",
+            "cv.pdf.exe",
+            "cv",
+            ".pdf",
+            "",
+            " ",
+            "../../etc/passwd.pdf",
+            "..\\..\\windows\\system32\\cv.pdf",
+            "/etc/passwd.pdf",
+            "cv\x00.pdf",
+            "cv\n.pdf",
+            "\u202efdp.exe",
+            "سيرة ذاتية.pdf",
+            "😀.pdf",
+            "a" * 10_000 + ".pdf",
+            "é" * 200 + ".pdf",
+            "%2e%2e%2fcv.pdf",
+            "con.pdf",
+        )
+    ),
+    st.text(max_size=300).map(lambda name: name + ".pdf"),
+    st.text(max_size=300),
+)
+contents = st.one_of(
+    st.sampled_from((b"", b"%PDF-", SAMPLE_PDF, SAMPLE_PDF[:-10], b"\x89PNG\r\n\x1a\n")),
+    st.binary(max_size=4_000),
+    st.binary(max_size=2_000).map(lambda data: b"%PDF-1.4\n" + data + b"\n%%EOF"),
+    st.binary(max_size=2_000).map(lambda data: b"\xff\xd8\xff\xe0" + data),
+    st.binary(max_size=2_000).map(lambda data: b"\x89PNG\r\n\x1a\n" + data),
+)
+
+
+def _open_current_cohort(values) -> None:
+    from mnc_exchange.cohorts.models import Cohort, CohortState
+
+    cohort = db.session.get(Cohort, values["cohort_id"])
+    today = date.today()
+    cohort.state = CohortState.open
+    cohort.is_current = True
+    cohort.applications_open_on = today - timedelta(days=10)
+    cohort.applications_close_on = today + timedelta(days=30)
+    cohort.selection_on = today + timedelta(days=60)
+    cohort.matching_on = today + timedelta(days=90)
+    cohort.departure_on = today + timedelta(days=120)
+    cohort.return_on = today + timedelta(days=300)
+    db.session.commit()
+
+
+def test_document_upload_never_fails(app):
+    """The student's upload refuses bad files with a message: never a 500, never a stray file."""
+    from mnc_exchange.applications.models import Document
+
+    users, values = _setup()
+    _open_current_cohort(values)
+    email = users["student"].email
+    db.session.remove()
+    client = app.test_client()
+    assert _log_in(client, email)
+    with app.test_request_context():
+        url = url_for("applications.upload_document")
+    # The setting reaches the real checks: a good file is accepted.
+    response = client.post(
+        url,
+        data={"kind": "cv", "file": (io.BytesIO(SAMPLE_PDF), "cv.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    before = db.session.query(Document).count()
+    db.session.remove()
+
+    @SETTINGS
+    @given(
+        kind=st.one_of(st.sampled_from(("cv", "passport", "diploma", "", "CV")), hostile_values),
+        name=names,
+        data=contents,
+        files=st.integers(0, 2),
+    )
+    def fuzz(kind, name, data, files):
+        form = MultiDict([("kind", kind)])
+        for _ in range(files):  # none, one, or the same field twice
+            form.add("file", (io.BytesIO(data), name))
+        try:
+            response = client.post(url, data=form, content_type="multipart/form-data")
+        except Exception as exc:
+            raise AssertionError(f"upload raised {exc!r} for {kind!r}, {name!r}") from exc
+        check(response, "POST", url, (kind, name, data[:40]))
+
+    fuzz()
+    # Only well-formed, correctly named files may have been stored.
+    stored = db.session.query(Document).filter(Document.id > 0).all()
+    assert len(stored) >= before
+    for document in stored:
+        assert "/" not in document.original_name and ".." not in document.original_name
+        assert len(document.original_name) <= 150
+        assert document.size > 0
+
+
+def test_every_route_is_fuzzed(app):
+    """The fuzzed routes are exactly the state-changing routes of the running app."""
+    registered = sorted(
+        (rule.rule, rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & STATE_CHANGING
+    )
+    assert registered == ROUTES
+    assert len(ROUTES) > 50
