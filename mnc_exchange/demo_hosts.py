@@ -842,13 +842,12 @@ def _offers(
         at = _at(submitted_on, rng)
         if status is O.draft:
             offer.law_warnings = []  # checked when it is submitted
-        for target in (O.submitted, O.approved, O.published):
-            if status is O.draft:
-                break
-            _advance(offer, target, at, entry, coordinator)
-            if target is status:
-                break
-            at += timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6))
+        else:
+            for target in (O.submitted, O.approved, O.published):
+                _advance(offer, target, at, entry, coordinator)
+                if target is status:
+                    break
+                at += timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6))
         offers.append(offer)
     db.session.flush()
     return offers

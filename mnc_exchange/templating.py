@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -103,10 +103,16 @@ def register(app: Flask) -> None:
         from .mail.models import OUTBOX_LABELS
         from .main.calendar import STEP_LABELS
 
-        return {
+        # The page forms carry a CSRF token, which needs the request's session: e-mails
+        # rendered outside a request (CLI, scheduler, demo data) get none.
+        forms = {}
+        if has_request_context():
+            forms = {
+                "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
+                "logout_form": ConfirmForm(formdata=None),
+            }
+        return forms | {
             "can": lambda permission: can(current_user, permission),
-            "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
-            "logout_form": ConfirmForm(formdata=None),
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale()),
             "state_label": lambda state: STATE_LABELS[state],
