@@ -203,3 +203,24 @@ def test_health_check_says_503_when_the_database_is_down():
     assert response.status_code == 503
     # The translated page, not a stack trace.
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_no_stray_percent_sign_in_the_french_catalog():
+    """Jinja formats every translated string with ``%``: a lone "%" (e.g. "15 %") breaks the
+    page. Write "pour cent" (or use a placeholder)."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path("mnc_exchange/translations/fr/LC_MESSAGES/messages.po")
+    catalog = read_po(path.open("rb"))
+    lone = re.compile(r"%(?!\([a-z_]+\)[sd]|[sd%])")
+    offenders = []
+    for message in catalog:
+        if not message.id:
+            continue
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        offenders += [t for t in (*texts, *ids) if t and lone.search(t)]
+    assert not offenders
