@@ -224,3 +224,15 @@ def test_no_stray_percent_sign_in_the_french_catalog():
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         offenders += [t for t in (*texts, *ids) if t and lone.search(t)]
     assert not offenders
+
+
+def test_every_menu_entry_points_to_a_route(app):
+    """The menu hides entries whose endpoint does not exist: a typo would hide a page."""
+    import re
+    from pathlib import Path
+
+    text = Path("templates/base.html").read_text(encoding="utf-8")
+    endpoints = re.findall(r"\{\{ (?:item|entry)\('([a-z_.]+)'", text)
+    assert len(endpoints) > 20
+    missing = [e for e in endpoints if e not in app.view_functions]
+    assert not missing
