@@ -56,6 +56,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute")
+    # Public pages opened from a link: document verification and the tutors' evaluation form.
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    EVALUATION_RATE_LIMIT = os.environ.get("EVALUATION_RATE_LIMIT", "20 per minute")
 
     # Personal data (Moroccan law 09-08 / GDPR): shown in the notice students consent to.
     PRIVACY_CONTACT_EMAIL = os.environ.get(
@@ -94,6 +97,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT = "1000 per minute"
+    VERIFY_RATE_LIMIT = "1000 per minute"
+    EVALUATION_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"
     MAIL_SERVER = ""
     # Fast hashing keeps the suite quick; production keeps scrypt.

@@ -767,11 +767,8 @@ def test_situation_update_after_the_return(client):
     assert b'data-situation="studying"' in page.data
 
 
-def test_evaluation_page_is_rate_limited(app, client):
+def test_evaluation_page_is_rate_limited(app, client, monkeypatch):
     _internship, evaluation, token = _evaluation()
-    app.config["EVALUATION_RATE_LIMIT"] = "3 per minute"
-    try:
-        statuses = [client.get(f"/evaluation/{token}x").status_code for _ in range(4)]
-    finally:
-        app.config.pop("EVALUATION_RATE_LIMIT")
+    monkeypatch.setitem(app.config, "EVALUATION_RATE_LIMIT", "3 per minute")
+    statuses = [client.get(f"/evaluation/{token}x").status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
