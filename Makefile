@@ -6,7 +6,8 @@ FLASK := $(PY) -m flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean
+.PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
+	bench load
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
 	$(FLASK) demo-data --if-empty
@@ -43,6 +44,14 @@ extract-messages: install ## re-extract strings and update the French catalog
 
 migrate: install ## apply the migrations to DATABASE_URL (default: instance/mnc_exchange.sqlite)
 	$(FLASK) db upgrade
+
+bench: install-dev translations ## the benchmarks without a server (matching, agreement PDFs, SQL counts)
+	$(PY) bench/bench_matching.py
+	$(PY) bench/bench_agreements.py
+	$(PY) bench/bench_queries.py
+
+load: install translations ## load test: 50 users for 60 s, gunicorn + a throwaway PostgreSQL 15
+	bash bench/load/run.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -70,8 +70,13 @@ def build(n: int) -> tuple[int, str, dict[str, int]]:
     from mnc_exchange.hosts.models import Company
     from mnc_exchange.offers.models import Offer
     from mnc_exchange.placements import services as placements
-    from tests.factories import CohortFactory, CompanyFactory, OfferFactory, UserFactory
-    from tests.factories import make_selected
+    from tests.factories import (
+        CohortFactory,
+        CompanyFactory,
+        OfferFactory,
+        UserFactory,
+        make_selected,
+    )
 
     cohort = CohortFactory(
         year=YEAR, state=CohortState.matching, is_current=True, quota=max(30, 2 * n)

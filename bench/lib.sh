@@ -22,6 +22,12 @@ BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_PGBIN="${BENCH_PGBIN:-/usr/lib/postgresql/15/bin}"
 BENCH_WORKERS="${BENCH_WORKERS:-4}"
 BENCH_THREADS="${BENCH_THREADS:-2}"
+# Seconds gunicorn keeps an idle connection open (its default is 2). The simulated users pause
+# 1-3 s between two pages on a kept-alive connection: with 2 s the server closes connections
+# just as clients reuse them ("connection reset by peer", measured: 2 per 1,000 requests with
+# 2 s pauses). 5 s is above every pause. Behind a reverse proxy that keeps upstream connections
+# alive, the proxy's upstream idle timeout must likewise stay below gunicorn's.
+BENCH_KEEPALIVE="${BENCH_KEEPALIVE:-5}"
 BENCH_TMP=""
 BENCH_PGDATA=""
 BENCH_GUNICORN_PID=""
@@ -96,9 +102,9 @@ bench_start_gunicorn() {
   local port
   port="$(bench_free_port)"
   BENCH_URL="http://127.0.0.1:$port"
-  bench_log "gunicorn: $BENCH_WORKERS workers x $BENCH_THREADS threads on $BENCH_URL"
+  bench_log "gunicorn: $BENCH_WORKERS workers x $BENCH_THREADS threads (keep-alive ${BENCH_KEEPALIVE} s) on $BENCH_URL"
   .venv/bin/gunicorn --workers "$BENCH_WORKERS" --threads "$BENCH_THREADS" \
-    --bind "127.0.0.1:$port" \
+    --keep-alive "$BENCH_KEEPALIVE" --bind "127.0.0.1:$port" \
     "mnc_exchange:create_app({'SESSION_COOKIE_SECURE': False, 'REMEMBER_COOKIE_SECURE': False})" \
     >>"$BENCH_TMP/gunicorn.log" 2>&1 &
   BENCH_GUNICORN_PID=$!

@@ -39,6 +39,9 @@ def _render(code: int):
 
 
 def register(app: Flask) -> None:
+    from .core.guards import register as register_guards
+
+    register_guards(app)  # NUL characters: 400; ids beyond the id columns' range: 404
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda exc, code=code: _render(code))
 

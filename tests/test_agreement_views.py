@@ -346,12 +346,18 @@ def test_paper_signatures_with_scans_until_fully_signed(client, auth, world, fak
     auth.as_role("coordinator", locale="en")
     scans = uploads.upload_root() / "agreements" / "2027" / "scans"
 
+    def scan_files() -> set:
+        # The uploads folder is shared by the session: compare with what was there before.
+        return set(scans.iterdir()) if scans.exists() else set()
+
+    before = scan_files()
+
     # A "PDF" that is not one: refused on its content, nothing saved, no file left.
     bad = _paper(client, document, "tutor", data=b"this is not a PDF at all", name="scan.pdf")
     assert bad.status_code == 400
     assert "Only PDF, JPEG and PNG files are accepted" in bad.get_data(as_text=True)
     assert _count(Signature) == 0
-    assert not scans.exists() or not any(scans.iterdir())
+    assert scan_files() == before
 
     # A PNG named .pdf is refused too (the name must match the content).
     mismatch = _paper(client, document, "tutor", data=PNG, name="scan.pdf")
@@ -363,7 +369,7 @@ def test_paper_signatures_with_scans_until_fully_signed(client, auth, world, fak
     assert future.status_code == 400
     assert "The signature date cannot be in the future." in future.get_data(as_text=True)
     assert _count(Signature) == 0
-    assert not scans.exists() or not any(scans.iterdir())
+    assert scan_files() == before
 
     # A party already signed or unknown is refused by the form.
     assert _paper(client, document, "nobody").status_code == 400

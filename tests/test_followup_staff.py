@@ -38,6 +38,16 @@ from mnc_exchange.mail.models import OutboxMessage
 from mnc_exchange.placements import services as placement_services
 from tests.factories import CohortFactory, CompanyFactory, OfferFactory, UserFactory, make_selected
 
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English (the app's default language is French)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 _ranks = count(1)
 
 

@@ -43,6 +43,16 @@ from tests.factories import (
     make_selected,
 )
 
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English (the app's default language is French)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 TODAY = date.today()
 
 

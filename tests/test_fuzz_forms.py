@@ -371,10 +371,9 @@ class FormRecorder:
 def plausible(entry: Field) -> list[str]:
     """A value a user could send for a field the page leaves empty."""
     today = date.today()
-    if entry.kind in ("select", "radio", "button"):
-        return [entry.options[0]] if entry.options else []
-    if entry.kind == "select-multiple":
-        return entry.options[:1]
+    options = [option for option in entry.options if option]
+    if entry.kind in ("select", "radio", "button", "select-multiple"):
+        return options[:1]
     if entry.kind == "checkbox":
         return []  # unticked: what the page sends by default
     if entry.kind == "date":
@@ -394,22 +393,41 @@ def plausible(entry: Field) -> list[str]:
     return ["Texte d'essai"]
 
 
+def _html(response) -> str | None:
+    if response.status_code < 500 and response.mimetype == "text/html":
+        return response.get_data(as_text=True)
+    return None
+
+
 def discover(client, url: str, rule, method: str, recorder: FormRecorder) -> list[Variant]:
-    """The ways of posting to ``url``: its page's forms, completed with the WTForms fields the
-    view reads. The probe (a GET of the page, an empty POST) is itself checked for 500s."""
-    variants: list[Variant] = []
+    """The ways of posting to ``url``: the forms posting to it on its own page (GET), on the page
+    its empty POST answers with, or on the page that POST redirects to (where the form usually
+    is), completed with the WTForms fields the view reads. The probes are checked for 500s too."""
+    pages: list[tuple[str, str | None]] = []
     if "GET" in rule.methods:
         response = client.get(url)
         check(response, "GET", url, {})
-        if response.status_code == 200:
-            variants = html_variants(response.get_data(as_text=True), url)
+        pages.append((url, _html(response)))
     page_fields = recorder.take()  # the forms of the GET (choices, prefilled data)
     response = client.open(url, method=method, data={})
     check(response, method, url, {})
     posted_fields = recorder.take()  # the forms the POST handler reads
-    if not variants:
-        variants = [Variant()]
-    for variant in variants:
+    pages.append((url, _html(response)))
+    location = response.headers.get("Location")
+    if response.status_code in (301, 302, 303) and location:
+        target = urljoin(url, location)
+        followed = client.get(target)
+        check(followed, "GET", target, {})
+        pages.append((target, _html(followed)))
+        for name, entry in recorder.take().items():
+            page_fields.setdefault(name, entry)
+    variants: dict[tuple, Variant] = {}
+    for page_url, html in pages:
+        for variant in html_variants(html or "", page_url) if html else []:
+            key = (variant.query, tuple((n, tuple(f.baseline)) for n, f in variant.fields.items()))
+            variants.setdefault(key, variant)
+    found = list(variants.values())[:12] or [Variant()]
+    for variant in found:
         for name, entry in posted_fields.items():
             known = page_fields.get(name)
             if not entry.options and known is not None:
@@ -418,7 +436,7 @@ def discover(client, url: str, rule, method: str, recorder: FormRecorder) -> lis
         for entry in variant.fields.values():
             if entry.kind not in ("checkbox", "select-multiple") and not any(entry.baseline):
                 entry.baseline = plausible(entry)
-    return variants
+    return found
 
 
 # --- the requests ------------------------------------------------------------------------------
@@ -587,6 +605,106 @@ VALID_TOKENS: dict[str, Callable] = {
 }
 
 
+def _cohort(values):
+    from mnc_exchange.cohorts.models import Cohort
+
+    return db.session.get(Cohort, values["cohort_id"])
+
+
+def _current_cohort(users, values) -> None:
+    _cohort(values).is_current = True
+    db.session.commit()
+
+
+def _open_current_cohort(users, values) -> None:
+    from mnc_exchange.cohorts.models import CohortState
+
+    cohort = _cohort(values)
+    today = date.today()
+    cohort.state = CohortState.open
+    cohort.is_current = True
+    cohort.applications_open_on = today - timedelta(days=10)
+    cohort.applications_close_on = today + timedelta(days=30)
+    cohort.selection_on = today + timedelta(days=60)
+    cohort.matching_on = today + timedelta(days=90)
+    cohort.departure_on = today + timedelta(days=120)
+    cohort.return_on = today + timedelta(days=300)
+    db.session.commit()
+
+
+def _draft_offer(users, values) -> None:
+    from mnc_exchange.offers.models import Offer, OfferStatus
+
+    _current_cohort(users, values)
+    db.session.get(Offer, values["offer_id"]).status = OfferStatus.draft
+    db.session.commit()
+
+
+def _selected_student(users, values) -> None:
+    from mnc_exchange.applications.models import Application, ApplicationStatus
+    from mnc_exchange.core.timeutils import utcnow
+    from mnc_exchange.selection.models import SelectionSettings
+
+    _current_cohort(users, values)
+    application = db.session.get(Application, values["application_id"])
+    application.status = ApplicationStatus.selected
+    settings = db.session.query(SelectionSettings).filter_by(cohort_id=values["cohort_id"]).one()
+    settings.published_at = utcnow()
+    db.session.commit()
+
+
+def _ranked_offer(users, values) -> None:
+    from mnc_exchange.placements.models import StudentPreference
+    from tests.factories import make_selected
+
+    candidate = make_selected(_cohort(values), 1, published=True, start_rank=55)[0]
+    db.session.add(
+        StudentPreference(application_id=candidate.id, offer_id=values["offer_id"], rank=1)
+    )
+    db.session.commit()
+
+
+def _eligible_application(users, values) -> None:
+    from mnc_exchange.applications.models import Application, ApplicationStatus
+
+    db.session.get(Application, values["application_id"]).status = ApplicationStatus.eligible
+    db.session.commit()
+
+
+def _confirmed_placement(users, values) -> None:
+    from mnc_exchange.core.timeutils import utcnow
+    from mnc_exchange.placements.models import Placement, PlacementStatus
+
+    placement = db.session.get(Placement, values["placement_id"])
+    placement.status = PlacementStatus.confirmed
+    placement.responded_at = utcnow()
+    db.session.commit()
+
+
+#: Forms the matrix's sample data leaves closed (no open call, a published offer, a draft
+#: application...): the state in which their form is usable, so that the fuzzing reaches the
+#: form's validation and the services. Keys are endpoints or blueprints ("applications.").
+#: A route missing here is still fuzzed, on the matrix's data.
+PREPARE: dict[str, Callable] = {
+    "applications.": _open_current_cohort,
+    "offers.create": _current_cohort,
+    "offers.edit": _draft_offer,
+    "my_ranking.index": _selected_student,
+    "candidates.offer": _ranked_offer,
+    "reviews.review": _eligible_application,
+    "agreements.issue": _confirmed_placement,
+}
+
+
+def _prepare(endpoint: str, users, values) -> None:
+    blueprint = endpoint.split(".")[0] + "."
+    for key in (blueprint, endpoint):
+        if key in PREPARE:
+            PREPARE[key](users, values)
+    if endpoint in VALID_TOKENS:
+        values["token"] = VALID_TOKENS[endpoint](users, values)
+
+
 def _log_in(client, email: str) -> bool:
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     return response.status_code == 302
@@ -603,8 +721,7 @@ def test_no_input_makes_a_500(app, monkeypatch, path, endpoint, method):
     assert expected is not None, f"{method} {path}: add it to the access matrix first"
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == path)
     users, values = _setup()
-    if endpoint in VALID_TOKENS:
-        values["token"] = VALID_TOKENS[endpoint](users, values)
+    _prepare(endpoint, users, values)
     role = next((r for r in PREFERRED_ROLES if expected[r] == OK), "anon")
     email = users[role].email if role != "anon" else None
     db.session.remove()  # no transaction of the test may hold a lock during the requests
@@ -676,28 +793,12 @@ contents = st.one_of(
 )
 
 
-def _open_current_cohort(values) -> None:
-    from mnc_exchange.cohorts.models import Cohort, CohortState
-
-    cohort = db.session.get(Cohort, values["cohort_id"])
-    today = date.today()
-    cohort.state = CohortState.open
-    cohort.is_current = True
-    cohort.applications_open_on = today - timedelta(days=10)
-    cohort.applications_close_on = today + timedelta(days=30)
-    cohort.selection_on = today + timedelta(days=60)
-    cohort.matching_on = today + timedelta(days=90)
-    cohort.departure_on = today + timedelta(days=120)
-    cohort.return_on = today + timedelta(days=300)
-    db.session.commit()
-
-
 def test_document_upload_never_fails(app):
     """The student's upload refuses bad files with a message: never a 500, never a stray file."""
     from mnc_exchange.applications.models import Document
 
     users, values = _setup()
-    _open_current_cohort(values)
+    _open_current_cohort(users, values)
     email = users["student"].email
     db.session.remove()
     client = app.test_client()

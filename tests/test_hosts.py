@@ -149,7 +149,7 @@ def test_registration_form_shows_the_company_fields(client):
     page = text(client.get("/register/host"))
     for name in ("legal_name", "siret", "naf_code", "postcode", "headcount", "mnc_member"):
         assert f'name="{name}"' in page
-    assert "15 % of the headcount" in page  # why the headcount is asked
+    assert "15 per cent of the headcount" in page  # why the headcount is asked
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,15 @@ from mnc_exchange.placements.models import PlacementStatus
 from tests.factories import CohortFactory, CompanyFactory, OfferFactory, UserFactory, make_selected
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service messages are asserted in English (the app's default language is French)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture
 def phase():
     cohort = CohortFactory(state=CohortState.matching, is_current=True, quota=3)

@@ -70,7 +70,9 @@ class _Page:
 
     def open(self, client, url: str, name: str, logged_in: bool = True):
         with client.get(url, name=name, catch_response=True) as response:
-            if response.status_code != 200:
+            if response.status_code == 0:  # no HTTP answer: the connection failed
+                response.failure(f"no response: {response.error!r}")
+            elif response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
             elif logged_in and "/login" in response.url:
                 response.failure("redirected to the login page (session lost)")

@@ -37,8 +37,10 @@ def main(argv: list[str]) -> int:
     for i, line in enumerate([header, *table]):
         if i == len(table):  # the aggregated row comes last
             print("  ".join("-" * w for w in widths))
-        cells = [str(c).ljust(widths[0]) if j == 0 else str(c).rjust(widths[j])
-                 for j, c in enumerate(line)]
+        cells = [
+            str(c).ljust(widths[0]) if j == 0 else str(c).rjust(widths[j])
+            for j, c in enumerate(line)
+        ]
         print("  ".join(cells))
     failures_path = Path(f"{prefix}_failures.csv")
     if failures_path.exists():
