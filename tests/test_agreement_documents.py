@@ -733,3 +733,24 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(issued):
     assert "Stagiaire autonome et rigoureux." in text
     assert "jusqu’à son terme" in text
     assert certificate.verification_code in text
+
+
+def test_the_tutors_final_evaluation_feeds_the_certificate(issued):
+    from mnc_exchange.followup import services as followup
+    from mnc_exchange.followup.models import EvaluationKind
+
+    document, coordinator = issued
+    agreement = document.agreement
+    sign_everything(document, coordinator)
+    internship = followup.ensure_internship(agreement.placement)
+    _evaluation, token = followup.send_evaluation_link(internship, EvaluationKind.final, None)
+    keys = [c.key for c in followup.criteria_for(agreement.cohort)]
+    followup.submit_evaluation(token, dict.fromkeys(keys, 4), 5, "Très bon stage, autonome.")
+    db.session.commit()
+    certificate = services.issue_certificate(
+        agreement, Decimal("3612.40"), coordinator, today=date(YEAR, 8, 2)
+    )
+    db.session.commit()
+    summary = certificate.snapshot["certificate"]["evaluation_summary"]
+    assert "appréciation globale 5/5" in summary and "Très bon stage" in summary
+    assert "appréciation globale 5/5" in _space(doc_text(certificate))

@@ -964,7 +964,7 @@ def issue_certificate(
         "total_stipend_paid": _s(total_stipend_paid.quantize(Decimal("0.01"))),
         "legal_minimum": _s(minimum),
         "ended_early": agreement.ended_on is not None,
-        "evaluation_summary": evaluation_summary.strip(),
+        "evaluation_summary": evaluation_summary.strip() or final_evaluation_summary(agreement),
     }
     for previous in db.session.scalars(
         select(AgreementDocument).where(
@@ -993,6 +993,35 @@ def issue_certificate(
     )
     record("agreement.certificate", agreement, {"version": version}, actor=actor)
     return document
+
+
+def final_evaluation_summary(agreement: Agreement) -> str:
+    """The tutor's final evaluation in a sentence (French, like the certificate), or ""."""
+    from ..followup.models import EvaluationKind, Internship, TutorEvaluation
+    from ..followup.services import criteria_for
+
+    evaluation = db.session.scalar(
+        select(TutorEvaluation)
+        .join(Internship, Internship.id == TutorEvaluation.internship_id)
+        .where(
+            Internship.placement_id == agreement.placement_id,
+            TutorEvaluation.kind == EvaluationKind.final,
+            TutorEvaluation.submitted_at.is_not(None),
+        )
+    )
+    if evaluation is None:
+        return ""
+    labels = {c.key: c.label for c in criteria_for(agreement.cohort)}
+    scores = ", ".join(
+        f"{labels.get(key, key)} {score}/5" for key, score in evaluation.scores.items()
+    )
+    text = (
+        f"Évaluation finale du tuteur ({evaluation.tutor_name}) : appréciation globale "
+        f"{evaluation.overall}/5 ({scores})."
+    )
+    if evaluation.comment:
+        text += f" « {evaluation.comment} »"
+    return text
 
 
 # --- verification and lists ----------------------------------------------------------------------
