@@ -1,17 +1,19 @@
 """Throughput of the main dashboards as a ratio to the bare page (/ping), same server, same run.
 
 Against a running server with the demo data (``bench/throughput.sh`` starts gunicorn and
-PostgreSQL like the load test and runs this script): for each page in turn, ``--threads``
-threads (default 8), each with its own keep-alive connection, request the page back to back
-for ``--seconds`` (default 20) after a short warm-up; requests per second = completed 200
-responses / elapsed time. /ping (no template, no database) is measured first and last, and the
-ratios use the mean of the two, so that a change of the machine's load during the run shows.
+PostgreSQL like the load test and runs this script): ``--threads`` threads (default 8), each
+with its own keep-alive connection, request one page back to back. Every page gets
+``--seconds`` (default 20) in all, split into ``--rounds`` (default 4) slices taken in turn
+(page 1, page 2, ..., page 1, page 2, ...), so that a change of the machine's load during the
+run hits every page alike. Requests per second = completed 200 responses / elapsed time; the
+ratio divides it by the rate of /ping (no template, no database), whose spread over the rounds
+is printed as a stability check.
 
 The client runs on the same machine as the server and takes part of its CPU: the ratios
 compare pages served the same way, the absolute numbers are this machine's.
 
 Usage: python bench/bench_throughput.py --base-url http://127.0.0.1:8000 [--threads 8]
-       [--seconds 20] [--warmup 2]
+       [--seconds 20] [--rounds 4] [--warmup 2]
 """
 
 from __future__ import annotations
@@ -100,9 +102,9 @@ def login(base_url: str, role: str) -> dict[str, str]:
 
 def hammer(
     base_url: str, path: str, cookies: dict[str, str], threads: int, seconds: float
-) -> tuple[float, int, list[float]]:
-    """``threads`` clients request ``path`` back to back for ``seconds``; returns (requests per
-    second, errors, latencies in seconds)."""
+) -> tuple[int, int, float, list[float]]:
+    """``threads`` clients request ``path`` back to back for ``seconds``; returns (200
+    responses, other responses, elapsed seconds, latencies in seconds)."""
     stop = threading.Event()
     results: list[tuple[int, int, list[float]]] = []
     lock = threading.Lock()
@@ -138,7 +140,7 @@ def hammer(
     ok = sum(r[0] for r in results)
     errors = sum(r[1] for r in results)
     latencies = [value for r in results for value in r[2]]
-    return ok / elapsed, errors, latencies
+    return ok, errors, elapsed, latencies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,35 +149,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--warmup", type=float, default=2)
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
 
     sessions = {role: login(base, role) for role in sorted({r for _l, _p, r in PAGES if r})}
     print(
-        f"{base}: {args.threads} threads x {args.seconds:g} s per page (warm-up "
-        f"{args.warmup:g} s), keep-alive connections"
+        f"{base}: {args.threads} threads, {args.seconds:g} s per page in {args.rounds} rounds "
+        f"(warm-up {args.warmup:g} s per page), keep-alive connections"
     )
-    plan = [*PAGES, ("/ping again (drift check)", "/ping", None)]
-    rows = []
+    for _label, path, role in PAGES:
+        hammer(base, path, sessions[role] if role else {}, args.threads, args.warmup)
+    totals: dict[str, list] = {label: [0, 0, 0.0, []] for label, _p, _r in PAGES}
+    ping_rates = []
+    for round_no in range(1, args.rounds + 1):
+        for label, path, role in PAGES:
+            cookies = sessions[role] if role else {}
+            ok, errors, elapsed, latencies = hammer(
+                base, path, cookies, args.threads, args.seconds / args.rounds
+            )
+            total = totals[label]
+            total[0] += ok
+            total[1] += errors
+            total[2] += elapsed
+            total[3].extend(latencies)
+            if path == "/ping":
+                ping_rates.append(ok / elapsed)
+        print(f"  round {round_no}/{args.rounds}: /ping {ping_rates[-1]:.0f} req/s", flush=True)
+
+    def rate(label: str) -> float:
+        ok, _errors, elapsed, _latencies = totals[label]
+        return ok / elapsed
+
+    baseline = rate(PAGES[0][0])
+    print()
+    print(f"{'page':<22} {'path':<11} {'req/s':>8} {'p50 ms':>8} {'vs /ping':>9} {'errors':>7}")
     failed = 0
-    for label, path, role in plan:
-        cookies = sessions[role] if role else {}
-        hammer(base, path, cookies, args.threads, args.warmup)
-        rps, errors, latencies = hammer(base, path, cookies, args.threads, args.seconds)
+    for label, path, _role in PAGES:
+        _ok, errors, _elapsed, latencies = totals[label]
         failed += errors
         p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
-        rows.append((label, path, rps, errors, p50))
-        print(f"  {label:<28} {rps:8.1f} req/s  p50 {p50:6.1f} ms  errors {errors}", flush=True)
-
-    baseline = (rows[0][2] + rows[-1][2]) / 2
-    print()
-    print(f"{'page':<28} {'path':<11} {'req/s':>8} {'p50 ms':>8} {'vs /ping':>9} {'errors':>7}")
-    for label, path, rps, errors, p50 in rows:
-        print(f"{label:<28} {path:<11} {rps:8.1f} {p50:8.1f} {rps / baseline:9.3f} {errors:7d}")
+        print(
+            f"{label:<22} {path:<11} {rate(label):8.1f} {p50:8.1f} "
+            f"{rate(label) / baseline:9.3f} {errors:7d}"
+        )
     print(
-        f"\nbaseline /ping = {baseline:.1f} req/s (mean of the first and last measurement: "
-        f"{rows[0][2]:.1f} and {rows[-1][2]:.1f})"
+        f"\n/ping per round: {', '.join(f'{r:.0f}' for r in ping_rates)} req/s "
+        f"(spread {(max(ping_rates) - min(ping_rates)) / baseline:.0%} of the mean)"
     )
     return 1 if failed else 0
 

@@ -34,6 +34,11 @@ BENCH_GUNICORN_PID=""
 
 bench_log() { printf '\n=== %s ===\n' "$*"; }
 
+# The machine and its load (other processes skew the timings: say so next to the numbers).
+bench_machine() {
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 bench_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -75,6 +80,7 @@ bench_setup() {
   pgport="$(bench_free_port)"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$BENCH_TMP"; chmod 755 "$BENCH_TMP"; fi
 
+  bench_log "Machine: $(bench_machine)"
   bench_log "PostgreSQL 15 cluster on 127.0.0.1:$pgport ($BENCH_TMP)"
   bench_pg "$BENCH_PGBIN/initdb" -D "$BENCH_PGDATA" -A trust -U postgres -E UTF8 \
     --locale=C.UTF-8 >/dev/null

@@ -13,6 +13,7 @@ bench_start_gunicorn
 bench_log "Throughput"
 status=0
 .venv/bin/python bench/bench_throughput.py --base-url "$BENCH_URL" "$@" || status=$?
+echo "after the run: $(bench_machine)"
 tracebacks="$(bench_server_errors)"
 echo "tracebacks in the server log: $tracebacks"
 if [ "$tracebacks" != "0" ]; then

@@ -76,8 +76,14 @@ def create_user_command(role, email, full_name, locale, password):
     is_flag=True,
     help="Load only into an empty database (used by `make run`); never touch real data.",
 )
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="Also the archived cohorts and their interns' follow-up (the slow part).",
+)
 @with_appcontext
-def demo_data_command(if_empty):
+def demo_data_command(if_empty, history):
     """Load the demo data (idempotent) and print the demo accounts."""
     from .accounts.models import User
     from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
@@ -90,7 +96,9 @@ def demo_data_command(if_empty):
     if if_empty and has_users and not has_demo:
         click.echo("The database already holds data: demo data not loaded.")
         return
-    accounts = load_demo_data()
+    if history:
+        click.echo("Loading the demo data, with the archived cohorts (up to a minute)…")
+    accounts = load_demo_data(history=history)
     db.session.commit()
     click.echo("")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")

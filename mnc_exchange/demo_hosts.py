@@ -1173,7 +1173,8 @@ def load_demo_hosts(
             templates,
             starts,
             opened + timedelta(days=15),
-            date(previous.year, 1, 20),
+            # published before the students rank (two weeks before the matching)
+            (previous.matching_on or date(previous.year, 2, 20)) - timedelta(days=30),
             coordinator,
         )
         applications = _alumni(rng, previous, coordinator, password_hash)

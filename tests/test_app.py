@@ -116,9 +116,9 @@ def test_create_user_command_refuses_short_password(runner):
 
 
 def test_demo_data_is_idempotent_and_prints_accounts(runner):
-    first = runner.invoke(args=["demo-data"])
+    first = runner.invoke(args=["demo-data", "--no-history"])
     assert first.exit_code == 0, first.output
-    second = runner.invoke(args=["demo-data"])
+    second = runner.invoke(args=["demo-data", "--no-history"])
     assert second.exit_code == 0
     for _role, email, _name in DEMO_ACCOUNTS:
         assert email in first.output
@@ -128,14 +128,14 @@ def test_demo_data_is_idempotent_and_prints_accounts(runner):
         select(func.count()).select_from(User).where(User.email.in_(demo_emails))
     ) == len(DEMO_ACCOUNTS)
     users_after_first = db.session.scalar(select(func.count()).select_from(User))
-    runner.invoke(args=["demo-data"])
+    runner.invoke(args=["demo-data", "--no-history"])
     assert db.session.scalar(select(func.count()).select_from(User)) == users_after_first
     assert db.session.scalar(select(func.count()).select_from(Cohort)) == 2
     assert db.session.scalar(select(func.count()).select_from(Cohort).where(Cohort.is_current)) == 1
 
 
 def test_demo_accounts_log_in(client, runner):
-    runner.invoke(args=["demo-data"])
+    runner.invoke(args=["demo-data", "--no-history"])
     for _role, email, _name in DEMO_ACCOUNTS:
         response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
         assert response.status_code == 302, email

@@ -55,7 +55,7 @@ def _app_context(app, data_app):
 
 @pytest.fixture(scope="module")
 def cohorts(_app_context):
-    load_demo_data(TODAY)
+    load_demo_data(TODAY, history=False)
     db.session.commit()
     previous = db.session.scalar(select(Cohort).where(Cohort.year == 2026))
     current = db.session.scalar(select(Cohort).where(Cohort.year == 2027))
@@ -204,6 +204,6 @@ def test_no_email_left_and_a_second_load_adds_nothing(cohorts):
         return {t.__name__: db.session.scalar(select(func.count()).select_from(t)) for t in tables}
 
     before = counts()
-    load_demo_data(TODAY)
+    load_demo_data(TODAY, history=False)
     db.session.commit()
     assert counts() == before

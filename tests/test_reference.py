@@ -540,7 +540,7 @@ def test_demo_pdf_and_png_are_real_files():
 
 def test_demo_data_loads_applications_once(runner, data_app):
     started = time.perf_counter()
-    result = runner.invoke(args=["demo-data"])
+    result = runner.invoke(args=["demo-data", "--no-history"])
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output
     assert elapsed < 15, f"demo load took {elapsed:.1f} s"
@@ -630,7 +630,7 @@ def test_demo_data_loads_applications_once(runner, data_app):
     # Twice: nothing more (the previous cohort's applications come from demo_hosts).
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     total = db.session.scalar(select(func.count()).select_from(Application))
-    result = runner.invoke(args=["demo-data"])
+    result = runner.invoke(args=["demo-data", "--no-history"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Application)) == total
@@ -640,7 +640,7 @@ def test_demo_data_loads_applications_once(runner, data_app):
 
 
 def test_demo_student_can_log_in_and_staff_see_demo_files(client, runner):
-    runner.invoke(args=["demo-data"])
+    runner.invoke(args=["demo-data", "--no-history"])
     from mnc_exchange.demo import DEMO_PASSWORD
 
     response = client.post(

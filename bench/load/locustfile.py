@@ -7,7 +7,8 @@ POST /login) and then opens its role's pages in random order, waiting ``LOAD_WAI
 
 A response counts as a failure when its status is not 200, or when a logged-in page ends on
 the login page (the session was lost). Server errors (5xx) are also counted apart, printed at
-the end, and make locust exit with status 1.
+the end, and make locust exit with status 1. The response times of the steady state (after
+``LOAD_STEADY_AFTER`` seconds, default 15) go to ``LOAD_STEADY_CSV`` when it is set.
 
 By hand, against a server with the demo data:
     locust -f bench/load/locustfile.py --host http://127.0.0.1:8000 --headless -u 50 -r 10 -t 60s
@@ -15,9 +16,12 @@ By hand, against a server with the demo data:
 
 from __future__ import annotations
 
+import csv
+import math
 import os
 import re
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
@@ -40,22 +44,53 @@ OFFER_LINK = re.compile(r"href=\"/offers/(\d+)\"")
 
 SERVER_ERRORS: Counter[str] = Counter()
 
+# Steady state: the response times of the requests that end ``LOAD_STEADY_AFTER`` seconds
+# (default 15) after the start, once every user has arrived and logged in; written to
+# ``LOAD_STEADY_CSV`` when set (bench/load/summary.py prints it).
+STEADY_AFTER = float(os.environ.get("LOAD_STEADY_AFTER", 15))
+STEADY: dict[str, list[float]] = defaultdict(list)
+STARTED = [0.0]
+
+
+@events.test_start.add_listener
+def _started(**_kwargs) -> None:
+    STARTED[0] = time.monotonic()
+
 
 @events.request.add_listener
-def _count_server_errors(name, response=None, **_kwargs) -> None:
+def _on_request(request_type, name, response_time, response=None, exception=None, **_kw) -> None:
     status = getattr(response, "status_code", 0) or 0
     if status >= 500:
         SERVER_ERRORS[f"{name} -> {status}"] += 1
+    if STARTED[0] and time.monotonic() - STARTED[0] >= STEADY_AFTER:
+        STEADY[f"{request_type} {name}"].append(response_time)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 @events.quitting.add_listener
-def _report_server_errors(environment, **_kwargs) -> None:
+def _report(environment, **_kwargs) -> None:
     total = sum(SERVER_ERRORS.values())
     print(f"\nserver errors (5xx): {total}")
     for key, n in SERVER_ERRORS.most_common():
         print(f"  {n:6d}  {key}")
     if total:
         environment.process_exit_code = 1
+    path = os.environ.get("LOAD_STEADY_CSV")
+    if path and STEADY:
+        every = [value for values in STEADY.values() for value in values]
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["Name", "Request Count", "50%", "95%", "99%", "Max", "After"])
+            for name, values in [*sorted(STEADY.items()), ("Aggregated", every)]:
+                writer.writerow(
+                    [name, len(values)]
+                    + [round(_percentile(values, q)) for q in (0.5, 0.95, 0.99)]
+                    + [round(max(values)), STEADY_AFTER]
+                )
 
 
 def csrf_token(html: str) -> str | None:

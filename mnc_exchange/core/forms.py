@@ -39,3 +39,23 @@ class PasswordPolicy:
             raise ValidationError(_l("The password must have at most 128 characters."))
         if value.lower() in COMMON_PASSWORDS:
             raise ValidationError(_l("This password is too common; choose another one."))
+
+
+class DateBetween:
+    """A date from ``first_year`` to ``last_year``: refuses typos such as 0001-01-01 or
+    9999-12-31, which the date arithmetic behind the pages (durations, months added, reminders)
+    cannot handle."""
+
+    def __init__(self, first_year: int = 2000, last_year: int = 2100) -> None:
+        self.first_year = first_year
+        self.last_year = last_year
+
+    def __call__(self, form, field) -> None:
+        if field.data is not None and not self.first_year <= field.data.year <= self.last_year:
+            raise ValidationError(
+                _l(
+                    "Enter a date between %(first)d and %(last)d.",
+                    first=self.first_year,
+                    last=self.last_year,
+                )
+            )

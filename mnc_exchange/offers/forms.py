@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
+from ..core.forms import DateBetween
 from ..hosts.models import Pole, Tutor
 from .models import WorkLanguage, WorkMode
 from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
@@ -109,7 +110,7 @@ class CommaDecimalField(DecimalField):
 def _date(label, **kwargs):
     return DateField(
         label,
-        validators=[InputRequired(message=_l("Enter a date."))],
+        validators=[InputRequired(message=_l("Enter a date.")), DateBetween()],
         format="%Y-%m-%d",
         render_kw={"type": "date"},
         invalid_value_message=_l("Enter a valid date."),

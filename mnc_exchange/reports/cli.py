@@ -53,6 +53,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 @click.option(
     "--cutoff",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
     help="Cut-off date of the data, YYYY-MM-DD (default: today).",
 )

@@ -286,7 +286,7 @@ def capped_breakdown(records: list[StudentRecord], dimension: str, top: int = TO
     table = [BreakdownRow(labels.value_label(dimension, v), c) for v, c in shown]
     if rest:
         table.append(
-            BreakdownRow(_("Others (%(count)d groups)", count=len(rest)), _sum(rest), kind="others")
+            BreakdownRow(_("Other groups (%(count)d)", count=len(rest)), _sum(rest), kind="others")
         )
     if unknown:
         table.append(BreakdownRow(labels.value_label(dimension, None), _sum(unknown), "unknown"))

@@ -44,8 +44,14 @@ from mnc_exchange.core.timeutils import utcnow
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from mnc_exchange.placements.models import Placement, PlacementStatus
+from tests.browser.helpers import (
+    expect_flash,
+    log_in,
+    no_motion,
+    open_paper_form,
+    programme_menu,
+)
 from tests.factories import (
-    PASSWORD,
     SAMPLE_PDF,
     CohortFactory,
     CompanyFactory,
@@ -54,11 +60,6 @@ from tests.factories import (
     UserFactory,
     make_selected,
 )
-
-# French strings of the catalogue (msgid -> msgstr), for the pages translated already.
-EMAIL = "Adresse e-mail"  # "E-mail address"
-PASSWORD_LABEL = "Mot de passe"  # "Password"
-LOGIN = "Se connecter"  # "Log in"
 
 COORDINATOR = ("Karima Lahlou", "karima.lahlou@mnc.example.ma")
 HOST = ("Julien Moreau", "julien.moreau@paiements-numeriques.example.fr")
@@ -98,34 +99,6 @@ START, END = date(YEAR, 3, 1), date(YEAR, 5, 28)
 WEEKLY_HOURS = 35
 STIPEND = Decimal("750.00")
 NUMBER = f"MNC-{YEAR}-001"
-
-
-def no_motion(page: Page) -> Page:
-    page.emulate_media(reduced_motion="reduce")
-    return page
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label(EMAIL, exact=True).fill(email)
-    page.get_by_label(PASSWORD_LABEL, exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name=LOGIN).click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
-def expect_flash(page: Page, category: str, pattern=None) -> None:
-    """A flashed message of ``category`` (success, danger, …) is shown (the page's own alerts
-    have an id)."""
-    flashed = page.locator(f"main > .alert-{category}:not([id])")
-    if pattern is not None:
-        flashed = flashed.filter(has_text=pattern)
-    expect(flashed.first).to_be_visible()
-
-
-def programme_menu(page: Page, entry_id: str) -> None:
-    """Open an entry of the coordinators' "Programme" dropdown."""
-    page.locator("#nav-programme").click()
-    page.locator(f"#{entry_id}").click()
 
 
 def make_user(role: Role, name: str, email: str, **attrs) -> User:
@@ -195,16 +168,6 @@ def seed() -> dict:
 def the_agreement() -> Agreement:
     db.session.expire_all()
     return db.session.scalar(select(Agreement).where(Agreement.number == NUMBER))
-
-
-def open_paper_form(page: Page, doc_id: int):
-    """Unfold the collapsed "record a signature made on paper" section of the document."""
-    section = page.locator(f"#paper-{doc_id}")
-    if section.get_attribute("open") is None:
-        section.locator("summary").click()
-    form = page.locator(f"#paper-form-{doc_id}")
-    expect(form).to_be_visible()
-    return form
 
 
 def test_agreement_is_issued_signed_in_the_app_and_on_paper_and_verified(

@@ -8,11 +8,7 @@ is French by default, so the selectors use the French labels of
 
 from __future__ import annotations
 
-import io
 import re
-from datetime import date
-
-from PIL import Image, ImageDraw
 
 try:
     from playwright.sync_api import Page, expect
@@ -21,7 +17,14 @@ except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
 
 from mnc_exchange.demo import DEMO_PASSWORD, load_demo_data
 from mnc_exchange.extensions import db
-from tests.factories import SAMPLE_PDF
+from tests.browser.helpers import (
+    MOTIVATION,
+    Applicant,
+    fill_application,
+    heading,
+    in_memory_file,
+    no_motion,
+)
 
 COORDINATOR_EMAIL = "coordinateur@demo.mnc.ma"
 
@@ -29,14 +32,6 @@ STUDENT_NAME = "Nour Benmoussa"
 STUDENT_EMAIL = "nour.benmoussa@etudiant.example.ma"
 STUDENT_PASSWORD = "une-phrase-de-passe-longue"
 
-MOTIVATION = (
-    "Étudiante en quatrième année de génie logiciel à l'ENSIAS, je souhaite effectuer mon "
-    "stage de fin d'études en France au sein d'une entreprise du numérique. Au cours de mes "
-    "projets académiques, j'ai conçu une application mobile de suivi des rendez-vous médicaux, "
-    "ce qui m'a appris à travailler en équipe avec des méthodes agiles et à livrer dans les "
-    "délais. Le pôle des services mobiles correspond le mieux à mon projet professionnel. À mon "
-    "retour, je souhaite mettre ces compétences au service d'une entreprise marocaine."
-)
 CORRECTION = "Précisez votre filière exacte telle qu'elle figure sur l'attestation de scolarité."
 
 # French strings of the catalogue (msgid -> msgstr).
@@ -57,26 +52,6 @@ DOCUMENTS = [
 ]
 
 
-def passport_png() -> bytes:
-    """A small PNG standing in for the passport scan."""
-    image = Image.new("RGB", (240, 160), (120, 24, 38))
-    ImageDraw.Draw(image).text((20, 70), "PASSEPORT - SPECIMEN", fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def in_memory_file(name: str) -> dict:
-    """The file for ``set_input_files``: the PNG scan, else the sample PDF."""
-    if name.endswith(".png"):
-        return {"name": name, "mimeType": "image/png", "buffer": passport_png()}
-    return {"name": name, "mimeType": "application/pdf", "buffer": SAMPLE_PDF}
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
 def expect_flash(page: Page, text: str) -> None:
     """A flashed message (an alert at the top of ``main``) shows ``text``."""
     expect(page.locator("main > .alert").filter(has_text=text)).to_be_visible()
@@ -87,43 +62,13 @@ def status_badge(page: Page):
 
 
 def fill_the_file(page: Page) -> None:
-    """Fill every field of the application form through its label."""
-    page.get_by_label("Prénom(s) comme sur le passeport").fill("Nour")
-    page.get_by_label("Nom comme sur le passeport").fill("Benmoussa")
-    page.get_by_label("Date de naissance").fill("2003-05-14")
-    page.get_by_label("Sexe").select_option(label="Féminin")
-    page.get_by_label("CIN (carte d'identité nationale)").fill("ab123456")
-    page.get_by_label("Numéro de téléphone").fill("06 12 34 56 78")
-    page.get_by_label("Région d'origine").select_option(label="Rabat-Salé-Kénitra")
-    page.get_by_label("Numéro de passeport").fill("TX9876543")
-    page.get_by_label("Date d'expiration du passeport").fill(f"{date.today().year + 8}-06-30")
-    page.get_by_label("Établissement d'origine").select_option(label="ENSIAS")
-    page.get_by_label("Filière d'études").fill("Génie logiciel")
-    page.get_by_label("Année d'études").fill("4")
-    page.get_by_label("Moyenne (/20)").fill("14,5")
-    page.get_by_label("Niveau de français (CECRL)").select_option(label="C1")
-    page.get_by_label("Niveau d'anglais (CECRL)").select_option(label="B2")
-    page.get_by_label("Premier choix").select_option(label="Services mobiles")
-    page.get_by_label("Deuxième choix").select_option(
-        label="Sécurité, paiement électronique et droits numériques"
-    )
-    page.get_by_label("Troisième choix").select_option(label="Multimédia")
-    page.get_by_label("Quatrième choix").select_option(label="Progiciels")
-    page.get_by_label("Motivation", exact=True).fill(MOTIVATION)
-    page.get_by_label("Je m'engage à revenir au Maroc").check()
-    page.get_by_label("je consens au traitement de mes données personnelles").check()
-
-
-def no_motion(page: Page) -> Page:
-    """Reduce motion: Bootstrap then no longer scrolls smoothly to ``#documents`` after an
-    upload, which made every click wait about a second for the page to settle."""
-    page.emulate_media(reduced_motion="reduce")
-    return page
+    """Fill every field of the application form through its label (Nour's file)."""
+    fill_application(page, Applicant())
 
 
 def test_student_applies_is_returned_for_correction_and_resubmits(page: Page, new_page):
     no_motion(page)
-    load_demo_data()
+    load_demo_data(history=False)
     db.session.commit()
     assert len(MOTIVATION) >= 400
 

@@ -8,7 +8,6 @@ e-mails are read from the outbox, the rest goes through the browser.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 try:
@@ -23,31 +22,14 @@ from mnc_exchange.followup import services
 from mnc_exchange.followup.models import EvaluationKind, SurveyStatus, TutorEvaluation
 from mnc_exchange.internship_law import add_months
 from mnc_exchange.mail.models import OutboxMessage
-from tests.factories import PASSWORD
+from tests.browser.helpers import english, link_in
+from tests.browser.helpers import log_in as log_in_fr
 from tests.test_followup_student import make_internship, steps_by_key, student_of
-
-LINK = re.compile(r"https?://\S+")
-
-
-def english(page: Page) -> None:
-    page.locator("#lang-select").select_option("en")
-    page.locator("#lang-submit").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail", exact=True).fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    log_in_fr(page, email)
     english(page)
-
-
-def link_in(message: OutboxMessage, base_url: str) -> str:
-    """The path of the first link of an e-mail (served by the live server)."""
-    url = LINK.search(message.body_text).group(0)
-    return re.sub(r"^https?://[^/]+", "", url)
 
 
 def test_tutor_completes_the_evaluation_from_the_emailed_link(page: Page, live_server):

@@ -36,7 +36,7 @@ NEW_COHORT = "Nouvelle promotion"  # "New cohort"
 
 def load_demo() -> int:
     """Load the demo data through the test's app context; returns the current cohort's year."""
-    load_demo_data()
+    load_demo_data(history=False)
     year = db.session.scalar(select(Cohort.year).where(Cohort.is_current))
     db.session.commit()
     return year

@@ -36,12 +36,18 @@ from mnc_exchange.placements.models import (
     PlacementStatus,
     StudentPreference,
 )
+from tests.browser.helpers import (
+    HostCompany,
+    OfferTerms,
+    amount,
+    expect_flash,
+    log_in,
+    no_motion,
+    programme_menu,
+)
+from tests.browser.helpers import fill_offer as fill_offer_form
+from tests.browser.helpers import register_company as register_company_form
 from tests.factories import PASSWORD, CohortFactory, make_selected
-
-# French strings of the catalogue (msgid -> msgstr), for the pages translated already.
-EMAIL = "Adresse e-mail"  # "E-mail address"
-PASSWORD_LABEL = "Mot de passe"  # "Password"
-LOGIN = "Se connecter"  # "Log in"
 
 COORDINATOR = ("Karima Lahlou", "karima.lahlou@mnc.example.ma")
 
@@ -72,41 +78,9 @@ CEILING_YEAR = YEAR if YEAR in law.SOCIAL_SECURITY_HOURLY_CEILING else YEAR - 1
 MINIMUM = law.monthly_minimum(CEILING_YEAR, WEEKLY_HOURS)
 
 
-def amount(value) -> re.Pattern:
-    """``693.00`` or ``693,00`` (French), not part of a longer number (amounts under 1,000)."""
-    whole, cents = f"{Decimal(value):.2f}".split(".")
-    return re.compile(rf"(?<![\d.,]){whole}[.,]{cents}(?!\d)")
-
-
-def no_motion(page: Page) -> Page:
-    page.emulate_media(reduced_motion="reduce")
-    return page
-
-
-def expect_flash(page: Page, category: str, pattern) -> None:
-    """A flashed message of ``category`` (success, danger, …) matching ``pattern`` (the law
-    boxes of the offer page are alerts too, but with an id)."""
-    flashed = page.locator(f"main > .alert-{category}:not([id])")
-    expect(flashed.filter(has_text=pattern)).to_be_visible()
-
-
 def status_badge(page: Page):
     """The status badge next to the offer's title."""
     return page.locator("h1 ~ .badge[data-status]")
-
-
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label(EMAIL, exact=True).fill(email)
-    page.get_by_label(PASSWORD_LABEL, exact=True).fill(password)
-    page.locator("main").get_by_role("button", name=LOGIN).click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-
-
-def programme_menu(page: Page, entry_id: str) -> None:
-    """Open an entry of the coordinators' "Programme" dropdown."""
-    page.locator("#nav-programme").click()
-    page.locator(f"#{entry_id}").click()
 
 
 def seed() -> tuple[str, str]:
@@ -134,41 +108,38 @@ def seed() -> tuple[str, str]:
 
 
 def register_company(page: Page) -> None:
-    page.goto("/register/host")
-    form = page.locator("#register-host-form")
-    form.locator("#full_name").fill(HOST_NAME)
-    form.locator("#email").fill(HOST_EMAIL)
-    form.locator("#password").fill(HOST_PASSWORD)
-    form.locator("#confirm").fill(HOST_PASSWORD)
-    form.locator("#legal_name").fill(COMPANY)
-    form.locator("#siret").fill(SIRET)
-    form.locator("#naf_code").fill("6201Z")
-    form.locator("#address").fill("25 quai Perrache")
-    form.locator("#postcode").fill("69002")
-    form.locator("#city").fill("Lyon")
-    form.locator("#headcount").fill("120")
-    form.locator("#sector").fill("Paiement électronique")
-    form.locator("#submit").click()
+    register_company_form(
+        page,
+        HostCompany(
+            contact=HOST_NAME,
+            email=HOST_EMAIL,
+            password=HOST_PASSWORD,
+            legal_name=COMPANY,
+            siret=SIRET,
+        ),
+    )
 
 
 def fill_offer(page: Page, stipend: int) -> None:
-    form = page.locator("#offer-form")
-    form.locator("#title").fill(OFFER_TITLE)
-    form.locator("#description").fill(
-        "Conception et développement des API REST de notre application de paiement mobile, "
-        "tests automatisés et revue de code au sein d'une équipe de six développeurs."
+    fill_offer_form(
+        page,
+        OfferTerms(
+            title=OFFER_TITLE,
+            description=(
+                "Conception et développement des API REST de notre application de paiement "
+                "mobile, tests automatisés et revue de code au sein d'une équipe de six "
+                "développeurs."
+            ),
+            pole="mobile",
+            city="Lyon",
+            skills="Python, API REST, sécurité des paiements",
+            start=START,
+            end=END,
+            stipend=stipend,
+            tutor_label=f"{TUTOR_NAME} ({TUTOR_TITLE})",
+            weekly_hours=WEEKLY_HOURS,
+        ),
     )
-    form.locator("#pole").select_option("mobile")
-    form.locator("#city").fill("Lyon")
-    form.locator("#skills").fill("Python, API REST, sécurité des paiements")
-    form.locator("#start_on").fill(START.isoformat())
-    form.locator("#end_on").fill(END.isoformat())
-    expect(form.locator("#weekly_hours")).to_have_value(str(WEEKLY_HOURS))
-    form.locator("#daily_hours").fill("7")
-    form.locator("#monthly_stipend").fill(str(stipend))
-    expect(form.locator("#seats")).to_have_value("1")
-    form.locator("#tutor_id").select_option(label=f"{TUTOR_NAME} ({TUTOR_TITLE})")
-    form.locator("#submit").click()
 
 
 def test_company_publishes_a_legal_offer_student_is_matched_and_company_confirms(

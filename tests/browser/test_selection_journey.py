@@ -25,6 +25,8 @@ from mnc_exchange.cohorts.models import CohortState
 from mnc_exchange.core.timeutils import utcnow
 from mnc_exchange.extensions import db
 from mnc_exchange.selection import services
+from tests.browser.helpers import english, heading, no_motion
+from tests.browser.helpers import log_in as log_in_fr
 from tests.factories import PASSWORD, CohortFactory
 
 A = ApplicationStatus
@@ -60,15 +62,6 @@ def weighted_total(scores: tuple[str, ...]) -> Decimal:
     values = [Decimal(s.replace(",", ".")) for s in scores]
     total = sum(Decimal(w) * v / m for w, v, m in zip(weights, values, maxima, strict=True))
     return total * 100 / sum(weights)
-
-
-def no_motion(page: Page) -> Page:
-    page.emulate_media(reduced_motion="reduce")
-    return page
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
 
 
 def expect_flash(page: Page, text: str) -> None:
@@ -129,14 +122,8 @@ def build_round():
 
 def log_in(page: Page, email: str) -> None:
     """Log in through the form, then switch the interface to English."""
-    page.goto("/login")
-    page.get_by_label("Adresse e-mail", exact=True).fill(email)
-    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-    page.locator("#lang-select").select_option("en")
-    page.locator("#lang-submit").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    log_in_fr(page, email)
+    english(page)
     expect(page.locator("#logout")).to_have_text("Log out")
 
 
