@@ -639,7 +639,7 @@ class _Ctx:
     institutions: list[Institution]  # weighted pool for ``rng.choice``
 
 
-def _hosts(coordinator: User) -> list[_Host]:
+def _hosts() -> list[_Host]:
     """The demo companies (``demo_hosts``), in ``DEMO_COMPANIES`` order, with their first
     contact and their tutors."""
     companies = {
@@ -1197,8 +1197,16 @@ class _Planned:
 
 
 def _follow_up(
-    rng: random.Random, cohort: Cohort, plan: _Plan, ctx: _Ctx, unconfirmed: int = 0
+    rng: random.Random,
+    cohort: Cohort,
+    plan: _Plan,
+    ctx: _Ctx,
+    unconfirmed: int = 0,
+    still_open: int = 0,
 ) -> None:
+    """Everything that happened to the interns of ``cohort`` until ``ctx.today``;
+    ``unconfirmed`` alumni have not confirmed their return yet and ``still_open`` incidents
+    are still being handled (the previous cohort)."""
     internships = list(
         db.session.scalars(
             select(Internship)
@@ -1254,8 +1262,8 @@ def _follow_up(
         else:
             occurred = start + timedelta(days=rng.randint(15, max(16, (end - start).days - 15)))
         planned[i].incidents = [(spec, occurred)]
-    if unconfirmed and with_incident:
-        planned[with_incident[0]].keep_open = True  # the previous cohort: one still handled
+    for i in with_incident[:still_open]:
+        planned[i].keep_open = True
     rest = others[len(with_incident) :]
     for i in rest[:unconfirmed]:
         planned[i].confirm_return = False  # the return is not confirmed yet
@@ -1274,7 +1282,7 @@ def _step_days(
     """When each step of the checklist was done."""
     dues = {step.key: step.due_on for step in internship.steps}
     days: dict[str, date] = {}
-    agreement = followup._agreement(internship)
+    agreement = agreement_services.agreement_for(internship.placement)
     if "prefecture_stamp" in dues:
         stamped = agreement.prefecture_decided_on if agreement is not None else None
         days["prefecture_stamp"] = stamped or dues["prefecture_stamp"] - timedelta(
@@ -1449,7 +1457,7 @@ def _intern(
             internship, planned.ended_on, planned.early.reason, planned.early.early_return,
             ctx.coordinator,
         )  # fmt: skip
-        agreement = followup._agreement(internship)
+        agreement = agreement_services.agreement_for(internship.placement)
         if agreement is not None:
             amended_on = min(today, planned.ended_on + timedelta(days=rng.randint(1, 4)))
             document = agreement_services.amend(
@@ -1651,7 +1659,7 @@ def load_demo_history(today: date | None = None) -> int:
     )
     if previous is None or coordinator is None:
         return 0  # demo.load_demo_data creates both first
-    hosts = _hosts(coordinator)
+    hosts = _hosts()
     if not hosts:
         return 0  # demo_hosts made no companies (the database held some already)
     # Only years whose social-security ceiling is known: their offers pass the law check.
@@ -1706,7 +1714,7 @@ def load_demo_history(today: date | None = None) -> int:
         rng = random.Random(SEED + previous_year + 1)
         if not db.session.scalar(select(Agreement.id).where(Agreement.cohort_id == previous.id)):
             _agreements(rng, previous, ctx)
-        _follow_up(rng, previous, PREVIOUS_PLAN, ctx, unconfirmed=2)
+        _follow_up(rng, previous, PREVIOUS_PLAN, ctx, unconfirmed=2, still_open=1)
 
     # The services queued e-mails (agreements, alerts, evaluation links…): demo data send none.
     db.session.flush()
