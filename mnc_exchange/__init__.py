@@ -37,6 +37,13 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.config.update(overrides)
     _finish_config(app)
 
+    if app.config.get("PROXY_COUNT"):
+        # Behind a reverse proxy: the client's address (rate limits, audit) and scheme come
+        # from X-Forwarded-For / X-Forwarded-Proto set by that many trusted proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

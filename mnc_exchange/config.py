@@ -52,6 +52,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
 
+    #: Number of trusted reverse proxies in front of the app (nginx: 1). 0 = none: the socket's
+    #: peer is the client. Never set it higher than the real number of proxies.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

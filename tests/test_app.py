@@ -236,3 +236,22 @@ def test_every_menu_entry_points_to_a_route(app):
     assert len(endpoints) > 20
     missing = [e for e in endpoints if e not in app.view_functions]
     assert not missing
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for():
+    from flask import request
+
+    app = _isolated_app(PROXY_COUNT=1)
+
+    @app.route("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    client = app.test_client()
+    response = client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.get_data(as_text=True) == "203.0.113.7"
+    # Without a declared proxy, the header is ignored (it could be forged).
+    plain = _isolated_app()
+    plain.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+    response = plain.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.get_data(as_text=True) != "203.0.113.7"

@@ -199,6 +199,7 @@ class Field:
     baseline: list[str] = field(default_factory=list)
     low: float | None = None  # smallest number (min, NumberRange) or length (minlength, Length)
     high: float | None = None  # largest number or length
+    required: bool = False
 
 
 @dataclass
@@ -250,6 +251,7 @@ class FormParser(HTMLParser):
             else:
                 entry = self._field(name, kind)
                 entry.baseline = [attr.get("value", "")]
+                entry.required = "required" in attr
                 low, high = ("min", "max") if kind == "number" else ("minlength", "maxlength")
                 entry.low, entry.high = _number(attr.get(low)), _number(attr.get(high))
         elif tag == "button" and name and attr.get("type", "submit") == "submit":
@@ -262,6 +264,7 @@ class FormParser(HTMLParser):
         elif tag == "textarea" and name:
             self._textarea = self._field(name, "textarea")
             self._textarea.baseline = [""]
+            self._textarea.required = "required" in attr
 
     def handle_data(self, data):
         if self._option is not None:
@@ -374,7 +377,7 @@ def wtforms_fields(form) -> dict[str, Field]:
                 else:
                     fields[entry.name] = Field(entry.name, _kind(entry))
             continue
-        entry = Field(item.name, _kind(item))
+        entry = Field(item.name, _kind(item), required=bool(item.flags.required))
         entry.low, entry.high = _bounds(item)
         if hasattr(item, "iter_choices"):
             try:
@@ -424,7 +427,7 @@ class FormRecorder:
         return fields
 
 
-SENTENCE = "Texte d'essai, une phrase complète écrite pour remplir ce champ du formulaire. "
+SENTENCE = "Texte d'essai écrit pour remplir ce champ du formulaire avec une phrase complète "
 
 #: Values of well-known formats, by a word of the field's name.
 FORMATS = {
@@ -434,6 +437,7 @@ FORMATS = {
     "naf": "6201Z",
     "cin": "AB123456",
     "passport_number": "XK1234567",
+    "score": "5",
 }
 
 
@@ -444,7 +448,9 @@ def plausible(entry: Field, position: int = 0) -> list[str]:
     today = date.today()
     options = [option for option in entry.options if option]
     if entry.kind in ("select", "radio", "button", "select-multiple"):
-        return [options[position % len(options)]] if options else []
+        if position < len(options):
+            return [options[position]]
+        return [""] if "" in entry.options else options[-1:]
     if entry.kind == "checkbox":
         return []  # unticked: what the page sends by default
     if entry.kind in ("date", "datetime-local"):
@@ -510,11 +516,14 @@ def discover(client, url: str, rule, method: str, recorder: FormRecorder) -> lis
             if shown is not entry:  # the page's field: the form class knows its type and bounds
                 if shown.kind in ("text", "hidden") and entry.kind in SWEEP:
                     shown.kind = entry.kind
+                shown.required = shown.required or entry.required
                 shown.low = shown.low if shown.low is not None else entry.low
                 shown.high = shown.high if shown.high is not None else entry.high
         positions: dict = {}
         for entry in variant.fields.values():
-            if entry.kind not in ("checkbox", "select-multiple") and not any(entry.baseline):
+            if entry.kind in ("checkbox", "select-multiple") or any(entry.baseline):
+                continue
+            if entry.required or entry.kind in ("select", "radio", "button", "hidden"):
                 group = entry.kind if entry.kind in ("date", "datetime-local") else entry.options
                 key = (entry.kind, tuple(group))
                 entry.baseline = plausible(entry, positions.get(key, 0))
@@ -862,6 +871,10 @@ def test_no_input_makes_a_500(app, monkeypatch, path, endpoint, method):
             raise AssertionError(f"{method} {path} raised {exc!r} for {fuzzed!r}") from exc
         check(response, method, url, fuzzed)
 
+    base = [(n, v) for n, f in variants[0].fields.items() for v in f.baseline]
+    recorder.checked.clear()
+    _u, _r = send(client, app, rule, method, Fuzzed(url_values, variants[0].query, base, "form"))
+    print("\nBASE", endpoint, _r.status_code, _r.headers.get("Location"), [f.errors for f in recorder.checked], base if not recorder.checked else "")
     for fuzzed in sweep(variants[0], url_values, int_args):
         attempt(fuzzed)
 

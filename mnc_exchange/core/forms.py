@@ -43,10 +43,10 @@ class PasswordPolicy:
 
 class DateBetween:
     """A date from ``first_year`` to ``last_year``: refuses typos such as 0001-01-01 or
-    9999-12-31, which the date arithmetic behind the pages (durations, months added, reminders)
-    cannot handle."""
+    9999-12-31, which the date arithmetic behind the pages (durations, months added or taken
+    away, reminders) cannot handle."""
 
-    def __init__(self, first_year: int = 2000, last_year: int = 2100) -> None:
+    def __init__(self, first_year: int = 1900, last_year: int = 9000) -> None:
         self.first_year = first_year
         self.last_year = last_year
 
@@ -54,7 +54,7 @@ class DateBetween:
         if field.data is not None and not self.first_year <= field.data.year <= self.last_year:
             raise ValidationError(
                 _l(
-                    "Enter a date between %(first)d and %(last)d.",
+                    "Enter a date between the years %(first)d and %(last)d.",
                     first=self.first_year,
                     last=self.last_year,
                 )
