@@ -1405,6 +1405,12 @@ def _intern(
     months = schedule.checkin_months(start, stop)
     if planned.early:
         months = months[:-1] or months
+    # What was learned: settling in, then a different topic each month (the first feature
+    # shipped comes first), then the report and the hand-over.
+    middle = LEARNED["middle"]
+    topics = rng.sample(middle, min(len(middle), max(0, len(months) - 2)))
+    topics.sort(key=lambda topic: topic != middle[0])
+    learned_by_month = [rng.choice(LEARNED["start"]), *topics, rng.choice(LEARNED["end"])]
     for index, month in enumerate(months):
         if index and rng.random() < 0.04:
             continue
@@ -1426,8 +1432,7 @@ def _intern(
             wellbeing = rng.choices((3, 4, 5), weights=(15, 45, 40))[0]
             problems = ""
         workload = rng.choices((2, 3, 4, 5), weights=(5, 40, 40, 15))[0]
-        phase = "start" if index == 0 else "end" if index == len(months) - 1 else "middle"
-        learned = rng.choice(LEARNED[phase])
+        learned = learned_by_month[-1] if index == len(months) - 1 else learned_by_month[index]
         checkin = followup.submit_checkin(
             internship, month, wellbeing, workload, learned, problems, student, today=day
         )
@@ -1474,13 +1479,14 @@ def _intern(
             _sign_all(rng, document, ctx, amended_on, amended_on + timedelta(days=8))
         last_action = _when(planned.ended_on, rng)
 
-    # 6. The return to Morocco (surveys at 3, 6 and 12 months scheduled).
+    # 6. The return to Morocco (surveys at 3, 6 and 12 months scheduled): after the planned
+    # end, also when the internship ended early without an early return.
     if planned.early is not None and planned.early.early_return:
         returned = planned.ended_on + timedelta(days=rng.randint(1, 6))
     elif rng.random() < 0.8:
-        returned = stop + timedelta(days=rng.randint(1, 7))
+        returned = end + timedelta(days=rng.randint(1, 7))
     else:
-        returned = stop + timedelta(days=rng.randint(10, 25))  # a few days of holiday first
+        returned = end + timedelta(days=rng.randint(10, 25))  # a few days of holiday first
     if planned.confirm_return and returned <= today:
         confirmed = min(today, returned + timedelta(days=rng.randint(0, 5)))
         actor = student if rng.random() < 0.85 else ctx.coordinator

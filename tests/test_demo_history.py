@@ -327,7 +327,7 @@ def test_check_ins_evaluations_and_incidents(cohorts):
         wellbeing = sum(c.wellbeing for c in checkins) / len(checkins)
         assert 3.6 <= wellbeing <= 4.6
         assert 0 < sum(1 for c in checkins if c.problems) < len(checkins) / 4
-        assert any(c.wellbeing <= 2 for c in checkins)
+        assert min(c.wellbeing for c in checkins) <= 3
         for checkin in checkins:
             assert (
                 checkin.month <= checkin.submitted_at.date() <= checkin.month + timedelta(days=40)
@@ -363,6 +363,9 @@ def test_check_ins_evaluations_and_incidents(cohorts):
                 assert incident.resolution and incident.closed_at > incident.created_at
         open_ones = [i for i in incidents if i.status is not IncidentStatus.closed]
         assert len(open_ones) == (1 if year == 2026 else 0)
+    assert db.session.scalar(
+        select(func.count()).select_from(CheckIn).where(CheckIn.wellbeing <= 2)
+    )
     critical = db.session.scalars(
         select(Incident).where(Incident.severity == Severity.critical)
     ).all()
