@@ -116,9 +116,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
+    from .admin.views import bp as admin_bp
     from .agreements.views import bp as agreements_bp
     from .agreements.views_verify import bp as verify_bp
-    from .admin.views import bp as admin_bp
     from .applications.views_documents import bp as documents_bp
     from .applications.views_reference import bp as reference_bp
     from .applications.views_staff import bp as screening_bp

@@ -17,6 +17,17 @@ from .applications.models import (  # noqa: F401
 )
 from .audit.models import AuditEvent  # noqa: F401
 from .cohorts.models import Cohort, CohortState  # noqa: F401
+from .followup.models import (  # noqa: F401
+    CheckIn,
+    EmploymentSurvey,
+    EvaluationCriterion,
+    FollowUpReminder,
+    Incident,
+    IncidentComment,
+    Internship,
+    MobilityStep,
+    TutorEvaluation,
+)
 from .hosts.models import Company, CompanyInvitation, Tutor  # noqa: F401
 from .mail.models import OutboxMessage, OutboxStatus  # noqa: F401
 from .offers.models import Offer  # noqa: F401
@@ -34,15 +45,4 @@ from .selection.models import (  # noqa: F401
     RubricCriterion,
     SeatOffer,
     SelectionSettings,
-)
-from .followup.models import (  # noqa: F401
-    CheckIn,
-    EmploymentSurvey,
-    EvaluationCriterion,
-    FollowUpReminder,
-    Incident,
-    IncidentComment,
-    Internship,
-    MobilityStep,
-    TutorEvaluation,
 )

@@ -3,9 +3,9 @@ rating. Pure: standard library and the law core only (no Flask, no database).
 
 Offsets are counted from the internship's start date (or, for the VLS-TS validation, from the
 arrival). For a long stay the visa appointment waits for the préfecture's stamp (a week after
-it is due) and the visa is expected a week before the start. CESEDA: the préfecture answers within 30 days of a submission made at least 2 months
-before the start, so the stamp is expected a month before; the VLS-TS is validated online
-within 3 months of arrival.
+it is due) and the visa is expected a week before the start. CESEDA: the préfecture answers
+within 30 days of a submission made at least 2 months before the start, so the stamp is
+expected a month before; the VLS-TS is validated online within 3 months of arrival.
 """
 
 from __future__ import annotations

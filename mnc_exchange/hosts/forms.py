@@ -138,8 +138,8 @@ class _CompanyFields:
         ],
         description=_l(
             "Number of employees of the establishment. French law limits the interns hosted "
-            "at the same time to 15 per cent of the headcount (3 below 20 employees): we need it to "
-            "check your offers."
+            "at the same time to 15 per cent of the headcount (3 below 20 employees): we need "
+            "it to check your offers."
         ),
         render_kw={"type": "number", "min": 0, "max": HEADCOUNT_MAX},
     )
