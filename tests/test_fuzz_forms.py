@@ -25,9 +25,10 @@ new form is covered the day it is added (``test_every_route_is_fuzzed``). For ea
 
 Every answer must be below 500 and must not be the error page. One sample data set per route;
 the app rolls back each request's session, so a failed example cannot leak into the next one.
-The module takes about 60 s of CPU on SQLite (70 s on PostgreSQL): 1.5 to 2.5 minutes on this
-2-core machine while other work runs. ``FUZZ_VERBOSE=1`` (with ``-s``) prints, per route, the
-role, the fields found and how many fuzzed forms validated: how deep the fuzzing went.
+The module runs in about 50 s on SQLite and 90 s on PostgreSQL on this 2-core machine when it is
+otherwise idle (2.5 and 3.5 minutes while other test runs share it). ``FUZZ_VERBOSE=1`` (with
+``-s``) prints, per route, the role, the fields found and how many fuzzed forms validated: how
+deep the fuzzing went.
 
 ``test_document_upload_never_fails`` fuzzes the student's document upload (random bytes, wrong
 extensions, huge, path-traversal and control-character names, empty files); the last tests pin
@@ -394,7 +395,7 @@ def wtforms_fields(form) -> dict[str, Field]:
         if hasattr(item, "iter_choices"):
             try:
                 entry.options = [str(choice[0]) for choice in item.iter_choices()]
-            except Exception:  # noqa: BLE001 - choices that need a request: no options then
+            except Exception:  # choices that cannot be listed outside the request: none then
                 entry.options = []
         elif entry.kind in ("checkbox", "button"):
             entry.options = ["y"]
