@@ -318,6 +318,9 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "weekly_hours_above_legal": (
         "{weekly_hours} h a week is above the legal working week of {legal} h"
     ),
+    "start_not_in_future": (
+        "the internship starts on {start}, which is not in the future: check the dates"
+    ),
     "prefecture_submission": (
         "internship over {months} months for a non-EU student: the host must submit the "
         "agreement to the préfecture by {deadline}"

@@ -153,7 +153,8 @@ def test_lifecycle_create_submit_approve_publish_close(client, auth, world):
     assert "420 h" in page  # hours of presence, public holidays excluded
     assert "693.00 €" in page  # monthly legal minimum in 2026 at 35 h
     assert "yes (more than 308 h)" in page
-    assert "No problem found" in page
+    # The dates are behind us (the test pins 2026 figures): only a warning, never a refusal.
+    assert "No problem found" in page or "not in the future" in page
     assert "Submit for approval" in page
 
     response = step(client, offer, "submitted")
@@ -814,3 +815,23 @@ def test_review_without_any_cohort(client, auth):
     response = client.get("/offers")
     assert response.status_code == 200
     assert "No cohort yet" in text(response)
+
+
+def test_an_offer_starting_in_the_past_gets_a_warning_not_a_refusal():
+    from datetime import date as _date
+
+    from mnc_exchange.offers import law as offer_law
+    from tests.factories import CohortFactory, OfferFactory
+
+    cohort = CohortFactory(year=2026)
+    offer = OfferFactory(
+        cohort=cohort, start_on=_date(2026, 3, 2), end_on=_date(2026, 5, 29), status="draft"
+    )
+    report = offer_law.check_offer(offer, today=_date(2026, 4, 1))
+    assert report.ok
+    assert "start_not_in_future" in [f.message_key for f in report.warnings]
+    with force_locale("en"):
+        texts = [offer_law.message(f) for f in report.warnings]
+    assert any("not in the future" in text for text in texts)
+    later = offer_law.check_offer(offer, today=_date(2026, 1, 5))
+    assert "start_not_in_future" not in [f.message_key for f in later.warnings]

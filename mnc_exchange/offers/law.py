@@ -59,6 +59,9 @@ MESSAGES = {
     "weekly_hours_above_legal": _l(
         "%(weekly_hours)s h a week is above the legal working week of %(legal)s h"
     ),
+    "start_not_in_future": _l(
+        "the internship starts on %(start)s, which is not in the future: check the dates"
+    ),
     "prefecture_submission": _l(
         "internship over %(months)s months for a non-EU student: the host must submit the "
         "agreement to the préfecture by %(deadline)s"
@@ -90,7 +93,7 @@ def message(finding: law.Finding) -> str:
     params = {key: _format(key, value) for key, value in finding.params.items()}
     template = MESSAGES.get(finding.message_key)
     text = str(template) % params if template is not None else finding.default_message
-    return f"{text} ({finding.code})"
+    return text if finding.code == "—" else f"{text} ({finding.code})"
 
 
 def _weeks(start: date, end: date) -> list[date]:
@@ -154,4 +157,8 @@ def check_offer(offer: Offer, today: date | None = None) -> law.LawReport:
         tutor_running_agreements=tutor_running(offer),
         today=today or date.today(),
     )
-    return law.check_internship(terms)
+    report = law.check_internship(terms)
+    if offer.start_on <= terms.today:
+        # Allowed (an internship recorded after the fact), but worth a second look.
+        report.warnings.append(law.Finding("—", "start_not_in_future", {"start": offer.start_on}))
+    return report
