@@ -46,8 +46,14 @@ def _fetcher():
     return LocalOnlyFetcher()
 
 
-def render_pdf(html: str) -> bytes:
-    """Render ``html`` (a complete document) to PDF bytes with the local-only fetcher."""
+def render_document(html: str):
+    """Lay ``html`` out with the local-only fetcher; the WeasyPrint document gives the pages
+    (``.pages``) and the PDF (``.write_pdf()``)."""
     import weasyprint
 
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_fetcher()).write_pdf()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_fetcher()).render()
+
+
+def render_pdf(html: str) -> bytes:
+    """Render ``html`` (a complete document) to PDF bytes with the local-only fetcher."""
+    return render_document(html).write_pdf()

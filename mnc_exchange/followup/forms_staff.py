@@ -9,23 +9,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
+from .forms import TEXT_MAX, IncidentForm, _date, _max_length, _strip
 from .models import (
     ContractType,
     EvaluationKind,
-    IncidentCategory,
     IncidentStatus,
     SalaryBand,
     Severity,
     Situation,
 )
 from .services import (
-    CATEGORY_LABELS,
     CONTRACT_LABELS,
     EMPLOYED,
     INCIDENT_STATUS_LABELS,
@@ -35,9 +34,7 @@ from .services import (
     VISA_LABELS,
 )
 
-TEXT_MAX = 5000
 NOTE_MAX = 500  # MobilityStep.note is a String(500)
-SUMMARY_MAX = 200  # Incident.summary is a String(200)
 CRITERION_MAX = 200  # EvaluationCriterion.label is a String(200)
 CRITERIA_MAX = 12
 
@@ -51,26 +48,6 @@ MNC_MEMBER_CHOICES = (("", _l("— not known —")), ("yes", _l("Yes")), ("no", 
 
 def row_prefix(kind: str, object_id: int) -> str:
     return f"{kind}-{object_id}"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _max_length(n: int) -> Length:
-    return Length(max=n, message=_l("At most %(max)d characters."))
-
-
-def _date(label, required: bool = False, **kwargs) -> DateField:
-    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
-    return DateField(
-        label,
-        validators=[first],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-        invalid_value_message=_l("Enter a valid date."),
-        **kwargs,
-    )
 
 
 def _choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
@@ -118,33 +95,8 @@ class EvaluationLinkForm(FlaskForm):
 # --- incidents ---------------------------------------------------------------------------------
 
 
-class IncidentReportForm(FlaskForm):
-    category = _EnumSelect(_l("Category"), CATEGORY_LABELS, blank=_l("— choose —"))
-    severity = _EnumSelect(_l("Severity"), SEVERITY_LABELS, blank=_l("— choose —"))
-    occurred_on = _date(_l("Date of the incident"), required=True)
-    summary = StringField(
-        _l("Short title"),
-        filters=[_strip],
-        validators=[DataRequired(message=_l("Give a short title.")), _max_length(SUMMARY_MAX)],
-    )
-    description = TextAreaField(
-        _l("What happened"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Describe what happened.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 4},
-    )
-    submit = SubmitField(_l("Report the incident"))
-
-    @property
-    def category_value(self) -> IncidentCategory:
-        return IncidentCategory(self.category.data)
-
-    @property
-    def severity_value(self) -> Severity:
-        return Severity(self.severity.data)
+#: Coordinators report incidents with the same form as interns and host contacts.
+IncidentReportForm = IncidentForm
 
 
 class CommentForm(FlaskForm):

@@ -105,14 +105,10 @@ def render_report(
     cohort: Cohort, lang: str, cutoff: date, generated_at: datetime | None = None
 ) -> RenderedReport:
     """The PDF and its number of pages (printed by the CLI)."""
-    import weasyprint
-
-    # The local-only fetcher of core.pdf.render_pdf: fonts and data: URIs, nothing else. The
-    # document is rendered here rather than by render_pdf to know its number of pages.
-    from ..core.pdf import _fetcher
+    from ..core.pdf import render_document
 
     html = report_html(cohort, lang, cutoff, generated_at)
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_fetcher()).render()
+    document = render_document(html)
     return RenderedReport(document.write_pdf(), len(document.pages))
 
 

@@ -44,19 +44,10 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 
 
 def _data_only_fetcher():
-    """A WeasyPrint URL fetcher that refuses every URL except ``data:`` ones."""
-    from weasyprint.urls import URLFetcher
+    """The local-only URL fetcher shared by every generated PDF (``core.pdf``)."""
+    from ..core.pdf import _fetcher
 
-    class DataOnlyFetcher(URLFetcher):
-        def __init__(self) -> None:
-            super().__init__(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
-
-        def fetch(self, url, headers=None):
-            if not str(url).lower().startswith("data:"):
-                raise ValueError(f"URL refused in the minutes: {url[:80]}")
-            return super().fetch(url, headers)
-
-    return DataOnlyFetcher()
+    return _fetcher()
 
 
 def minutes_html(cohort: Cohort, now: datetime | None = None) -> str:
@@ -80,9 +71,9 @@ def _status_label(value: str) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    import weasyprint
+    from ..core.pdf import render_pdf as render
 
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()).write_pdf()
+    return render(html)
 
 
 def minutes_pdf(cohort: Cohort, now: datetime | None = None) -> bytes:
