@@ -105,13 +105,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_token: str):
+        # Sessions and remember cookies carry the user's session token (an alternative id that
+        # changes at a password change, "log out of all devices" and deactivation), never the
+        # primary key: a copied or stolen cookie dies with it.
+        from sqlalchemy import select
+
         from .accounts.models import User
 
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+        if not isinstance(session_token, str) or not 20 <= len(session_token) <= 64:
             return None
+        return db.session.scalar(select(User).where(User.session_token == session_token))
 
 
 def register_blueprints(app: Flask) -> None:

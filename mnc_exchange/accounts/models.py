@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.models import TimestampMixin, UTCDateTime
+from ..core.timeutils import utcnow
 from ..extensions import db
 
 
@@ -21,6 +23,10 @@ class Role(enum.StrEnum):
     host = "host"
     official = "official"
     admin = "admin"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -45,6 +51,29 @@ class User(UserMixin, TimestampMixin, db.Model):
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", use_alter=True, name="fk_users_company_id"), index=True
     )
+
+    # The identifier that sessions and remember-me cookies carry (Flask-Login's alternative id):
+    # it changes at a password change, at "log out of all devices" and at deactivation, so that
+    # every older session and remember cookie stops working at once.
+    session_token: Mapped[str] = mapped_column(
+        String(64), nullable=False, unique=True, default=lambda: new_session_token()
+    )
+    # Per-account login throttling (growing delays, never a permanent lockout).
+    failed_login_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    login_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Self-registered accounts confirm their address from an e-mailed link before logging in;
+    # accounts created by staff, invitations and demo data are confirmed at creation.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, default=utcnow
+    )
+
+    def get_id(self) -> str:  # Flask-Login: the session carries the session token, not the id
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """End every session and remember cookie of this user."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
