@@ -76,12 +76,11 @@ def isodate(value, fmt: str = "long", locale: str | None = None) -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """Absolute URL of ``endpoint`` for e-mails: from the request when there is one, else from
-    ``SERVER_BASE_URL`` (CLI commands and schedulers have no request)."""
-    from flask import current_app, has_request_context, url_for
+    """Absolute URL of ``endpoint`` for anything that leaves the application (e-mails, PDFs,
+    QR codes): always built on ``SERVER_BASE_URL``, never on the request's Host header, which
+    a client chooses."""
+    from flask import current_app
 
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
     adapter = current_app.url_map.bind("localhost")
     path = adapter.build(endpoint, values)
     return current_app.config["SERVER_BASE_URL"].rstrip("/") + path

@@ -26,6 +26,7 @@ from ..hosts import services as host_services
 from ..hosts.forms import ApproveForm, HostRegisterForm, RejectForm
 from ..hosts.models import Company, CompanyStatus
 from ..permissions import permission_required
+from ..templating import external_url
 from . import services
 from .forms import (
     ChangePasswordForm,
@@ -172,7 +173,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            lambda token: external_url("accounts.reset_password", token=token),
         )
         db.session.commit()
         flash(
