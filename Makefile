@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in e-mails and PDFs point where `make run` serves (override for another address).
+SERVER_BASE_URL ?= http://$(HOST):$(PORT)
+export SERVER_BASE_URL
 
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
 	bench load

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request, session
 from flask_login import current_user
@@ -42,8 +43,13 @@ def create_app(config: str | dict | None = None) -> Flask:
         # from X-Forwarded-For / X-Forwarded-Proto set by that many trusted proxies.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Only X-Forwarded-For and X-Forwarded-Proto are trusted. The Host header is the one
+        # the proxy passes on (nginx: `proxy_set_header Host $host`) and TRUSTED_HOSTS checks
+        # it; X-Forwarded-Host, -Port and -Prefix are ignored (a client could set them).
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0
+        )
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -59,6 +65,22 @@ def _finish_config(app: Flask) -> None:
         raise RuntimeError(
             "SECRET_KEY must be set in the environment in the production configuration."
         )
+    if app.config.get("ENV_NAME") == "production":
+        if not os.environ.get("SERVER_BASE_URL"):
+            raise RuntimeError(
+                "SERVER_BASE_URL must be set in the environment in the production "
+                "configuration (e.g. https://exchange.example.ma): every link in e-mails and "
+                "PDFs is built on it."
+            )
+        app.config["SERVER_BASE_URL"] = os.environ["SERVER_BASE_URL"]
+    base_url = urlsplit(app.config["SERVER_BASE_URL"])
+    if base_url.scheme not in ("http", "https") or not base_url.hostname:
+        raise RuntimeError(
+            f"SERVER_BASE_URL must be an absolute http(s) URL, not {app.config['SERVER_BASE_URL']!r}"
+        )
+    if app.config.get("TRUSTED_HOSTS") is None and app.config.get("ENV_NAME") == "production":
+        # Production answers only for the host of SERVER_BASE_URL unless told otherwise.
+        app.config["TRUSTED_HOSTS"] = [base_url.hostname]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         url = os.environ.get("DATABASE_URL") or default_database_url(app.instance_path)
         app.config["SQLALCHEMY_DATABASE_URI"] = url
@@ -104,18 +126,18 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please log in to see this page.")
 
+    from .accounts.sessions import session_identifier
+
+    # "strong" protection on a fingerprint that ignores X-Forwarded-For (see session_identifier).
+    login_manager._session_identifier_generator = session_identifier
+
     @login_manager.user_loader
-    def load_user(session_token: str):
-        # Sessions and remember cookies carry the user's session token (an alternative id that
-        # changes at a password change, "log out of all devices" and deactivation), never the
-        # primary key: a copied or stolen cookie dies with it.
-        from sqlalchemy import select
+    def load_user(token: str):
+        # Sessions and remember cookies carry the token of a server-side session
+        # (accounts.sessions), never the user's id: logout and "log out of all devices" end them.
+        from .accounts.sessions import load
 
-        from .accounts.models import User
-
-        if not isinstance(session_token, str) or not 20 <= len(session_token) <= 64:
-            return None
-        return db.session.scalar(select(User).where(User.session_token == session_token))
+        return load(token)
 
 
 def register_blueprints(app: Flask) -> None:

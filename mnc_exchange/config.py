@@ -6,6 +6,7 @@ Every variable is documented in the README ("Configuration").
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -19,6 +20,13 @@ def _bool(name: str, default: bool = False) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def normalise_database_url(url: str) -> str:
@@ -51,6 +59,11 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: "Remember me" lasts this many days (30 at most); the server-side session ends with it.
+    REMEMBER_COOKIE_DURATION = timedelta(days=min(_int("REMEMBER_DAYS", 30), 30))
+    #: A login without "remember me" ends after this many seconds, whatever the browser keeps.
+    SESSION_MAX_AGE = _int("SESSION_MAX_AGE", 12 * 3600)
 
     #: Number of trusted reverse proxies in front of the app (nginx: 1). 0 = none: the socket's
     #: peer is the client. Never set it higher than the real number of proxies.
@@ -85,8 +98,12 @@ class Config:
         "MAIL_DEFAULT_SENDER", "MNC Exchange <no-reply@mnc-exchange.ma>"
     )
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 5)
-    # Absolute base used in e-mailed links when there is no request (CLI, scheduler).
+    # Absolute base of every link that leaves the application (e-mails, PDFs, QR codes); never
+    # taken from the request. Required in production.
     SERVER_BASE_URL = os.environ.get("SERVER_BASE_URL", "http://127.0.0.1:5000")
+    # Host names the application answers for (comma-separated); a request for another Host
+    # gets 400. Unset: any host in development, the host of SERVER_BASE_URL in production.
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 
 
 class DevelopmentConfig(Config):

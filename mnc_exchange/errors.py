@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import SecurityError
 
 from .extensions import db
 
@@ -38,12 +39,27 @@ def _render(code: int):
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
+UNTRUSTED_HOST_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Requête refusée – Bad request</title></head>
+<body><h1>Requête refusée</h1><p>Cette adresse ne correspond pas à ce site.</p>
+<p lang="en">Bad request: this address does not belong to this site.</p></body></html>
+"""
+
+
+def _bad_request(exc):
+    if isinstance(exc, SecurityError):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so the page stands alone.
+        return UNTRUSTED_HOST_PAGE, 400, {"Content-Type": "text/html; charset=utf-8"}
+    return _render(400)
+
+
 def register(app: Flask) -> None:
     from .core.guards import register as register_guards
 
     register_guards(app)  # NUL characters: 400; ids beyond the id columns' range: 404
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda exc, code=code: _render(code))
+    app.register_error_handler(400, _bad_request)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

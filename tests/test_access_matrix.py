@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("accounts.login", "GET"): _public(),
     ("accounts.login", "POST"): _public(),
     ("accounts.logout", "POST"): _logged_in(),
+    ("accounts.logout_everywhere", "POST"): _logged_in(),
     ("accounts.register", "GET"): _public(),
     ("accounts.register", "POST"): _public(),
     ("accounts.register_host", "GET"): _public(),

@@ -21,6 +21,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 
 def test_production_starts_with_secret_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("SERVER_BASE_URL", "https://exchange.example.ma")
     app = create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from mnc_exchange.accounts.models import Role, User
@@ -227,7 +228,8 @@ def _reset_link(recipient: str) -> str:
         .where(OutboxMessage.recipient == recipient)
         .order_by(OutboxMessage.id.desc())
     )
-    return re.search(r"http://localhost(/password/reset/\S+)", message.body_text).group(1)
+    base = re.escape(current_app.config["SERVER_BASE_URL"])
+    return re.search(base + r"(/password/reset/\S+)", message.body_text).group(1)
 
 
 def test_password_reset_round_trip_single_use(client):

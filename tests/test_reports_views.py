@@ -478,6 +478,7 @@ def test_the_query_count_does_not_grow_with_the_cohort(client, official):
 OWN_ACCOUNT_OR_PUBLIC = {
     "accounts.login",
     "accounts.logout",
+    "accounts.logout_everywhere",
     "main.set_language",
     "accounts.change_password",
     "accounts.register",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.models import TimestampMixin, UTCDateTime
@@ -23,10 +22,6 @@ class Role(enum.StrEnum):
     host = "host"
     official = "official"
     admin = "admin"
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -52,12 +47,6 @@ class User(UserMixin, TimestampMixin, db.Model):
         ForeignKey("companies.id", use_alter=True, name="fk_users_company_id"), index=True
     )
 
-    # The identifier that sessions and remember-me cookies carry (Flask-Login's alternative id):
-    # it changes at a password change, at "log out of all devices" and at deactivation, so that
-    # every older session and remember cookie stops working at once.
-    session_token: Mapped[str] = mapped_column(
-        String(64), nullable=False, unique=True, default=lambda: new_session_token()
-    )
     # Per-account login throttling (growing delays, never a permanent lockout).
     failed_login_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -68,12 +57,16 @@ class User(UserMixin, TimestampMixin, db.Model):
         UTCDateTime(), nullable=True, default=utcnow
     )
 
-    def get_id(self) -> str:  # Flask-Login: the session carries the session token, not the id
-        return self.session_token
+    #: The server-side session (``UserSession``) this request runs under: set by the user
+    #: loader or at login. A plain attribute, not a column.
+    current_session = None
 
-    def rotate_session_token(self) -> None:
-        """End every session and remember cookie of this user."""
-        self.session_token = new_session_token()
+    def get_id(self) -> str:
+        """Flask-Login: what the session and the remember cookie carry: the token of a
+        server-side session (see ``accounts.sessions``), never the user's id."""
+        if self.current_session is None or not self.current_session.token:
+            raise RuntimeError("open a server-side session (accounts.sessions.open_session) first")
+        return self.current_session.token
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
@@ -93,3 +86,28 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One login on one device. The cookie (session and remember-me) carries a random token;
+    only its SHA-256 is stored. Logging out revokes the row; "log out of all devices", a
+    password change or reset and a deactivation revoke every row of the user."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    remember: Mapped[bool] = mapped_column(nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    #: The raw token, known only in the request that opened the session (not a column).
+    token = None

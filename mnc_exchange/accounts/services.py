@@ -18,6 +18,7 @@ from ..core.errors import DomainError
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..mail.services import queue_email
+from . import sessions
 from .models import Role, User
 
 _RESET_SALT = "mnc-exchange.password-reset"
@@ -125,7 +126,15 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise DomainError(_("Your current password is not correct."))
     user.set_password(new)
-    record("user.password_change", user, actor=user)
+    ended = sessions.revoke_all(user)
+    record("user.password_change", user, {"sessions_ended": ended}, actor=user)
+
+
+def log_out_everywhere(user: User) -> int:
+    """End every session of ``user`` on every device (the current one included)."""
+    ended = sessions.revoke_all(user)
+    record("auth.logout_all", user, {"sessions_ended": ended}, actor=user)
+    return ended
 
 
 # --- password reset -----------------------------------------------------------------------
@@ -183,7 +192,8 @@ def user_for_reset_token(token: str) -> User:
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     user.set_password(new_password)
-    record("auth.password_reset", user, actor=user)
+    ended = sessions.revoke_all(user)
+    record("auth.password_reset", user, {"sessions_ended": ended}, actor=user)
     return user
 
 
@@ -196,7 +206,8 @@ def set_active(user: User, active: bool, actor: User) -> None:
     if user.active == active:
         return
     user.active = active
-    record("user.activate" if active else "user.deactivate", user, actor=actor)
+    details = None if active else {"sessions_ended": sessions.revoke_all(user)}
+    record("user.activate" if active else "user.deactivate", user, details, actor=actor)
 
 
 def approve_host(user: User, actor: User) -> None:

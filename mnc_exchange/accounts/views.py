@@ -13,7 +13,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from ..hosts.forms import ApproveForm, HostRegisterForm, RejectForm
 from ..hosts.models import Company, CompanyStatus
 from ..permissions import permission_required
 from ..templating import external_url
-from . import services
+from . import services, sessions
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -66,6 +66,7 @@ def login():
         session.clear()
         if lang:
             session["lang"] = lang
+        sessions.open_session(user, remember=form.remember.data)
         login_user(user, remember=form.remember.data)
         db.session.commit()
         flash(_("Welcome, %(name)s.", name=user.full_name), "success")
@@ -80,8 +81,31 @@ def logout():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    sessions.revoke_current(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of the account, on every device and browser, this one included."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ended = services.log_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash(
+        ngettext(
+            "You are logged out of %(num)d session, on every device.",
+            "You are logged out of %(num)d sessions, on every device.",
+            ended,
+        ),
+        "info",
+    )
     return redirect(url_for("accounts.login"))
 
 
@@ -100,7 +124,9 @@ def _register(role: Role, template: str):
         else:
             db.session.commit()
             flash(_("Your account is created. Welcome!"), "success")
+            sessions.open_session(user)
             login_user(user)
+            db.session.commit()
             return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
     return render_template(template, form=form, role=role)
@@ -141,7 +167,9 @@ def register_host():
                 ),
                 "info",
             )
+            sessions.open_session(user)
             login_user(user)
+            db.session.commit()
             return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
     status = 400 if form.errors else 200
@@ -154,16 +182,30 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            user = current_user._get_current_object()
+            remember = bool(user.current_session and user.current_session.remember)
+            services.change_password(user, form.current_password.data, form.password.data)
         except DomainError as exc:
             db.session.rollback()
             form.current_password.errors.append(exc.message)
         else:
+            # Every older session and remember cookie has ended; this browser gets a new one.
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            sessions.open_session(user, remember=remember)
+            login_user(user, remember=remember)
             db.session.commit()
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
-    return render_template("accounts/change_password.html", form=form)
+    return render_template(
+        "accounts/change_password.html",
+        form=form,
+        open_sessions=sessions.open_sessions(current_user),
+        logout_form=ConfirmForm(),
+    )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

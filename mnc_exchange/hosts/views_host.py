@@ -24,6 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
@@ -265,6 +266,7 @@ def join(token: str):
             db.session.rollback()
             flash(exc.message, "danger")
         else:
+            account_sessions.open_session(user)
             db.session.commit()
             # Renew the session at login (no fixation); keep the chosen language.
             lang = session.get("lang")
