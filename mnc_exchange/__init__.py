@@ -76,7 +76,8 @@ def _finish_config(app: Flask) -> None:
     base_url = urlsplit(app.config["SERVER_BASE_URL"])
     if base_url.scheme not in ("http", "https") or not base_url.hostname:
         raise RuntimeError(
-            f"SERVER_BASE_URL must be an absolute http(s) URL, not {app.config['SERVER_BASE_URL']!r}"
+            "SERVER_BASE_URL must be an absolute http(s) URL, not "
+            f"{app.config['SERVER_BASE_URL']!r}"
         )
     if app.config.get("TRUSTED_HOSTS") is None and app.config.get("ENV_NAME") == "production":
         # Production answers only for the host of SERVER_BASE_URL unless told otherwise.
