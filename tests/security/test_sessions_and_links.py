@@ -199,9 +199,9 @@ def test_log_out_of_all_devices(app, client):
     again = app.test_client()
     _copy_cookie(phone, again, "remember_token")
     assert not _logged_in(again)
-    assert db.session.scalars(
-        select(UserSession).where(UserSession.revoked_at.is_(None))
-    ).all() == []
+    assert (
+        db.session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None))).all() == []
+    )
 
 
 def test_deactivation_ends_every_session(app, client, auth):
