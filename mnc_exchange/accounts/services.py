@@ -30,7 +30,8 @@ from .models import Role, User
 
 _RESET_SALT = "mnc-exchange.password-reset"
 _CONFIRM_SALT = "mnc-exchange.email-confirm"
-#: At most one confirmation e-mail per account in this time (a link is valid 48 hours).
+#: At most one confirmation e-mail, and one "someone tried to register with your address"
+#: e-mail, per account in this time (a confirmation link is valid 48 hours).
 CONFIRM_RESEND_INTERVAL = timedelta(minutes=10)
 # A dummy hash so that a login for an unknown e-mail costs the same time as a real one.
 _DUMMY_HASH = (
@@ -110,15 +111,19 @@ def register(
         generate_password_hash(
             password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         )
-        queue_email(
-            existing.email,
-            "register_attempt",
-            existing.locale,
-            user=existing,
-            login_url=external_url("accounts.login"),
-            reset_url=external_url("accounts.forgot_password"),
-        )
-        record("auth.register_known_email", existing, {"role": role.value})
+        # At most one such e-mail per interval: the form must not serve to flood a mailbox.
+        emailed = not _sent_recently(existing, "auth.register_attempt_sent")
+        if emailed:
+            queue_email(
+                existing.email,
+                "register_attempt",
+                existing.locale,
+                user=existing,
+                login_url=external_url("accounts.login"),
+                reset_url=external_url("accounts.forgot_password"),
+            )
+            record("auth.register_attempt_sent", existing)
+        record("auth.register_known_email", existing, {"role": role.value, "emailed": emailed})
         return None
     user = create_user(
         email,
@@ -255,20 +260,26 @@ def resend_confirmation(user: User) -> bool:
     than ``CONFIRM_RESEND_INTERVAL`` ago. Returns whether an e-mail was queued."""
     if user.email_confirmed_at is not None or not user.active:
         return False
+    if _sent_recently(user, "auth.confirm_sent"):
+        return False
+    send_confirmation(user)
+    return True
+
+
+def _sent_recently(user: User, action: str) -> bool:
+    """Whether the audit shows ``action`` on ``user`` less than ``CONFIRM_RESEND_INTERVAL`` ago
+    (the audit keeps when each of these e-mails went out)."""
     last = db.session.scalar(
         select(AuditEvent.created_at)
         .where(
-            AuditEvent.action == "auth.confirm_sent",
+            AuditEvent.action == action,
             AuditEvent.target_type == User.__tablename__,
             AuditEvent.target_id == user.id,
         )
         .order_by(AuditEvent.created_at.desc())
         .limit(1)
     )
-    if last is not None and as_utc(last) > utcnow() - CONFIRM_RESEND_INTERVAL:
-        return False
-    send_confirmation(user)
-    return True
+    return last is not None and as_utc(last) > utcnow() - CONFIRM_RESEND_INTERVAL
 
 
 def refuse_unconfirmed_login(user: User) -> bool:

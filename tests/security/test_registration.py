@@ -111,6 +111,22 @@ def test_an_unknown_address_gets_an_unconfirmed_account_and_one_confirmation_ema
     assert message.body_text.count(client.application.config["SERVER_BASE_URL"]) == 1
 
 
+def test_repeated_attempts_on_a_known_address_send_one_email_per_ten_minutes(client):
+    UserFactory(email=KNOWN)
+    for _ in range(3):
+        response = client.post("/register", data=STUDENT | {"email": KNOWN})
+        assert response.status_code == 302
+    assert len(outbox()) == 1
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.action == "auth.register_attempt_sent")
+        .values(created_at=utcnow() - timedelta(minutes=11))
+    )
+    db.session.commit()
+    client.post("/register", data=STUDENT | {"email": KNOWN})
+    assert [m.recipient for m in outbox()] == [KNOWN, KNOWN]
+
+
 def test_a_known_address_on_the_host_form_creates_no_company(client):
     coordinator = UserFactory(role=Role.coordinator)
     UserFactory(email=KNOWN)
