@@ -237,8 +237,13 @@ def _confirm_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
 
 
+def _email_fingerprint(user: User) -> str:
+    # Binds the link to the address without writing the address in the URL (server logs).
+    return hashlib.sha256(user.email.encode()).hexdigest()[:16]
+
+
 def make_confirm_token(user: User) -> str:
-    return _confirm_serializer().dumps({"uid": user.id, "email": user.email})
+    return _confirm_serializer().dumps({"uid": user.id, "fp": _email_fingerprint(user)})
 
 
 def send_confirmation(user: User) -> None:
@@ -291,13 +296,16 @@ def refuse_unconfirmed_login(user: User) -> bool:
 
 
 def confirm_token_email(token: str) -> str | None:
-    """The address a confirmation token was made for, even an expired one (its signature is
-    still checked), or None."""
+    """The address of the account a confirmation token was made for, even an expired or used
+    one (its signature is still checked), or None."""
     try:
         data = _confirm_serializer().loads(token)
     except BadSignature:
         return None
-    return data.get("email") if isinstance(data, dict) else None
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or data.get("fp") != _email_fingerprint(user):
+        return None
+    return user.email
 
 
 def user_for_confirm_token(token: str) -> User:
@@ -312,7 +320,7 @@ def user_for_confirm_token(token: str) -> User:
     except BadSignature:
         raise DomainError(_("This confirmation link is not valid. Ask for a new one.")) from None
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("email") != user.email:
+    if user is None or not user.active or data.get("fp") != _email_fingerprint(user):
         raise DomainError(_("This confirmation link is not valid. Ask for a new one."))
     if user.email_confirmed_at is not None:
         raise DomainError(
