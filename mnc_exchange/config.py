@@ -72,6 +72,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute")
+    # Self-registration, joining by invitation and asking for a new confirmation link (POST).
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute")
     # Public pages opened from a link: document verification and the tutors' evaluation form.
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     EVALUATION_RATE_LIMIT = os.environ.get("EVALUATION_RATE_LIMIT", "20 per minute")
@@ -84,6 +86,8 @@ class Config:
     UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
+    #: Seconds a self-registered account's "confirm your address" link stays valid (48 hours).
+    EMAIL_CONFIRM_MAX_AGE = _int("EMAIL_CONFIRM_MAX_AGE", 48 * 3600)
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name
 
@@ -120,6 +124,7 @@ class TestingConfig(Config):
     VERIFY_RATE_LIMIT = "1000 per minute"
     EVALUATION_RATE_LIMIT = "1000 per minute"
     RESET_RATE_LIMIT = "1000 per minute"
+    REGISTER_RATE_LIMIT = "1000 per minute"
     MAIL_SERVER = ""
     # Fast hashing keeps the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name

@@ -14,6 +14,7 @@ from mnc_exchange.audit.models import AuditEvent
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from tests.factories import PASSWORD, UserFactory
+from tests.registration import confirm_address
 
 NEW_PASSWORD = "another-long-passphrase"
 
@@ -29,15 +30,21 @@ def _register(client, url="/register", **overrides):
     return client.post(url, data=data)
 
 
-def test_student_registers_and_sees_dashboard(client):
+def test_student_registers_confirms_the_address_and_sees_dashboard(client):
     response = _register(client)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.location.endswith("/register/sent")
     user = db.session.scalar(select(User))
     assert user.email == "salma@example.org"  # stored lower-case
     assert user.role is Role.student and not user.is_pending
+    assert user.email_confirmed_at is None
+    assert client.get("/dashboard").status_code == 302  # not logged in
+    confirm_address(client, "salma@example.org")
+    login = client.post(
+        "/login", data={"email": "salma@example.org", "password": "un-mot-de-passe-solide"}
+    )
+    assert login.status_code == 302 and login.location.endswith("/dashboard")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Salma El Idrissi" in page
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == user.email))
 
 
 @pytest.mark.parametrize(
@@ -60,9 +67,12 @@ def test_registration_refuses_bad_input_with_french_message(client, overrides, m
 def test_registration_email_is_unique_case_insensitively(client):
     UserFactory(email="salma@example.org")
     response = _register(client, email="SALMA@example.org")
-    assert response.status_code == 200
-    assert "existe déjà" in response.get_data(as_text=True)
+    # The same answer as for a new address; the owner is told by e-mail.
+    assert response.status_code == 302 and response.location.endswith("/register/sent")
+    assert "existe déjà" not in client.get("/register/sent").get_data(as_text=True)
     assert len(db.session.scalars(select(User)).all()) == 1
+    (message,) = db.session.scalars(select(OutboxMessage)).all()
+    assert message.recipient == "salma@example.org" and "existe déjà" in message.subject
 
 
 HOST_COMPANY = {
@@ -83,6 +93,8 @@ def test_host_registration_stays_pending_until_approved(client, app):
     assert response.status_code == 302
     host = db.session.scalar(select(User).where(User.email == "rh@entreprise.fr"))
     assert host.role is Role.host and host.is_pending and host.company_id is not None
+    confirm_address(client, "rh@entreprise.fr")
+    client.post("/login", data={"email": "rh@entreprise.fr", "password": "un-mot-de-passe-solide"})
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'id="pending-notice"' in page
     # A pending host cannot act: the coordinator pages are refused.

@@ -729,12 +729,24 @@ def _reset_token(users, values) -> str:
     return make_reset_token(users["student"])
 
 
+def _confirm_token(users, values) -> str:
+    from sqlalchemy import null
+
+    from mnc_exchange.accounts.services import make_confirm_token
+    from tests.factories import UserFactory
+
+    return make_confirm_token(
+        UserFactory(email="fuzz-unconfirmed@example.org", email_confirmed_at=null())
+    )
+
+
 #: Routes whose sample token is invalid in the matrix (nobody may use them): a valid token lets
 #: the fuzzing reach their forms. A route missing here is still fuzzed, with the invalid token.
 VALID_TOKENS: dict[str, Callable] = {
     "company.join": _invitation_token,
     "evaluation.form": _evaluation_token,
     "accounts.reset_password": _reset_token,
+    "accounts.confirm_email": _confirm_token,
 }
 
 

@@ -27,6 +27,7 @@ from tests.factories import (
     TutorFactory,
     UserFactory,
 )
+from tests.registration import confirm_address
 
 NEW_PASSWORD = "une-phrase-de-passe-longue"
 
@@ -124,7 +125,7 @@ def test_registration_creates_a_pending_company_and_contact_and_tells_coordinato
     coordinator = UserFactory(role=Role.coordinator)
     english(client)
     response = client.post("/register/host", data=REGISTRATION)
-    assert response.status_code == 302 and response.location.endswith("/dashboard")
+    assert response.status_code == 302 and response.location.endswith("/register/sent")
 
     company = db.session.scalar(select(Company))
     assert company.status is CompanyStatus.pending
@@ -135,7 +136,12 @@ def test_registration_creates_a_pending_company_and_contact_and_tells_coordinato
     contact = db.session.scalar(select(User).where(User.role == Role.host))
     assert contact.email == "julie.durand@exemple-entreprise.fr"
     assert contact.company_id == company.id and contact.is_pending
+    assert contact.email_confirmed_at is None
+    assert not outbox_to(coordinator.email), "nobody is told before the address is confirmed"
+    confirm_address(client, contact.email)
     assert outbox_to(coordinator.email), "the coordinators are told"
+    response = client.post("/login", data={"email": contact.email, "password": NEW_PASSWORD})
+    assert response.status_code == 302
 
     page = text(client.get("/dashboard"))
     assert 'id="pending-notice"' in page
@@ -205,14 +211,15 @@ def test_registration_with_a_taken_email_creates_no_company(client):
     UserFactory(email="julie.durand@exemple-entreprise.fr")
     english(client)
     response = client.post("/register/host", data=REGISTRATION)
-    assert response.status_code == 400
-    assert "An account already exists with this e-mail address." in text(response)
+    # The same answer as for a new address (the owner is told by e-mail), and nothing created.
+    assert response.status_code == 302 and response.location.endswith("/register/sent")
+    assert "An account already exists" not in text(client.get("/register/sent"))
     assert count(Company) == 0 and count(User) == 1
 
 
 def test_headcount_zero_is_accepted(client):
     response = client.post("/register/host", data=REGISTRATION | {"headcount": "0"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.location.endswith("/register/sent")
     assert db.session.scalar(select(Company.headcount)) == 0
 
 
@@ -404,6 +411,7 @@ def test_an_invitation_works_once_and_the_colleague_joins_approved(client, host,
     user = db.session.scalar(select(User).where(User.email == "colleague@exemple-entreprise.fr"))
     assert user.role is Role.host and user.company_id == host.company_id
     assert not user.is_pending
+    assert user.email_confirmed_at is not None  # the invitation proves the address
     assert user.locale == "en"
     db.session.expire_all()
     assert db.session.get(CompanyInvitation, invitation.id).accepted_at is not None

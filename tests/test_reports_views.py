@@ -483,6 +483,8 @@ OWN_ACCOUNT_OR_PUBLIC = {
     "accounts.change_password",
     "accounts.register",
     "accounts.register_host",
+    "accounts.confirm_email",
+    "accounts.resend_confirmation",
     "accounts.forgot_password",
     "accounts.reset_password",
 }

@@ -60,16 +60,15 @@ class _NewPasswordMixin:
 
 
 class RegisterForm(_NewPasswordMixin, FlaskForm):
+    """Self-registration. No "already registered" error here: the page must answer the same
+    whether the address has an account or not (its owner is told by e-mail)."""
+
     full_name = StringField(
         _l("Full name"),
         validators=[DataRequired(message=_l("Enter your full name.")), Length(max=200)],
     )
     email = _email_field()
     submit = SubmitField(_l("Create my account"))
-
-    def validate_email(self, field) -> None:
-        if email_taken(field.data):
-            raise ValidationError(_l("An account already exists with this e-mail address."))
 
 
 class ChangePasswordForm(FlaskForm):
@@ -85,6 +84,11 @@ class ChangePasswordForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = _email_field()
     submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResendConfirmationForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField(_l("Send me a new link"))
 
 
 class ResetPasswordForm(_NewPasswordMixin, FlaskForm):

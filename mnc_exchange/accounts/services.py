@@ -1,27 +1,39 @@
 """Account operations: registration, login, passwords, approval and deactivation.
 
 Logins, failed logins and every change to an account are audited.
+
+Self-registration never tells whether an address already has an account: a new address gets
+an unconfirmed account and a "confirm your address" e-mail; a known one gets nothing created
+and an e-mail to its owner. Both cost the same password hashing, and the page says the same.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
-from werkzeug.security import check_password_hash
+from sqlalchemy import null, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..core.errors import DomainError
-from ..core.timeutils import utcnow
+from ..core.timeutils import as_utc, utcnow
 from ..extensions import db
+from ..hosts.models import Company
 from ..mail.services import queue_email
+from ..templating import external_url
 from . import sessions
 from .models import Role, User
 
 _RESET_SALT = "mnc-exchange.password-reset"
+_CONFIRM_SALT = "mnc-exchange.email-confirm"
+#: At most one confirmation e-mail, and one "someone tried to register with your address"
+#: e-mail, per account in this time (a confirmation link is valid 48 hours).
+CONFIRM_RESEND_INTERVAL = timedelta(minutes=10)
 # A dummy hash so that a login for an unknown e-mail costs the same time as a real one.
 _DUMMY_HASH = (
     "scrypt:32768:8:1$v3vlq8kbadBwXtht$1a4d1b3b96b45ba5a5857031acf6246f803cc35cd52924825af68014ae"
@@ -49,8 +61,10 @@ def create_user(
     locale: str = "fr",
     approved: bool = True,
     actor: User | None = None,
+    confirmed: bool = True,
 ) -> User:
-    """Create an account. Host contacts who register themselves start pending (approved=False)."""
+    """Create an account. Host contacts who register themselves start pending (approved=False);
+    self-registered accounts start with their address unconfirmed (confirmed=False)."""
     if email_taken(email):
         raise DomainError(_("An account already exists with this e-mail address."))
     user = User(
@@ -60,6 +74,8 @@ def create_user(
         locale=locale if locale in current_app.config["LANGUAGES"] else "fr",
         active=True,
         approved_at=utcnow() if approved else None,
+        # null(): a plain None would let the column's default (now) fill it in.
+        email_confirmed_at=utcnow() if confirmed else null(),
     )
     user.set_password(password)
     db.session.add(user)
@@ -74,31 +90,54 @@ def create_user(
 
 
 def register(
-    email: str, password: str, full_name: str, role: Role, locale: str, company=None
-) -> User:
-    """Self-registration: students are active at once; host contacts wait for approval
-    (``company``: the company a host contact registers with them)."""
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
+    locale: str,
+    company=None,
+) -> User | None:
+    """Self-registration, which answers the same whether the address is known or not.
+
+    A new address: an account with its address unconfirmed (host contacts also wait for
+    approval; ``company``: the company a host contact registers with them) and a "confirm your
+    address" e-mail with a signed link, valid ``EMAIL_CONFIRM_MAX_AGE``; returns the account.
+    A known address: nothing is created, its owner is told by e-mail; returns None. The
+    password is hashed either way, so both take the same time.
+    """
     if role not in (Role.student, Role.host):
         raise DomainError(_("Only students and host companies can register themselves."))
+    existing = find_by_email(email)
+    if existing is not None:
+        generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        )
+        # At most one such e-mail per interval: the form must not serve to flood a mailbox.
+        emailed = not _sent_recently(existing, "auth.register_attempt_sent")
+        if emailed:
+            queue_email(
+                existing.email,
+                "register_attempt",
+                existing.locale,
+                user=existing,
+                login_url=external_url("accounts.login"),
+                reset_url=external_url("accounts.forgot_password"),
+            )
+            record("auth.register_attempt_sent", existing)
+        record("auth.register_known_email", existing, {"role": role.value, "emailed": emailed})
+        return None
     user = create_user(
-        email, password, full_name, role, locale=locale, approved=role is not Role.host
+        email,
+        password,
+        full_name,
+        role,
+        locale=locale,
+        approved=role is not Role.host,
+        confirmed=False,
     )
     if company is not None:
         user.company_id = company.id
-    if role is Role.host:
-        coordinators = db.session.scalars(
-            select(User).where(User.role == Role.coordinator, User.active.is_(True))
-        )
-        for coordinator in coordinators:
-            queue_email(
-                coordinator.email,
-                "host_pending",
-                coordinator.locale,
-                coordinator=coordinator,
-                host=user,
-                company=company,
-            )
-    queue_email(user.email, "welcome", user.locale, user=user)
+    send_confirmation(user)
     return user
 
 
@@ -194,7 +233,141 @@ def reset_password(token: str, new_password: str) -> User:
     user.set_password(new_password)
     ended = sessions.revoke_all(user)
     record("auth.password_reset", user, {"sessions_ended": ended}, actor=user)
+    # The link came to this mailbox: the address is proven. (The owner of an address someone
+    # else registered takes the account back this way, with their own password.)
+    if user.email_confirmed_at is None:
+        _mark_confirmed(user)
     return user
+
+
+# --- e-mail confirmation ------------------------------------------------------------------
+
+
+def _confirm_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
+
+
+def _email_fingerprint(user: User) -> str:
+    # Binds the link to the address without writing the address in the URL (server logs).
+    return hashlib.sha256(user.email.encode()).hexdigest()[:16]
+
+
+def make_confirm_token(user: User) -> str:
+    return _confirm_serializer().dumps({"uid": user.id, "fp": _email_fingerprint(user)})
+
+
+def send_confirmation(user: User) -> None:
+    """Queue the "confirm your address" e-mail with its signed link."""
+    hours = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600
+    queue_email(
+        user.email,
+        "confirm_email",
+        user.locale,
+        user=user,
+        confirm_url=external_url("accounts.confirm_email", token=make_confirm_token(user)),
+        hours=hours,
+    )
+    record("auth.confirm_sent", user, actor=user)
+
+
+def resend_confirmation(user: User) -> bool:
+    """Send a new confirmation link to an active unconfirmed account, unless one went out less
+    than ``CONFIRM_RESEND_INTERVAL`` ago. Returns whether an e-mail was queued."""
+    if user.email_confirmed_at is not None or not user.active:
+        return False
+    if _sent_recently(user, "auth.confirm_sent"):
+        return False
+    send_confirmation(user)
+    return True
+
+
+def _sent_recently(user: User, action: str) -> bool:
+    """Whether the audit shows ``action`` on ``user`` less than ``CONFIRM_RESEND_INTERVAL`` ago
+    (the audit keeps when each of these e-mails went out)."""
+    last = db.session.scalar(
+        select(AuditEvent.created_at)
+        .where(
+            AuditEvent.action == action,
+            AuditEvent.target_type == User.__tablename__,
+            AuditEvent.target_id == user.id,
+        )
+        .order_by(AuditEvent.created_at.desc())
+        .limit(1)
+    )
+    return last is not None and as_utc(last) > utcnow() - CONFIRM_RESEND_INTERVAL
+
+
+def refuse_unconfirmed_login(user: User) -> bool:
+    """The right password for an account whose address is not confirmed: no login (the caller
+    logs nobody in); a new link is sent unless one went out recently. Returns whether it was."""
+    sent = resend_confirmation(user)
+    record("auth.login_unconfirmed", user, {"link_sent": sent}, actor=user)
+    return sent
+
+
+def confirm_token_email(token: str) -> str | None:
+    """The address of the account a confirmation token was made for, even an expired or used
+    one (its signature is still checked), or None."""
+    try:
+        data = _confirm_serializer().loads(token)
+    except BadSignature:
+        return None
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or data.get("fp") != _email_fingerprint(user):
+        return None
+    return user.email
+
+
+def user_for_confirm_token(token: str) -> User:
+    """The unconfirmed account a confirmation token belongs to, or ``DomainError`` saying why
+    the link cannot be used."""
+    try:
+        data = _confirm_serializer().loads(
+            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
+        )
+    except SignatureExpired:
+        raise DomainError(_("This confirmation link has expired. Ask for a new one.")) from None
+    except BadSignature:
+        raise DomainError(_("This confirmation link is not valid. Ask for a new one.")) from None
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != _email_fingerprint(user):
+        raise DomainError(_("This confirmation link is not valid. Ask for a new one."))
+    if user.email_confirmed_at is not None:
+        raise DomainError(
+            _("This confirmation link has already been used: your address is confirmed.")
+        )
+    return user
+
+
+def _mark_confirmed(user: User) -> None:
+    user.email_confirmed_at = utcnow()
+    record("auth.email_confirmed", user, actor=user)
+    if user.role is Role.host and user.is_pending:
+        # Only now are the coordinators told: unconfirmed sign-ups never reach them.
+        _tell_coordinators(user)
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address of the account the token belongs to (once)."""
+    user = user_for_confirm_token(token)
+    _mark_confirmed(user)
+    return user
+
+
+def _tell_coordinators(host: User) -> None:
+    company = db.session.get(Company, host.company_id) if host.company_id is not None else None
+    coordinators = db.session.scalars(
+        select(User).where(User.role == Role.coordinator, User.active.is_(True))
+    )
+    for coordinator in coordinators:
+        queue_email(
+            coordinator.email,
+            "host_pending",
+            coordinator.locale,
+            coordinator=coordinator,
+            host=host,
+            company=company,
+        )
 
 
 # --- administration -----------------------------------------------------------------------

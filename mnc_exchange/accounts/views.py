@@ -1,4 +1,5 @@
-"""Login, logout, registration, password change and reset, host approval."""
+"""Login, logout, registration and e-mail confirmation, password change and reset, host
+approval."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,6 +36,7 @@ from .forms import (
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
+    ResendConfirmationForm,
     ResetPasswordForm,
 )
 from .models import Role, User
@@ -49,6 +52,10 @@ def _reset_limit() -> str:
     return current_app.config["RESET_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -61,6 +68,8 @@ def login():
             db.session.commit()  # keep the audit of the failed attempt
             flash(_("Incorrect e-mail address or password."), "danger")
             return render_template("accounts/login.html", form=form), 200
+        if user.email_confirmed_at is None:
+            return _refuse_unconfirmed(user, form)
         # Renew the session at login (no fixation); keep the chosen language.
         lang = session.get("lang")
         session.clear()
@@ -109,35 +118,65 @@ def logout_everywhere():
     return redirect(url_for("accounts.login"))
 
 
+def _refuse_unconfirmed(user: User, form: LoginForm):
+    """The right password, but the address is not confirmed: no login; a new link is sent
+    (at most one every ``CONFIRM_RESEND_INTERVAL``)."""
+    db.session.rollback()  # not logged in: no login recorded
+    sent = services.refuse_unconfirmed_login(user)
+    db.session.commit()
+    if sent:
+        message = _(
+            "Your e-mail address is not confirmed yet. We have sent you a new confirmation "
+            "link: open it, then log in."
+        )
+    else:
+        message = _(
+            "Your e-mail address is not confirmed yet. A confirmation link was sent to you less "
+            "than %(minutes)d minutes ago: open it, then log in.",
+            minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+        )
+    flash(message, "warning")
+    return render_template("accounts/login.html", form=form), 200
+
+
+def _registered(message: str):
+    """The one answer to a valid registration form, whether the address was new or known."""
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("accounts.check_mailbox"))
+
+
 def _register(role: Role, template: str):
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register(
+            services.register(
                 form.email.data, form.password.data, form.full_name.data, role, str(get_locale())
             )
         except DomainError as exc:
             db.session.rollback()
             form.email.errors.append(exc.message)
         else:
-            db.session.commit()
-            flash(_("Your account is created. Welcome!"), "success")
-            sessions.open_session(user)
-            login_user(user)
-            db.session.commit()
-            return redirect(url_for("main.dashboard"))
+            return _registered(
+                _(
+                    "Almost done: to create your account, open the link we have just sent to "
+                    "the address you gave."
+                )
+            )
     flash_form_errors(form)
     return render_template(template, form=form, role=role)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     return _register(Role.student, "accounts/register.html")
 
 
 @bp.route("/register/host", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register_host():
     """A host contact registers their account and their company in one form (both pending)."""
     if current_user.is_authenticated:
@@ -145,7 +184,7 @@ def register_host():
     form = HostRegisterForm()
     if form.validate_on_submit():
         try:
-            user = host_services.register_company(
+            host_services.register_company(
                 form.company_input(),
                 form.email.data,
                 form.password.data,
@@ -156,24 +195,84 @@ def register_host():
             db.session.rollback()
             flash(exc.message, "danger")
         else:
-            company_name = form.legal_name.data.strip()
-            db.session.commit()
-            flash(
+            return _registered(
                 _(
-                    "Your account and %(company)s are registered. A programme coordinator must "
-                    "approve the company before you can publish offers; you will receive an "
-                    "e-mail.",
-                    company=company_name,
-                ),
-                "info",
+                    "Almost done: to register %(company)s, open the link we have just sent to "
+                    "the address you gave. A programme coordinator then approves the company "
+                    "before you can publish offers; you will receive an e-mail.",
+                    company=form.legal_name.data.strip(),
+                )
             )
-            sessions.open_session(user)
-            login_user(user)
-            db.session.commit()
-            return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template("accounts/register_host.html", form=form), status
+
+
+@bp.route("/register/sent")
+def check_mailbox():
+    """After a registration: the same page whether the address was new or already known."""
+    return render_template("accounts/check_mailbox.html", form=ResendConfirmationForm())
+
+
+def _private(response):
+    """The page's URL holds a token: never send it on, never cache the page."""
+    response = make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link of the "confirm your address" e-mail. Opening it shows a button; the address is
+    confirmed by the button (a POST), so that mail scanners which open links confirm nothing."""
+    try:
+        user = services.user_for_confirm_token(token)
+    except DomainError as exc:
+        form = ResendConfirmationForm(
+            formdata=None, email=services.confirm_token_email(token) or ""
+        )
+        page = render_template("accounts/confirm_invalid.html", reason=exc.message, form=form)
+        return _private((page, 400))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.confirm_email(token)
+        db.session.commit()
+        if user.role is Role.host and user.is_pending:
+            flash(
+                _(
+                    "Your e-mail address is confirmed. You can log in now; a programme "
+                    "coordinator will check your company and you will receive an e-mail."
+                ),
+                "success",
+            )
+        else:
+            flash(_("Your e-mail address is confirmed. You can log in now."), "success")
+        return redirect(url_for("accounts.login"))
+    return _private(render_template("accounts/confirm_email.html", form=form, email=user.email))
+
+
+@bp.route("/register/confirm", methods=["POST"])
+@limiter.limit(_register_limit)
+def resend_confirmation():
+    """Ask for a new confirmation link; the answer never tells whether the address is known."""
+    form = ResendConfirmationForm()
+    if form.validate_on_submit():
+        user = services.find_by_email(form.email.data)
+        if user is not None:
+            services.resend_confirmation(user)
+        db.session.commit()
+        flash(
+            _(
+                "If an account waiting for confirmation has this address, a new link has been "
+                "sent to it (at most one every %(minutes)d minutes).",
+                minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.check_mailbox"))
+    flash_form_errors(form)
+    return render_template("accounts/check_mailbox.html", form=form), 400
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,8 +1,9 @@
 """Host companies: registration with the first contact, approval, invitations, tutors.
 
 A host contact registers the company and their own account in one step; both wait for a
-coordinator. Approving the company approves its contacts. Colleagues join through an
-invitation link (a random token, only its hash stored, valid 7 days, once).
+coordinator, who hears of them once the contact has confirmed their address. Approving the
+company approves its contacts. Colleagues join through an invitation link (a random token,
+only its hash stored, valid 7 days, once), which also proves their address.
 """
 
 from __future__ import annotations
@@ -82,10 +83,14 @@ def _apply(company: Company, data: CompanyInput) -> None:
 
 def register_company(
     data: CompanyInput, email: str, password: str, full_name: str, locale: str
-) -> User:
-    """A host contact registers their company and their account (both pending)."""
+) -> User | None:
+    """A host contact registers their company and their account (both pending, the address
+    unconfirmed). For an address that already has an account nothing is created (the owner is
+    told by e-mail) and None is returned; the caller answers the same either way."""
     company = Company(status=CompanyStatus.pending)
-    _apply(company, data)
+    _apply(company, data)  # the company's data are checked whatever the address
+    if accounts.email_taken(email):
+        return accounts.register(email, password, full_name, Role.host, locale)
     db.session.add(company)
     db.session.flush()
     user = accounts.register(email, password, full_name, Role.host, locale, company=company)

@@ -12,6 +12,7 @@ from functools import wraps
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -29,7 +30,7 @@ from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
 from ..core.web import flash_form_errors
-from ..extensions import db
+from ..extensions import db, limiter
 from ..permissions import permission_required
 from ..templating import localdt
 from . import services
@@ -237,7 +238,12 @@ def _private(response):
     return response
 
 
+def _join_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/join/<token>", methods=["GET", "POST"])
+@limiter.limit(_join_limit, methods=["POST"])
 def join(token: str):
     try:
         invitation = services.invitation_for_token(token)

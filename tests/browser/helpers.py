@@ -1,6 +1,7 @@
 """Helpers shared by the browser journeys: logging in, flashed messages, menus, the student's
 application form and its documents, the host company's registration and offers, the paper
-signatures of an agreement, the links of the e-mails in the outbox.
+signatures of an agreement, the links of the e-mails in the outbox (such as the link that
+confirms a new account's address).
 
 The interface is French by default: the labels used here are those of the catalogue
 (``mnc_exchange/translations/fr/LC_MESSAGES/messages.po``) where they are stable, else ids,
@@ -23,8 +24,10 @@ try:
 except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
     Page = expect = None
 
+from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
 from tests.factories import PASSWORD, SAMPLE_PDF
+from tests.registration import confirm_path
 
 # French strings of the catalogue (msgid -> msgstr).
 EMAIL = "Adresse e-mail"  # "E-mail address"
@@ -190,15 +193,39 @@ def fill_application(page: Page, person: Applicant) -> None:
     page.get_by_label("je consens au traitement de mes données personnelles").check()
 
 
+def confirm_address(page: Page, email: str) -> None:
+    """Open the link e-mailed to a new account (read from the outbox) and press its button;
+    lands on the login page."""
+    db.session.expire_all()
+    try:
+        path = confirm_path(email)
+    finally:
+        db.session.commit()  # end the read (SQLite: the live server writes next)
+    page.goto(path)
+    page.locator("#confirm-email").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect_flash(page, "success")
+
+
+def registered(page: Page, email: str, password: str) -> None:
+    """After a registration form: the "check your mailbox" page; then the address is confirmed
+    from the e-mailed link and the new account logs in (lands on the dashboard)."""
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect_flash(page, "info")
+    confirm_address(page, email)
+    log_in(page, email, password)
+
+
 def register_student(page: Page, full_name: str, email: str, password: str) -> None:
-    """Create a student account through the registration form; lands on the dashboard."""
+    """Create a student account through the registration form, confirm the address from the
+    e-mail and log in; lands on the dashboard."""
     page.goto("/register")
     page.get_by_label("Nom complet", exact=True).fill(full_name)
     page.get_by_label(EMAIL, exact=True).fill(email)
     page.get_by_label(PASSWORD_LABEL, exact=True).fill(password)
     page.get_by_label("Confirmez le mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    registered(page, email, password)
 
 
 # --- host companies and offers -----------------------------------------------------------------
@@ -222,7 +249,8 @@ class HostCompany:
 
 
 def register_company(page: Page, host: HostCompany) -> None:
-    """The contact registers their account and their company in one form."""
+    """The contact registers their account and their company in one form, confirms the address
+    from the e-mail and logs in; lands on the dashboard."""
     page.goto("/register/host")
     form = page.locator("#register-host-form")
     form.locator("#full_name").fill(host.contact)
@@ -238,6 +266,7 @@ def register_company(page: Page, host: HostCompany) -> None:
     form.locator("#headcount").fill(str(host.headcount))
     form.locator("#sector").fill(host.sector)
     form.locator("#submit").click()
+    registered(page, host.email, host.password)
 
 
 @dataclass

@@ -20,9 +20,11 @@ from mnc_exchange.extensions import db
 from tests.browser.helpers import (
     MOTIVATION,
     Applicant,
+    confirm_address,
     fill_application,
     heading,
     in_memory_file,
+    log_in,
     no_motion,
 )
 
@@ -81,8 +83,13 @@ def test_student_applies_is_returned_for_correction_and_resubmits(page: Page, ne
     page.get_by_label("Confirmez le mot de passe", exact=True).fill(STUDENT_PASSWORD)
     page.get_by_role("button", name="Créer mon compte").click()
 
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-    expect_flash(page, "Votre compte est créé.")
+    # The address is confirmed from the e-mailed link before the first login.
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect_flash(page, "Presque terminé")
+    expect(heading(page)).to_have_text("Consultez votre messagerie")
+    confirm_address(page, STUDENT_EMAIL)
+    expect_flash(page, "Votre adresse e-mail est confirmée.")
+    log_in(page, STUDENT_EMAIL, STUDENT_PASSWORD)
     expect(heading(page)).to_have_text(f"Bonjour {STUDENT_NAME}")
     expect(page.locator("#my-application-card")).to_contain_text(
         "Vous n'avez pas commencé de candidature pour cette année."

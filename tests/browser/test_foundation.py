@@ -19,6 +19,7 @@ except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
 from mnc_exchange.cohorts.models import Cohort
 from mnc_exchange.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
 from mnc_exchange.extensions import db
+from tests.browser.helpers import registered
 
 ACCOUNTS = {role.value: (email, name) for role, email, name in DEMO_ACCOUNTS}
 
@@ -199,6 +200,11 @@ def test_host_registers_waits_and_is_approved_by_a_coordinator(page: Page, new_p
     page.locator("#sector").fill("Édition de logiciels")
     page.locator("#register-host-form #submit").click()
 
+    # "Check your mailbox": the address is confirmed from the e-mailed link, then the contact
+    # logs in.
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect_flash(page, "Exemple Numérique SAS")
+    registered(page, host_email, "une-phrase-de-passe-longue")
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(heading(page)).to_have_text(f"Bonjour {host_name}")
     expect(page.locator("#pending-notice")).to_contain_text("Exemple Numérique SAS")
