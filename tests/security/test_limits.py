@@ -325,4 +325,3 @@ def test_alert_in_french(client, clock):
     (message,) = _alerts(user.email)
     assert message.subject == "Tentatives de connexion échouées sur votre compte MNC Exchange"
     assert "10 fois de suite" in message.body_text
-
