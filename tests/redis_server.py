@@ -46,12 +46,12 @@ def redis_server(workdir: str) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         message = (
-            "Redis required: no TEST_REDIS_URL and no redis-server binary "
-            "(apt-get install redis-server); the shared rate-limit tests cannot run"
+            "no TEST_REDIS_URL and no redis-server binary (apt-get install redis-server): "
+            "the rate limits shared by the workers are not tested"
         )
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"Redis required in CI. {message}", pytrace=False)
-        pytest.skip(f"!!! SKIPPED, NOT TESTED: {message}")
+            pytest.fail(f"Redis required in CI: {message}", pytrace=False)
+        pytest.skip(f"!!! REDIS MISSING, SKIPPED: {message}")
     port = _free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
     args += ["no", "--dir", workdir]
