@@ -107,6 +107,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"  # never the environment's REDIS_URL
     LOGIN_RATE_LIMIT = "1000 per minute"
     VERIFY_RATE_LIMIT = "1000 per minute"
     EVALUATION_RATE_LIMIT = "1000 per minute"

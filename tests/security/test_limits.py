@@ -45,6 +45,7 @@ def make_worker(database_url, uploads_dir, app):
     """Build a "worker": its own application on the test database (``app`` created the
     tables). Every worker of a test shares one fresh key prefix."""
     prefix = f"test-{uuid.uuid4().hex}"
+    workers = []
 
     def make(**config):
         settings = {
@@ -56,10 +57,14 @@ def make_worker(database_url, uploads_dir, app):
             "REDIS_URL": "",
         }
         settings.update(config)
-        return create_app(settings)
+        workers.append(create_app(settings))
+        return workers[-1]
 
     make.prefix = prefix
-    return make
+    yield make
+    for worker in workers:
+        with worker.app_context():
+            db.engine.dispose()
 
 
 def _redis_keys(url: str, prefix: str) -> list[bytes]:
