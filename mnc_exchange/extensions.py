@@ -36,6 +36,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+
 _LIMITER_STATE = "mnc_limiter_state"
 
 
@@ -62,6 +63,9 @@ class AppLimiter(Limiter):
     replaced its storage. Here they live in ``app.extensions``: every application counts with
     its own storage (like a gunicorn worker does), and ``RATELIMIT_*`` settings apply to the
     application they are given to. The limits declared by the views stay shared.
+
+    The per-application attributes below are Flask-Limiter 4.1's (pinned): check the list when
+    upgrading it (tests/security/test_limits.py fails if the workers stop counting apart).
     """
 
     enabled = _PerApp()
