@@ -4,7 +4,10 @@
 #                          mnc_load, migrations, demo data; exports the app's environment
 #   bench_start_gunicorn   gunicorn (BENCH_WORKERS x BENCH_THREADS) on a free loopback port;
 #                          sets BENCH_URL
-#   bench_teardown         stops gunicorn and the cluster, removes the temporary folder
+#   bench_start_redis DIR  throwaway redis-server on a free loopback port, files in DIR;
+#                          exports REDIS_URL (bench_setup calls it: the production
+#                          configuration refuses per-worker rate limits with several workers)
+#   bench_teardown         stops gunicorn, Redis and the cluster, removes the temporary folder
 #                          (installed as an EXIT trap by bench_setup)
 #
 # The app runs in the production configuration (MNC_CONFIG=production: scrypt hashes, no
@@ -31,6 +34,7 @@ BENCH_KEEPALIVE="${BENCH_KEEPALIVE:-5}"
 BENCH_TMP=""
 BENCH_PGDATA=""
 BENCH_GUNICORN_PID=""
+BENCH_REDIS_PIDFILE=""
 
 bench_log() { printf '\n=== %s ===\n' "$*"; }
 
@@ -55,10 +59,41 @@ bench_teardown() {
     kill -KILL "$BENCH_GUNICORN_PID" 2>/dev/null || true
   fi
   BENCH_GUNICORN_PID=""
+  bench_stop_redis
   if [ -n "$BENCH_PGDATA" ] && [ -f "$BENCH_PGDATA/postmaster.pid" ]; then
     bench_pg "$BENCH_PGBIN/pg_ctl" -D "$BENCH_PGDATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
   if [ -n "$BENCH_TMP" ] && [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$BENCH_TMP"; fi
+}
+
+bench_start_redis() {
+  local dir="$1" port
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "redis-server is missing: apt-get install redis-server" >&2
+    return 1
+  fi
+  mkdir -p "$dir"
+  port="$(bench_free_port)"
+  BENCH_REDIS_PIDFILE="$dir/redis.pid"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --dir "$dir" --pidfile "$BENCH_REDIS_PIDFILE" --logfile "$dir/redis.log"
+  for _ in $(seq 1 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -p "$port" ping >/dev/null
+  export REDIS_URL="redis://127.0.0.1:$port/0"
+  bench_log "Redis on 127.0.0.1:$port (rate limits shared by the workers)"
+}
+
+bench_stop_redis() {
+  local pid
+  if [ -n "$BENCH_REDIS_PIDFILE" ] && [ -f "$BENCH_REDIS_PIDFILE" ]; then
+    pid="$(cat "$BENCH_REDIS_PIDFILE")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  BENCH_REDIS_PIDFILE=""
 }
 
 bench_setup() {
@@ -87,6 +122,7 @@ bench_setup() {
   bench_pg "$BENCH_PGBIN/pg_ctl" -D "$BENCH_PGDATA" -w -l "$BENCH_TMP/postgresql.log" \
     -o "-p $pgport -c listen_addresses=127.0.0.1 -k $BENCH_TMP" start >/dev/null
   bench_pg "$BENCH_PGBIN/createdb" -h 127.0.0.1 -p "$pgport" -U postgres mnc_load
+  bench_start_redis "$BENCH_TMP/redis"
 
   export MNC_CONFIG=production
   SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"

@@ -82,6 +82,7 @@ def _finish_config(app: Flask) -> None:
     if app.config.get("TRUSTED_HOSTS") is None and app.config.get("ENV_NAME") == "production":
         # Production answers only for the host of SERVER_BASE_URL unless told otherwise.
         app.config["TRUSTED_HOSTS"] = [base_url.hostname]
+    _finish_ratelimit_config(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         url = os.environ.get("DATABASE_URL") or default_database_url(app.instance_path)
         app.config["SQLALCHEMY_DATABASE_URI"] = url
@@ -92,6 +93,35 @@ def _finish_config(app: Flask) -> None:
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+# Seconds a rate-limited request waits for Redis before the in-memory fallback takes over.
+REDIS_TIMEOUT = 1.0
+
+
+def _finish_ratelimit_config(app: Flask) -> None:
+    """Rate limits count in Redis (``REDIS_URL``) whenever it is configured. Counting in memory
+    counts per process: with N gunicorn workers every limit lets N times its value through, so
+    the production configuration refuses it unless the deployment declares a single worker."""
+    config = app.config
+    uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    config["RATELIMIT_STORAGE_URI"] = uri
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_connect_timeout", REDIS_TIMEOUT)
+        options.setdefault("socket_timeout", REDIS_TIMEOUT)
+        config["RATELIMIT_STORAGE_OPTIONS"] = options
+    if (
+        config.get("ENV_NAME") == "production"
+        and uri.startswith("memory://")
+        and os.environ.get("WEB_CONCURRENCY", "").strip() != "1"
+    ):
+        raise RuntimeError(
+            "Rate limits would be counted per worker process (RATELIMIT_STORAGE_URI=memory://): "
+            "with several gunicorn workers each one lets the whole limit through. Set REDIS_URL "
+            "(e.g. redis://127.0.0.1:6379/0) in the production configuration, or run a single "
+            "worker and declare it with WEB_CONCURRENCY=1."
+        )
 
 
 def _select_locale() -> str:

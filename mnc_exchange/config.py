@@ -68,7 +68,15 @@ class Config:
     #: Number of trusted reverse proxies in front of the app (nginx: 1). 0 = none: the socket's
     #: peer is the client. Never set it higher than the real number of proxies.
     PROXY_COUNT = _int("PROXY_COUNT", 0)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: Redis, shared by every worker process: the rate limits' counters (``redis://host:6379/0``).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    #: Where the rate limits count; default: ``REDIS_URL`` if set, else ``memory://`` (per process:
+    #: refused in production unless a single worker is declared with ``WEB_CONCURRENCY=1``).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "mnc-exchange")
+    # Redis down: count in each worker's memory (the limits hold per worker) until it answers
+    # again, rather than refusing every limited page or dropping the limits.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute")
@@ -120,6 +128,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"  # never the environment's REDIS_URL
     LOGIN_RATE_LIMIT = "1000 per minute"
     VERIFY_RATE_LIMIT = "1000 per minute"
     EVALUATION_RATE_LIMIT = "1000 per minute"

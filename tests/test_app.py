@@ -22,7 +22,13 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
 def test_production_starts_with_secret_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("SERVER_BASE_URL", "https://exchange.example.ma")
-    app = create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "CONFIG_NAME": "production",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",  # rate limits shared by the workers
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -68,6 +68,18 @@ class User(UserMixin, TimestampMixin, db.Model):
             raise RuntimeError("open a server-side session (accounts.sessions.open_session) first")
         return self.current_session.token
 
+    def __eq__(self, other: object) -> bool:  # UserMixin compares get_id(): the session token
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return object.__hash__(self)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
             password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")

@@ -10,7 +10,8 @@ and an e-mail to its owner. Both cost the same password hashing, and the page sa
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import secrets
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -34,11 +35,16 @@ _CONFIRM_SALT = "mnc-exchange.email-confirm"
 #: At most one confirmation e-mail, and one "someone tried to register with your address"
 #: e-mail, per account in this time (a confirmation link is valid 48 hours).
 CONFIRM_RESEND_INTERVAL = timedelta(minutes=10)
-# A dummy hash so that a login for an unknown e-mail costs the same time as a real one.
-_DUMMY_HASH = (
-    "scrypt:32768:8:1$v3vlq8kbadBwXtht$1a4d1b3b96b45ba5a5857031acf6246f803cc35cd52924825af68014ae"
-    "d68d5159fc56266bebf68e66e44f627a5f8c0b682ffd3ac91664ca350976dc2fc4f8ae"
-)
+# Dummy hashes (one per hashing method) so that a login attempt with no hash to check (unknown
+# address, throttled account) costs the same time as a real one.
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_check(password: str) -> None:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_dummy_hashes[method], password)
 
 
 def normalise_email(email: str) -> str:
@@ -141,24 +147,105 @@ def register(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+# --- login and per-account throttling ---------------------------------------------------
+#
+# The per-address rate limit (LOGIN_RATE_LIMIT) does not stop a guesser who spreads attempts
+# over many addresses, so each account also slows down: after THROTTLE_AFTER consecutive wrong
+# passwords, the next attempt must wait THROTTLE_BASE_DELAY x 2^(failures - THROTTLE_AFTER)
+# (at most THROTTLE_MAX_DELAY) after the last failure. An attempt during the delay is refused
+# without checking the password and does not count; a successful login resets the count.
+# Never a permanent lockout. The owner is told by e-mail from ALERT_AFTER failures, at most
+# once per ALERT_INTERVAL.
+
+THROTTLE_AFTER = 5
+THROTTLE_BASE_DELAY = timedelta(seconds=15)
+THROTTLE_MAX_DELAY = timedelta(minutes=15)
+ALERT_AFTER = 10
+ALERT_INTERVAL = timedelta(days=1)
+
+
+def login_delay(failures: int) -> timedelta:
+    """How long after the last failure an account with ``failures`` consecutive failures waits."""
+    if failures < THROTTLE_AFTER:
+        return timedelta(0)
+    exponent = min(failures - THROTTLE_AFTER, 16)  # 15 s x 2^16 is far past the cap
+    return min(THROTTLE_BASE_DELAY * 2**exponent, THROTTLE_MAX_DELAY)
+
+
+def login_blocked_until(user: User) -> datetime | None:
+    """When the account accepts a login attempt again, or None if it does now."""
+    delay = login_delay(user.failed_login_count or 0)
+    if not delay or user.last_failed_login_at is None:
+        return None
+    return as_utc(user.last_failed_login_at) + delay
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """Return the user if the e-mail and password match an active account, else None.
 
-    Both outcomes are audited; the caller shows one message whatever went wrong, so the
-    response never tells whether the e-mail exists.
+    Every outcome is audited; the caller shows one message whatever went wrong (unknown address,
+    wrong password, inactive or throttled account), so the response never tells whether the
+    e-mail exists. Unknown addresses have no counter (no row is created for them): the
+    per-address rate limit covers them. The password is hashed in every case, so the time
+    taken does not tell either.
     """
+    now = now or utcnow()
     user = find_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # same time as a real check
+        _dummy_check(password)  # same time as a real check
         record("auth.login_failed", details={"email": normalise_email(email)[:254]})
         return None
-    if not user.check_password(password) or not user.active:
-        reason = "inactive" if user.active is False else "password"
-        record("auth.login_failed", user, {"reason": reason}, actor=user)
+    blocked_until = login_blocked_until(user)
+    if blocked_until is not None and now < blocked_until:
+        _dummy_check(password)  # the same time, but the password is not checked
+        record(
+            "auth.login_failed",
+            user,
+            {"reason": "throttled", "failures": user.failed_login_count},
+            actor=user,
+        )
         return None
-    user.last_login_at = utcnow()
+    if not user.check_password(password):
+        failures = _count_failure(user, now)
+        record("auth.login_failed", user, {"reason": "password", "failures": failures}, actor=user)
+        if failures >= ALERT_AFTER and user.active:
+            _alert_owner(user, failures, now)
+        return None
+    if not user.active:
+        record("auth.login_failed", user, {"reason": "inactive"}, actor=user)
+        return None
+    user.failed_login_count = 0
+    user.last_failed_login_at = None
+    user.last_login_at = now
     record("auth.login", user, actor=user)
     return user
+
+
+def _count_failure(user: User, now: datetime) -> int:
+    # Incremented in SQL: two workers counting failures of the same account lose none.
+    user.failed_login_count = User.failed_login_count + 1
+    user.last_failed_login_at = now
+    db.session.flush()
+    db.session.refresh(user, ["failed_login_count"])
+    return user.failed_login_count
+
+
+def _alert_owner(user: User, failures: int, now: datetime) -> None:
+    last = user.login_alert_sent_at
+    if last is not None and now - as_utc(last) < ALERT_INTERVAL:
+        return
+    from ..templating import external_url
+
+    user.login_alert_sent_at = now
+    queue_email(
+        user.email,
+        "login_failures",
+        user.locale,
+        user=user,
+        failures=failures,
+        reset_url=external_url("accounts.forgot_password"),
+    )
+    record("auth.login_alert", user, {"failures": failures}, actor=user)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -66,7 +66,13 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.commit()  # keep the audit of the failed attempt
-            flash(_("Incorrect e-mail address or password."), "danger")
+            flash(
+                _(
+                    "Incorrect e-mail address or password. After several failed attempts, you"
+                    " may have to wait a few minutes before trying again."
+                ),
+                "danger",
+            )
             return render_template("accounts/login.html", form=form), 200
         if user.email_confirmed_at is None:
             return _refuse_unconfirmed(user, form)

@@ -24,6 +24,11 @@ from tests.factories import PASSWORD, UserFactory
 
 BASE = "https://exchange.example.ma"
 NEW_PASSWORD = "an-entirely-new-passphrase"
+PRODUCTION = {
+    "CONFIG_NAME": "production",
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # production refuses per-process rate limits
+}
 
 
 def _login(client, user, remember=False, **kwargs):
@@ -85,13 +90,13 @@ def test_production_refuses_to_start_without_server_base_url(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.delenv("SERVER_BASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SERVER_BASE_URL"):
-        create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(dict(PRODUCTION))
 
 
 def test_production_answers_only_for_its_own_host(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("SERVER_BASE_URL", BASE)
-    app = create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(dict(PRODUCTION))
     assert app.config["TRUSTED_HOSTS"] == ["exchange.example.ma"]
     client = app.test_client()
     assert client.get("/ping", headers={"Host": "exchange.example.ma"}).status_code == 200
@@ -247,7 +252,7 @@ def test_cookies_carry_a_token_whose_hash_only_is_stored(client):
 def test_remember_cookie_settings_in_production(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("SERVER_BASE_URL", BASE)
-    app = create_app({"CONFIG_NAME": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(dict(PRODUCTION))
     cfg = app.config
     assert cfg["REMEMBER_COOKIE_SECURE"] is True
     assert cfg["REMEMBER_COOKIE_HTTPONLY"] is True
