@@ -76,9 +76,7 @@ def test_email_follows_the_recipient_language(client, smtp_server, mail_config):
 def test_unreachable_server_keeps_message_queued_with_error(client, mail_config):
     mail_config(_free_port())  # nothing listens there
     UserFactory(email="salma@example.org")
-    response = client.post(
-        "/password/forgot", data={"email": "salma@example.org"}, buffered=True
-    )
+    response = client.post("/password/forgot", data={"email": "salma@example.org"}, buffered=True)
     assert response.status_code == 302  # the user is not bothered
     message = db.session.scalar(select(OutboxMessage))
     assert message.status is OutboxStatus.queued

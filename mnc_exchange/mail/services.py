@@ -209,7 +209,7 @@ def deliver(ids: list[int] | None = None) -> DeliveryReport:
             if smtp is None and unreachable is None:
                 try:
                     smtp = _connect()
-                except (OSError, smtplib.SMTPException) as exc:
+                except Exception as exc:  # noqa: BLE001 - unreachable, refused login, bad setting
                     unreachable = exc
             if unreachable is not None:
                 retry = _retry_later(message, unreachable)
