@@ -115,7 +115,12 @@ def outbox_group():
 @outbox_group.command("deliver")
 @with_appcontext
 def outbox_deliver_command():
-    """Deliver every queued message over SMTP (for a scheduler)."""
+    """Deliver every queued message over SMTP (for a scheduler).
+
+    Prints how many were sent, failed for good (cannot be built, refused with a 5xx, or out of
+    attempts) and left queued for a retry (temporary failure); exits with 1 if any was not
+    sent. A bad message never stops the run.
+    """
     from flask import current_app
 
     from .mail.models import OutboxMessage, OutboxStatus
@@ -129,8 +134,7 @@ def outbox_deliver_command():
     if not current_app.config.get("MAIL_SERVER"):
         click.echo(f"MAIL_SERVER is not set: {queued} message(s) stay queued in the outbox.")
         return
-    sent, not_sent = deliver()
-    db.session.commit()
-    click.echo(f"Sent {sent}, not sent {not_sent}.")
-    if not_sent:
+    report = deliver()
+    click.echo(f"Sent {report.sent}, failed {report.failed}, left in the queue {report.left}.")
+    if report.failed or report.left:
         raise SystemExit(1)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..core.forms import PasswordPolicy
+from ..core.forms import AppForm, PasswordPolicy
 from .models import Role
 from .services import email_taken
 
@@ -35,7 +34,7 @@ def _email_field(label=None):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = _email_field()
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
@@ -59,7 +58,7 @@ class _NewPasswordMixin:
     )
 
 
-class RegisterForm(_NewPasswordMixin, FlaskForm):
+class RegisterForm(_NewPasswordMixin, AppForm):
     """Self-registration. No "already registered" error here: the page must answer the same
     whether the address has an account or not (its owner is told by e-mail)."""
 
@@ -71,7 +70,7 @@ class RegisterForm(_NewPasswordMixin, FlaskForm):
     submit = SubmitField(_l("Create my account"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -81,21 +80,21 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change my password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(AppForm):
     email = _email_field()
     submit = SubmitField(_l("Send me a reset link"))
 
 
-class ResendConfirmationForm(FlaskForm):
+class ResendConfirmationForm(AppForm):
     email = _email_field()
     submit = SubmitField(_l("Send me a new link"))
 
 
-class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(_NewPasswordMixin, AppForm):
     submit = SubmitField(_l("Set my new password"))
 
 
-class AdminUserForm(_NewPasswordMixin, FlaskForm):
+class AdminUserForm(_NewPasswordMixin, AppForm):
     full_name = StringField(
         _l("Full name"),
         validators=[DataRequired(message=_l("Enter the full name.")), Length(max=200)],
@@ -114,11 +113,11 @@ class AdminUserForm(_NewPasswordMixin, FlaskForm):
             raise ValidationError(_l("An account already exists with this e-mail address."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """An empty form: a button that POSTs with a CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(AppForm):
     lang = SelectField(choices=LANGUAGE_CHOICES)

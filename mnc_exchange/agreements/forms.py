@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -35,6 +34,7 @@ from wtforms.validators import (
 )
 
 from ..applications.forms_reference import MultiCheckboxField
+from ..core.forms import AppForm
 from ..hosts.models import Tutor
 from ..offers.forms import CommaDecimalField
 from .models import Party, PrefectureDecision
@@ -92,7 +92,7 @@ def doc_prefix(document_id: int) -> str:
 # --- issue and re-issue ---------------------------------------------------------------------
 
 
-class IssueForm(FlaskForm):
+class IssueForm(AppForm):
     """What the coordinator adds to the placement's terms: the sending institution's side,
     the content of the internship, teaching hours, leave and benefits."""
 
@@ -188,7 +188,7 @@ class IssueForm(FlaskForm):
 # --- signatures -----------------------------------------------------------------------------
 
 
-class SignForm(FlaskForm):
+class SignForm(AppForm):
     """The logged-in party's acknowledgement of one document."""
 
     accept = BooleanField(
@@ -198,7 +198,7 @@ class SignForm(FlaskForm):
     submit = SubmitField(_l("Sign"))
 
 
-class PaperSignatureForm(FlaskForm):
+class PaperSignatureForm(AppForm):
     """A coordinator records a signature made on paper, with the signed scan."""
 
     party = SelectField(
@@ -232,7 +232,7 @@ class PaperSignatureForm(FlaskForm):
 # --- préfecture -----------------------------------------------------------------------------
 
 
-class PrefectureForm(FlaskForm):
+class PrefectureForm(AppForm):
     submitted_on = _date(
         _l("Submitted to the préfecture on"),
         description=_l("Leave empty while the host company has not submitted the agreement."),
@@ -261,7 +261,7 @@ class PrefectureForm(FlaskForm):
 # --- amendment ------------------------------------------------------------------------------
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(AppForm):
     reasons = MultiCheckboxField(
         _l("Reasons for the amendment"),
         choices=[SelectChoice(key, label) for key, label in AMENDMENT_REASONS.items()],
@@ -365,7 +365,7 @@ class AmendmentForm(FlaskForm):
 # --- certificate ----------------------------------------------------------------------------
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(AppForm):
     total_stipend_paid = CommaDecimalField(
         _l("Total stipend paid (€)"),
         places=2,

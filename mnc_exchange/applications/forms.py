@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -28,6 +27,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import AppForm
 from .reference import (
     CEFR_LEVELS,
     GENDER_LABELS,
@@ -155,7 +155,7 @@ POLE_CHOICES = [SelectChoice(pole.value, label) for pole, label in POLE_LABELS.i
 CEFR_CHOICES = [SelectChoice(level, level) for level in CEFR_LEVELS]
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(AppForm):
     # Identity
     first_name = _name(_l("First name(s) as in the passport"), "given-name")
     last_name = _name(_l("Last name as in the passport"), "family-name")
@@ -365,7 +365,7 @@ class ApplicationForm(FlaskForm):
         return data
 
 
-class DocumentUploadForm(FlaskForm):
+class DocumentUploadForm(AppForm):
     """One upload; the document kind comes in a hidden field (one such form per kind)."""
 
     kind = HiddenField(validators=[DataRequired(message=_l("Choose the kind of document."))])
@@ -389,11 +389,11 @@ class DocumentUploadForm(FlaskForm):
             return None
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(AppForm):
     submit = SubmitField(_l("Submit my application"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(AppForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
         filters=[_strip],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     HiddenField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from ..core.forms import AppForm
 from .reference import CEFR_LEVELS, DOCUMENT_LABELS, DocumentKind
 from .reference_services import (
     INSTITUTION_MAX,
@@ -58,7 +58,7 @@ def _text(label, key, message, textarea=False):
     )
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(AppForm):
     name = _text(_l("Name"), "name", _l("Enter the institution's name."))
     city = _text(_l("City"), "city", _l("Enter the city."))
     legal_representative = _text(
@@ -78,7 +78,7 @@ class InstitutionForm(FlaskForm):
         }
 
 
-class ToggleInstitutionForm(FlaskForm):
+class ToggleInstitutionForm(AppForm):
     """Deactivate ("0") or reactivate ("1"): the target state is explicit, so a form sent twice
     does not flip the institution back."""
 
@@ -95,7 +95,7 @@ REQUIREMENT_LABELS = {
 }
 
 
-class DocumentSettingsForm(FlaskForm):
+class DocumentSettingsForm(AppForm):
     """One radio group per document kind (fields named after ``DocumentKind`` values)."""
 
     submit = SubmitField(_l("Save"))
@@ -150,7 +150,7 @@ def _at_least_one(form, field):
         raise ValidationError(_l("Allow at least one year of study."))
 
 
-class EligibilityRulesForm(FlaskForm):
+class EligibilityRulesForm(AppForm):
     min_french_level = SelectField(
         _l("Minimum French level (CEFR)"),
         choices=[SelectChoice(level, level) for level in CEFR_LEVELS],

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..core.forms import AppForm
+
 MESSAGE_MAX = 5000
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(AppForm):
     message = TextAreaField(
         _l("Message to the student"),
         validators=[
@@ -24,7 +25,7 @@ class ReturnForm(FlaskForm):
     submit = SubmitField(_l("Return for correction"))
 
 
-class DocumentReviewForm(FlaskForm):
+class DocumentReviewForm(AppForm):
     """One per document on the detail page: build it with ``prefix=document_prefix(id)``."""
 
     decision = RadioField(
@@ -49,7 +50,7 @@ def document_prefix(document_id: int) -> str:
     return f"doc-{document_id}"
 
 
-class EligibilityForm(FlaskForm):
+class EligibilityForm(AppForm):
     decision = RadioField(
         _l("Decision"),
         choices=[
@@ -74,6 +75,6 @@ class EligibilityForm(FlaskForm):
         return self.decision.data == "eligible"
 
 
-class ScreenAllForm(FlaskForm):
+class ScreenAllForm(AppForm):
     cohort_id = HiddenField()
     submit = SubmitField(_l("Screen all submitted applications"))

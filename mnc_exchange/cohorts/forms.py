@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import AppForm
 from .models import DEFAULT_QUOTA, QUOTA_MAX, QUOTA_MIN
 
 
@@ -19,7 +19,7 @@ def _date(label):
     )
 
 
-class CohortForm(FlaskForm):
+class CohortForm(AppForm):
     year = IntegerField(
         _l("Year"),
         validators=[
@@ -54,6 +54,6 @@ class CohortForm(FlaskForm):
         return {f: getattr(self, f).data for f in Cohort.CALENDAR_FIELDS}
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(AppForm):
     target = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Apply"))

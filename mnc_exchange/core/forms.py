@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
+from wtforms import Form as _WTForm
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextArea
 
 # A few of the most common passwords of 12+ characters (issue 9 extends the policy).
 COMMON_PASSWORDS = frozenset(
@@ -59,3 +65,89 @@ class DateBetween:
                     last=self.last_year,
                 )
             )
+
+
+# --- Invisible and control characters -------------------------------------------------------
+#
+# Refused in every text field of every form (passwords aside): a line break in a name ends up
+# in an e-mail header, a bidi override reverses what staff read, a zero-width character makes
+# two names that look the same differ. Multi-line fields keep CR, LF and TAB.
+
+#: C0 controls (but TAB, LF, CR), DEL, C1 controls, bidi embeddings/overrides and isolates.
+_MULTI_LINE_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+#: The above, plus TAB, LF, CR, the Unicode line and paragraph separators and zero-width
+#: characters (spaces, joiners, word joiner, BOM).
+_SINGLE_LINE_FORBIDDEN = _MULTI_LINE_FORBIDDEN + "\t\n\r\u2028\u2029\u200b-\u200d\u2060\ufeff"
+
+_MULTI_LINE_RE = re.compile(f"[{_MULTI_LINE_FORBIDDEN}]")
+_SINGLE_LINE_RE = re.compile(f"[{_SINGLE_LINE_FORBIDDEN}]")
+
+
+def forbidden_character(value: str, multiline: bool = False) -> str | None:
+    """The first character of ``value`` that no text field accepts, or None."""
+    match = (_MULTI_LINE_RE if multiline else _SINGLE_LINE_RE).search(value)
+    return match.group() if match else None
+
+
+def _is_multiline(field) -> bool:
+    return isinstance(field, TextAreaField) or isinstance(field.widget, TextArea)
+
+
+def _texts(field) -> list[str]:
+    """The text a field holds: its data, and what was typed (a filter may have changed it,
+    e.g. removed the spaces); nothing for a field whose value is not text (a number, a date)."""
+    data = field.data
+    values = list(data) if isinstance(data, list | tuple) else [data]
+    texts = [value for value in values if isinstance(value, str)]
+    if texts or isinstance(field, StringField):
+        texts += [value for value in field.raw_data or () if isinstance(value, str)]
+    return texts
+
+
+def _character_error(field) -> str | None:
+    if isinstance(field, PasswordField):
+        return None
+    multiline = _is_multiline(field)
+    for value in _texts(field):
+        char = forbidden_character(value, multiline)
+        if char is not None:
+            return _l(
+                "This field contains an invisible or control character (%(code)s): remove it.",
+                code=f"U+{ord(char):04X}",
+            )
+    return None
+
+
+def _plain_fields(fields):
+    """The fields to check: FieldList entries unfolded; a sub-form that checks its own
+    fields (a ``TextSafeMixin``) left to itself, any other one walked into."""
+    for field in fields:
+        if isinstance(field, FieldList):
+            yield from _plain_fields(field.entries)
+        elif isinstance(field, FormField):
+            if not isinstance(field.form, TextSafeMixin):
+                yield from _plain_fields(field.form)
+        else:
+            yield field
+
+
+class TextSafeMixin:
+    """After the usual validation, refuse control, bidi and zero-width characters in every
+    text field (a field error per field)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in _plain_fields(self):
+            error = _character_error(field)
+            if error is not None:
+                field.errors = [*field.errors, error]
+                ok = False
+        return ok
+
+
+class AppForm(TextSafeMixin, FlaskForm):
+    """The base of every form of the application (CSRF, and the text checks above)."""
+
+
+class AppSubForm(TextSafeMixin, _WTForm):
+    """The base of a form nested in another one (``FormField``): no CSRF of its own."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     RadioField,
@@ -23,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import AppForm
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from . import services
@@ -96,7 +96,7 @@ def step_prefix(step_id: int) -> str:
 # --- the intern ---------------------------------------------------------------------------------
 
 
-class StepForm(FlaskForm):
+class StepForm(AppForm):
     """One step of the mobility checklist: when it was done (empty: not done yet), a note."""
 
     done_on = _date(
@@ -114,7 +114,7 @@ class StepForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(AppForm):
     """The monthly check-in; the months offered are set by the view (started, not reported)."""
 
     month = SelectField(
@@ -161,7 +161,7 @@ class CheckInForm(FlaskForm):
         return date.fromisoformat(self.month.data)
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(AppForm):
     """An incident reported by the intern or a host contact."""
 
     category = _select(
@@ -206,7 +206,7 @@ class IncidentForm(FlaskForm):
         return Severity(self.severity.data)
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(AppForm):
     returned_on = _date(_l("Date of my return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm my return"))
 
@@ -219,7 +219,7 @@ MNC_MEMBER_LABELS = {
 _MNC_MEMBER_VALUES = {"unknown": None, "yes": True, "no": False}
 
 
-class SituationForm(FlaskForm):
+class SituationForm(AppForm):
     """The alumnus's situation (a survey answer or a spontaneous update). Employer, job title
     and contract are required when employed; the employer's details are dropped otherwise."""
 
@@ -319,7 +319,7 @@ def score_field_name(criterion: EvaluationCriterion) -> str:
     return f"score_{criterion.key}"
 
 
-class _EvaluationBase(FlaskForm):
+class _EvaluationBase(AppForm):
     overall = _scale(
         _l("Overall assessment"),
         _l("Give an overall score from 1 to 5."),

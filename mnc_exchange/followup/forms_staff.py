@@ -8,11 +8,11 @@ from ``row_prefix`` so that each row's fields have their own names and ids.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from ..core.forms import AppForm
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from .forms import TEXT_MAX, IncidentForm, _date, _max_length, _strip
@@ -75,7 +75,7 @@ class _EnumSelect(SelectField):
 # --- the checklist -----------------------------------------------------------------------------
 
 
-class StepForm(FlaskForm):
+class StepForm(AppForm):
     done_on = _date(
         _l("Done on"), description=_l("Leave empty if the step is not done (or no longer).")
     )
@@ -87,7 +87,7 @@ class StepForm(FlaskForm):
 # --- tutor evaluations -------------------------------------------------------------------------
 
 
-class EvaluationLinkForm(FlaskForm):
+class EvaluationLinkForm(AppForm):
     kind = _EnumSelect(_l("Evaluation"), EVALUATION_KIND_LABELS)
     submit = SubmitField(_l("Send the link"))
 
@@ -99,7 +99,7 @@ class EvaluationLinkForm(FlaskForm):
 IncidentReportForm = IncidentForm
 
 
-class CommentForm(FlaskForm):
+class CommentForm(AppForm):
     body = TextAreaField(
         _l("Comment"),
         filters=[_strip],
@@ -109,7 +109,7 @@ class CommentForm(FlaskForm):
     submit = SubmitField(_l("Add the comment"))
 
 
-class TriageForm(FlaskForm):
+class TriageForm(AppForm):
     status = _EnumSelect(_l("Status"), INCIDENT_STATUS_LABELS)
     severity = _EnumSelect(_l("Severity"), SEVERITY_LABELS)
     resolution = TextAreaField(
@@ -133,7 +133,7 @@ class TriageForm(FlaskForm):
 # --- early end and return ----------------------------------------------------------------------
 
 
-class EndEarlyForm(FlaskForm):
+class EndEarlyForm(AppForm):
     ended_on = _date(_l("Last day of the internship"), required=True)
     reason = TextAreaField(
         _l("Reason for the early end"),
@@ -148,7 +148,7 @@ class EndEarlyForm(FlaskForm):
     submit = SubmitField(_l("End the internship early"))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(AppForm):
     returned_on = _date(_l("Date of return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm the return"))
 
@@ -156,7 +156,7 @@ class ReturnForm(FlaskForm):
 # --- employment surveys ------------------------------------------------------------------------
 
 
-class SituationForm(FlaskForm):
+class SituationForm(AppForm):
     """The alumnus's situation (the same questions as the alumnus's own survey form)."""
 
     situation = _EnumSelect(_l("Situation"), SITUATION_LABELS, blank=_l("— choose —"))
@@ -230,7 +230,7 @@ class SituationForm(FlaskForm):
 # --- evaluation criteria -----------------------------------------------------------------------
 
 
-class CriteriaForm(FlaskForm):
+class CriteriaForm(AppForm):
     labels = TextAreaField(
         _l("Criteria, one per line"),
         filters=[_strip],

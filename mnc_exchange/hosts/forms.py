@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -33,6 +32,7 @@ from wtforms.validators import (
 
 from ..accounts.forms import RegisterForm, _NewPasswordMixin
 from ..core.errors import DomainError
+from ..core.forms import AppForm
 from . import services
 from .models import CompanyStatus
 
@@ -190,7 +190,7 @@ class HostRegisterForm(_CompanyFields, RegisterForm):
     submit = SubmitField(_l("Register my company"))
 
 
-class CompanyForm(_CompanyFields, FlaskForm):
+class CompanyForm(_CompanyFields, AppForm):
     submit = SubmitField(_l("Save the company"))
 
     def __init__(self, *args, company_id: int | None = None, **kwargs) -> None:
@@ -198,7 +198,7 @@ class CompanyForm(_CompanyFields, FlaskForm):
         self.company_id = company_id
 
 
-class TutorForm(FlaskForm):
+class TutorForm(AppForm):
     full_name = StringField(
         _l("Full name"),
         validators=[DataRequired(message=_l("Enter the tutor's full name.")), Length(max=200)],
@@ -245,7 +245,7 @@ class TutorForm(FlaskForm):
         )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = EmailField(
         _l("Colleague's e-mail address"),
         validators=[
@@ -257,7 +257,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField(_l("Send the invitation"))
 
 
-class JoinForm(_NewPasswordMixin, FlaskForm):
+class JoinForm(_NewPasswordMixin, AppForm):
     full_name = StringField(
         _l("Full name"),
         validators=[DataRequired(message=_l("Enter your full name.")), Length(max=200)],
@@ -265,7 +265,7 @@ class JoinForm(_NewPasswordMixin, FlaskForm):
     submit = SubmitField(_l("Create my account"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(AppForm):
     reason = TextAreaField(
         _l("Reason for refusing"),
         validators=[
@@ -278,6 +278,6 @@ class RejectForm(FlaskForm):
     submit = SubmitField(_l("Refuse the company"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(AppForm):
     next = HiddenField()
     submit = SubmitField(_l("Approve the company"))

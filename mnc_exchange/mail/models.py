@@ -16,12 +16,16 @@ from ..extensions import db
 
 class OutboxStatus(enum.StrEnum):
     queued = "queued"
+    #: Claimed by a delivery run, being handed to the SMTP server (a plain string column with
+    #: no CHECK constraint: the value needs no migration).
+    sending = "sending"
     sent = "sent"
     failed = "failed"
 
 
 OUTBOX_LABELS = {
     OutboxStatus.queued: _l("queued"),
+    OutboxStatus.sending: _l("sending"),
     OutboxStatus.sent: _l("sent"),
     OutboxStatus.failed: _l("failed"),
 }
@@ -46,4 +50,6 @@ class OutboxMessage(db.Model):
     )
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: When the message was handed to the SMTP server; while it is ``sending``, when a delivery
+    #: run claimed it (a claim left by a run that died is taken back after a while).
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,7 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
-from ..core.forms import DateBetween
+from ..core.forms import AppForm, DateBetween
 from ..hosts.models import Pole, Tutor
 from .models import WorkLanguage, WorkMode
 from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
@@ -130,7 +129,7 @@ def _positive(maximum: Decimal):
     return check
 
 
-class OfferForm(FlaskForm):
+class OfferForm(AppForm):
     """An offer's terms. Build with ``OfferForm(tutors=company.tutors, ...)``."""
 
     title = StringField(
@@ -272,7 +271,7 @@ class OfferForm(FlaskForm):
         )
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(AppForm):
     """One step of the offer's lifecycle (``target`` is checked by the view)."""
 
     target = StringField()

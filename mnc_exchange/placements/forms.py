@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -25,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..applications.models import Application
+from ..core.forms import AppForm
 from ..core.timeutils import CASABLANCA
 from ..offers.models import Offer
 from .models import MAX_PREFERENCES
@@ -63,7 +63,7 @@ def offer_label(offer: Offer) -> str:
     return f"{offer.title} — {offer.company.legal_name} ({offer.city})"
 
 
-class RankingForm(FlaskForm):
+class RankingForm(AppForm):
     """``choice_1`` … ``choice_<MAX_PREFERENCES>``: offer ids, first = preferred.
 
     The choices are filled from the offers the student may rank (``offers=``). Blank
@@ -155,7 +155,7 @@ def reject_field(application_id: int) -> str:
     return f"reject_{application_id}"
 
 
-class CandidateRankingForm(FlaskForm):
+class CandidateRankingForm(AppForm):
     """For each candidate: ``rank_<id>`` (1 = preferred, blank = not ranked) or
     ``reject_<id>`` (not acceptable). Build it with ``candidate_ranking_form``."""
 
@@ -242,7 +242,7 @@ def candidate_ranking_form(
 # --- the company's answer to a proposed placement ----------------------------------------------
 
 
-class DeclinePlacementForm(FlaskForm):
+class DeclinePlacementForm(AppForm):
     reason = TextAreaField(
         _l("Reason for declining (required, read by the programme's coordinators)"),
         filters=[_strip],
@@ -258,7 +258,7 @@ class DeclinePlacementForm(FlaskForm):
 # --- coordinators ------------------------------------------------------------------------------
 
 
-class MatchingSettingsForm(FlaskForm):
+class MatchingSettingsForm(AppForm):
     preferences_deadline_at = DateTimeLocalField(
         _l("Students rank offers until (Casablanca time)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -287,7 +287,7 @@ class MatchingSettingsForm(FlaskForm):
     submit = SubmitField(_l("Save the settings"))
 
 
-class CancelPlacementForm(FlaskForm):
+class CancelPlacementForm(AppForm):
     reason = TextAreaField(
         _l("Reason for cancelling"),
         filters=[_strip],
@@ -300,7 +300,7 @@ class CancelPlacementForm(FlaskForm):
     submit = SubmitField(_l("Cancel the placement"))
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(AppForm):
     reason = TextAreaField(
         _l("Why this student cannot be placed"),
         filters=[_strip],

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.forms import AppForm
 from .models import RubricCriterion
 
 #: Digits, then at most one decimal separator (point or comma) followed by digits.
@@ -63,7 +63,7 @@ class ScoreInRange:
         field.decimal = value
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(AppForm):
     """The fixed part of the score sheet; ``review_form`` adds one field per criterion."""
 
     comment = TextAreaField(
@@ -124,7 +124,7 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
     return _ReviewForm(**kwargs)
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(AppForm):
     reason = TextAreaField(
         _l("What is the conflict of interest?"),
         filters=[_strip],

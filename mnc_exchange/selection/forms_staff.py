@@ -9,12 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -38,6 +36,7 @@ from ..applications.forms_reference import CommaDecimalField
 from ..applications.models import ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import QUOTA_MAX
+from ..core.forms import AppForm, AppSubForm
 
 A = ApplicationStatus
 
@@ -63,7 +62,7 @@ def _two_decimals(form, field):
         raise ValidationError(_l("Two decimals at most."))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     reviewers_per_application = IntegerField(
         _l("Reviewers per application"),
         validators=[
@@ -101,7 +100,7 @@ class SettingsForm(FlaskForm):
     submit = SubmitField(_l("Save the settings"))
 
 
-class CriterionForm(Form):
+class CriterionForm(AppSubForm):
     """One rubric row. A row left entirely empty, or marked “remove”, is ignored."""
 
     key = StringField(
@@ -159,7 +158,7 @@ class CriterionForm(Form):
         return ok
 
 
-class RubricForm(FlaskForm):
+class RubricForm(AppForm):
     criteria = FieldList(FormField(CriterionForm), min_entries=0, max_entries=MAX_CRITERIA)
     submit = SubmitField(_l("Save the rubric"))
 
@@ -178,7 +177,7 @@ class RubricForm(FlaskForm):
         ]
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(AppForm):
     reviewer_id = SelectField(
         _l("New reviewer"),
         coerce=int,
@@ -191,7 +190,7 @@ class ReassignForm(FlaskForm):
         self.reviewer_id.choices = [(r.id, r.full_name) for r in reviewers]
 
 
-class InterviewForm(FlaskForm):
+class InterviewForm(AppForm):
     day = DateField(
         _l("Date"),
         format="%Y-%m-%d",
@@ -223,7 +222,7 @@ class InterviewForm(FlaskForm):
     submit = SubmitField(_l("Schedule"))
 
 
-class InterviewScoreForm(FlaskForm):
+class InterviewScoreForm(AppForm):
     score = CommaDecimalField(
         _l("Interview score"),
         validators=[
@@ -238,7 +237,7 @@ class InterviewScoreForm(FlaskForm):
     submit = SubmitField(_l("Save the score"))
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(AppForm):
     outcome = SelectField(
         _l("New decision"),
         choices=[SelectChoice("", _l("— choose —"))]

@@ -13,7 +13,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
@@ -23,6 +22,7 @@ from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
+from ..core.forms import AppForm
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -155,7 +155,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class OfferResponseForm(FlaskForm):
+class OfferResponseForm(AppForm):
     offer_id = HiddenField()
     response = HiddenField(
         validators=[
@@ -171,7 +171,7 @@ class OfferResponseForm(FlaskForm):
             raise ValidationError(_l("Tick the box to confirm that you decline the seat."))
 
 
-class DeclineSeatForm(FlaskForm):
+class DeclineSeatForm(AppForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
         filters=[_strip],
