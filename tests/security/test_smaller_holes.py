@@ -227,6 +227,7 @@ def test_a_new_legal_name_and_siret_send_the_company_back_to_approval(client, ho
     page = text(staff.get(f"/companies/{company.id}"))
     assert f'id="identity-changes-{company.id}"' in page
     assert "Atlas Logiciels SARL" in page and "Globex France SAS" in page
+    assert f'id="identity-changes-{company.id}"' in text(staff.get("/hosts/pending"))
     assert staff.post(f"/companies/{company.id}/approve").status_code == 302
     assert fresh(Company, company.id).is_approved
 
