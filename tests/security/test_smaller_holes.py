@@ -34,6 +34,7 @@ from mnc_exchange.offers import services as offers
 from mnc_exchange.offers.models import OfferStatus
 from mnc_exchange.placements.models import Placement, PlacementStatus
 from tests.factories import (
+    PASSWORD,
     SAMPLE_PDF,
     CohortFactory,
     CompanyFactory,
@@ -223,19 +224,13 @@ def test_a_new_legal_name_and_siret_send_the_company_back_to_approval(client, ho
     # The coordinator sees the change on the company's page and approves it.
     staff = client.application.test_client()
     english(staff)
-    assert staff.post("/login", data={"email": coordinator.email, "password": _pw()}).status_code
+    assert staff.post("/login", data={"email": coordinator.email, "password": PASSWORD}).status_code
     page = text(staff.get(f"/companies/{company.id}"))
     assert f'id="identity-changes-{company.id}"' in page
     assert "Atlas Logiciels SARL" in page and "Globex France SAS" in page
     assert f'id="identity-changes-{company.id}"' in text(staff.get("/hosts/pending"))
     assert staff.post(f"/companies/{company.id}/approve").status_code == 302
     assert fresh(Company, company.id).is_approved
-
-
-def _pw() -> str:
-    from tests.factories import PASSWORD
-
-    return PASSWORD
 
 
 def test_running_work_carries_on_and_issued_agreements_keep_the_former_name(client, host):
@@ -597,7 +592,6 @@ def test_a_500_for_a_logged_in_user_is_the_translated_page(app, client, auth, mo
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     with app.app_context():
         engine = db.engine
-    from mnc_exchange.main import views as main_views
 
     def boom(*args, **kwargs):
         def fail(*a, **k):
@@ -613,7 +607,6 @@ def test_a_500_for_a_logged_in_user_is_the_translated_page(app, client, auth, mo
     finally:
         if hasattr(boom, "listener"):
             event.remove(engine, "before_cursor_execute", boom.listener)
-    assert main_views  # imported for the endpoint's module
     assert response.status_code == 500
     assert "Une erreur s'est produite" in text(response)
 
