@@ -92,6 +92,8 @@ class Config:
     )
     PERSONAL_DATA_RETENTION_YEARS = _int("PERSONAL_DATA_RETENTION_YEARS", 2)
     UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+    # Largest uploaded image, in pixels (width × height), checked before decoding.
+    UPLOAD_MAX_IMAGE_PIXELS = _int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)
     #: Seconds a self-registered account's "confirm your address" link stays valid (48 hours).

@@ -199,6 +199,19 @@ def _gate(report: law.LawReport) -> None:
 # --- snapshot -----------------------------------------------------------------------------------
 
 
+def _check_host_approved(company: Company) -> None:
+    """Documents print the host's legal name and SIRET: refused while a new legal identity
+    waits for the coordinators' approval (issued documents keep the identity they carry)."""
+    if not company.is_approved:
+        raise DomainError(
+            _(
+                "%(company)s waits for approval of its legal name or SIRET by a programme "
+                "coordinator: approve the company before issuing an agreement document.",
+                company=company.legal_name,
+            )
+        )
+
+
 def _s(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -439,6 +452,7 @@ def issue(
         raise DomainError(_("This placement already has an agreement: issue a new version."))
     if placement.application.institution is None:
         raise DomainError(_("The student's file names no sending institution."))
+    _check_host_approved(placement.offer.company)
     cohort: Cohort = placement.cohort
     lock_cohort(cohort)
     sequence = (
@@ -518,8 +532,9 @@ def reissue(
 ) -> AgreementDocument:
     """A change of the agreement's own data: a new version supersedes the previous one (its
     signatures do not carry over)."""
-    _apply_issue_input(agreement, data)
     company = agreement.placement.offer.company
+    _check_host_approved(company)
+    _apply_issue_input(agreement, data)
     report = check_terms(
         company,
         _terms_of(agreement),
@@ -826,6 +841,7 @@ def amend(
     agreement: Agreement, data: AmendmentInput, actor: User, today: date | None = None
 ) -> AgreementDocument:
     """A numbered amendment: new terms checked again by the law, then its own PDF."""
+    _check_host_approved(agreement.placement.offer.company)
     reasons = [r for r in data.reasons if r in AMENDMENT_REASONS]
     if not reasons or len(reasons) != len(data.reasons):
         raise DomainError(_("Choose at least one reason for the amendment."))
@@ -936,6 +952,7 @@ def issue_certificate(
     today: date | None = None,
 ) -> AgreementDocument:
     """The attestation de stage: duration and total stipend paid (after the internship)."""
+    _check_host_approved(agreement.placement.offer.company)
     today = today or date.today()
     end = _effective_end(agreement)
     if today < end:

@@ -28,15 +28,20 @@ def ensure_can_view(user: User, application: Application) -> None:
 
 
 def host_can_see(user: User, application: Application) -> bool:
-    """A contact of an approved company sees a candidate who ranked one of its offers, or was
-    placed with it (``placements.services.company_can_see``)."""
+    """A contact of an approved company (or one whose new identity waits for approval) sees a
+    candidate who ranked one of its offers, or was placed with it
+    (``placements.services.company_can_see``)."""
     if not can(user, "matching.rank_candidates"):
         return False
     from ..hosts.services import company_of
     from ..placements.services import company_can_see
 
     company = company_of(user)
-    return company is not None and company.is_approved and company_can_see(company, application)
+    return (
+        company is not None
+        and company.keeps_existing_work
+        and company_can_see(company, application)
+    )
 
 
 def can_download(user: User, document: Document) -> bool:

@@ -7,8 +7,6 @@ number of SQL queries of a list page or an export does not depend on the number 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -25,6 +23,7 @@ from ..accounts.models import User
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..core.spreadsheet import safe_text, write_csv
 from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
@@ -210,13 +209,8 @@ def institutions() -> list[Institution]:
 
 # --- CSV export ------------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: Any) -> str:
-    """A cell typed by a user: neutralise spreadsheet formulas (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+#: A cell typed by a user: spreadsheet formulas neutralised (CSV injection).
+_text = safe_text
 
 
 def _iso(value: datetime | None) -> str:
@@ -301,13 +295,8 @@ def csv_row(application: Application) -> list[str]:
 def export_csv(cohort: Cohort, filters: Filters) -> str:
     """The filtered list as CSV text: UTF-8 BOM (for Excel), comma-separated, quoted as needed,
     ISO dates. Same filters and order as the list, every page."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(csv_header())
-    for application in db.session.scalars(list_query(cohort, filters)):
-        writer.writerow(csv_row(application))
-    return out.getvalue()
+    rows = (csv_row(application) for application in db.session.scalars(list_query(cohort, filters)))
+    return write_csv(csv_header(), rows)
 
 
 # --- rules and screening ---------------------------------------------------------------------

@@ -6,19 +6,22 @@ rolls back, the file is removed again (``_remove_files_on_rollback``).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
 import secrets
 import tempfile
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 from sqlalchemy import event
 
 from ..core.errors import DomainError
@@ -31,6 +34,17 @@ ALLOWED_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "image/png": ("png", ("png",)),
 }
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+#: Largest image accepted (width × height), read from the header before any decoding: a
+#: small file can announce a huge image (a "decompression bomb"). Pillow's own guard is at
+#: 89 million pixels; a scanned page or a phone photo of a passport is far below 40.
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+#: Errors of a full disk or an exhausted quota while storing a file.
+STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: The Pillow class reading each accepted image type (header only, no bomb check of its own).
+_IMAGE_READERS = {
+    "image/jpeg": JpegImagePlugin.JpegImageFile,
+    "image/png": PngImagePlugin.PngImageFile,
+}
 _NEW_FILES_KEY = "mnc_new_upload_files"
 
 
@@ -100,11 +114,40 @@ def _check_structure(data: bytes, mime: str) -> None:
         if b"%%EOF" not in data[-2048:]:
             raise DomainError(_("The PDF file is damaged or incomplete."))
         return
+    max_pixels = current_app.config.get("UPLOAD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
+        with warnings.catch_warnings():
+            # Pillow warns (then fails) on huge images: both are refusals here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # The reader parses the header only: the size is known before any pixel is decoded.
+            with _IMAGE_READERS[mime](io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise _too_large(width * height, max_pixels)
+                image.verify()  # checks the structure (PNG checksums) without decoding
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(None, max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise DomainError(_("The image is damaged or incomplete.")) from None
+
+
+def _megapixels(pixels: int) -> str:
+    return format_decimal(round(pixels / 1_000_000, 1))
+
+
+def _too_large(pixels: int | None, max_pixels: int) -> DomainError:
+    if pixels is None:
+        return DomainError(
+            _("The image is too large: %(max)s megapixels at most.", max=_megapixels(max_pixels))
+        )
+    return DomainError(
+        _(
+            "The image is too large: %(pixels)s megapixels, %(max)s at most. Send a smaller "
+            "scan or photo.",
+            pixels=_megapixels(pixels),
+            max=_megapixels(max_pixels),
+        )
+    )
 
 
 def upload_root() -> Path:
@@ -117,16 +160,26 @@ def store(upload: CheckedUpload, subfolder: str) -> str:
     The file is removed again if the current transaction rolls back.
     """
     folder = upload_root() / subfolder
-    folder.mkdir(parents=True, exist_ok=True)
     relative = f"{subfolder}/{secrets.token_hex(16)}.{upload.extension}"
     final = upload_root() / relative
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    tmp = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
         with os.fdopen(fd, "wb") as f:
             f.write(upload.data)
         os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in STORAGE_FULL_ERRNOS:
+            current_app.logger.error("Upload storage full (%s): %s", folder, exc)
+            raise DomainError(
+                _(
+                    "The file could not be stored: the server's storage is full. Nothing was "
+                    "saved; please try again later."
+                )
+            ) from None
         raise
     db.session.info.setdefault(_NEW_FILES_KEY, []).append(str(final))
     return relative

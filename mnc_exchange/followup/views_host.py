@@ -53,7 +53,7 @@ class InternRow:
 
 def _company() -> Company:
     company = company_of(current_user._get_current_object())
-    if company is None or not company.is_approved:
+    if company is None or not company.keeps_existing_work:
         abort(403)
     return company
 

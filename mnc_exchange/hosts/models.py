@@ -66,6 +66,19 @@ class Company(TimestampMixin, db.Model):
     def is_approved(self) -> bool:
         return self.status is CompanyStatus.approved
 
+    @property
+    def identity_change_pending(self) -> bool:
+        """Approved once, then its legal name or SIRET changed: waiting for a new approval."""
+        return self.status is CompanyStatus.pending and self.approved_at is not None
+
+    @property
+    def keeps_existing_work(self) -> bool:
+        """Approved, or waiting for the approval of a new legal identity: what the company
+        already runs (its placements, interns, candidates and signed agreements) carries on.
+        New steps that rely on its identity (offers, invitations, agreement documents) wait
+        for the approval (``is_approved``)."""
+        return self.is_approved or self.identity_change_pending
+
     def __repr__(self) -> str:  # pragma: no cover
         return f"<Company {self.id} {self.legal_name}>"
 

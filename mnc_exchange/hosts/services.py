@@ -98,9 +98,116 @@ def register_company(
     return user
 
 
-def update_company(company: Company, data: CompanyInput, actor: User) -> None:
+#: The fields that identify the company legally: changing one needs a new approval. The legal
+#: form (SAS, SARL…) is part of the legal name; the address, NAF code, headcount, sector and
+#: legal representative describe the company without changing who it is.
+IDENTITY_FIELDS = ("legal_name", "siret")
+#: Every field of the company form, recorded before/after in the audit log.
+AUDITED_FIELDS = (
+    "legal_name",
+    "siret",
+    "naf_code",
+    "address",
+    "postcode",
+    "city",
+    "headcount",
+    "sector",
+    "mnc_member",
+    "representative_name",
+    "representative_title",
+)
+
+
+def _same_identity(field: str, before, after) -> bool:
+    """A legal name written with other capitals or spaces is the same name."""
+    if field == "legal_name":
+        return " ".join(before.split()).casefold() == " ".join(after.split()).casefold()
+    return before == after
+
+
+def update_company(company: Company, data: CompanyInput, actor: User) -> bool:
+    """Save the company's data; the audit entry holds every changed field, before and after.
+
+    A new legal name or SIRET sends an approved company back to approval (status pending,
+    coordinators e-mailed as for a new registration): until a coordinator approves it, it
+    cannot publish offers, invite colleagues or get agreement documents, while its current
+    placements, interns and issued agreements carry on (``Company.keeps_existing_work``).
+    Documents already issued keep the identity they were issued with (their snapshot).
+    Returns True when the change waits for approval.
+    """
+    before = {name: getattr(company, name) for name in AUDITED_FIELDS}
     _apply(company, data)
-    record("company.update", company, actor=actor)
+    changes = {
+        name: {"before": before[name], "after": getattr(company, name)}
+        for name in AUDITED_FIELDS
+        if before[name] != getattr(company, name)
+    }
+    identity = [
+        name
+        for name in IDENTITY_FIELDS
+        if name in changes
+        and not _same_identity(name, changes[name]["before"], changes[name]["after"])
+    ]
+    needs_approval = bool(identity) and (company.is_approved or company.identity_change_pending)
+    if needs_approval:
+        company.status = CompanyStatus.pending
+    record(
+        "company.update",
+        company,
+        {"changes": changes, "identity_changed": identity, "back_to_approval": needs_approval},
+        actor=actor,
+    )
+    if needs_approval:
+        _notify_identity_change(company, changes, identity, actor)
+    return needs_approval
+
+
+def _notify_identity_change(
+    company: Company, changes: dict, identity: list[str], actor: User
+) -> None:
+    coordinators = db.session.scalars(
+        select(User).where(User.role == Role.coordinator, User.active.is_(True))
+    )
+    for coordinator in coordinators:
+        queue_email(
+            coordinator.email,
+            "company_identity_changed",
+            coordinator.locale,
+            coordinator=coordinator,
+            host=actor,
+            company=company,
+            changes={name: changes[name] for name in identity},
+        )
+
+
+def identity_changes(company: Company) -> dict[str, dict]:
+    """While a new legal identity waits for approval: each changed identity field with its
+    value at the last approval ("before") and now ("after"), read from the audit log."""
+    from ..audit.models import AuditEvent
+
+    if not company.identity_change_pending:
+        return {}
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "company.update",
+            AuditEvent.target_type == Company.__tablename__,
+            AuditEvent.target_id == company.id,
+            AuditEvent.created_at >= company.approved_at,
+        )
+        .order_by(AuditEvent.id)
+    )
+    result: dict[str, dict] = {}
+    for event in events:
+        for name, change in (event.details or {}).get("changes", {}).items():
+            if name in IDENTITY_FIELDS:
+                first = result.get(name, change)["before"]
+                result[name] = {"before": first, "after": change["after"]}
+    return {
+        name: change
+        for name, change in result.items()
+        if not _same_identity(name, change["before"], change["after"])
+    }
 
 
 def pending_companies() -> list[Company]:

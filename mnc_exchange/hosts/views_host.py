@@ -58,12 +58,13 @@ def _phone(value: str | None) -> str:
 
 
 def _with_company(view):
-    """Give the view the current contact's approved company, or explain why there is none."""
+    """Give the view the current contact's approved company (or one whose new legal identity
+    waits for approval), or explain why there is none."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         company = services.company_of(current_user)
-        if company is None or not company.is_approved:
+        if company is None or not company.keeps_existing_work:
             return render_template("company/unavailable.html", company=company), 403
         return view(company, *args, **kwargs)
 
@@ -101,13 +102,23 @@ def edit(company: Company):
     form = CompanyForm(obj=company, company_id=company.id)
     if form.validate_on_submit():
         try:
-            services.update_company(company, form.company_input(), current_user)
+            needs_approval = services.update_company(company, form.company_input(), current_user)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "danger")
         else:
             db.session.commit()
-            flash(_("The company's data are saved."), "success")
+            if needs_approval:
+                flash(
+                    _(
+                        "The company's data are saved. Its new legal name or SIRET waits for "
+                        "approval by a programme coordinator: until then you cannot publish "
+                        "offers or invite colleagues, and no agreement document is issued."
+                    ),
+                    "warning",
+                )
+            else:
+                flash(_("The company's data are saved."), "success")
             return redirect(url_for("company.profile"))
     flash_form_errors(form)
     status = 400 if form.errors else 200

@@ -105,6 +105,7 @@ def _detail_context(company: Company) -> dict:
         "offers": offers,
         "invitations": invitations,
         "approved_by": approved_by,
+        "identity_changes": services.identity_changes(company),
         "offer_status_labels": OFFER_STATUS_LABELS,
     }
 

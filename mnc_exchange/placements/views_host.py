@@ -36,7 +36,7 @@ HOST_ZONE = "Europe/Paris"
 
 def _company() -> Company:
     company = company_of(current_user._get_current_object())
-    if company is None or not company.is_approved:
+    if company is None or not company.keeps_existing_work:
         abort(403)
     return company
 

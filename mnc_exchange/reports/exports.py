@@ -8,13 +8,12 @@ Cells are typed by their Python type, so both writers format them the same way:
 ``date`` → an ISO date in CSV, a real date cell in XLSX; ``Money`` → euros with a dot decimal
 in CSV, a number with a € format in XLSX; ``Percent`` → percentage points (``83.33``) with a
 % format in XLSX; ``Score`` → a number with 2 decimals; ``int`` → an integer; ``str`` → text,
-with spreadsheet formulas neutralised. CSV files are UTF-8 with a BOM (Excel), comma-separated,
-quoted when needed, CRLF line ends.
+with spreadsheet formulas neutralised (``core.spreadsheet``). CSV files are UTF-8 with a BOM
+(Excel), comma-separated, quoted when needed, CRLF line ends.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from ..core.spreadsheet import safe_text, write_csv
 from . import labels
 from .metrics import (
     BREAKDOWN_STAGES,
@@ -459,7 +459,6 @@ def table_title(key: str) -> str:
 
 # --- writers ----------------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CENT = Decimal("0.01")
 
 
@@ -467,13 +466,15 @@ def _points(value: Decimal) -> Decimal:
     return (Decimal(value) * 100).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any) -> Any:
+    """Numbers as numbers (``Decimal``, ``int``), the rest as text; ``write_csv`` neutralises
+    every text cell."""
     if value is None:
         return ""
     if isinstance(value, Percent):
-        return str(_points(value))
+        return _points(value)
     if isinstance(value, (Money, Score)):
-        return str(Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP))
+        return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, date):
@@ -481,19 +482,13 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, (int, Decimal)):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+        return value
+    return safe_text(value)
 
 
 def to_csv(table: Table) -> bytes:
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return out.getvalue().encode("utf-8")
+    rows = ([_csv_cell(v) for v in row] for row in table.rows)
+    return write_csv([c.label for c in table.columns], rows).encode("utf-8")
 
 
 MONEY_FORMAT = '#,##0.00\\ "€"'

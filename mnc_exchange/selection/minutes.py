@@ -7,7 +7,6 @@ everything but ``data:`` URLs, so a document can never make the server fetch a f
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from ..applications.models import Application, ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import Cohort
+from ..core.spreadsheet import safe_text, write_csv
 from ..core.timeutils import as_utc, utcnow
 from . import queries
 
@@ -82,13 +82,8 @@ def minutes_pdf(cohort: Cohort, now: datetime | None = None) -> bytes:
 
 # --- CSV and XLSX ----------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: Any) -> str:
-    """A cell typed by a user: neutralise spreadsheet formulas (CSV/XLSX injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+#: A cell typed by a user: spreadsheet formulas neutralised (CSV/XLSX injection).
+_text = safe_text
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -140,25 +135,21 @@ def ranking_rows(cohort: Cohort) -> list[list[Any]]:
     return rows
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any) -> Any:
+    """Numbers stay numbers (points with 2 decimals); ``write_csv`` neutralises the text."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(timespec="minutes")
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
+        return value.quantize(Decimal("0.01"))
+    return value
 
 
 def ranking_csv(cohort: Cohort) -> bytes:
     """UTF-8 with a BOM (for Excel), comma-separated, ISO local times, points as decimals."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(header())
-    for row in ranking_rows(cohort):
-        writer.writerow([_csv_cell(v) for v in row])
-    return out.getvalue().encode("utf-8")
+    rows = ([_csv_cell(v) for v in row] for row in ranking_rows(cohort))
+    return write_csv(header(), rows).encode("utf-8")
 
 
 def ranking_xlsx(cohort: Cohort) -> bytes:
