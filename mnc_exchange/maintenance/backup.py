@@ -330,9 +330,10 @@ def _check_files(archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
 
 
 def _insert_rows(archive: tarfile.TarFile) -> None:
+    """Insert every table's rows, the deferred foreign keys NULL; then set those by UPDATE."""
     tables = _tables()
     deferred = _deferred_columns(tables)
-    later: list[tuple[Table, list[dict[str, Any]]]] = []
+    later: list[tuple[Any, list[dict[str, Any]]]] = []
     for table in tables:
         try:
             data = archive.extractfile(f"tables/{table.name}.jsonl").read()
@@ -340,31 +341,30 @@ def _insert_rows(archive: tarfile.TarFile) -> None:
             continue
         columns = {c.name for c in table.columns}
         postponed = [c.name for c in deferred.get(table.name, [])]
+        # The UPDATE would stamp ``onupdate`` columns (``updated_at``): it sets them back.
+        kept = [c.name for c in table.columns if c.onupdate is not None]
         primary = [c.name for c in table.primary_key.columns]
         rows, updates = [], []
         for line in data.splitlines():
             if not line.strip():
                 continue
             row = {k: _decode(v) for k, v in json.loads(line).items() if k in columns}
-            values = {name: row.pop(name, None) for name in postponed}
-            if any(v is not None for v in values.values()):
+            if any(row.get(name) is not None for name in postponed):
                 updates.append(
-                    {
-                        **{f"pk_{k}": row[k] for k in primary},
-                        **{f"v_{k}": v for k, v in values.items()},
-                    }
+                    {f"pk_{k}": row[k] for k in primary}
+                    | {f"v_{k}": row.get(k) for k in (*postponed, *kept)}
                 )
-            rows.append({**row, **dict.fromkeys(postponed)})
+            rows.append(row | dict.fromkeys(postponed))
         for start in range(0, len(rows), _BATCH):
             db.session.execute(insert(table), rows[start : start + _BATCH])
         if updates:
-            later.append((table, updates))
-    for table, updates in later:
-        statement = (
-            update(table)
-            .where(and_(*(c == bindparam(f"pk_{c.name}") for c in table.primary_key.columns)))
-            .values({c.name: bindparam(f"v_{c.name}") for c in deferred[table.name]})
-        )
+            statement = (
+                update(table)
+                .where(and_(*(c == bindparam(f"pk_{c.name}") for c in table.primary_key.columns)))
+                .values({k: bindparam(f"v_{k}") for k in (*postponed, *kept)})
+            )
+            later.append((statement, updates))
+    for statement, updates in later:
         for start in range(0, len(updates), _BATCH):
             db.session.connection().execute(statement, updates[start : start + _BATCH])
 
