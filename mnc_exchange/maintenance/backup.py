@@ -27,6 +27,7 @@ then set by an ``UPDATE`` once every row is in. PostgreSQL's sequences are reset
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -35,6 +36,7 @@ import sqlite3
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +61,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import StatementError
 from sqlalchemy.pool import NullPool
 
 from ..extensions import db
@@ -389,28 +392,15 @@ def restore(path: Path) -> dict[str, Any]:
 
     Nothing is changed when it raises: the rows are rolled back and the files it created are
     removed again."""
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     created: list[Path] = []
     try:
-        with tarfile.open(path, "r:gz") as archive:
-            try:
-                manifest = json.loads(archive.extractfile("manifest.json").read())
-            except KeyError:
-                raise RestoreError("not a backup archive: manifest.json is missing") from None
-            if manifest.get("format") not in READABLE_FORMATS:
-                raise RestoreError(f"unknown backup format {manifest.get('format')!r}")
-            revision = _revision()
-            if manifest.get("revision") != revision:
-                raise RestoreError(
-                    f"the backup is at revision {manifest.get('revision')}, the database at "
-                    f"{revision}: run `flask db upgrade` (or restore into a matching version)"
-                )
-            for table in _tables():
-                if db.session.scalar(select(func.count()).select_from(table)):
-                    raise RestoreError(f"the database is not empty (table {table.name} has rows)")
-            _check_files(archive, manifest)
-            _insert_rows(archive)
-            written = _write_files(archive, uploads, created)
+        try:
+            manifest = _restore(Path(path), created)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, ValueError) as exc:
+            raise RestoreError(f"the archive is damaged or not a backup ({exc})") from exc
+        except StatementError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise RestoreError(f"the database refused the archive's rows: {reason}") from exc
         _reset_sequences()
         db.session.commit()
     except BaseException:
@@ -418,6 +408,30 @@ def restore(path: Path) -> dict[str, Any]:
         for file in created:
             file.unlink(missing_ok=True)
         raise
+    return manifest
+
+
+def _restore(path: Path, created: list[Path]) -> dict[str, Any]:
+    uploads = Path(current_app.config["UPLOAD_FOLDER"])
+    with tarfile.open(path, "r:gz") as archive:
+        try:
+            manifest = json.loads(archive.extractfile("manifest.json").read())
+        except KeyError:
+            raise RestoreError("not a backup archive: manifest.json is missing") from None
+        if manifest.get("format") not in READABLE_FORMATS:
+            raise RestoreError(f"unknown backup format {manifest.get('format')!r}")
+        revision = _revision()
+        if manifest.get("revision") != revision:
+            raise RestoreError(
+                f"the backup is at revision {manifest.get('revision')}, the database at "
+                f"{revision}: run `flask db upgrade` (or restore into a matching version)"
+            )
+        for table in _tables():
+            if db.session.scalar(select(func.count()).select_from(table)):
+                raise RestoreError(f"the database is not empty (table {table.name} has rows)")
+        _check_files(archive, manifest)
+        _insert_rows(archive)
+        written = _write_files(archive, uploads, created)
     return {**manifest, "restored_files": written}
 
 

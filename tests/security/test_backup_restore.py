@@ -330,6 +330,7 @@ def _other_app(url: str, uploads: Path):
             db.engine.dispose()
 
 
+@pytest.mark.postgres
 def test_a_sqlite_backup_restores_into_postgresql(demo, tmp_path):
     """How a pilot moves to production: the demo is copied into a scratch SQLite file (through a
     backup of the test database), stamped at the migrations' head, backed up, and restored into
@@ -473,6 +474,20 @@ def test_restore_refuses_a_damaged_file_and_changes_nothing(demo, tmp_path):
         restore(good)
     db.session.expire_all()
     assert _differences(before, _contents()) == [] and _file_hashes() == files
+
+
+def test_a_truncated_or_foreign_archive_is_refused_with_a_clear_message(demo, runner, tmp_path):
+    whole = tmp_path / "whole.tar.gz"
+    backup(whole)
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    text_file = tmp_path / "notes.tar.gz"
+    text_file.write_text("not an archive")
+    for archive in (truncated, text_file):
+        result = runner.invoke(args=["restore", str(archive)])
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+        assert "damaged or not a backup" in result.output
 
 
 def test_the_backup_finds_every_column_that_names_a_file():
