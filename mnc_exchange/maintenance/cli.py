@@ -21,6 +21,24 @@ def backup_command(archive: Path):
         f"Backup written to {archive}: {rows} rows in {len(manifest['tables'])} tables, "
         f"{manifest['files']} files (revision {manifest['revision']})."
     )
+    _warn_missing(manifest, "are not in the archive")
+
+
+def _warn_missing(manifest: dict, consequence: str, shown: int = 20) -> None:
+    """Name the files the database refers to that were missing on disk at the backup."""
+    missing = manifest.get("missing_files") or []
+    if not missing:
+        return
+    click.secho(
+        f"Warning: {len(missing)} files named by the database were missing from the uploads "
+        f"folder at the backup and {consequence} (listed in the archive's manifest.json):",
+        err=True,
+        fg="yellow",
+    )
+    for entry in missing[:shown]:
+        click.echo(f"  {entry['path']} ({', '.join(entry['named_by'])})", err=True)
+    if len(missing) > shown:
+        click.echo(f"  … and {len(missing) - shown} more.", err=True)
 
 
 @click.command("restore")
@@ -38,6 +56,7 @@ def restore_command(archive: Path):
         raise click.ClickException(str(exc)) from None
     rows = sum(manifest["tables"].values())
     click.echo(f"Restored {rows} rows and {manifest['restored_files']} files from {archive}.")
+    _warn_missing(manifest, "could not be restored")
 
 
 @click.group("retention")
