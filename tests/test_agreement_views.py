@@ -826,13 +826,13 @@ def test_dashboards_link_to_the_agreements(client, auth, world, fake_pdf):
 
 
 def test_a_superseded_version_cannot_be_signed(client, auth, world, fake_pdf):
-    _cohort, _company, _host, placement = world
+    _cohort, _company, host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
     client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
     client.post("/logout")
     v1, v2 = _documents(agreement)
-    _login(client, placement.application.student)
+    _login(client, host)  # the first to sign
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert f'id="sign-form-{v1.id}"' not in page and f'id="sign-form-{v2.id}"' in page
     response = client.post(

@@ -224,7 +224,9 @@ class SignForm(FlaskForm):
 
     def validate_on_behalf_of(self, field) -> None:
         if field.data and not self.capacity.data:
-            raise ValidationError(_l("Give the signer's capacity when they sign on behalf of someone."))
+            raise ValidationError(
+                _l("Give the signer's capacity when they sign on behalf of someone.")
+            )
 
 
 class PaperSignatureForm(FlaskForm):

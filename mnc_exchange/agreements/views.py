@@ -463,7 +463,7 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
             paper_forms[document.id] = forms.get(f"paper_{document.id}") or PaperSignatureForm(
                 formdata=None, prefix=prefix, parties=missing, signed_on=today
             )
-        if party is not None and party in missing:
+        if party is not None and party in services.awaited_parties(document):
             sign_forms[document.id] = forms.get(f"sign_{document.id}") or SignForm(
                 formdata=None, prefix=prefix
             )
