@@ -1088,9 +1088,13 @@ def _sign_all(
         Party.referent: agreement.referent_name,
         Party.programme: ctx.coordinator.full_name,
     }
+    previous = None
     for stage in stages:
         for party in stage:
             moment = _when(days[party], rng)
+            if previous is not None:
+                moment = _later(moment, previous)  # in the signing order, to the minute
+            previous = moment
             if party in in_app:
                 user, address = in_app[party]
                 agreement_services.sign_in_app(document, user, address, at=moment)

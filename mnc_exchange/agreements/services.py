@@ -572,8 +572,20 @@ def _host_contacts(agreement: Agreement) -> list[User]:
 
 def _notify_issued(document: AgreementDocument) -> None:
     agreement = document.agreement
-    for user in [_student(agreement), *_host_contacts(agreement)]:
-        queue_email(user.email, "agreement_issued", user.locale, document=document, user=user)
+    awaited = awaited_parties(document)
+    for party, users in (
+        (Party.student, [_student(agreement)]),
+        (Party.host, _host_contacts(agreement)),
+    ):
+        for user in users:
+            queue_email(
+                user.email,
+                "agreement_issued",
+                user.locale,
+                document=document,
+                user=user,
+                later=party not in awaited,
+            )
 
 
 # --- signatures ---------------------------------------------------------------------------------
