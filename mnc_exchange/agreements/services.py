@@ -1250,7 +1250,7 @@ class UploadCheck:
     seal: Any  # core.seal.SealCheck
 
 
-def check_upload(document: AgreementDocument, data: bytes) -> UploadCheck:
+def compare_uploaded_pdf(document: AgreementDocument, data: bytes) -> UploadCheck:
     """Compare ``data`` with every registered file of the agreement of ``document`` (each
     version as issued and each final version) and validate its seal. Nothing is stored."""
     from ..core.seal import check_seal

@@ -152,7 +152,7 @@ def check(code: str):
                 form.pdf.errors = [*form.pdf.errors, exc.message]
                 status = 400
             else:
-                result = services.check_upload(document, data)
+                result = services.compare_uploaded_pdf(document, data)
         else:
             status = 400
     response = make_response(
