@@ -13,6 +13,7 @@ export SERVER_BASE_URL
 	bench load
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
+	$(FLASK) seal init-demo
 	$(FLASK) demo-data --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

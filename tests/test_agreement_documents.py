@@ -167,11 +167,12 @@ def scan() -> object:
 
 
 def sign_everything(document, coordinator) -> None:
+    """Every party signs, in the default signing order."""
     agreement = document.agreement
     student = agreement.placement.application.student
     host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
-    services.sign_in_app(document, student)
     services.sign_in_app(document, host)
+    services.sign_in_app(document, student)
     for party in (Party.tutor, Party.institution, Party.referent, Party.programme):
         services.record_paper_signature(document, party, "Signataire papier", scan(), coordinator)
     db.session.commit()
@@ -333,7 +334,8 @@ def test_reissue_supersedes_and_signatures_do_not_carry_over(issued):
     first, coordinator = issued
     agreement = first.agreement
     student = agreement.placement.application.student
-    services.sign_in_app(first, student)
+    host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
+    services.sign_in_app(first, host)
     db.session.commit()
     assert services.status(first) == "partially_signed"
 
@@ -374,12 +376,12 @@ def test_signature_states_in_app_and_on_paper(issued):
     assert services.status(document) == "issued"
     assert services.missing_parties(document) == list(services.SIGNATORIES)
 
-    services.sign_in_app(document, student, ip_address="203.0.113.7")
-    db.session.commit()
-    assert services.status(document) == "partially_signed"
     services.sign_in_app(document, host)
     db.session.commit()
+    assert services.status(document) == "partially_signed"
     assert services.party_of(host, agreement) is Party.host
+    services.sign_in_app(document, student, ip_address="203.0.113.7")
+    db.session.commit()
 
     upload = scan()
     services.record_paper_signature(
@@ -407,6 +409,10 @@ def test_signature_states_in_app_and_on_paper(issued):
 def test_nobody_signs_twice_and_strangers_cannot_sign(issued, cohort):
     document, coordinator = issued
     student = document.agreement.placement.application.student
+    host = next(
+        c for c in document.agreement.placement.offer.company.contacts if c.role is Role.host
+    )
+    services.sign_in_app(document, host)
     services.sign_in_app(document, student)
     db.session.commit()
     with pytest.raises(TransitionRefused):
@@ -435,18 +441,17 @@ def test_nobody_signs_twice_and_strangers_cannot_sign(issued, cohort):
             signed_on=date.today() + timedelta(days=1),
         )
     db.session.rollback()
-    assert [s.party for s in document.signatures] == [Party.student]
+    assert [s.party for s in document.signatures] == [Party.host, Party.student]
 
 
 # --- reminders ------------------------------------------------------------------------------------
 
 
-def test_reminders_go_to_the_parties_who_have_not_signed(issued):
+def test_reminders_go_to_the_parties_whose_signature_is_awaited(issued):
     document, coordinator = issued
     agreement = document.agreement
     student = agreement.placement.application.student
     host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
-    expected = {student.email, host.email, agreement.tutor.email, agreement.referent_email}
 
     def queued_since(floor):
         return sorted(
@@ -458,11 +463,12 @@ def test_reminders_go_to_the_parties_who_have_not_signed(issued):
     def floor():
         return db.session.scalar(select(func.max(OutboxMessage.id))) or 0
 
+    # The signing order: the host company first.
     day = date(2026, 12, 1)
     start = floor()
-    assert services.send_reminders(day) == 4
+    assert services.send_reminders(day) == 1
     db.session.commit()
-    assert set(queued_since(start)) == expected and len(queued_since(start)) == 4
+    assert queued_since(start) == [host.email]
 
     # Not twice the same day.
     start = floor()
@@ -470,23 +476,31 @@ def test_reminders_go_to_the_parties_who_have_not_signed(issued):
     db.session.commit()
     assert queued_since(start) == []
 
-    # The next day, again, but no longer to the student who has signed.
-    services.sign_in_app(document, student)
+    # The next day, the student (the host has signed).
+    services.sign_in_app(document, host)
     db.session.commit()
     start = floor()
-    assert services.send_reminders(day + timedelta(days=1)) == 3
+    assert services.send_reminders(day + timedelta(days=1)) == 1
     db.session.commit()
-    assert set(queued_since(start)) == expected - {student.email}
+    assert queued_since(start) == [student.email]
     logged = db.session.scalars(
         select(ReminderLog.party).where(ReminderLog.sent_on == day + timedelta(days=1))
     ).all()
-    assert Party.student not in logged
+    assert logged == [Party.student]
+
+    # Then the tutor and the referent teacher (the institution has no e-mail address here).
+    services.sign_in_app(document, student)
+    db.session.commit()
+    start = floor()
+    assert services.send_reminders(day + timedelta(days=2)) == 2
+    db.session.commit()
+    assert set(queued_since(start)) == {agreement.tutor.email, agreement.referent_email}
 
     # A fully signed document is not reminded about.
-    for party in (Party.host, Party.tutor, Party.institution, Party.referent, Party.programme):
+    for party in (Party.tutor, Party.institution, Party.referent, Party.programme):
         services.record_paper_signature(document, party, "Signataire", scan(), coordinator)
     db.session.commit()
-    assert services.send_reminders(day + timedelta(days=2)) == 0
+    assert services.send_reminders(day + timedelta(days=3)) == 0
 
 
 # --- préfecture -----------------------------------------------------------------------------------

@@ -188,14 +188,45 @@ class IssueForm(AppForm):
 # --- signatures -----------------------------------------------------------------------------
 
 
+def _capacity_field() -> StringField:
+    return StringField(
+        _l("Capacity of the signer"),
+        filters=[_strip],
+        description=_l("Job title, e.g. HR manager (printed in the signature record)."),
+        validators=[Optional(), _max_length(200)],
+    )
+
+
+def _on_behalf_field() -> StringField:
+    return StringField(
+        _l("Signing on behalf of"),
+        filters=[_strip],
+        description=_l(
+            "Only for a delegation: the name and title of the person of the organisation the "
+            "signer signs for (e.g. its legal representative)."
+        ),
+        validators=[Optional(), _max_length(200)],
+    )
+
+
 class SignForm(AppForm):
-    """The logged-in party's acknowledgement of one document."""
+    """The logged-in party's acknowledgement of one document; a host contact may give their
+    capacity and sign on behalf of a named person of the company (the page shows these two
+    fields to host contacts only)."""
 
     accept = BooleanField(
         _l("I have read the agreement and I accept its terms"),
         validators=[DataRequired(message=_l("Tick the box to confirm that you accept the terms."))],
     )
+    capacity = _capacity_field()
+    on_behalf_of = _on_behalf_field()
     submit = SubmitField(_l("Sign"))
+
+    def validate_on_behalf_of(self, field) -> None:
+        if field.data and not self.capacity.data:
+            raise ValidationError(
+                _l("Give the signer's capacity when they sign on behalf of someone.")
+            )
 
 
 class PaperSignatureForm(AppForm):
@@ -214,6 +245,8 @@ class PaperSignatureForm(AppForm):
             _max_length(200),
         ],
     )
+    signer_capacity = _capacity_field()
+    on_behalf_of = _on_behalf_field()
     signed_on = _date(_l("Date of the signature"), required=True)
     scan = FileField(
         _l("Signed scan"),
@@ -227,6 +260,12 @@ class PaperSignatureForm(AppForm):
         self.party.choices = [SelectChoice("", "—")] + [
             SelectChoice(p.value, PARTY_LABELS[p]) for p in parties
         ]
+
+    def validate_on_behalf_of(self, field) -> None:
+        if field.data and not self.signer_capacity.data:
+            raise ValidationError(
+                _l("Give the signer's capacity when they sign on behalf of someone.")
+            )
 
 
 # --- préfecture -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ from ..offers import law as offer_law
 from ..offers.models import Offer
 from ..placements.models import Placement, PlacementStatus
 from ..selection.services import lock_cohort
+from . import order as signing
 from .models import (
     Agreement,
     AgreementDocument,
@@ -251,6 +253,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
         "student": {
             "first_name": application.first_name,
             "last_name": application.last_name,
+            "gender": application.gender.value if application.gender else None,
             "birth_date": _s(application.birth_date),
             "cin": application.cin,
             "passport_number": application.passport_number,
@@ -420,6 +423,8 @@ def _store_document(
     )
     db.session.add(document)
     db.session.flush()
+    if not signatories(document):
+        finalise(document)  # nothing to sign (the certificate): final at once
     return document
 
 
@@ -582,8 +587,20 @@ def _host_contacts(agreement: Agreement) -> list[User]:
 
 def _notify_issued(document: AgreementDocument) -> None:
     agreement = document.agreement
-    for user in [_student(agreement), *_host_contacts(agreement)]:
-        queue_email(user.email, "agreement_issued", user.locale, document=document, user=user)
+    awaited = awaited_parties(document)
+    for party, users in (
+        (Party.student, [_student(agreement)]),
+        (Party.host, _host_contacts(agreement)),
+    ):
+        for user in users:
+            queue_email(
+                user.email,
+                "agreement_issued",
+                user.locale,
+                document=document,
+                user=user,
+                later=party not in awaited,
+            )
 
 
 # --- signatures ---------------------------------------------------------------------------------
@@ -609,6 +626,19 @@ def missing_parties(document: AgreementDocument) -> list[Party]:
     return [p for p in signatories(document) if p not in signed]
 
 
+def signing_order(document: AgreementDocument) -> list[tuple[Party, ...]]:
+    """The stages in which the document's parties sign (``AGREEMENT_SIGNING_ORDER``)."""
+    order = signing.parse_signing_order(current_app.config["AGREEMENT_SIGNING_ORDER"])
+    return signing.stages_for(order, signatories(document))
+
+
+def awaited_parties(document: AgreementDocument) -> list[Party]:
+    """The parties whose turn it is to sign (none once fully signed or superseded)."""
+    if document.superseded_at is not None:
+        return []
+    return signing.awaited(signing_order(document), {s.party for s in document.signatures})
+
+
 def party_of(user: User, agreement: Agreement) -> Party | None:
     """Which party the logged-in user is for this agreement (student or host), if any."""
     if user.role is Role.student and _student(agreement).id == user.id:
@@ -631,14 +661,44 @@ def _check_signable(document: AgreementDocument, party: Party) -> None:
         raise TransitionRefused(
             _("%(party)s has already signed this document.", party=PARTY_LABELS[party])
         )
+    awaited = awaited_parties(document)
+    if party not in awaited:
+        raise TransitionRefused(
+            _(
+                "Not yet: %(party)s signs after %(awaited)s, whose signature is awaited first.",
+                party=PARTY_LABELS[party],
+                awaited=", ".join(str(PARTY_LABELS[p]) for p in awaited),
+            )
+        )
 
 
-def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None = None) -> None:
-    """The logged-in student or host contact acknowledges and signs."""
+def _clean_delegation(capacity: str | None, on_behalf_of: str | None) -> tuple[str, str]:
+    capacity = " ".join((capacity or "").split())[:200]
+    on_behalf_of = " ".join((on_behalf_of or "").split())[:200]
+    if on_behalf_of and not capacity:
+        raise DomainError(_("Give the signer's capacity when they sign on behalf of someone."))
+    return capacity, on_behalf_of
+
+
+def sign_in_app(
+    document: AgreementDocument,
+    user: User,
+    ip_address: str | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """The logged-in student or host contact acknowledges and signs; a host contact may give
+    their capacity and sign on behalf of a named person of the company (delegation). ``at``:
+    the moment (now; the demo data set past ones)."""
     party = party_of(user, document.agreement)
     if party is None:
         raise TransitionRefused(_("You are not a party to this agreement."))
     _check_signable(document, party)
+    if party is Party.student:
+        capacity, on_behalf_of = "", ""
+    capacity, on_behalf_of = _clean_delegation(capacity, on_behalf_of)
+    now = at or utcnow()
     signature = Signature(
         document_id=document.id,
         party=party,
@@ -646,6 +706,10 @@ def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None 
         signer_name=user.full_name,
         user_id=user.id,
         ip_address=(ip_address or "")[:45] or None,
+        signer_capacity=capacity or None,
+        on_behalf_of=on_behalf_of or None,
+        signed_at=now,
+        recorded_at=now,
     )
     db.session.add(signature)
     document.signatures.append(signature)
@@ -655,7 +719,7 @@ def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None 
         {"party": party.value, "method": "in_app", "reference": document.reference},
         actor=user,
     )
-    _after_signature(document)
+    _after_signature(document, now)
 
 
 def record_paper_signature(
@@ -665,11 +729,17 @@ def record_paper_signature(
     scan: uploads.CheckedUpload,
     actor: User,
     signed_on: date | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """A coordinator records a signature made on paper, with the signed scan (PDF or image)."""
+    """A coordinator records a signature made on paper, with the signed scan (PDF or image),
+    the signer's capacity and, for a delegation, whom they signed for. ``at``: when it is
+    recorded (now; the demo data set past ones)."""
     if not signer_name.strip():
         raise DomainError(_("Give the name of the person who signed."))
     _check_signable(document, party)
+    capacity, on_behalf_of = _clean_delegation(capacity, on_behalf_of)
     stored = uploads.store(scan, f"agreements/{document.agreement.cohort.year}/scans")
     signature = Signature(
         document_id=document.id,
@@ -679,6 +749,9 @@ def record_paper_signature(
         recorded_by_id=actor.id,
         scan_stored_name=stored,
         scan_sha256=scan.sha256,
+        signer_capacity=capacity or None,
+        on_behalf_of=on_behalf_of or None,
+        recorded_at=at or utcnow(),
     )
     if signed_on is not None:
         if signed_on > date.today():
@@ -692,13 +765,132 @@ def record_paper_signature(
         {"party": party.value, "method": "paper", "reference": document.reference},
         actor=actor,
     )
-    _after_signature(document)
+    _after_signature(document, signature.recorded_at)
 
 
-def _after_signature(document: AgreementDocument) -> None:
+def _after_signature(document: AgreementDocument, now: datetime | None = None) -> None:
     db.session.flush()
     if status(document) == "fully_signed":
         record("agreement.fully_signed", document, {"reference": document.reference})
+        finalise(document, now)
+
+
+# --- the final version ----------------------------------------------------------------------------
+
+
+def _seal_reason(document: AgreementDocument) -> str:
+    if document.kind is DocumentKind.certificate:
+        return f"Attestation de stage {document.reference} délivrée par le programme MNC"
+    return f"Version définitive de {document.reference}, signée par toutes les parties"
+
+
+def finalise(document: AgreementDocument, now: datetime | None = None) -> bool:
+    """Produce the final version of a fully signed document: the same content with every
+    signature printed and the signature record, sealed with the programme's certificate.
+
+    Without a usable seal, the production configuration produces nothing (an error is logged;
+    ``flask seal finalise`` catches up once the seal is configured) and the others produce an
+    unsealed final version with a logged warning. Returns whether a final version was made."""
+    from ..core import seal as seals
+    from .record import build_record
+
+    if document.final_stored_name is not None:
+        return False
+    production = current_app.config.get("ENV_NAME") == "production"
+    try:
+        identity = seals.load_seal()
+    except seals.SealUnavailable as exc:
+        identity = None
+        if production:
+            current_app.logger.error(
+                "No final version of %s: the programme's seal is unavailable (%s).",
+                document.reference,
+                exc,
+            )
+            return False
+        current_app.logger.warning(
+            "The final version of %s is not sealed: %s.", document.reference, exc
+        )
+    now = now or utcnow()
+    recorder_ids = {s.recorded_by_id for s in document.signatures if s.recorded_by_id}
+    recorders = {
+        user.id: user.full_name
+        for user in (db.session.get(User, uid) for uid in recorder_ids)
+        if user is not None
+    }
+    final = build_record(
+        document,
+        signing_order(document),
+        now,
+        identity.subject if identity else None,
+        recorders,
+    )
+    data = render(
+        document.kind,
+        {**(document.snapshot or {}), "final": final},
+        document.reference,
+        document.verification_code,
+        _verify_url(document.verification_code),
+    )
+    sealed = False
+    if identity is not None:
+        try:
+            data = seals.seal_pdf(data, _seal_reason(document))
+            sealed = True
+        except Exception:  # noqa: BLE001 - pyHanko can fail in many ways; never half-seal
+            current_app.logger.exception("Sealing %s failed.", document.reference)
+            if production:
+                return False
+    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.CheckedUpload(
+        data=data,
+        original_name=f"{document.reference}.pdf",
+        content_type="application/pdf",
+        extension="pdf",
+        sha256=digest,
+    )
+    document.final_stored_name = uploads.store(
+        checked, f"agreements/{document.agreement.cohort.year}"
+    )
+    document.final_sha256 = digest
+    document.final_size = len(data)
+    document.finalised_at = now
+    document.sealed = sealed
+    record(
+        "agreement.finalised",
+        document,
+        {"reference": document.reference, "sha256": digest, "sealed": sealed},
+    )
+    return True
+
+
+def finalise_pending() -> tuple[int, int]:
+    """Final versions of the fully signed documents that have none (after the seal was
+    configured, or the upgrade). Returns (made, still missing)."""
+    documents = db.session.scalars(
+        select(AgreementDocument)
+        .options(joinedload(AgreementDocument.signatures))
+        .where(AgreementDocument.final_stored_name.is_(None))
+        .order_by(AgreementDocument.id)
+    ).unique()
+    made = missing = 0
+    for document in documents:
+        signed = {s.party for s in document.signatures}
+        if not set(signatories(document)) <= signed:
+            continue
+        if finalise(document):
+            made += 1
+        else:
+            missing += 1
+    return made, missing
+
+
+def file_to_serve(document: AgreementDocument, which: str = "final"):
+    """The final version's file when there is one (unless ``which`` is "signed"), else the
+    version issued for signature."""
+    if which != "signed" and document.final_stored_name:
+        return uploads.path_of(document.final_stored_name)
+    return uploads.path_of(document.stored_name)
 
 
 def _party_emails(agreement: Agreement, party: Party) -> list[tuple[str, str]]:
@@ -716,8 +908,9 @@ def _party_emails(agreement: Agreement, party: Party) -> list[tuple[str, str]]:
 
 
 def send_reminders(today: date | None = None) -> int:
-    """Remind the parties who have not signed the current documents (one e-mail per party and
-    document a day at most). For a scheduler, daily. Returns the number of e-mails queued."""
+    """Remind the parties whose signature is awaited on the current documents (in the signing
+    order; one e-mail per party and document a day at most). For a scheduler, daily. Returns
+    the number of e-mails queued."""
     today = today or date.today()
     documents = db.session.scalars(
         select(AgreementDocument)
@@ -734,7 +927,7 @@ def send_reminders(today: date | None = None) -> int:
     )
     sent = 0
     for document in documents:
-        for party in missing_parties(document):
+        for party in awaited_parties(document):
             if (document.id, party) in already:
                 continue
             recipients = _party_emails(document.agreement, party)
@@ -1052,6 +1245,50 @@ def document_by_code(code: str) -> AgreementDocument | None:
         select(AgreementDocument)
         .options(joinedload(AgreementDocument.agreement))
         .where(AgreementDocument.verification_code == code)
+    )
+
+
+@dataclass
+class UploadCheck:
+    """An uploaded PDF compared with the registered files of a document's agreement."""
+
+    sha256: str
+    size: int
+    #: The registered document whose file it is, byte for byte (None: no registered file).
+    match: AgreementDocument | None
+    #: "final" (the final version, with the signature record) or "signed" (as issued).
+    which: str | None
+    #: The matched file is the one of the document whose code was used.
+    same_document: bool
+    #: The matched document is in force (not superseded).
+    in_force: bool
+    #: No later file of the matched document exists (the final version, or none yet).
+    latest: bool
+    seal: Any  # core.seal.SealCheck
+
+
+def compare_uploaded_pdf(document: AgreementDocument, data: bytes) -> UploadCheck:
+    """Compare ``data`` with every registered file of the agreement of ``document`` (each
+    version as issued and each final version) and validate its seal. Nothing is stored."""
+    from ..core.seal import check_seal
+
+    digest = hashlib.sha256(data).hexdigest()
+    match, which = None, None
+    for candidate in document.agreement.documents:
+        if candidate.final_sha256 == digest:
+            match, which = candidate, "final"
+            break
+        if candidate.sha256 == digest and match is None:
+            match, which = candidate, "signed"
+    return UploadCheck(
+        sha256=digest,
+        size=len(data),
+        match=match,
+        which=which,
+        same_document=match is not None and match.id == document.id,
+        in_force=match is not None and match.superseded_at is None,
+        latest=match is not None and (which == "final" or not match.final_stored_name),
+        seal=check_seal(data),
     )
 
 

@@ -179,6 +179,8 @@ class Summary:
     prefecture: str
     prefecture_alert: bool
     to_sign: list[AgreementDocument] = field(default_factory=list)
+    #: Documents the viewer signs later, once the parties before them have signed.
+    later: list[AgreementDocument] = field(default_factory=list)
 
 
 def _current_docs(agreement: Agreement) -> list[AgreementDocument]:
@@ -195,13 +197,12 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     certificate = next(
         (d for d in docs if d.kind is DocumentKind.certificate and d.superseded_at is None), None
     )
-    to_sign = []
+    to_sign, later = [], []
     if party is not None:
-        to_sign = [
-            d
-            for d in _current_docs(agreement)
-            if d.kind is not DocumentKind.certificate and party in services.missing_parties(d)
-        ]
+        for d in _current_docs(agreement):
+            if d.kind is DocumentKind.certificate or party not in services.missing_parties(d):
+                continue
+            (to_sign if party in services.awaited_parties(d) else later).append(d)
     return Summary(
         agreement=agreement,
         current=current,
@@ -213,6 +214,7 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
         prefecture=services.prefecture_state(agreement, today),
         prefecture_alert=services.prefecture_alert(agreement, today),
         to_sign=to_sign,
+        later=later,
     )
 
 
@@ -262,7 +264,7 @@ def cohort_zip(cohort_id: int):
     missing = []
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for document in documents:
-            path = services.file_of(document)
+            path = services.file_to_serve(document)
             if not path.is_file():
                 missing.append(document.reference)
                 continue
@@ -461,7 +463,7 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
             paper_forms[document.id] = forms.get(f"paper_{document.id}") or PaperSignatureForm(
                 formdata=None, prefix=prefix, parties=missing, signed_on=today
             )
-        if party is not None and party in missing:
+        if party is not None and party in services.awaited_parties(document):
             sign_forms[document.id] = forms.get(f"sign_{document.id}") or SignForm(
                 formdata=None, prefix=prefix
             )
@@ -485,6 +487,8 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
         "paper_forms": paper_forms,
         "today": today,
         "missing_parties": services.missing_parties,
+        "awaited_parties": services.awaited_parties,
+        "signing_order": services.signing_order,
         "doc_status": services.status,
     }
     if party is None:
@@ -559,7 +563,13 @@ def sign(doc_id: int):
         flash_form_errors(form)
         return _render_detail(agreement, party, 400, **{f"sign_{document.id}": form})
     try:
-        services.sign_in_app(document, current_user, request.remote_addr)
+        services.sign_in_app(
+            document,
+            current_user,
+            request.remote_addr,
+            capacity=form.capacity.data,
+            on_behalf_of=form.on_behalf_of.data,
+        )
     except DomainError as exc:
         _refused(exc)
     else:
@@ -598,7 +608,14 @@ def paper_signature(doc_id: int):
         return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
     try:
         services.record_paper_signature(
-            document, party, form.signer_name.data, scan, current_user, form.signed_on.data
+            document,
+            party,
+            form.signer_name.data,
+            scan,
+            current_user,
+            form.signed_on.data,
+            capacity=form.signer_capacity.data,
+            on_behalf_of=form.on_behalf_of.data,
         )
     except DomainError as exc:
         db.session.rollback()  # removes the stored scan too
@@ -724,17 +741,23 @@ def certificate(agreement_id: int):
 @bp.route("/documents/<int:doc_id>/download")
 @_manage_or_sign
 def download(doc_id: int):
+    """The final version when there is one; ``?version=signed``: the version issued for
+    signature (the one the signatures apply to)."""
     document = _load_document(doc_id)
     _authorise(document.agreement)
-    path = services.file_of(document)
+    which = "signed" if request.args.get("version") == "signed" else "final"
+    path = services.file_to_serve(document, which)
     if not path.is_file():
-        current_app.logger.error("Agreement file missing: %s", document.stored_name)
+        current_app.logger.error("Agreement file missing: %s", path.name)
         abort(404)
+    name = document.reference
+    if which == "signed" and document.final_stored_name:
+        name += " - version signée"
     response = send_file(
         path,
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"{document.reference}.pdf",
+        download_name=f"{name}.pdf",
         max_age=0,
     )
     return _no_store(response)
