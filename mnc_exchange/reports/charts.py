@@ -63,6 +63,8 @@ def data_uri(svg: str) -> str:
 
 #: Longest label drawn in full; longer ones are cut with "…".
 LABEL_LENGTH = 28
+#: The funnel's stages have a whole line each: they can be longer.
+FUNNEL_LABEL_LENGTH = 36
 
 
 def short(label: str, length: int = LABEL_LENGTH) -> str:
@@ -71,10 +73,10 @@ def short(label: str, length: int = LABEL_LENGTH) -> str:
     return label if len(label) <= length else label[: length - 1].rstrip() + "…"
 
 
-def _tooltips(svg: str, labels: list[str]) -> str:
+def _tooltips(svg: str, labels: list[str], length: int = LABEL_LENGTH) -> str:
     """Give every cut label its full text as a <title> (a tooltip where the SVG is shown)."""
     for label in labels:
-        cut = short(label)
+        cut = short(label, length)
         if cut != label:
             svg = svg.replace(
                 f">{_escape(cut)}</text>",
@@ -91,9 +93,9 @@ def funnel_chart(title: str, stages: list[tuple[str, int]]) -> str:
     """Horizontal bars, one per stage of the funnel (first at the top)."""
     chart = pygal.HorizontalBar(**_config(show_legend=False, height=40 + 28 * len(stages)))
     chart.title = title
-    chart.x_labels = [short(label) for label, _ in reversed(stages)]
+    chart.x_labels = [short(label, FUNNEL_LABEL_LENGTH) for label, _ in reversed(stages)]
     chart.add(title, [value for _, value in reversed(stages)])
-    return _tooltips(_render(chart), [label for label, _ in stages])
+    return _tooltips(_render(chart), [label for label, _ in stages], FUNNEL_LABEL_LENGTH)
 
 
 def percent(value: Decimal | None) -> float | None:
