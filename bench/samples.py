@@ -36,9 +36,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-#: (PDF name, pages to render, what the page shows) — the pages of each sample.
-REPORT_PAGES = ((1, "cover"), (2, "key figures"), (3, "funnel"), (4, "breakdown by pole"))
-MINUTES_PAGES = ((1, "rules, grid, reviewers, reviews"),)
+#: The pages of each sample: (page number, or the words a page begins its section with; what
+#: the page shows).
+REPORT_PAGES = (
+    (1, "cover"),
+    (2, "key figures"),
+    (3, "funnel"),
+    (("3. Répartitions",), "breakdown by pole"),
+    (("Par région d'origine",), "breakdown by region"),
+    (("4. Tendances",), "trends, the cohort in progress apart"),
+)
+MINUTES_PAGES = (
+    (1, "rules, grid, reviewers, reviews"),
+    (("5. Classement final",), "final ranking"),
+)
+IMPORTED_PAGES = ((("5. Classement final",), "final ranking, scores imported"),)
 RESOLUTION = 60
 
 
@@ -219,20 +231,13 @@ def main() -> int:
             imported = minutes_pdf(previous)
             documents = [
                 (f"cohort-report-{reported.year}-fr", report, REPORT_PAGES),
-                (
-                    f"selection-minutes-{current.year}-fr",
-                    minutes,
-                    (*MINUTES_PAGES, (_ranking_page(minutes), "final ranking")),
-                ),
-                (
-                    f"selection-minutes-{previous.year}-fr",
-                    imported,
-                    ((_ranking_page(imported), "final ranking, scores imported"),),
-                ),
+                (f"selection-minutes-{current.year}-fr", minutes, MINUTES_PAGES),
+                (f"selection-minutes-{previous.year}-fr", imported, IMPORTED_PAGES),
             ]
         for stem, pdf, pages in documents:
             path = scratch / f"{stem}.pdf"
             path.write_bytes(pdf)
+            pages = [(_page_number(pdf, page), what) for page, what in pages]
             for old in args.output.glob(f"{stem}-p*.png"):
                 old.unlink()
             for name, what in render(path, pages, args.output, stem):
@@ -249,18 +254,20 @@ def main() -> int:
     return 0
 
 
-def _ranking_page(pdf: bytes) -> int:
-    """The first page of the minutes' final ranking (section 5)."""
+def _page_number(pdf: bytes, page: int | tuple[str, ...]) -> int:
+    """``page``, or the number of the first page (after the cover) holding one of the words."""
     import io
 
     from pypdf import PdfReader
 
+    if isinstance(page, int):
+        return page
     reader = PdfReader(io.BytesIO(pdf))
-    for number, page in enumerate(reader.pages, start=1):
-        text = page.extract_text() or ""
-        if "5. Classement final" in text or "5. Final ranking" in text:
+    for number, content in enumerate(reader.pages, start=1):
+        text = " ".join((content.extract_text() or "").split())
+        if number > 1 and any(words in text for words in page):
             return number
-    return 2
+    raise SystemExit(f"No page holds {page!r}.")
 
 
 if __name__ == "__main__":

@@ -286,7 +286,8 @@ def test_the_dashboard_shows_every_known_figure(client, known, official):
         else:
             assert text == str(count), key
         _of, denominator = OF[key]
-        assert _cells(html, "data-share", key) == shown(count, denominator), key
+        share = "—" if key == "agreement_signed" else shown(count, denominator)
+        assert _cells(html, "data-share", key) == share, key
     for key, (numerator, denominator) in RATES.items():
         if key.startswith("response_"):
             assert (
@@ -330,8 +331,10 @@ def test_the_pdf_holds_the_same_figures(known):
     text = " ".join(pdf_pages(cohort_report_pdf(known.cohort, "en", date.today())))
     for key, count in FUNNEL.items():
         of, denominator = OF[key]
-        value = "signed on paper, not recorded here" if key == "agreement_signed" else count
-        expected = f"{labels_en(key)} {value} {shown(count, denominator)}"
+        if key == "agreement_signed":  # in words, with no share: nothing is recorded here
+            expected = f"{labels_en(key)} signed on paper, not recorded here —"
+        else:
+            expected = f"{labels_en(key)} {count} {shown(count, denominator)}"
         if of:
             expected += f" {labels_en(of)} ({denominator})"
         expected += f" {shown(count, FUNNEL['applied'])}"

@@ -1,13 +1,18 @@
 """The yearly cohort report as a printable A4 PDF (WeasyPrint), in French or English.
 
-Contents: a cover page (programme, cohort, date of generation and data cut-off, contents), the
-key figures with their numerators and denominators ("—" with the reason when a rate cannot be
-computed), the funnel (chart and table), the breakdowns (tables; charts for the MNC pole and the
-region of origin; long tables show the 15 largest groups and one line for the others), the
-trends across all cohorts (chart and tables), the list of the interns (the placed students),
+Contents: a cover page (programme, cohort, date of generation and data cut-off, contents; "in
+progress" for a cohort still running), the key figures with their numerators and denominators
+("—" with the reason when a rate cannot be computed; "signed on paper, not recorded here" for
+the agreements of the cohorts before the platform), the funnel (chart and table: each stage a
+subset of the previous one, each share with the list it is a share of — see ``metrics``), the
+breakdowns (tables with the 3-, 6- and 12-month waves and their response rates; charts for the
+MNC pole and the region of origin; long tables show the 15 largest groups and one line for the
+others), the trends across all cohorts (the chart draws the finished cohorts only; the tables
+mark the cohorts in progress), the list of the interns (the placed students),
 the incidents summarised (counts by category, severity, month and status: no description, no
 name) and a methods annex (the definitions of ``labels``). Every page has a running header and
-"page X / Y" in its footer.
+"page X / Y" in its footer; the breakdowns and the trends are on landscape pages, so that their
+column headings break between words only.
 
 The figures are those of the dashboard: ``data.load_records`` (a fixed number of queries per
 cohort), the pure ``metrics`` and the tables of ``exports``; the charts are the SVG of
@@ -491,7 +496,11 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
                     if row.key == "agreement_signed" and paper
                     else fmt.count(row.count)
                 ),
-                "share": fmt.percent(row.share) if row.denominator_key else "—",
+                "share": (
+                    fmt.percent(row.share)
+                    if row.denominator_key and not (row.key == "agreement_signed" and paper)
+                    else "—"
+                ),
                 "of": (
                     f"{labels.stage_label(row.denominator_key)} ({fmt.count(row.denominator)})"
                     if row.denominator_key
