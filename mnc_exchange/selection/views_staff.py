@@ -60,6 +60,7 @@ LABELS = {
     "assignment_labels": ASSIGNMENT_LABELS,
     "tie_break": minutes.TIE_BREAK,
     "zone": minutes.ZONE_NAME,
+    "criterion_label": services.criterion_label,
 }
 
 
@@ -185,7 +186,7 @@ def _rubric_data(cohort: Cohort) -> dict:
         "criteria": [
             {
                 "key": c.key,
-                "label": c.label,
+                "label": services.criterion_label(c),
                 "weight": Decimal(c.weight),
                 "max_score": Decimal(c.max_score),
                 "is_interview": c.is_interview,
