@@ -879,3 +879,16 @@ def test_official_sees_the_current_and_previous_cohorts_key_figures(client, auth
             )
         assert f'href="/reports?year={cohort.year}"' in block
     assert f'data-cohort="{old.id}"' not in page
+
+
+def test_an_internship_over_asks_for_the_return_not_the_checklist(client, student):
+    past = CohortFactory(state=CohortState.abroad)
+    CohortFactory(state=CohortState.open, is_current=True)
+    row = internship(past, TODAY - timedelta(days=150), TODAY - timedelta(days=10))
+    row.placement.application.student_id = student.id
+    db.session.commit()
+    items = todo_items(client)
+    assert "confirm-return" in keys(items) and "checklist-step" not in keys(items)
+    assert item(items, "confirm-return").url == "/my/internship#return-title"
+    page = page_of(client, "/dashboard")
+    assert 'id="my-application-card"' not in page  # the new call is not for the alumnus

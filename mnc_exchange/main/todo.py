@@ -506,7 +506,8 @@ def student_todo(
         items += _student_selection_items(application, zone, selection_services)
     items += _student_signature_items(user)
     if due is not None:
-        if due.next_step:
+        # Once the internship is over, its return is what is left to do, not the checklist.
+        if due.next_step and not due.can_return:
             items.append(
                 TodoItem(
                     "checklist-step",
