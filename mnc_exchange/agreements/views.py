@@ -216,8 +216,6 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     )
 
 
-
-
 # --- coordinators: the cohort's agreements --------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 Every view: load → authorise (``followup.manage``; coordinators and admins follow every intern)
 → validate the form → call ONE service (``followup.services``) → commit once; a refused rule
 (``DomainError``) is rolled back and flashed, and the page is shown again with what was typed.
-The cohort pages work on the current cohort, or the one named by ``?cohort=<id>``.
+The cohort pages work on the one named by ``?cohort=<id>``, else the cohort abroad or last
+abroad (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations

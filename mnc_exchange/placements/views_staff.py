@@ -2,7 +2,8 @@
 
 Every view: load → authorise (``matching.run``) → validate the form → call the service
 (``placements.services``) → commit once; a refused rule (``DomainError``) is rolled back and
-flashed. The pages work on the current cohort, or the one named by ``?cohort=<id>``.
+flashed. The pages work on the cohort named by ``?cohort=<id>``, else the one being matched or
+last matched (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations
