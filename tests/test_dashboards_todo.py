@@ -82,7 +82,7 @@ _seq = count(1)
 ITEM = re.compile(
     r'<li class="list-group-item px-0" data-todo="(?P<key>[^"]+)" data-count="(?P<count>\d+)"'
     r'(?: data-cohort="(?P<cohort>\d+)")?[^>]*>.*?'
-    r'<a class="fw-semibold me-1" href="(?P<url>[^"]+)">(?P<text>[^<]*)</a>'
+    r'<a class="fw-semibold me-1" href="(?P<url>[^"]+)"(?: id="[^"]+")?>(?P<text>[^<]*)</a>'
     r"(?P<rest>.*?)</li>",
     re.S,
 )

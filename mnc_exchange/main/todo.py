@@ -74,6 +74,8 @@ class TodoItem:
     detail: str | None = None
     #: Late or critical: shown in red.
     urgent: bool = False
+    #: The link's HTML id, for the items that had one before the list existed.
+    element_id: str | None = None
 
 
 def when(moment: datetime, zone: str) -> str:
@@ -215,6 +217,7 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
                         companies,
                     ),
                     url_for("companies.index", status=CompanyStatus.pending.value),
+                    element_id="pending-companies",
                 )
             )
         # Host contacts registered before companies existed are still approved one by one.
@@ -239,6 +242,7 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
                         contacts,
                     ),
                     url_for("accounts.pending_hosts"),
+                    element_id="pending-contacts",
                 )
             )
     if can(user, "offer.review"):
