@@ -24,9 +24,7 @@ def upgrade():
         batch_op.add_column(
             sa.Column("leave_days", sa.Integer(), server_default="0", nullable=False)
         )
-        batch_op.create_check_constraint(
-            op.f("ck_offers_leave_days_positive"), "leave_days >= 0"
-        )
+        batch_op.create_check_constraint(op.f("ck_offers_leave_days_positive"), "leave_days >= 0")
 
 
 def downgrade():

@@ -64,7 +64,5 @@ def material_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
     differ between two snapshots, in that order; ``[]`` for a mere correction."""
     changed = set(changed_fields(before, after))
     return [
-        term
-        for term, fields in MATERIAL_TERMS.items()
-        if any(field in changed for field in fields)
+        term for term, fields in MATERIAL_TERMS.items() if any(field in changed for field in fields)
     ]

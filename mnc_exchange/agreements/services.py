@@ -1320,9 +1320,14 @@ def planned_certificate_figures(agreement: Agreement) -> CertificateFigures:
 
 def legal_minimum_paid(agreement: Agreement, hours: Decimal) -> Decimal | None:
     """The legal minimum stipend for ``hours`` of presence (L124-6), or None when the year's
-    ceiling is unknown. 0 at 308 hours or less."""
+    ceiling is unknown (the year after the latest known one uses that one provisionally, as
+    the law checks do). 0 at 308 hours or less."""
+    year = agreement.start_on.year
+    latest = max(law.SOCIAL_SECURITY_HOURLY_CEILING)
+    if year == latest + 1:
+        year = latest
     try:
-        return law.minimum_gratification(agreement.start_on.year, hours)
+        return law.minimum_gratification(year, hours)
     except law.UnknownYearError:
         return None
 
