@@ -1496,6 +1496,8 @@ def confirm_certificate(
             corrected_from=document.reference,
         )
         target = _store_certificate(agreement, snapshot, user)
+        if at is not None:
+            target.issued_at = at
     record(
         "agreement.certificate_confirmed",
         agreement,
