@@ -1086,6 +1086,29 @@ def prefecture_state(agreement: Agreement, today: date | None = None) -> str:
     return "submitted"
 
 
+#: Préfecture states that wait for a step: the submission, or the préfecture's answer.
+PREFECTURE_WAITING = ("to_submit", "late", "submitted")
+
+#: What an agreement may wait for (the list's ``?awaiting=`` and the coordinators' to-do list).
+WAITING_FOR = ("signatures", "prefecture")
+
+
+def waiting_for(agreement: Agreement, today: date | None = None) -> set[str]:
+    """What ``agreement`` (its documents and signatures loaded) waits for: ``signatures`` when
+    its version in force or an amendment lacks a party's signature, ``prefecture`` when it must
+    still be submitted to the préfecture or the answer is awaited."""
+    waiting = set()
+    if any(
+        missing_parties(d)
+        for d in agreement.documents
+        if d.kind is not DocumentKind.certificate and d.superseded_at is None
+    ):
+        waiting.add("signatures")
+    if prefecture_state(agreement, today) in PREFECTURE_WAITING:
+        waiting.add("prefecture")
+    return waiting
+
+
 def prefecture_alert(agreement: Agreement, today: date | None = None) -> bool:
     """Start less than 2 months away and nothing submitted."""
     return prefecture_state(agreement, today) == "late"

@@ -39,7 +39,7 @@ from ..accounts.models import Role
 from ..applications import uploads
 from ..applications.models import Application
 from ..cohorts.models import Cohort
-from ..cohorts.services import current_cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.web import flash_form_errors
 from ..extensions import db, login_manager
@@ -221,27 +221,24 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     )
 
 
-def _pick_cohort() -> Cohort | None:
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        return db.get_or_404(Cohort, cohort_id)
-    return current_cohort() or db.session.scalar(
-        select(Cohort).order_by(Cohort.year.desc()).limit(1)
-    )
-
-
 # --- coordinators: the cohort's agreements --------------------------------------------------
 
 
 @bp.route("/")
 @permission_required("agreement.manage")
 def index():
-    cohort = _pick_cohort()
-    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
+    cohort, cohorts = working_cohort("agreements")
+    # ``?awaiting=signatures|prefecture``: only the agreements waiting for that.
+    awaiting = request.args.get("awaiting")
+    if awaiting not in services.WAITING_FOR:
+        awaiting = None
     today = date.today()
     rows, waiting = [], []
     if cohort is not None:
-        rows = [_summary(a, today) for a in services.agreements_for_cohort(cohort)]
+        agreements = services.agreements_for_cohort(cohort)
+        if awaiting is not None:
+            agreements = [a for a in agreements if awaiting in services.waiting_for(a, today)]
+        rows = [_summary(a, today) for a in agreements]
         waiting = services.confirmed_without_agreement(cohort)
     return render_template(
         "agreements/index.html",
@@ -249,6 +246,7 @@ def index():
         cohorts=cohorts,
         rows=rows,
         waiting=waiting,
+        awaiting=awaiting,
         alerts=sum(1 for r in rows if r.prefecture_alert),
         **LABELS,
     )
@@ -589,10 +587,16 @@ def mine():
     if current_user.role is Role.student and len(agreements) == 1:
         return redirect(url_for("agreements.detail", agreement_id=agreements[0].id))
     today = date.today()
+    rows = [_summary(a, today, party) for a in agreements]
+    # ``?to_sign=1``: only the agreements with a document waiting for the viewer's signature.
+    to_sign = request.args.get("to_sign") == "1"
+    if to_sign:
+        rows = [r for r in rows if r.to_sign]
     return render_template(
         "agreements/mine.html",
-        rows=[_summary(a, today, party) for a in agreements],
+        rows=rows,
         party=party,
+        to_sign=to_sign,
         **LABELS,
     )
 
