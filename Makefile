@@ -70,3 +70,7 @@ format: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+
+.PHONY: samples-agreement
+samples-agreement: install-dev translations ## PNG pages of a sealed agreement and certificate in docs/samples/ (needs pdftoppm)
+	$(PY) bench/samples_agreement.py

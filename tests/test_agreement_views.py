@@ -551,7 +551,7 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(client, auth, fak
     assert 'id="certificate-form"' in page
     response = client.post(
         f"/agreements/{agreement.id}/certificate",
-        data={"total_stipend_paid": "1 812,50", "evaluation_summary": "Très bon stage."},
+        data={"total_stipend_paid": "1 812,50", "programme_note": "Très bon stage."},
     )
     assert response.status_code == 302
     (certificate,) = _documents(agreement, DocumentKind.certificate)

@@ -347,6 +347,7 @@ def _render_detail(
             steps=_steps(offer, viewer) if staff_or_host else [],
             form=form or TransitionForm(formdata=None),
             gratification_threshold=internship_law.GRATIFICATION_THRESHOLD_HOURS,
+            leave_threshold=internship_law.LEAVE_REQUIRED_ABOVE_HOURS,
         ),
         status,
     )
