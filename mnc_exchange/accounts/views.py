@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.web import flash_form_errors, safe_next
 from ..extensions import db, limiter
 from ..hosts import services as host_services
@@ -406,5 +407,5 @@ def approve_host(user_id: int):
         flash(exc.message, "warning")
     else:
         db.session.commit()
-        flash(_("The account of %(name)s is approved.", name=user.full_name), "success")
+        flash(_("The account %(of_name)s is approved.", of_name=de(user.full_name)), "success")
     return redirect(url_for("accounts.pending_hosts"))

@@ -68,6 +68,22 @@ PARTY_LABELS = {
     Party.programme: _l("Programme (MNC)"),
 }
 
+#: What a party reads above the "Sign" button: one sentence per role (French needs "en tant
+#: qu'étudiant", lower case and elided, which a label pasted into a sentence cannot give).
+SIGN_AS = {
+    Party.student: _l(
+        "Read the PDF, then sign it as the student. Your name, the date and your connection's "
+        "address are recorded."
+    ),
+    Party.host: _l(
+        "Read the PDF, then sign it on behalf of the host company. Your name, the date and "
+        "your connection's address are recorded."
+    ),
+}
+SIGN_AS_OTHER = _l(
+    "Read the PDF, then sign it. Your name, the date and your connection's address are recorded."
+)
+
 AMENDMENT_REASONS = {
     "dates": _l("Dates"),
     "tutor": _l("Tutor"),

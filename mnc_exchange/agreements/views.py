@@ -92,6 +92,8 @@ LABELS = {
     "status_labels": services.STATUS_LABELS,
     "status_colours": STATUS_COLOURS,
     "party_labels": services.PARTY_LABELS,
+    "sign_as": services.SIGN_AS,
+    "sign_as_other": services.SIGN_AS_OTHER,
     "reason_labels": services.AMENDMENT_REASONS,
     "prefecture_labels": services.PREFECTURE_LABELS,
     "prefecture_colours": PREFECTURE_COLOURS,

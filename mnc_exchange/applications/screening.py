@@ -256,7 +256,7 @@ def csv_header() -> list[str]:
         _("Gender"),
         _("Date of birth"),
         _("Phone"),
-        _("Programme"),
+        _("Programme of study"),
         _("Passport expiry"),
         _("Suggestion"),
         _("Eligibility decided at"),

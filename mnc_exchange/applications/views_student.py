@@ -20,6 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
+from ..core.i18n import decimal
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..main.calendar import calendar_steps
@@ -252,7 +253,7 @@ def _render_page(
         "application": application,
         "privacy_contact": current_app.config["PRIVACY_CONTACT_EMAIL"],
         "retention_years": current_app.config["PERSONAL_DATA_RETENTION_YEARS"],
-        "max_upload_mb": f"{_max_upload_bytes() / (1024 * 1024):g}",
+        "max_upload_mb": decimal(_max_upload_bytes() / (1024 * 1024)),
     }
     if application is not None:
         editable = context["call"].code == "open" and application.status in services.EDITABLE

@@ -21,6 +21,7 @@ from ..accounts.forms import ConfirmForm
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -472,9 +473,9 @@ def cancel_placement(placement_id: int):
     db.session.commit()
     flash(
         _(
-            "The placement of %(name)s is cancelled; the student and the seat are free for the "
+            "The placement %(of_name)s is cancelled; the student and the seat are free for the "
             "next run.",
-            name=name,
+            of_name=de(name),
         ),
         "success",
     )

@@ -22,6 +22,7 @@ from ..applications.services import STATUS_LABELS
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.timeutils import utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -428,8 +429,8 @@ def schedule_interview(application_id: int):
         db.session.commit()
         flash(
             _(
-                "The interview of %(name)s is scheduled; the student is e-mailed.",
-                name=application.full_name,
+                "The interview %(of_name)s is scheduled; the student is e-mailed.",
+                of_name=de(application.full_name),
             ),
             "success",
         )
@@ -454,7 +455,9 @@ def score_interview(application_id: int):
         _refused(exc)
     else:
         db.session.commit()
-        flash(_("The interview score of %(name)s is saved.", name=application.full_name), "success")
+        flash(_(
+                "The interview score %(of_name)s is saved.", of_name=de(application.full_name)
+            ), "success")
     return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
