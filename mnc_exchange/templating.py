@@ -22,7 +22,6 @@ from .core.i18n import de, decimal, filesize
 from .core.timeutils import as_utc
 from .permissions import can
 
-
 NAMED_FORMATS = ("short", "medium", "long", "full")
 
 

@@ -137,10 +137,12 @@ def _refuse_unconfirmed(user: User, form: LoginForm):
             "link: open it, then log in."
         )
     else:
-        message = _(
+        message = ngettext(
             "Your e-mail address is not confirmed yet. A confirmation link was sent to you less "
-            "than %(minutes)d minutes ago: open it, then log in.",
-            minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+            "than %(num)d minute ago: open it, then log in.",
+            "Your e-mail address is not confirmed yet. A confirmation link was sent to you less "
+            "than %(num)d minutes ago: open it, then log in.",
+            services.CONFIRM_RESEND_INTERVAL.seconds // 60,
         )
     flash(message, "warning")
     return render_template("accounts/login.html", form=form), 200
@@ -270,10 +272,12 @@ def resend_confirmation():
             services.resend_confirmation(user)
         db.session.commit()
         flash(
-            _(
+            ngettext(
                 "If an account waiting for confirmation has this address, a new link has been "
-                "sent to it (at most one every %(minutes)d minutes).",
-                minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+                "sent to it (at most one every %(num)d minute).",
+                "If an account waiting for confirmation has this address, a new link has been "
+                "sent to it (at most one every %(num)d minutes).",
+                services.CONFIRM_RESEND_INTERVAL.seconds // 60,
             ),
             "info",
         )

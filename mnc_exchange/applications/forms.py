@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import AppForm
+from ..core.i18n import decimal
 from .reference import (
     CEFR_LEVELS,
     GENDER_LABELS,
@@ -113,6 +114,14 @@ class GradeField(DecimalField):
             self.data = None
             raise ValueError(_l("Enter a number such as 14.5 or 14,5."))
         self.data = value
+
+    def _value(self) -> str:
+        """The grade as the reader writes it: ``14,50`` in French."""
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return decimal(self.data, 2)
 
 
 def _select(label, choices, coerce=_str_or_none, **kwargs):

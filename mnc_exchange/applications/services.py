@@ -13,12 +13,14 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import decimal, long_date
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..mail.services import queue_email
@@ -139,7 +141,7 @@ def ensure_call_open(cohort: Cohort, today: date | None = None) -> None:
             raise DomainError(
                 _(
                     "The call closed on %(date)s: applications can no longer be changed.",
-                    date=cohort.applications_close_on.isoformat(),
+                    date=long_date(cohort.applications_close_on),
                 )
             )
         raise DomainError(_("The call for applications is not open."))
@@ -292,9 +294,10 @@ def checklist(application: Application) -> list[ChecklistItem]:
         elif key == "motivation" and value:
             done = MOTIVATION_MIN <= len(value) <= MOTIVATION_MAX
             if not done:
-                detail = _(
-                    "%(n)d characters; between %(min)d and %(max)d are expected.",
-                    n=len(value),
+                detail = ngettext(
+                    "%(num)d character; between %(min)d and %(max)d are expected.",
+                    "%(num)d characters; between %(min)d and %(max)d are expected.",
+                    len(value),
                     min=MOTIVATION_MIN,
                     max=MOTIVATION_MAX,
                 )
@@ -523,11 +526,20 @@ def reason_text(reason: dict) -> str:
     if code == "french_level":
         return _("French level %(level)s below the required %(minimum)s", **p)
     if code == "average":
-        return _("grade average %(average)s below the required %(minimum)s/20", **p)
+        average = p.get("average")
+        return _(
+            "grade average %(average)s below the required %(minimum)s/20",
+            average=decimal(average) if average not in (None, "—") else "—",
+            minimum=decimal(p.get("minimum")),
+        )
     if code == "year_of_study":
         return _("year of study %(year)s not among the allowed years (%(allowed)s)", **p)
     if code == "passport":
-        return _("passport valid until %(expiry)s; it must be valid until %(needed)s", **p)
+        return _(
+            "passport valid until %(expiry)s; it must be valid until %(needed)s",
+            expiry=long_date(p.get("expiry")),
+            needed=long_date(p.get("needed")),
+        )
     return str(code)
 
 

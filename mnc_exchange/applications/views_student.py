@@ -229,7 +229,9 @@ def _summary(application: Application) -> list[tuple[str, str, str]]:
         "institution_id": a.institution.name if a.institution else None,
         "programme": a.programme,
         "year_of_study": a.year_of_study,
-        "grade_average": f"{a.grade_average} / 20" if a.grade_average is not None else None,
+        "grade_average": f"{decimal(a.grade_average, 2)} / 20"
+        if a.grade_average is not None
+        else None,
         "french_level": a.french_level,
         "english_level": a.english_level,
         "pole_ranking": " › ".join(f"{i}. {p}" for i, p in enumerate(poles, 1)) or None,

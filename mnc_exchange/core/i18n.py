@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from flask_babel import get_locale
@@ -77,3 +79,22 @@ def filesize(size, locale: str | None = None) -> str:
     return format_unit(
         value.quantize(Decimal("0.1")), unit, length="short", format="#,##0.#", locale=locale
     )
+
+
+def long_date(value, fmt: str = "long", locale: str | None = None) -> str:
+    """A date in a sentence, in the reader's language (``1er mars 2027``, ``March 1, 2027``);
+    accepts a date, a datetime or an ISO string (as stored in audit details and snapshots)."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.date()
+    locale = locale or str(get_locale())
+    text = format_date(value, fmt, locale=locale)
+    if fmt == "long" and value.day == 1 and locale.startswith("fr") and text.startswith("1 "):
+        text = "1er " + text[2:]
+    return text

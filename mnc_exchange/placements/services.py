@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -148,7 +149,13 @@ def set_preferences(application: Application, offer_ids: list[int], actor: User)
     if reason:
         raise DomainError(reason)
     if len(offer_ids) > MAX_PREFERENCES:
-        raise DomainError(_("You can rank at most %(n)d offers.", n=MAX_PREFERENCES))
+        raise DomainError(
+            ngettext(
+                "You can rank at most %(num)d offer.",
+                "You can rank at most %(num)d offers.",
+                MAX_PREFERENCES,
+            )
+        )
     if len(set(offer_ids)) != len(offer_ids):
         raise DomainError(_("Each offer can appear only once in your ranking."))
     offers = {
@@ -542,9 +549,10 @@ def confirm(placement: Placement, actor: User, now: datetime | None = None) -> N
         )
     if confirmed_count(cohort) >= cohort.quota:
         raise TransitionRefused(
-            _(
-                "The quota is reached: %(quota)d placements are already confirmed.",
-                quota=cohort.quota,
+            ngettext(
+                "The quota is reached: %(num)d placement is already confirmed.",
+                "The quota is reached: %(num)d placements are already confirmed.",
+                cohort.quota,
             )
         )
     placement.status = P.confirmed

@@ -304,11 +304,13 @@ def run():
     db.session.commit()
     stats = matching_run.statistics
     flash(
-        _(
-            "Preview computed: %(matched)d of %(students)d students matched. Nothing is proposed "
+        ngettext(
+            "Preview computed: %(matched)d of %(num)d student matched. Nothing is proposed "
             "until you commit this run.",
+            "Preview computed: %(matched)d of %(num)d students matched. Nothing is proposed "
+            "until you commit this run.",
+            stats.get("students", 0),
             matched=stats.get("matched", 0),
-            students=stats.get("students", 0),
         ),
         "success",
     )

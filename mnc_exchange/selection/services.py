@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
@@ -183,11 +184,13 @@ def assign_reviewers(cohort: Cohort) -> int:
     pool = reviewers()
     if len(pool) < settings.reviewers_per_application:
         raise DomainError(
-            _(
-                "%(needed)d reviewers are needed per application but only %(available)d "
+            ngettext(
+                "%(needed)d reviewers are needed per application but only %(num)d "
+                "coordinator is active.",
+                "%(needed)d reviewers are needed per application but only %(num)d "
                 "coordinators are active.",
+                len(pool),
                 needed=settings.reviewers_per_application,
-                available=len(pool),
             )
         )
     loads = _loads(cohort)
@@ -513,10 +516,11 @@ def ensure_seat_free(cohort: Cohort) -> None:
     taken = seats_taken(cohort)
     if taken >= cohort.quota:
         raise DomainError(
-            _(
-                "The quota is reached: %(taken)d of %(quota)d seats are taken.",
+            ngettext(
+                "The quota is reached: %(taken)d of %(num)d seat is taken.",
+                "The quota is reached: %(taken)d of %(num)d seats are taken.",
+                cohort.quota,
                 taken=taken,
-                quota=cohort.quota,
             )
         )
 

@@ -455,9 +455,10 @@ def score_interview(application_id: int):
         _refused(exc)
     else:
         db.session.commit()
-        flash(_(
-                "The interview score %(of_name)s is saved.", of_name=de(application.full_name)
-            ), "success")
+        flash(
+            _("The interview score %(of_name)s is saved.", of_name=de(application.full_name)),
+            "success",
+        )
     return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
