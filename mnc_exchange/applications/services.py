@@ -350,17 +350,36 @@ def latest_internship_end(cohort: Cohort) -> date | None:
 
 
 def passport_warning(application: Application) -> str | None:
-    """A warning (not a refusal) when the passport expires less than 3 months after the end."""
-    needed = eligibility.passport_needed_until(latest_internship_end(application.cohort), 3)
-    if needed and application.passport_expiry and application.passport_expiry < needed:
-        return _(
-            "Your passport expires on %(expiry)s, less than 3 months after the latest possible "
-            "end of the internship: renew it before applying for the visa (valid until at least "
-            "%(needed)s).",
-            expiry=application.passport_expiry.isoformat(),
-            needed=needed.isoformat(),
+    """Before submission, when the passport expires too early for this call's rules: what
+    follows (the file is declared not eligible) and what to do instead. A warning, not a
+    refusal: the student may renew the passport before the call closes."""
+    from .screening import rules_preview
+
+    cohort = application.cohort
+    rules = rules_preview(cohort)
+    months = rules.passport_months_after_end
+    needed = eligibility.passport_needed_until(latest_internship_end(cohort), months)
+    if not (needed and application.passport_expiry and application.passport_expiry < needed):
+        return None
+    text = ngettext(
+        "Your passport expires on %(expiry)s, but this call asks for a passport valid until "
+        "%(needed)s (%(num)d month after the latest possible end of the internship, for the "
+        "visa).",
+        "Your passport expires on %(expiry)s, but this call asks for a passport valid until "
+        "%(needed)s (%(num)d months after the latest possible end of the internship, for the "
+        "visa).",
+        months,
+        expiry=long_date(application.passport_expiry),
+        needed=long_date(needed),
+    )
+    if application.status in EDITABLE:
+        text += " " + _(
+            "If you submit your application with this passport, it will be declared not "
+            "eligible. Renew your passport first, then enter its new number and expiry date "
+            "and upload it again, before the call closes on %(close)s.",
+            close=long_date(cohort.applications_close_on),
         )
-    return None
+    return text
 
 
 # --- submission, returns, withdrawal ---------------------------------------------------------
