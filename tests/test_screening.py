@@ -723,11 +723,12 @@ def test_detail_preview_does_not_write_rules(client, coordinator):
     assert reload(application).eligibility_suggestion is None
 
 
-def _decide(client, application, decision, reason=""):
-    return client.post(
-        f"/screening/{application.id}/eligibility",
-        data={"decision": decision, "override_reason": reason},
-    )
+def _decide(client, application, decision, reason="", confirmed=True):
+    """Post a decision; "not eligible" is posted from its confirmation page (``confirmed``)."""
+    data = {"decision": decision, "override_reason": reason}
+    if decision == "ineligible" and confirmed:
+        data["confirmed"] = "1"
+    return client.post(f"/screening/{application.id}/eligibility", data=data)
 
 
 def test_confirm_the_suggestion(client, coordinator):
@@ -751,7 +752,7 @@ def test_confirm_the_suggestion(client, coordinator):
 
 def test_confirm_an_ineligible_suggestion(client, coordinator):
     application = make_application(make_cohort(), french_level="A2")
-    assert _decide(client, application, "ineligible").status_code == 302
+    assert _decide(client, application, "ineligible", "Niveau A2.").status_code == 302
     application = reload(application)
     assert application.status is A.ineligible
     mail = db.session.scalar(select(OutboxMessage))

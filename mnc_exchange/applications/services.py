@@ -50,7 +50,8 @@ TRANSITIONS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
     A.submitted: (A.returned, A.eligible, A.ineligible, A.withdrawn),
     A.returned: (A.submitted, A.withdrawn),
     A.eligible: (A.ineligible, A.scored, A.withdrawn),  # a decision can be revised, with a reason
-    A.ineligible: (A.eligible, A.withdrawn),
+    # While the call is open, a file found not eligible can still go back to the student.
+    A.ineligible: (A.eligible, A.returned, A.withdrawn),
     # Selection (mnc_exchange.selection.services).
     A.scored: (A.shortlisted, A.rejected, A.withdrawn),
     A.shortlisted: (A.interviewed, A.rejected, A.withdrawn),
@@ -402,11 +403,31 @@ def submit(application: Application, today: date | None = None) -> None:
     _notify(application, "application_submitted", resubmission=resubmission)
 
 
+def can_return(application: Application, today: date | None = None) -> bool:
+    """A submitted file can go back to the student; a file declared not eligible too, as
+    long as the call is open (the student has time to correct it)."""
+    if application.status is A.submitted:
+        return True
+    return application.status is A.ineligible and call_is_open(application.cohort, today)
+
+
 def return_for_correction(application: Application, message: str, actor: User) -> None:
     """A coordinator sends the file back to the student with a message."""
     message = (message or "").strip()
     if not message:
         raise DomainError(_("Write a message telling the student what to correct."))
+    if application.status is A.ineligible and not can_return(application):
+        raise DomainError(
+            _(
+                "The call is closed: a file declared not eligible can no longer be returned "
+                "for correction."
+            )
+        )
+    if application.status is A.ineligible:
+        # The decision is undone: the corrected file is screened again once resubmitted.
+        application.eligibility_decided_at = None
+        application.eligibility_decided_by_id = None
+        application.eligibility_override_reason = None
     _move(application, A.returned, {"message": message})
     _message(application, MessageKind.correction, message, actor)
     _notify(application, "application_returned", message=message)
