@@ -302,7 +302,7 @@ class CancelPlacementForm(AppForm):
             DataRequired(message=_l("Give the reason for cancelling this placement.")),
             Length(max=CANCEL_REASON_MAX, message=_l("At most %(max)d characters.")),
         ],
-        render_kw={"rows": 1},
+        render_kw={"rows": 3},
     )
     submit = SubmitField(_l("Cancel the placement"))
 
