@@ -161,7 +161,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "fields": _l("Fields"),
     "cohort": _l("Cohort"),
     "message": _l("Message"),
-    "override_reason": _l("Reason for going against the rules"),
+    "override_reason": _l("Reason"),
     "suggested": _l("The rules suggested"),
     "resubmission": _l("Corrected application"),
     "document": _l("Rejected document"),
@@ -220,6 +220,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "situation": _l("Situation"),
     "by_phone": _l("By phone"),
     "state": _l("State"),
+    "note": _l("Note"),
     "status": _l("Status"),
 }
 

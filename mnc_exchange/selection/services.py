@@ -618,13 +618,25 @@ def override_decision(application: Application, outcome: ApplicationStatus, reas
             offer_next_seat(cohort)
 
 
-def publish(cohort: Cohort) -> int:
-    """Show the decisions to the students and e-mail each of them. Returns how many."""
-    settings = settings_for(cohort)
-    if settings.decisions_at is None:
-        raise DomainError(_("Make the decisions before publishing them."))
+def publish_refusal(cohort: Cohort) -> str | None:
+    """Why the decisions of ``cohort`` cannot be published now (None when they can)."""
+    settings = db.session.scalar(
+        select(SelectionSettings).where(SelectionSettings.cohort_id == cohort.id)
+    )
+    if settings is None or settings.decisions_at is None:
+        return _("Make the decisions before publishing them.")
     if settings.published_at is not None:
-        raise DomainError(_("The decisions are already published."))
+        return _("The decisions are already published.")
+    return None
+
+
+def publish(cohort: Cohort, note: str = "") -> int:
+    """Show the decisions to the students and e-mail each of them. Returns how many.
+    ``note`` (the committee's decision the publication rests on) is kept in the audit."""
+    refusal = publish_refusal(cohort)
+    if refusal is not None:
+        raise DomainError(refusal)
+    settings = settings_for(cohort)
     settings.published_at = utcnow()
     decided = db.session.scalars(
         select(Application).where(
@@ -633,7 +645,10 @@ def publish(cohort: Cohort) -> int:
     ).all()
     for application in decided:
         _notify_decision(application)
-    record("selection.publish", cohort, {"notified": len(decided)})
+    details: dict = {"notified": len(decided)}
+    if note.strip():
+        details["note"] = note.strip()
+    record("selection.publish", cohort, details)
     return len(decided)
 
 

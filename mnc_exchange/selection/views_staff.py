@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -33,6 +33,7 @@ from .forms_staff import (
     InterviewForm,
     InterviewScoreForm,
     OverrideForm,
+    PublishForm,
     ReassignForm,
     RubricForm,
     SettingsForm,
@@ -553,28 +554,48 @@ def override(application_id: int):
     return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
-@bp.route("/<int:cohort_id>/publish", methods=["POST"])
+@bp.route("/<int:cohort_id>/publish", methods=["GET", "POST"])
 @permission_required("selection.manage")
 def publish(cohort_id: int):
+    """A confirmation page: how many students are told what, that it cannot be undone, and
+    the note the publication rests on (kept in the audit)."""
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
+    refusal = services.publish_refusal(cohort)
+    if refusal is not None:
+        flash(refusal, "danger")
         return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        notified = services.publish(cohort)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            ngettext(
-                "The decisions are published; %(num)d student is e-mailed.",
-                "The decisions are published; %(num)d students are e-mailed.",
-                notified,
-            ),
-            "success",
-        )
-    return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    form = PublishForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                notified = services.publish(cohort, form.note.data)
+            except DomainError as exc:
+                _refused(exc)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext(
+                        "The decisions are published; %(num)d student is e-mailed.",
+                        "The decisions are published; %(num)d students are e-mailed.",
+                        notified,
+                    ),
+                    "success",
+                )
+            return redirect(url_for("selection.overview", cohort_id=cohort_id))
+        flash_form_errors(form)
+        status = 400
+    counts = queries.status_counts(cohort)
+    return (
+        render_template(
+            "selection/publish.html",
+            cohort=cohort,
+            form=form,
+            counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
+            **LABELS,
+        ),
+        status,
+    )
 
 
 # --- minutes and exports ---------------------------------------------------------------------
