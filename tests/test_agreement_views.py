@@ -125,6 +125,9 @@ ISSUE_FORM = {
     "work_address": "",
 }
 
+#: A new version voids the one in force: a reason and a ticked box.
+REISSUE = {"reason": "Coquille dans le nom du référent.", "confirm": "y"}
+
 
 def _issue(client, placement, **changes):
     return client.post(f"/agreements/placements/{placement.id}/issue", data=ISSUE_FORM | changes)
@@ -276,7 +279,7 @@ def test_reissue_creates_version_2_and_supersedes_version_1(client, auth, world,
 
     response = client.post(
         f"/agreements/{agreement.id}/reissue",
-        data=ISSUE_FORM | {"referent_name": "Pr. Karim Tazi", "leave_days": "10"},
+        data=ISSUE_FORM | REISSUE | {"referent_name": "Pr. Karim Tazi", "leave_days": "10"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -580,7 +583,7 @@ def test_cohort_zip_holds_the_documents_in_force(client, auth, world, fake_pdf):
     agreement = _issue_as_coordinator(client, placement)
     second = _issue_as_coordinator(client, make_placement(cohort, company, n=2))
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | {"leave_days": "2"})
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE | {"leave_days": "2"})
     client.post(
         f"/agreements/{agreement.id}/amend",
         data={"reasons": ["stipend"], "monthly_stipend": "800", "explanation": "Hausse."},
@@ -652,7 +655,7 @@ def test_verification_of_a_superseded_version(client, auth, world, fake_pdf):
     _cohort, _company, _host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE)
     client.post("/logout")
     v1, v2 = _documents(agreement)
     html = client.get(f"/verify/{v1.verification_code}").get_data(as_text=True)
@@ -825,7 +828,7 @@ def test_a_superseded_version_cannot_be_signed(client, auth, world, fake_pdf):
     _cohort, _company, _host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE)
     client.post("/logout")
     v1, v2 = _documents(agreement)
     _login(client, placement.application.student)

@@ -28,6 +28,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import PARIS, utcnow
 from ..extensions import db
 from ..hosts.models import Company, Tutor
@@ -543,11 +544,41 @@ def current_document(agreement: Agreement) -> AgreementDocument | None:
     )
 
 
+def reissue_refusal(agreement: Agreement, today: date | None = None) -> str | None:
+    """Why a new version of ``agreement`` makes no sense now (None when it does): once the
+    internship is over, or its certificate issued, the signed agreement is a record of what
+    happened and stays in force; amendments and the certificate say what followed."""
+    today = today or date.today()
+    end = agreement.ended_on or agreement.end_on
+    certificate = db.session.scalar(
+        select(AgreementDocument.id).where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind == DocumentKind.certificate,
+        )
+    )
+    if certificate is not None or today > end:
+        return _(
+            "The internship ended on %(date)s: its agreement can no longer be replaced by a "
+            "new version.",
+            date=long_date(end),
+        )
+    if agreement.placement.status is not PlacementStatus.confirmed:
+        return _("The placement of this agreement is no longer confirmed: it gets no new version.")
+    return None
+
+
 def reissue(
-    agreement: Agreement, data: IssueInput, actor: User, today: date | None = None
+    agreement: Agreement,
+    data: IssueInput,
+    actor: User,
+    today: date | None = None,
+    reason: str = "",
 ) -> AgreementDocument:
     """A change of the agreement's own data: a new version supersedes the previous one (its
-    signatures do not carry over)."""
+    signatures do not carry over). ``reason`` is kept in the audit."""
+    refusal = reissue_refusal(agreement, today)
+    if refusal is not None:
+        raise DomainError(refusal)
     company = agreement.placement.offer.company
     _check_host_approved(company)
     _apply_issue_input(agreement, data)
@@ -579,7 +610,10 @@ def reissue(
         build_snapshot(agreement, today),
         actor,
     )
-    record("agreement.reissue", agreement, {"version": version}, actor=actor)
+    details: dict = {"version": version}
+    if reason.strip():
+        details["reason"] = reason.strip()
+    record("agreement.reissue", agreement, details, actor=actor)
     _notify_issued(document)
     return document
 
