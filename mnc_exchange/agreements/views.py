@@ -569,8 +569,10 @@ def sign(doc_id: int):
     party = _authorise(agreement)
     form = SignForm(prefix=doc_prefix(document.id))
     if not form.validate_on_submit():
+        # The box is required in the page too; without it, the page comes back with the
+        # error beside the box (not an error page).
         flash_form_errors(form)
-        return _render_detail(agreement, party, 400, **{f"sign_{document.id}": form})
+        return _render_detail(agreement, party, 200, **{f"sign_{document.id}": form})
     try:
         services.sign_in_app(document, current_user, request.remote_addr)
     except DomainError as exc:

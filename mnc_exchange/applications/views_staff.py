@@ -147,9 +147,7 @@ def _render_detail(application, status: int = 200, **forms):
     call_open = services.call_is_open(application.cohort)
     # A file the rules find not eligible while the call is open: the student still has time
     # to correct it (renew a passport, send a certificate), so returning it comes first.
-    suggest_return = (
-        not suggestion.eligible and call_open and application.status is A.submitted
-    )
+    suggest_return = not suggestion.eligible and call_open and application.status is A.submitted
     eligibility_form = forms.get("eligibility_form")
     if eligibility_form is None:
         # Pre-select the current decision, else the rules' suggestion when it is "eligible"

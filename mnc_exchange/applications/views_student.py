@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -132,9 +133,58 @@ def my_application(cohort: Cohort | None = None) -> Application | None:
     return services.application_of(_student(), cohort)
 
 
+#: Statuses in which the student's selection page has something to show.
+SELECTION_STAGE = (
+    A.eligible,
+    A.scored,
+    A.shortlisted,
+    A.interviewed,
+    A.selected,
+    A.waitlisted,
+    A.rejected,
+)
+
+
+def student_menu() -> frozenset[str]:
+    """For the menu: the student's pages that apply to their stage (``application`` always;
+    ``selection`` once the file is eligible; ``offers`` once selected; ``agreement`` and
+    ``internship`` once they exist, in any year). Computed once per request."""
+    if not current_user.is_authenticated or not can(current_user, "application.apply"):
+        return frozenset()
+    cached = g.get("student_menu")
+    if cached is not None:
+        return cached
+    from ..agreements.models import Agreement
+    from ..followup.models import Internship
+    from ..placements.models import Placement
+
+    entries = {"application"}
+    application = my_application()
+    if application is not None:
+        status = visible_status(application)
+        if status in SELECTION_STAGE or application.status in SELECTION_STAGE:
+            entries.add("selection")
+        if status is A.selected:
+            entries.add("offers")
+    mine = (
+        select(Placement.id)
+        .join(Application, Application.id == Placement.application_id)
+        .where(Application.student_id == current_user.id)
+    )
+    if db.session.scalar(mine.limit(1)):
+        entries.add("offers")
+    if db.session.scalar(select(Agreement.id).where(Agreement.placement_id.in_(mine)).limit(1)):
+        entries.add("agreement")
+    if db.session.scalar(select(Internship.id).where(Internship.placement_id.in_(mine)).limit(1)):
+        entries.add("internship")
+    g.student_menu = frozenset(entries)
+    return g.student_menu
+
+
 @bp.app_context_processor
 def _inject() -> dict:
     return {
+        "student_menu": student_menu,
         "my_application": my_application,
         "my_application_status": lambda application: services.STATUS_LABELS[
             visible_status(application)
