@@ -1007,7 +1007,10 @@ def issue_certificate(
     end = _effective_end(agreement)
     if today < end:
         raise DomainError(
-            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
+            _(
+                "The certificate is issued at the end of the internship (%(date)s).",
+                date=long_date(end),
+            )
         )
     if total_stipend_paid is None or total_stipend_paid < 0:
         raise DomainError(_("Give the total stipend paid."))
