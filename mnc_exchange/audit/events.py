@@ -333,7 +333,9 @@ def _text(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, int):
+        return str(value)  # years, ids, counts: no thousands separator ("2031")
+    if isinstance(value, float | Decimal):
         return decimal(value)
     if isinstance(value, list | tuple):
         return ", ".join(_text(v) for v in value)
