@@ -584,7 +584,9 @@ def test_cohort_zip_holds_the_documents_in_force(client, auth, world, fake_pdf):
     agreement = _issue_as_coordinator(client, placement)
     second = _issue_as_coordinator(client, make_placement(cohort, company, n=2))
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE | {"leave_days": "2"})
+    client.post(
+        f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE | {"leave_days": "2"}
+    )
     client.post(
         f"/agreements/{agreement.id}/amend",
         data={"reasons": ["stipend"], "monthly_stipend": "800", "explanation": "Hausse."},
