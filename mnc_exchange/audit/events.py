@@ -9,6 +9,7 @@ sentence and its details as rows: the pages never show an action code or raw JSO
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -311,6 +312,8 @@ def _labels_for(action: str, key: str) -> dict | None:
         from ..followup.services import SITUATION_LABELS
 
         return _norm(SITUATION_LABELS)
+    if key in ("changes", "identity_changed") and field_labels(action):
+        return field_labels(action)
     if key in ("fields", "changes") and family == "application":
         from ..applications.services import FIELD_LABELS
 
@@ -320,6 +323,36 @@ def _labels_for(action: str, key: str) -> dict | None:
 
         return _norm(DOCUMENT_LABELS)
     return None
+
+
+#: The forms whose field labels name the fields an action's details list (``changes``,
+#: ``identity_changed``, the settings' names): (module, class) by action or family.
+_FIELD_FORMS = {
+    "cohort.update": ("..cohorts.forms", "CohortForm"),
+    "cohort.eligibility_rules": ("..applications.forms_reference", "EligibilityRulesForm"),
+    "institution": ("..applications.forms_reference", "InstitutionForm"),
+    "company": ("..hosts.forms", "CompanyForm"),
+    "selection.settings": ("..selection.forms_staff", "SettingsForm"),
+}
+
+
+def field_labels(action: str) -> dict:
+    """The labels of the form fields an action's details name, or {}."""
+    import importlib
+
+    spec = _FIELD_FORMS.get(action) or _FIELD_FORMS.get(_family(action))
+    if spec is None:
+        return {}
+    form = getattr(importlib.import_module(spec[0], __package__), spec[1])
+    labels = {}
+    for name in dir(form):
+        unbound = getattr(form, name, None)
+        if getattr(unbound, "field_class", None) is None:
+            continue
+        label = unbound.args[0] if unbound.args else unbound.kwargs.get("label")
+        if label is not None:
+            labels[name] = label
+    return labels
 
 
 def _norm(labels: dict) -> dict:
@@ -340,11 +373,18 @@ def _text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_text(v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_key_label(k)}: {_text(v)}" for k, v in value.items())
+        return "; ".join(_pair(_key_label(k), _text(v)) for k, v in value.items())
     text = str(value)
     if len(text) == 10 and text[4:5] == "-" and text[7:8] == "-":  # an ISO date
         return long_date(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):  # a decimal kept as a string ("12.50")
+        return decimal(text, len(text.split(".")[1]))
     return text
+
+
+def _pair(label: str, value: str) -> str:
+    """``label: value`` with the reader's punctuation (``label : value`` in French)."""
+    return _("%(label)s: %(value)s", label=label, value=value)
 
 
 def _key_label(key: str) -> str:
@@ -406,11 +446,12 @@ def _change(action: str, name: str, change: Any) -> str:
     elif isinstance(change, list | tuple) and len(change) == 2:
         before, after = change
     else:
-        return f"{label}: {_text(change)}"
+        return _pair(label, _text(change))
     if action.endswith("requirements"):
         levels = {True: _l("Required"), False: _l("Optional"), None: _l("Not asked")}
-        return f"{label}: {levels.get(before, _text(before))} → {levels.get(after, _text(after))}"
-    return f"{label}: {_text(before)} → {_text(after)}"
+        before, after = levels.get(before, _text(before)), levels.get(after, _text(after))
+        return _pair(label, f"{before} → {after}")
+    return _pair(label, f"{_text(before)} → {_text(after)}")
 
 
 # --- describing an event ---------------------------------------------------------------------
@@ -439,14 +480,16 @@ def _special_params(action: str, details: dict) -> dict:
 def describe(action: str, details: dict | None, *, skip: tuple[str, ...] = ()) -> Described:
     """The sentence for ``action`` and its details as (label, value) rows (``skip``: keys
     the page already shows)."""
-    details = details or {}
+    if not isinstance(details, dict):
+        details = {"value": details} if details else {}
     params = _Params({k: format_value(action, k, v) for k, v in details.items()})
     params.update(_special_params(action, details))
     template = EVENTS.get(action)
     if action == "document.review" and "accepted" in details:
         template = _l("Document accepted") if details["accepted"] else _l("Document rejected")
+    names = field_labels(action) if action == "selection.settings" else {}
     rows = [
-        (_key_label(key), format_value(action, key, value))
+        (str(names[key]) if key in names else _key_label(key), format_value(action, key, value))
         for key, value in details.items()
         if key not in skip and value not in (None, "", [], {})
     ]
