@@ -537,7 +537,8 @@ def test_a_host_contact_signs_on_behalf_of_the_representative(client, cohort):
         f"/agreements/documents/{document.id}/sign",
         data={prefix + "accept": "y", prefix + "on_behalf_of": "Claire Martin"},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 200  # the page again, the error beside the field
+    assert f'id="{prefix}on_behalf_of-error"' in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     signed = client.post(
         f"/agreements/documents/{document.id}/sign",

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from ..accounts import services as account_services
 from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
 from ..accounts.models import Role, User
+from ..audit import events
 from ..audit.models import AuditEvent
 from ..core.errors import DomainError
 from ..core.web import flash_form_errors
@@ -108,7 +109,14 @@ def audit():
     if action:
         query = query.where(AuditEvent.action.like(f"{action}%"))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/audit.html", page=page, action=action)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        action=action,
+        families=events.FAMILY_LABELS,
+        describe=events.describe,
+        target_label=events.target_label,
+    )
 
 
 @bp.route("/outbox")

@@ -195,6 +195,32 @@ class IssueForm(AppForm):
         )
 
 
+class ReissueForm(IssueForm):
+    """A new version voids the one in force and its signatures: it needs a written reason
+    (kept in the audit) and a ticked box."""
+
+    reason = TextAreaField(
+        _l("Why a new version?"),
+        description=_l("Kept in the agreement's history and the audit log."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Write why the agreement needs a new version.")),
+            _max_length(1000),
+        ],
+        render_kw={"rows": 2},
+    )
+    confirm = BooleanField(
+        _l(
+            "I understand that the version in force is voided: its signatures do not carry "
+            "over and every party signs the new version again."
+        ),
+        validators=[
+            DataRequired(message=_l("Tick the box to confirm that the current version is voided."))
+        ],
+    )
+    submit = SubmitField(_l("Issue a new version"))
+
+
 # --- signatures -----------------------------------------------------------------------------
 
 

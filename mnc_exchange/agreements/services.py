@@ -29,6 +29,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import PARIS, utcnow
 from ..extensions import db
 from ..hosts.models import Company, Tutor
@@ -70,6 +71,22 @@ PARTY_LABELS = {
     Party.referent: _l("Referent teacher"),
     Party.programme: _l("Programme (MNC)"),
 }
+
+#: What a party reads above the "Sign" button: one sentence per role (French needs "en tant
+#: qu'étudiant", lower case and elided, which a label pasted into a sentence cannot give).
+SIGN_AS = {
+    Party.student: _l(
+        "Read the PDF, then sign it as the student. Your name, the date and your connection's "
+        "address are recorded."
+    ),
+    Party.host: _l(
+        "Read the PDF, then sign it on behalf of the host company. Your name, the date and "
+        "your connection's address are recorded."
+    ),
+}
+SIGN_AS_OTHER = _l(
+    "Read the PDF, then sign it. Your name, the date and your connection's address are recorded."
+)
 
 AMENDMENT_REASONS = {
     "dates": _l("Dates"),
@@ -552,11 +569,41 @@ def current_document(agreement: Agreement) -> AgreementDocument | None:
     )
 
 
+def reissue_refusal(agreement: Agreement, today: date | None = None) -> str | None:
+    """Why a new version of ``agreement`` makes no sense now (None when it does): once the
+    internship is over, or its certificate issued, the signed agreement is a record of what
+    happened and stays in force; amendments and the certificate say what followed."""
+    today = today or date.today()
+    end = agreement.ended_on or agreement.end_on
+    certificate = db.session.scalar(
+        select(AgreementDocument.id).where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind == DocumentKind.certificate,
+        )
+    )
+    if certificate is not None or today > end:
+        return _(
+            "The internship ended on %(date)s: its agreement can no longer be replaced by a "
+            "new version.",
+            date=long_date(end),
+        )
+    if agreement.placement.status is not PlacementStatus.confirmed:
+        return _("The placement of this agreement is no longer confirmed: it gets no new version.")
+    return None
+
+
 def reissue(
-    agreement: Agreement, data: IssueInput, actor: User, today: date | None = None
+    agreement: Agreement,
+    data: IssueInput,
+    actor: User,
+    today: date | None = None,
+    reason: str = "",
 ) -> AgreementDocument:
     """A change of the agreement's own data: a new version supersedes the previous one (its
-    signatures do not carry over)."""
+    signatures do not carry over). ``reason`` is kept in the audit."""
+    refusal = reissue_refusal(agreement, today)
+    if refusal is not None:
+        raise DomainError(refusal)
     company = agreement.placement.offer.company
     _check_host_approved(company)
     _apply_issue_input(agreement, data)
@@ -592,16 +639,14 @@ def reissue(
         snapshot,
         actor,
     )
-    record(
-        "agreement.reissue",
-        agreement,
-        {
-            "version": version,
-            "changes": snapshot["changes"]["terms"],
-            "prefecture": snapshot["changes"]["prefecture"],
-        },
-        actor=actor,
-    )
+    details: dict = {
+        "version": version,
+        "changes": snapshot["changes"]["terms"],
+        "prefecture": snapshot["changes"]["prefecture"],
+    }
+    if reason.strip():
+        details["reason"] = reason.strip()
+    record("agreement.reissue", agreement, details, actor=actor)
     _notify_issued(document)
     return document
 

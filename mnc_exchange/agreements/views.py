@@ -57,6 +57,7 @@ from .forms import (
     IssueForm,
     PaperSignatureForm,
     PrefectureForm,
+    ReissueForm,
     SignForm,
     doc_prefix,
 )
@@ -94,6 +95,8 @@ LABELS = {
     "status_labels": services.STATUS_LABELS,
     "status_colours": STATUS_COLOURS,
     "party_labels": services.PARTY_LABELS,
+    "sign_as": services.SIGN_AS,
+    "sign_as_other": services.SIGN_AS_OTHER,
     "reason_labels": services.AMENDMENT_REASONS,
     "prefecture_labels": services.PREFECTURE_LABELS,
     "prefecture_colours": PREFECTURE_COLOURS,
@@ -418,16 +421,24 @@ def issue(placement_id: int):
 @bp.route("/<int:agreement_id>/reissue", methods=["GET", "POST"])
 @permission_required("agreement.manage")
 def reissue(agreement_id: int):
+    """The new version's terms on a confirmation page: what the version in force loses
+    (signatures, the préfecture's stamp), the reason and a ticked box. Refused once the
+    internship is over."""
     agreement = _load_agreement(agreement_id)
+    refusal = services.reissue_refusal(agreement)
+    if refusal is not None:
+        flash(refusal, "danger")
+        return redirect(url_for("agreements.detail", agreement_id=agreement_id))
     status = 200
-    form = IssueForm()
-    form.submit.label.text = _("Issue a new version")
+    form = ReissueForm()
     if form.is_submitted():
         if form.validate():
             try:
                 # The dates do not change here: the préfecture deadline is not judged again
                 # (a running internship may need a corrected version).
-                document = services.reissue(agreement, form.to_input(), current_user)
+                document = services.reissue(
+                    agreement, form.to_input(), current_user, reason=form.reason.data
+                )
             except DomainError as exc:
                 _refused(exc)
                 status = 400
@@ -449,13 +460,14 @@ def reissue(agreement_id: int):
             flash_form_errors(form)
             status = 400
     else:
-        form = IssueForm(formdata=None, obj=agreement)
-        form.submit.label.text = _("Issue a new version")
+        form = ReissueForm(formdata=None, obj=agreement)
+    current = services.current_document(agreement)
     return (
         render_template(
             "agreements/issue.html",
             placement=agreement.placement,
             agreement=agreement,
+            current=current,
             form=form,
             violations=_law_preview(agreement.placement, agreement),
             **LABELS,
@@ -535,6 +547,7 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
         "doc_status": services.status,
     }
     if party is None:
+        context["reissue_refusal"] = services.reissue_refusal(agreement, today)
         end = agreement.ended_on or agreement.end_on
         context["prefecture_form"] = forms.get("prefecture") or PrefectureForm(
             formdata=None,
@@ -612,8 +625,10 @@ def sign(doc_id: int):
         return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#certificates")
     form = SignForm(prefix=doc_prefix(document.id))
     if not form.validate_on_submit():
+        # The box is required in the page too; without it, the page comes back with the
+        # error beside the box (not an error page).
         flash_form_errors(form)
-        return _render_detail(agreement, party, 400, **{f"sign_{document.id}": form})
+        return _render_detail(agreement, party, 200, **{f"sign_{document.id}": form})
     try:
         services.sign_in_app(
             document,

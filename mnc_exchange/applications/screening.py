@@ -20,6 +20,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import User
+from ..audit.events import describe
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..cohorts.models import Cohort
@@ -37,7 +38,7 @@ from .models import (
     Institution,
     MessageKind,
 )
-from .reference import CEFR_LEVELS, DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
+from .reference import CEFR_LEVELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
 
 A = ApplicationStatus
 
@@ -292,7 +293,7 @@ def csv_header() -> list[str]:
         _("Gender"),
         _("Date of birth"),
         _("Phone"),
-        _("Programme"),
+        _("Programme of study"),
         _("Passport expiry"),
         _("Suggestion"),
         _("Eligibility decided at"),
@@ -422,55 +423,12 @@ class HistoryEntry:
     title: str
     text: str = ""
     code: str = ""
-    details: dict = field(default_factory=dict)
-
-
-def _event_text(event: AuditEvent) -> tuple[str, str]:
-    d = event.details or {}
-    action = event.action
-
-    def status(value: str | None) -> str:
-        try:
-            return str(services.STATUS_LABELS[ApplicationStatus(value)])
-        except ValueError:
-            return value or ""
-
-    def kind(value: str | None) -> str:
-        return next((str(lbl) for k, lbl in DOCUMENT_LABELS.items() if k.value == value), "")
-
-    if action == "application.create":
-        return _("Application started"), ""
-    if action == "application.save":
-        fields = ", ".join(str(f) for f in d.get("fields", []))
-        return _("Application saved"), fields
-    if action == "application.transition":
-        text = d.get("message") or d.get("override_reason") or d.get("reason") or ""
-        return (
-            _(
-                "Status: %(source)s → %(target)s",
-                source=status(d.get("from")),
-                target=status(d.get("to")),
-            ),
-            text,
-        )
-    if action == "document.upload":
-        return (
-            _(
-                "Document uploaded: %(kind)s (version %(version)s)",
-                kind=kind(d.get("kind")),
-                version=d.get("version", ""),
-            ),
-            "",
-        )
-    if action == "document.review":
-        title = _("Document accepted") if d.get("accepted") else _("Document rejected")
-        return title, d.get("comment") or ""
-    return action, ""
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 def history(application: Application) -> list[HistoryEntry]:
     """The file's messages and the audit events of the application and its documents, oldest
-    first."""
+    first; each event is a sentence in the reader's language with its details laid out."""
     document_ids = [d.id for d in application.documents]
     conditions = [
         (AuditEvent.target_type == "applications") & (AuditEvent.target_id == application.id)
@@ -494,20 +452,24 @@ def history(application: Application) -> list[HistoryEntry]:
         for m in application.messages
     ]
     for event in events:
-        title, text = _event_text(event)
+        described = describe(event.action, event.details, skip=HISTORY_SKIPPED)
         entries.append(
             HistoryEntry(
                 at=as_utc(event.created_at),
                 who=event.actor.full_name if event.actor else "",
                 kind="event",
-                title=title,
-                text=text,
+                title=described.sentence,
                 code=event.action,
-                details=event.details or {},
+                rows=described.rows,
             )
         )
     entries.sort(key=lambda e: (e.at, e.kind == "message"))
     return entries
+
+
+#: Details the history does not repeat: the sentence already says them, or they name the
+#: application itself.
+HISTORY_SKIPPED = ("application", "from", "to", "kind", "version", "accepted")
 
 
 def reason_texts(application: Application) -> list[str]:

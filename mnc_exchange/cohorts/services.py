@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from ..audit.services import record
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..extensions import db
 from .models import DEFAULT_QUOTA, QUOTA_MAX, QUOTA_MIN, Cohort, CohortState
 
@@ -63,7 +64,7 @@ def _guard_open(cohort: Cohort, today: date) -> str | None:
     if cohort.applications_close_on < today:
         return _(
             "The closing date (%(date)s) is already past: move it before opening the call.",
-            date=cohort.applications_close_on.isoformat(),
+            date=long_date(cohort.applications_close_on),
         )
     other = db.session.scalar(select(Cohort).where(Cohort.state == S.open, Cohort.id != cohort.id))
     if other is not None:

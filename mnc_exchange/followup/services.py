@@ -25,6 +25,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..hosts.models import Pole
@@ -984,9 +985,7 @@ def answer_survey(
     if survey.status is not SurveyStatus.pending:
         raise DomainError(_("This survey is already closed."))
     if survey.due_on > today:
-        raise DomainError(
-            _("This survey opens on %(date)s.", date=survey.due_on.strftime("%d/%m/%Y"))
-        )
+        raise DomainError(_("This survey opens on %(date)s.", date=long_date(survey.due_on)))
     _apply_situation(survey, data)
     survey.status = SurveyStatus.answered
     survey.answered_at = utcnow()

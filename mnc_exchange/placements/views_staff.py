@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..accounts.forms import ConfirmForm
+from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -32,7 +34,6 @@ from ..permissions import permission_required
 from . import services
 from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm, row_prefix
 from .models import (
-    ACTIVE_PLACEMENT,
     CompanyRanking,
     MatchingRun,
     Placement,
@@ -226,12 +227,7 @@ def _render_index(
             placements=placements,
             unplaced=unplaced,
             preference_counts=counts,
-            cancel_forms={
-                p.id: forms.get(row_prefix("cancel", p.id))
-                or CancelPlacementForm(formdata=None, prefix=row_prefix("cancel", p.id))
-                for p in placements
-                if p.status in ACTIVE_PLACEMENT
-            },
+            cancellable={p.id for p in placements if services.cancel_refusal(p) is None},
             release_forms={
                 a.id: forms.get(row_prefix("release", a.id))
                 or ReleaseForm(formdata=None, prefix=row_prefix("release", a.id))
@@ -304,11 +300,13 @@ def run():
     db.session.commit()
     stats = matching_run.statistics
     flash(
-        _(
-            "Preview computed: %(matched)d of %(students)d students matched. Nothing is proposed "
+        ngettext(
+            "Preview computed: %(matched)d of %(num)d student matched. Nothing is proposed "
             "until you commit this run.",
+            "Preview computed: %(matched)d of %(num)d students matched. Nothing is proposed "
+            "until you commit this run.",
+            stats.get("students", 0),
             matched=stats.get("matched", 0),
-            students=stats.get("students", 0),
         ),
         "success",
     )
@@ -452,34 +450,53 @@ def commit(run_id: int):
 # --- placements and unplaced students ------------------------------------------------------
 
 
-@bp.route("/matching/placements/<int:placement_id>/cancel", methods=["POST"])
+@bp.route("/matching/placements/<int:placement_id>/cancel", methods=["GET", "POST"])
 @permission_required("matching.run")
 def cancel_placement(placement_id: int):
+    """A confirmation page: who and what is cancelled, what follows, and the reason (kept on
+    the placement, in the e-mails and in the audit). Refused, with the reason, once the cohort
+    is past the stage where a placement can be cancelled."""
     placement = db.get_or_404(Placement, placement_id)
     cohort = placement.cohort
+    refusal = services.cancel_refusal(placement)
+    if refusal is not None:
+        flash(refusal, "danger")
+        return _to_index(cohort)
     prefix = row_prefix("cancel", placement.id)
     form = CancelPlacementForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        if placement.status not in ACTIVE_PLACEMENT:
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            name = placement.application.full_name
+            try:
+                services.cancel(placement, form.reason.data, current_user._get_current_object())
+            except DomainError as exc:
+                _refused(exc)
+                return _to_index(cohort)
+            db.session.commit()
+            flash(
+                _(
+                    "The placement %(of_name)s is cancelled; the student and the seat are "
+                    "free for the next run.",
+                    of_name=de(name),
+                ),
+                "success",
+            )
             return _to_index(cohort)
-        return _render_index(cohort, forms={prefix: form}, status=400)
-    name = placement.application.full_name
-    try:
-        services.cancel(placement, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    flash(
-        _(
-            "The placement of %(name)s is cancelled; the student and the seat are free for the "
-            "next run.",
-            name=name,
+        flash_form_errors(form)
+        status = 400
+    agreement = db.session.scalar(select(Agreement).where(Agreement.placement_id == placement.id))
+    return (
+        render_template(
+            "matching/cancel.html",
+            placement=placement,
+            cohort=cohort,
+            agreement=agreement,
+            form=form,
+            status_labels=services.STATUS_LABELS,
         ),
-        "success",
+        status,
     )
-    return _to_index(cohort)
 
 
 @bp.route("/matching/applications/<int:application_id>/release", methods=["POST"])

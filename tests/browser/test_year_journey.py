@@ -348,6 +348,7 @@ def student_applies(page: Page, person: Applicant) -> None:
         expect_flash(page, "success", name)
         expect(page.locator(f"#doc-{kind.value}").get_by_role("link", name=name)).to_be_visible()
     expect(page.locator("#checklist li[data-done=no]")).to_have_count(0)
+    page.locator("#confirm-submit").check()  # submitting is final: the box says so
     page.locator("#submit-application").click()
     expect_flash(page, "success")
     expect(page.locator("#application-readonly")).to_be_visible()
@@ -424,7 +425,9 @@ def coordinator_selects(coordinator: Page) -> None:
     expect_flash(coordinator, "success")
     coordinator.locator("#tab-overview").click()
     expect(coordinator.locator("#seats")).to_contain_text(re.compile(rf"\b{QUOTA}\D+{QUOTA}\b"))
-    coordinator.locator("#step-publish").click()
+    coordinator.locator("#step-publish").click()  # a confirmation page, with a written note
+    coordinator.locator("#note").fill("Décisions du comité de sélection.")
+    coordinator.locator("#publish-form [type=submit]").click()
     expect_flash(coordinator, "success", str(len(STUDENTS)))
     expect(coordinator.locator("#step-publish")).to_be_disabled()
 
