@@ -93,9 +93,7 @@ def test_signing_says_en_tant_qu_etudiant(client, world, fake_pdf):  # noqa: F81
     # The host signs first (the signing order); then the student is awaited.
     (document,) = _documents(agreement)
     _login(client, host)
-    client.post(
-        f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"}
-    )
+    client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
     client.post("/logout")
     _login(client, student)
     page = text(client.get(f"/agreements/{agreement.id}"))
