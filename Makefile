@@ -10,7 +10,7 @@ SERVER_BASE_URL ?= http://$(HOST):$(PORT)
 export SERVER_BASE_URL
 
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
-	bench load
+	bench load screenshots
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
 	$(FLASK) demo-data --if-empty
@@ -52,6 +52,9 @@ bench: install-dev translations ## the benchmarks without a server (matching, ag
 	$(PY) bench/bench_matching.py
 	$(PY) bench/bench_agreements.py
 	$(PY) bench/bench_queries.py
+
+screenshots: install-dev translations ## each role's dashboard at 390 and 1280 px -> docs/screenshots/
+	$(PY) bench/screenshots.py
 
 load: install translations ## load test: 50 users for 60 s, gunicorn + a throwaway PostgreSQL 15
 	bash bench/load/run.sh

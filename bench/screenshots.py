@@ -118,6 +118,16 @@ def log_in(page, email: str) -> None:
     page.wait_for_url("**/dashboard")
 
 
+def small(png: bytes, path: Path) -> None:
+    """Save ``png`` with a 256-colour palette: a few dozen kilobytes instead of hundreds."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -147,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                     log_in(page, accounts[role])
                     page.goto("/dashboard")
                     path = out / f"{role}-{name}.png"
-                    page.screenshot(path=str(path), full_page=False)
+                    small(page.screenshot(full_page=False), path)
                     context.close()
                     print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         finally:

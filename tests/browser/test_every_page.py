@@ -2,13 +2,14 @@
 
 For each role (a visitor not logged in, a student before applying, a student with an application,
 an alumnus of the previous cohort, the coordinator, a host contact, the official, the admin) the
-test logs in and visits every page reachable from the menu: the menu's pages, then the pages they link to, one
-page per route (the first link found), until no new route appears. On each page:
+test logs in and visits every page reachable from the menu: the menu's pages, then the pages
+they link to, and the other cohorts of a page's cohort selector, one page per route (the first
+link found), until no new route appears. On each page:
 
 - the page is never wider than the window (``scrollWidth <= innerWidth``): wide tables scroll
-  inside their own area;
+  inside their own area; at 1280 px the menu is one row of one-line entries;
 - axe-core finds nothing serious or critical (WCAG 2.1 AA: contrast, labels, names…), and
-  no id is used twice;
+  no id that a label, an ARIA attribute or a link points at is used twice;
 - no English string shows on the French page: every text node (and every label-like attribute)
   is compared with the English msgids of the application (extracted from the code and the
   templates, as ``pybabel extract`` would) whose French differs. Text in an element marked
@@ -284,6 +285,24 @@ WIDTH_JS = """() => {
   return {width, root, culprits: culprits.slice(0, 5)};
 }"""
 
+#: On a wide window the menu is one row of one-line entries: the entries on a second row, or
+#: whose label wraps.
+MENU_JS = """() => {
+  const items = [...document.querySelectorAll('#nav > ul > li')];
+  const nav = document.querySelector('#nav');
+  if (!items.length || getComputedStyle(nav).display === 'none') return [];
+  const top = Math.min(...items.map((li) => li.getBoundingClientRect().top));
+  const out = [];
+  for (const li of items) {
+    const link = li.querySelector('.nav-link, button, a');
+    const line = parseFloat(getComputedStyle(link).lineHeight) || 24;
+    const text = link.innerText.trim();
+    if (li.getBoundingClientRect().top > top + 4) out.push(`${text} (second row)`);
+    else if (link.getBoundingClientRect().height > 1.6 * line + 16) out.push(`${text} (wraps)`);
+  }
+  return out;
+}"""
+
 #: Ids used more than once that something points at: a label's ``for``, an ARIA reference, a
 #: link to ``#id`` (WCAG 1.3.1 / 4.1.2: the reference would pick the first). The repeated
 #: ``csrf_token`` and ``submit`` ids of WTForms' hidden fields and buttons point nowhere.
@@ -416,6 +435,10 @@ class Crawler:
                 f"{where}: {width['root']} px wide in a {width['width']} px window; "
                 f"sticking out: {', '.join(width['culprits']) or '?'}"
             )
+        if width["width"] >= 1200:
+            crowded = self.page.evaluate(MENU_JS)
+            if crowded:
+                self.problems.append(f"{where}: the menu does not fit on one line: {crowded}")
         self.problems += [f"{where}: {p}" for p in _axe_problems(self.page)]
         duplicates = self.page.evaluate(DUPLICATE_IDS_JS)
         if duplicates:
