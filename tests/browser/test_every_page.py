@@ -346,8 +346,8 @@ CHOICES_JS = """() => {
 }"""
 
 
-def _axe_problems(page: Page) -> list[str]:
-    results = Axe().run(page)
+def _axe_problems(page: Page, context: str | None = None) -> list[str]:
+    results = Axe().run(page, context)
     problems = []
     for violation in results.response["violations"]:
         if violation["impact"] not in FAILING_IMPACTS:
@@ -417,9 +417,27 @@ class Crawler:
             "nav a[href], footer a[href]", "(links) => links.map((a) => a.href)"
         )
         self.add([start, *menu], MENU)
+        self.check_open_menus(start)
         while self.queue:
             path, found_on = self.queue.pop(0)
             self.check(path, found_on)
+
+    def check_open_menus(self, path: str) -> None:
+        """axe skips what is hidden: open the collapsed menu (narrow window) and each dropdown
+        of the menu in turn, and check the menu each time."""
+        toggler = self.page.locator("nav .navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
+            self.page.locator("#nav.show").wait_for()
+        toggles = self.page.locator("nav .dropdown-toggle")
+        for index in range(toggles.count()):
+            toggle = toggles.nth(index)
+            toggle.click()
+            self.page.locator("nav .dropdown-menu.show").wait_for()
+            label = toggle.inner_text().strip()
+            self.problems += [
+                f"{path}, menu “{label}” open: {p}" for p in _axe_problems(self.page, "nav")
+            ]
 
     def check(self, path: str, found_on: str) -> None:
         response = self.page.goto(path)
