@@ -54,6 +54,9 @@ def heading(page: Page):
 def menu(page: Page, entry_id: str) -> None:
     """Click the menu entry ``#entry_id``: on a narrow window the collapsed menu is opened
     first, and the dropdown that holds the entry (the user's menu, "Programme"…) if needed."""
+    # The dropdowns and the collapsed menu open with Bootstrap's script: wait until it runs
+    # (a click right after a navigation could come first and do nothing).
+    page.wait_for_load_state()
     entry = page.locator(f"#{entry_id}")
     toggler = page.locator("nav .navbar-toggler")
     if not entry.is_visible() and toggler.is_visible():
