@@ -10,9 +10,10 @@ SERVER_BASE_URL ?= http://$(HOST):$(PORT)
 export SERVER_BASE_URL
 
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
-	bench load screenshots
+	bench load samples screenshots
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
+	$(FLASK) seal init-demo
 	$(FLASK) demo-data --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
@@ -53,6 +54,9 @@ bench: install-dev translations ## the benchmarks without a server (matching, ag
 	$(PY) bench/bench_agreements.py
 	$(PY) bench/bench_queries.py
 
+samples: install-dev translations ## PNG pages of the cohort report and the selection minutes in docs/samples/ (needs poppler-utils)
+	$(PY) bench/samples.py
+
 screenshots: install-dev translations ## each role's dashboard at 390 and 1280 px -> docs/screenshots/
 	$(PY) bench/screenshots.py
 
@@ -69,3 +73,7 @@ format: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+
+.PHONY: samples-agreement
+samples-agreement: install-dev translations ## PNG pages of a sealed agreement and certificate in docs/samples/ (needs pdftoppm)
+	$(PY) bench/samples_agreement.py

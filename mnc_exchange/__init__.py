@@ -93,6 +93,19 @@ def _finish_config(app: Flask) -> None:
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    if app.config.get("ENV_NAME") == "development" and not (
+        app.config.get("SEAL_KEY_PATH") or app.config.get("SEAL_CERT_PATH")
+    ):
+        # The demo certificate of `flask seal init-demo` (make run), if it exists.
+        seal_dir = Path(app.instance_path) / "seal"
+        app.config["SEAL_KEY_PATH"] = str(seal_dir / "demo-key.pem")
+        app.config["SEAL_CERT_PATH"] = str(seal_dir / "demo-cert.pem")
+    from .agreements.order import parse_signing_order
+
+    try:
+        parse_signing_order(app.config["AGREEMENT_SIGNING_ORDER"])
+    except ValueError as exc:
+        raise RuntimeError(f"AGREEMENT_SIGNING_ORDER: {exc}") from None
 
 
 # Seconds a rate-limited request waits for Redis before the in-memory fallback takes over.

@@ -28,7 +28,9 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(followup_group)
 
-    from .agreements.cli import agreements_group
+    from .agreements.cli import agreements_group, seal_group
+
+    app.cli.add_command(seal_group)
 
     app.cli.add_command(agreements_group)
 

@@ -119,6 +119,23 @@ class Config:
     # gets 400. Unset: any host in development, the host of SERVER_BASE_URL in production.
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 
+    # The programme's electronic seal on the final PDFs (PEM files; see core/seal.py). In
+    # development, unset paths default to the demo certificate of `flask seal init-demo`
+    # (instance/seal/). Without a usable key, production produces no final version (the
+    # documents wait for `flask seal finalise`); elsewhere the final version is not sealed.
+    SEAL_KEY_PATH = os.environ.get("SEAL_KEY_PATH") or None
+    SEAL_CERT_PATH = os.environ.get("SEAL_CERT_PATH") or None
+    SEAL_CHAIN_PATH = os.environ.get("SEAL_CHAIN_PATH") or None
+    SEAL_KEY_PASSPHRASE = os.environ.get("SEAL_KEY_PASSPHRASE") or None
+    # Who signs an agreement or amendment after whom: stages separated by ">", the parties of
+    # one stage (comma-separated) in any order. Parties: host, student, tutor, institution,
+    # referent, programme.
+    AGREEMENT_SIGNING_ORDER = os.environ.get(
+        "AGREEMENT_SIGNING_ORDER", "host > student > tutor, institution, referent > programme"
+    )
+    # Largest PDF accepted by the public verification page (compared, never stored).
+    VERIFY_UPLOAD_MAX_BYTES = _int("VERIFY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -137,6 +154,8 @@ class TestingConfig(Config):
     RESET_RATE_LIMIT = "1000 per minute"
     REGISTER_RATE_LIMIT = "1000 per minute"
     MAIL_SERVER = ""
+    # Tests that seal configure their own key and certificate.
+    SEAL_KEY_PATH = SEAL_CERT_PATH = SEAL_CHAIN_PATH = SEAL_KEY_PASSPHRASE = None
     # Fast hashing keeps the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
 

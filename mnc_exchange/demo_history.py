@@ -1067,20 +1067,20 @@ def _scan(reference: str, party: Party, signer: str, day: date) -> uploads.Check
 def _sign_all(
     rng: random.Random, document: AgreementDocument, ctx: _Ctx, first: date, last: date
 ) -> date:
-    """Every party signs between ``first`` and ``last``: the student and the host contact in
-    the app, the others on paper (the coordinator records the scan). Returns the last day."""
+    """Every party signs between ``first`` and ``last``, in the signing order: the host
+    contact and the student in the app, the others on paper (the coordinator records the scan).
+    Returns the last day."""
     agreement = document.agreement
     placement = agreement.placement
     application = placement.application
     last = max(first, min(last, ctx.today))
-    days = {party: _day(rng, first, last) for party in agreement_services.SIGNATORIES}
-    days[Party.programme] = max(days.values())
-    for party, user, address in (
-        (Party.student, application.student, f"198.51.100.{rng.randint(2, 250)}"),
-        (Party.host, ctx.contacts[placement.offer.company_id], f"203.0.113.{rng.randint(2, 250)}"),
-    ):
-        agreement_services.sign_in_app(document, user, address)
-        document.signatures[-1].signed_at = _when(days[party], rng)
+    stages = agreement_services.signing_order(document)
+    stage_days = sorted(_day(rng, first, last) for _ in stages)
+    days = {party: day for stage, day in zip(stages, stage_days, strict=True) for party in stage}
+    in_app = {
+        Party.student: (application.student, f"198.51.100.{rng.randint(2, 250)}"),
+        Party.host: (ctx.contacts[placement.offer.company_id], f"203.0.113.{rng.randint(2, 250)}"),
+    }
     institution = application.institution
     signers = {
         Party.tutor: agreement.tutor.full_name if agreement.tutor else "—",
@@ -1088,11 +1088,27 @@ def _sign_all(
         Party.referent: agreement.referent_name,
         Party.programme: ctx.coordinator.full_name,
     }
-    for party, signer in signers.items():
-        scan = _scan(document.reference, party, signer, days[party])
-        agreement_services.record_paper_signature(
-            document, party, signer, scan, ctx.coordinator, signed_on=days[party]
-        )
+    previous = None
+    for stage in stages:
+        for party in stage:
+            moment = _when(days[party], rng)
+            if previous is not None:
+                moment = _later(moment, previous)  # in the signing order, to the minute
+            previous = moment
+            if party in in_app:
+                user, address = in_app[party]
+                agreement_services.sign_in_app(document, user, address, at=moment)
+                continue
+            scan = _scan(document.reference, party, signers[party], days[party])
+            agreement_services.record_paper_signature(
+                document,
+                party,
+                signers[party],
+                scan,
+                ctx.coordinator,
+                signed_on=days[party],
+                at=moment,
+            )
     return days[Party.programme]
 
 
@@ -1145,12 +1161,15 @@ def _agreements(rng: random.Random, cohort: Cohort, ctx: _Ctx) -> int:
             referents[institution.id] = [_referent(rng, institution) for _ in range(3)]
         referent_name, referent_email = rng.choice(referents[institution.id])
         activities, skills = _activities(placement.offer)
+        # The offer's days of leave (L124-13), sometimes more as agreed with the institution
+        # (one draw either way: the demo's random sequence stays as it was).
+        extra = rng.choice((0, 5, 5, 10))
         data = agreement_services.IssueInput(
             referent_name=referent_name,
             referent_email=referent_email,
             activities=activities,
             skills_to_acquire=skills,
-            leave_days=rng.choice((0, 5, 5, 10)),
+            leave_days=max(placement.offer.leave_days, extra),
             benefits=rng.choice(BENEFITS),
         )
         document = agreement_services.issue(placement, data, ctx.coordinator, today=issue_on)

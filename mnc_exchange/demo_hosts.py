@@ -769,6 +769,9 @@ def _new_offer(
         offer.start_on, offer.end_on, offer.seats = start, end, seats
         offer.weekly_hours, offer.daily_hours = weekly, weekly / 5
         offer.monthly_stipend = _stipend(rng, start.year, weekly, big)
+        # L124-13: leave past 2 months; two days a month of internship (no draw: the demo's
+        # random sequence stays as it was).
+        offer.leave_days = 2 * months
         db.session.flush()
         report = law.check_offer(offer, today=checked_on)
         if report.ok:

@@ -34,9 +34,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("agreements.amend", "GET"): only(*STAFF),
     ("agreements.amend", "POST"): only(*STAFF),
     ("agreements.certificate", "POST"): only(*STAFF),
+    ("agreements.confirm_certificate", "POST"): only(*PARTIES),
     ("agreements.download", "GET"): only(*STAFF, *PARTIES),
     ("agreements.scan", "GET"): only(*STAFF),
     ("verify.check", "GET"): public(),
+    ("verify.check", "POST"): public(),
 }
 
 
@@ -134,7 +136,8 @@ def setup_values(users, cohort, application) -> dict:
     db.session.add(document)
     db.session.flush()
     scan = uploads.check_upload(io.BytesIO(SAMPLE_PDF), "scan.pdf")
-    services.record_paper_signature(document, Party.tutor, "Tuteur", scan, users["coordinator"])
+    # The host company signs first in the signing order.
+    services.record_paper_signature(document, Party.host, "Hôte", scan, users["coordinator"])
     db.session.commit()
     shared_placement = db.session.scalar(
         select(Placement.id).where(Placement.cohort_id == cohort.id).order_by(Placement.id)

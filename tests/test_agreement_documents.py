@@ -167,11 +167,12 @@ def scan() -> object:
 
 
 def sign_everything(document, coordinator) -> None:
+    """Every party signs, in the default signing order."""
     agreement = document.agreement
     student = agreement.placement.application.student
     host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
-    services.sign_in_app(document, student)
     services.sign_in_app(document, host)
+    services.sign_in_app(document, student)
     for party in (Party.tutor, Party.institution, Party.referent, Party.programme):
         services.record_paper_signature(document, party, "Signataire papier", scan(), coordinator)
     db.session.commit()
@@ -333,7 +334,8 @@ def test_reissue_supersedes_and_signatures_do_not_carry_over(issued):
     first, coordinator = issued
     agreement = first.agreement
     student = agreement.placement.application.student
-    services.sign_in_app(first, student)
+    host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
+    services.sign_in_app(first, host)
     db.session.commit()
     assert services.status(first) == "partially_signed"
 
@@ -374,12 +376,12 @@ def test_signature_states_in_app_and_on_paper(issued):
     assert services.status(document) == "issued"
     assert services.missing_parties(document) == list(services.SIGNATORIES)
 
-    services.sign_in_app(document, student, ip_address="203.0.113.7")
-    db.session.commit()
-    assert services.status(document) == "partially_signed"
     services.sign_in_app(document, host)
     db.session.commit()
+    assert services.status(document) == "partially_signed"
     assert services.party_of(host, agreement) is Party.host
+    services.sign_in_app(document, student, ip_address="203.0.113.7")
+    db.session.commit()
 
     upload = scan()
     services.record_paper_signature(
@@ -407,6 +409,10 @@ def test_signature_states_in_app_and_on_paper(issued):
 def test_nobody_signs_twice_and_strangers_cannot_sign(issued, cohort):
     document, coordinator = issued
     student = document.agreement.placement.application.student
+    host = next(
+        c for c in document.agreement.placement.offer.company.contacts if c.role is Role.host
+    )
+    services.sign_in_app(document, host)
     services.sign_in_app(document, student)
     db.session.commit()
     with pytest.raises(TransitionRefused):
@@ -435,18 +441,17 @@ def test_nobody_signs_twice_and_strangers_cannot_sign(issued, cohort):
             signed_on=date.today() + timedelta(days=1),
         )
     db.session.rollback()
-    assert [s.party for s in document.signatures] == [Party.student]
+    assert [s.party for s in document.signatures] == [Party.host, Party.student]
 
 
 # --- reminders ------------------------------------------------------------------------------------
 
 
-def test_reminders_go_to_the_parties_who_have_not_signed(issued):
+def test_reminders_go_to_the_parties_whose_signature_is_awaited(issued):
     document, coordinator = issued
     agreement = document.agreement
     student = agreement.placement.application.student
     host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
-    expected = {student.email, host.email, agreement.tutor.email, agreement.referent_email}
 
     def queued_since(floor):
         return sorted(
@@ -458,11 +463,12 @@ def test_reminders_go_to_the_parties_who_have_not_signed(issued):
     def floor():
         return db.session.scalar(select(func.max(OutboxMessage.id))) or 0
 
+    # The signing order: the host company first.
     day = date(2026, 12, 1)
     start = floor()
-    assert services.send_reminders(day) == 4
+    assert services.send_reminders(day) == 1
     db.session.commit()
-    assert set(queued_since(start)) == expected and len(queued_since(start)) == 4
+    assert queued_since(start) == [host.email]
 
     # Not twice the same day.
     start = floor()
@@ -470,23 +476,31 @@ def test_reminders_go_to_the_parties_who_have_not_signed(issued):
     db.session.commit()
     assert queued_since(start) == []
 
-    # The next day, again, but no longer to the student who has signed.
-    services.sign_in_app(document, student)
+    # The next day, the student (the host has signed).
+    services.sign_in_app(document, host)
     db.session.commit()
     start = floor()
-    assert services.send_reminders(day + timedelta(days=1)) == 3
+    assert services.send_reminders(day + timedelta(days=1)) == 1
     db.session.commit()
-    assert set(queued_since(start)) == expected - {student.email}
+    assert queued_since(start) == [student.email]
     logged = db.session.scalars(
         select(ReminderLog.party).where(ReminderLog.sent_on == day + timedelta(days=1))
     ).all()
-    assert Party.student not in logged
+    assert logged == [Party.student]
+
+    # Then the tutor and the referent teacher (the institution has no e-mail address here).
+    services.sign_in_app(document, student)
+    db.session.commit()
+    start = floor()
+    assert services.send_reminders(day + timedelta(days=2)) == 2
+    db.session.commit()
+    assert set(queued_since(start)) == {agreement.tutor.email, agreement.referent_email}
 
     # A fully signed document is not reminded about.
-    for party in (Party.host, Party.tutor, Party.institution, Party.referent, Party.programme):
+    for party in (Party.tutor, Party.institution, Party.referent, Party.programme):
         services.record_paper_signature(document, party, "Signataire", scan(), coordinator)
     db.session.commit()
-    assert services.send_reminders(day + timedelta(days=2)) == 0
+    assert services.send_reminders(day + timedelta(days=3)) == 0
 
 
 # --- préfecture -----------------------------------------------------------------------------------
@@ -696,31 +710,53 @@ def test_an_early_end_amendment(issued):
 # --- the internship certificate -------------------------------------------------------------------
 
 
+def _confirm(certificate, **changes):
+    """The host contact confirms the certificate's figures (changed as given) and signs."""
+    agreement = certificate.agreement
+    host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
+    figures = services.certificate_figures(certificate)
+    for key, value in changes.items():
+        setattr(figures, key, value)
+    signed = services.confirm_certificate(certificate, host, figures, today=date(YEAR, 8, 3))
+    db.session.commit()
+    return signed
+
+
 def test_certificate_after_the_end_of_a_fully_signed_agreement(issued):
     document, coordinator = issued
     agreement = document.agreement
     with pytest.raises(DomainError):
-        services.issue_certificate(agreement, Decimal("3500"), coordinator, today=date(YEAR, 7, 1))
+        services.prepare_certificate(
+            agreement, coordinator, Decimal("3500"), today=date(YEAR, 7, 1)
+        )
     db.session.rollback()
     with pytest.raises(DomainError):  # ended but not fully signed
-        services.issue_certificate(agreement, Decimal("3500"), coordinator, today=date(YEAR, 8, 2))
+        services.prepare_certificate(
+            agreement, coordinator, Decimal("3500"), today=date(YEAR, 8, 2)
+        )
     db.session.rollback()
     assert not [d for d in agreement.documents if d.kind is DocumentKind.certificate]
 
     sign_everything(document, coordinator)
-    certificate = services.issue_certificate(
+    certificate = services.prepare_certificate(
         agreement,
-        Decimal("3612.40"),
         coordinator,
-        evaluation_summary="Stagiaire autonome et rigoureux.",
+        Decimal("3612.40"),
+        programme_note="Stagiaire autonome et rigoureux.",
         today=date(YEAR, 8, 2),
     )
     db.session.commit()
     assert certificate.kind is DocumentKind.certificate
     assert certificate.reference == f"MNC-{YEAR}-001-ATT"
-    assert services.status(certificate) == "fully_signed"
+    # Prepared by the programme: the host confirms and signs it.
+    assert services.status(certificate) == "issued"
+    assert services.awaited_parties(certificate) == [Party.host]
+    assert certificate.final_stored_name is None
+    signed = _confirm(certificate)
+    assert signed.id == certificate.id and services.status(certificate) == "fully_signed"
+    assert certificate.final_stored_name is not None
     hours = law.presence_hours(date(YEAR, 3, 2), date(YEAR, 7, 31), 35, 7)
-    text = doc_text(certificate)
+    text = pdf_text(services.file_to_serve(certificate).read_bytes())[0]
     application = agreement.placement.application
     assert "Attestation de stage" in text and "D124-9" in text
     assert eur("3612.40") in text
@@ -731,6 +767,8 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(issued):
     assert agreement.placement.offer.company.siret in text
     assert "Claire Martin" in text
     assert "Stagiaire autonome et rigoureux." in text
+    assert "Observations du programme Maroc Numeric Cluster" in text
+    assert "Appréciation du tuteur" not in text  # no final evaluation: no tutor heading
     assert "jusqu’à son terme" in text
     assert certificate.verification_code in text
 
@@ -747,10 +785,13 @@ def test_the_tutors_final_evaluation_feeds_the_certificate(issued):
     keys = [c.key for c in followup.criteria_for(agreement.cohort)]
     followup.submit_evaluation(token, dict.fromkeys(keys, 4), 5, "Très bon stage, autonome.")
     db.session.commit()
-    certificate = services.issue_certificate(
-        agreement, Decimal("3612.40"), coordinator, today=date(YEAR, 8, 2)
+    certificate = services.prepare_certificate(
+        agreement, coordinator, Decimal("3612.40"), today=date(YEAR, 8, 2)
     )
     db.session.commit()
-    summary = certificate.snapshot["certificate"]["evaluation_summary"]
+    summary = certificate.snapshot["certificate"]["tutor_appraisal"]
     assert "appréciation globale 5/5" in summary and "Très bon stage" in summary
-    assert "appréciation globale 5/5" in _space(doc_text(certificate))
+    assert certificate.snapshot["certificate"]["programme_note"] == ""
+    text = _space(doc_text(certificate))
+    assert "Appréciation du tuteur de stage" in text and "appréciation globale 5/5" in text
+    assert "Observations du programme" not in text

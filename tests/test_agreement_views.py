@@ -301,6 +301,13 @@ def test_student_and_host_sign_in_the_app(client, auth, world, fake_pdf):
     (document,) = _documents(agreement)
     student = placement.application.student
 
+    # The host company signs first (the signing order).
+    _login(client, host)
+    listing = client.get("/agreements/mine").get_data(as_text=True)
+    assert "MNC-2027-001" in listing and "1 document to sign" in listing
+    client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
+    client.post("/logout")
+
     _login(client, student)
     mine = client.get("/agreements/mine")
     assert mine.status_code == 302
@@ -312,25 +319,22 @@ def test_student_and_host_sign_in_the_app(client, auth, world, fake_pdf):
     # Without the confirmation box: refused, nothing recorded.
     refused = client.post(f"/agreements/documents/{document.id}/sign", data={})
     assert refused.status_code == 400
-    assert _count(Signature) == 0
+    assert _count(Signature) == 1  # the host's
 
     signed = client.post(
         f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"}
     )
     assert signed.status_code == 302
-    signature = db.session.scalar(select(Signature))
+    signature = db.session.scalar(select(Signature).where(Signature.party == Party.student))
     assert (signature.party, signature.method) == (Party.student, SignatureMethod.in_app)
     assert signature.user_id == student.id
     assert signature.ip_address == "127.0.0.1"
     # Signing twice is refused with a message, not a second row.
     client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
-    assert _count(Signature) == 1
+    assert _count(Signature) == 2
     client.post("/logout")
 
     _login(client, host)
-    listing = client.get("/agreements/mine").get_data(as_text=True)
-    assert "MNC-2027-001" in listing and "1 document to sign" in listing
-    client.post(f"/agreements/documents/{document.id}/sign", data={f"doc{document.id}-accept": "y"})
     db.session.expire_all()
     assert {s.party for s in db.session.scalars(select(Signature))} == {Party.student, Party.host}
     assert services.status(db.session.get(AgreementDocument, document.id)) == "partially_signed"
@@ -353,19 +357,19 @@ def test_paper_signatures_with_scans_until_fully_signed(client, auth, world, fak
     before = scan_files()
 
     # A "PDF" that is not one: refused on its content, nothing saved, no file left.
-    bad = _paper(client, document, "tutor", data=b"this is not a PDF at all", name="scan.pdf")
+    bad = _paper(client, document, "host", data=b"this is not a PDF at all", name="scan.pdf")
     assert bad.status_code == 400
     assert "Only PDF, JPEG and PNG files are accepted" in bad.get_data(as_text=True)
     assert _count(Signature) == 0
     assert scan_files() == before
 
     # A PNG named .pdf is refused too (the name must match the content).
-    mismatch = _paper(client, document, "tutor", data=PNG, name="scan.pdf")
+    mismatch = _paper(client, document, "host", data=PNG, name="scan.pdf")
     assert mismatch.status_code == 400
     assert _count(Signature) == 0
 
     # A signature dated in the future: refused by the service, the stored scan removed again.
-    future = _paper(client, document, "tutor", on=date.today() + timedelta(days=2))
+    future = _paper(client, document, "host", on=date.today() + timedelta(days=2))
     assert future.status_code == 400
     assert "The signature date cannot be in the future." in future.get_data(as_text=True)
     assert _count(Signature) == 0
@@ -374,7 +378,7 @@ def test_paper_signatures_with_scans_until_fully_signed(client, auth, world, fak
     # A party already signed or unknown is refused by the form.
     assert _paper(client, document, "nobody").status_code == 400
 
-    for party in ("student", "host", "tutor", "institution", "referent"):
+    for party in ("host", "student", "tutor", "institution", "referent"):
         assert _paper(client, document, party).status_code == 302
     assert services.status(db.session.get(AgreementDocument, document.id)) == "partially_signed"
     assert _paper(client, document, "programme", data=PNG, name="scan.png").status_code == 302
@@ -541,13 +545,13 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(client, auth, fak
     assert "The agreement is not fully signed." in refused.get_data(as_text=True)
     assert _documents(agreement, DocumentKind.certificate) == []
 
-    for party in ("student", "host", "tutor", "institution", "referent", "programme"):
+    for party in ("host", "student", "tutor", "institution", "referent", "programme"):
         assert _paper(client, document, party).status_code == 302
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert 'id="certificate-form"' in page
     response = client.post(
         f"/agreements/{agreement.id}/certificate",
-        data={"total_stipend_paid": "1 812,50", "evaluation_summary": "Très bon stage."},
+        data={"total_stipend_paid": "1 812,50", "programme_note": "Très bon stage."},
     )
     assert response.status_code == 302
     (certificate,) = _documents(agreement, DocumentKind.certificate)
@@ -771,8 +775,8 @@ def test_cli_remind_queues_the_reminders_once_a_day(runner, world, fake_pdf):
     result = runner.invoke(args=["agreements", "remind"])
     assert result.exit_code == 0, result.output
     queued = _count(OutboxMessage) - before
-    # The student, the host contact, the tutor and the referent teacher.
-    assert queued == 4
+    # The host contact, whose signature comes first in the signing order.
+    assert queued == 1
     assert f"{queued} reminder e-mail(s) queued." in result.output
     again = runner.invoke(args=["agreements", "remind"])
     assert "0 reminder e-mail(s) queued." in again.output
@@ -822,13 +826,13 @@ def test_dashboards_link_to_the_agreements(client, auth, world, fake_pdf):
 
 
 def test_a_superseded_version_cannot_be_signed(client, auth, world, fake_pdf):
-    _cohort, _company, _host, placement = world
+    _cohort, _company, host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
     client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
     client.post("/logout")
     v1, v2 = _documents(agreement)
-    _login(client, placement.application.student)
+    _login(client, host)  # the first to sign
     page = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert f'id="sign-form-{v1.id}"' not in page and f'id="sign-form-{v2.id}"' in page
     response = client.post(

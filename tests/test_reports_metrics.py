@@ -113,7 +113,8 @@ def test_no_zero_division_anywhere():
 def test_an_empty_cohort_in_the_tables():
     table = exports.funnel_table([])
     assert [row[1] for row in table.rows] == [0] * len(STAGES)
-    assert all(row[2] is None and row[3] is None for row in table.rows)
+    # No denominator anywhere: every share is "—" (None), never 0 % or a division by zero.
+    assert all(row[4] is None and row[5] is None for row in table.rows)
     rows = {row.key: row for row in exports.rate_rows([], 30, rates([], 30))}
     assert rows["completion"].value is None
     assert rows["completion"].missing  # says why it is "—"
@@ -139,7 +140,7 @@ def test_a_cohort_with_no_returns_yet():
     r = rates(records, 10)
     assert r.quota_filled == Decimal("0.3000")
     assert r.completion == Decimal("0")  # two departed, none completed yet
-    assert r.return_rate is None  # no internship is over: not 0 %
+    assert r.return_rate == Decimal("0")  # two departed, none back yet: a real 0 of 2
     assert r.employed_morocco == {3: None, 6: None, 12: None}
     assert r.due == {3: 0, 6: 0, 12: 0}
 
@@ -160,11 +161,12 @@ def test_completion_and_return_denominators():
     r = rates(records, 30)
     # completion: completed (3) over departed (6)
     assert r.completion == Decimal("0.5000")
-    # return: returned (3) over internships over = completed or ended early (5)
-    assert r.return_rate == Decimal("0.6000")
+    # return: returned (3, one of them after an early end) over departed (6): those still in
+    # France count as not back
+    assert r.return_rate == Decimal("0.5000")
     rows = {row.key: row for row in exports.rate_rows(records, 30, r)}
     assert (rows["completion"].numerator, rows["completion"].denominator) == (3, 6)
-    assert (rows["return_rate"].numerator, rows["return_rate"].denominator) == (3, 5)
+    assert (rows["return_rate"].numerator, rows["return_rate"].denominator) == (3, 6)
     assert (rows["quota_filled"].numerator, rows["quota_filled"].denominator) == (7, 30)
     # The lists behind the denominators hold exactly those students.
     assert len(exports.students(records, "departed")) == 6
@@ -195,8 +197,9 @@ def test_employment_denominator_is_the_surveys_due_and_not_yet_due_are_excluded(
     assert rows["employed_morocco_12"].missing
     assert len(exports.students(records, "survey_due_6")) == 2
     assert len(exports.students(records, "survey_answered_3")) == 3
-    # The funnel counts the answers (employed in Morocco) among everybody.
-    assert funnel(records)["employed_morocco_3"] == 3
+    # The funnel counts the same answers: among the returned interns whose survey was due
+    # (the record that is not placed does not count).
+    assert funnel(records)["employed_morocco_3"] == 2
 
 
 def test_incidents_are_counted_by_severity():
@@ -517,8 +520,12 @@ def test_load_records_gives_the_expected_funnel():
         "selected": 5,
         "placed": 4,
         "agreement_signed": 0,
+        # Departed while the application holds no agreement: signed on paper.
+        "agreement_on_paper": 3,
         "departed": 3,
         "completed": 2,
+        "ended_early": 1,
+        "ongoing": 0,
         "returned": 2,
         "employed_morocco_3": 1,
         "employed_morocco_6": 1,
@@ -544,7 +551,7 @@ def test_load_records_gives_the_expected_funnel():
     r = rates(records, built.cohort.quota)
     assert r.quota_filled == Decimal("0.4000")  # 4 of 10
     assert r.completion == Decimal("0.6667")  # 2 of the 3 departed
-    assert r.return_rate == Decimal("0.6667")  # 2 of the 3 internships over
+    assert r.return_rate == Decimal("0.6667")  # 2 of the 3 departed
     assert r.due == {3: 2, 6: 2, 12: 2}
     assert r.employed_morocco == {
         3: Decimal("0.5000"),

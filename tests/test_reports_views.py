@@ -74,13 +74,16 @@ def test_the_dashboard_shows_the_cohort_to_an_official(client, built, official):
     assert 'data-value="completion">66.7%' in html
     assert 'data-value="employed_morocco_6">50%' in html
     assert 'data-value="average_stipend">€700.00' in html
-    assert 'data-value="tutor_satisfaction">5.0 / 5' in html
+    assert 'data-value="tutor_satisfaction">5.00 / 5' in html
     assert "Response rate: 50% (1 answered of 2 due)." in html
     assert _text(html, "incidents-critical") == "1"
     assert _text(html, "incidents-medium") == "0"
     # Charts are images (data: URIs), with the same numbers in tables beside them.
-    for chart in ("funnel-chart", "trend-chart", "chart-pole", "chart-region"):
+    for chart in ("funnel-chart", "chart-pole", "chart-region"):
         assert re.search(rf'src="data:image/svg\+xml;base64,[^"]+" id="{chart}"', html)
+    # The only cohort is abroad: in progress, so no trend line is drawn (nothing final yet).
+    assert 'id="in-progress"' in html and 'id="trend-apart"' in html
+    assert 'id="trend-chart"' not in html
     for dimension in ("pole", "host_city", "company", "institution", "region", "gender"):
         assert f'id="breakdown-{dimension}"' in html
     assert "Casablanca-Settat" in html and "Mobile services" in html
@@ -104,8 +107,7 @@ def test_an_empty_cohort_shows_dashes_with_their_reason(client, official):
     assert 'id="empty-cohort"' in html
     assert _text(html, "funnel-applied") == "0"
     assert 'data-value="completion">—' in html
-    assert "No intern has departed yet." in html
-    assert "No internship is over yet." in html
+    assert "No intern has departed yet." in html  # completion and return
     assert "No 6-month survey was due by the cut-off date." in html
     assert "No intern is placed yet." in html
     assert 'data-value="quota_filled">0%' in html
@@ -260,6 +262,7 @@ def test_the_interns_csv(client, built, official):
         "End",
         "Monthly stipend (€)",
         "Outcome",
+        "Employed in Morocco at 3 months",
         "Employed in Morocco at 6 months",
         "Employed in Morocco at 12 months",
     ]
@@ -270,12 +273,14 @@ def test_the_interns_csv(client, built, official):
     assert arabic["End"] == f"{year}-07-31"
     assert arabic["Monthly stipend (€)"] == "700.00"
     assert arabic["Outcome"] == "Employed abroad"
+    assert arabic["Employed in Morocco at 3 months"] == "Yes"
     assert arabic["Employed in Morocco at 6 months"] == "No"
     assert arabic["Employed in Morocco at 12 months"] == "No answer"
     assert arabic["MNC pole"] == "Mobile services"
     assert arabic["Region of origin"] == "Casablanca-Settat"
     assert arabic["Gender"] == "Female"
     accented = by_name["Éloïse Lefèvre, «Ça»"]  # a comma in the name: quoted, kept whole
+    assert accented["Employed in Morocco at 3 months"] == "No"  # studying
     assert accented["Employed in Morocco at 6 months"] == "Yes"
     assert accented["Host city"] == "Paris"
     early = by_name[" ".join((built.by_role["early"][0].first_name, "Étudiant3"))]
@@ -317,7 +322,7 @@ def test_the_interns_export_with_chosen_columns(client, built, official):
     assert [c.value for c in sheet[1]] == ["Name", "End", "Monthly stipend (€)"]
     # The form: every column offered, checked by default.
     html = _page(client.get(f"/reports/{year}/exports"))
-    assert html.count('name="columns"') == 13
+    assert html.count('name="columns"') == 14
     assert 'value="employed_morocco_12" id="column-employed_morocco_12" checked' in html
 
 
@@ -366,11 +371,19 @@ def test_every_dashboard_table_exports_in_both_formats(client, built, official):
         assert sheet.max_row == len(rows), key
 
     funnel = _csv(client.get(f"/reports/{year}/export?table=funnel&format=csv"))
-    assert funnel[1] == ["Applied", "8", "100.00", ""]
-    assert funnel[5] == ["Placed", "4", "50.00", "80.00"]
+    assert funnel[0] == [
+        "Stage",
+        "Students",
+        "Share of",
+        "Students in it",
+        "Share (%)",
+        "Share of applicants (%)",
+    ]
+    assert funnel[1] == ["Applied", "8", "", "", "", "100.00"]
+    assert funnel[5] == ["Placed", "4", "Selected", "5", "80.00", "50.00"]
     sheet, _wb = _xlsx(client.get(f"/reports/{year}/export?table=funnel&format=xlsx"))
     assert sheet["B6"].value == 4 and isinstance(sheet["B6"].value, int)
-    assert sheet["C6"].value == 50 and "%" in sheet["C6"].number_format
+    assert sheet["E6"].value == 80 and "%" in sheet["E6"].number_format
 
     rates = {
         row[0]: row for row in _csv(client.get(f"/reports/{year}/export?table=rates&format=csv"))
@@ -390,7 +403,7 @@ def test_every_dashboard_table_exports_in_both_formats(client, built, official):
     assert region[1][:4] == ["Souss-Massa", "3", "3", "2"]
 
     trends = _csv(client.get(f"/reports/{year}/export?table=trends&format=csv"))
-    assert trends[1][:3] == [str(year), "10", "8"]
+    assert trends[1][:4] == [str(year), "Yes", "10", "8"]  # in progress (abroad)
 
 
 def test_the_list_behind_a_number_exports_too(client, built, official):
@@ -487,6 +500,7 @@ OWN_ACCOUNT_OR_PUBLIC = {
     "accounts.resend_confirmation",
     "accounts.forgot_password",
     "accounts.reset_password",
+    "verify.check",  # the public check of an uploaded PDF: nothing is stored
 }
 
 

@@ -47,6 +47,17 @@ def _dummy_check(password: str) -> None:
     check_password_hash(_dummy_hashes[method], password)
 
 
+def active_coordinators() -> list[User]:
+    """The programme staff told of what needs a coordinator (new companies, identity changes)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.coordinator, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -266,8 +277,9 @@ def log_out_everywhere(user: User) -> int:
 # --- password reset -----------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+def _serializer(salt: str = _RESET_SALT) -> URLSafeTimedSerializer:
+    """Signs the e-mailed links: password reset (default) and address confirmation."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def _fingerprint(user: User) -> str:
@@ -330,17 +342,13 @@ def reset_password(token: str, new_password: str) -> User:
 # --- e-mail confirmation ------------------------------------------------------------------
 
 
-def _confirm_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
-
-
 def _email_fingerprint(user: User) -> str:
     # Binds the link to the address without writing the address in the URL (server logs).
     return hashlib.sha256(user.email.encode()).hexdigest()[:16]
 
 
 def make_confirm_token(user: User) -> str:
-    return _confirm_serializer().dumps({"uid": user.id, "fp": _email_fingerprint(user)})
+    return _serializer(_CONFIRM_SALT).dumps({"uid": user.id, "fp": _email_fingerprint(user)})
 
 
 def send_confirmation(user: User) -> None:
@@ -396,7 +404,7 @@ def confirm_token_email(token: str) -> str | None:
     """The address of the account a confirmation token was made for, even an expired or used
     one (its signature is still checked), or None."""
     try:
-        data = _confirm_serializer().loads(token)
+        data = _serializer(_CONFIRM_SALT).loads(token)
     except BadSignature:
         return None
     user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
@@ -409,7 +417,7 @@ def user_for_confirm_token(token: str) -> User:
     """The unconfirmed account a confirmation token belongs to, or ``DomainError`` saying why
     the link cannot be used."""
     try:
-        data = _confirm_serializer().loads(
+        data = _serializer(_CONFIRM_SALT).loads(
             token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
         )
     except SignatureExpired:
@@ -443,9 +451,7 @@ def confirm_email(token: str) -> User:
 
 def _tell_coordinators(host: User) -> None:
     company = db.session.get(Company, host.company_id) if host.company_id is not None else None
-    coordinators = db.session.scalars(
-        select(User).where(User.role == Role.coordinator, User.active.is_(True))
-    )
+    coordinators = active_coordinators()
     for coordinator in coordinators:
         queue_email(
             coordinator.email,

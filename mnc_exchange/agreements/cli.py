@@ -1,5 +1,6 @@
 """Agreement commands: render a cohort's agreements in batch, remind the parties who have not
-signed (for a daily scheduler)."""
+signed (for a daily scheduler); the programme's seal (demo certificate, status, final versions
+still missing)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,62 @@ def remind_command():
     count = services.send_reminders()
     db.session.commit()
     click.echo(f"{count} reminder e-mail(s) queued.")
+
+
+@click.group("seal")
+def seal_group():
+    """The programme's electronic seal on the final PDFs."""
+
+
+@seal_group.command("init-demo")
+@with_appcontext
+def seal_init_demo_command():
+    """Create a self-signed demo certificate "MNC Exchange — démo" (5 years) at SEAL_KEY_PATH
+    and SEAL_CERT_PATH (default: instance/seal/) unless both files exist. For demonstrations
+    only: production uses the programme's real certificate."""
+    from ..core import seal
+
+    key = Path(current_app.config.get("SEAL_KEY_PATH") or "")
+    cert = Path(current_app.config.get("SEAL_CERT_PATH") or "")
+    if not current_app.config.get("SEAL_KEY_PATH") or not current_app.config.get("SEAL_CERT_PATH"):
+        folder = Path(current_app.instance_path) / "seal"
+        key, cert = folder / "demo-key.pem", folder / "demo-cert.pem"
+    if key.is_file() and cert.is_file():
+        click.echo(f"Seal certificate already there: {cert}")
+        return
+    if key.exists() or cert.exists():
+        raise click.ClickException(
+            f"Only one of {key} and {cert} exists: remove it or configure both paths."
+        )
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("No demo certificate in the production configuration.")
+    seal.create_demo_certificate(key, cert, current_app.config.get("SEAL_KEY_PASSPHRASE"))
+    click.echo(f"Demo seal certificate written: {cert} (key {key}).")
+
+
+@seal_group.command("status")
+@with_appcontext
+def seal_status_command():
+    """Show the configured seal certificate (subject, expiry, SHA-256 fingerprint)."""
+    from ..core import seal
+
+    try:
+        identity = seal.load_seal()
+    except seal.SealUnavailable as exc:
+        raise click.ClickException(f"No usable seal: {exc}") from None
+    click.echo(f"Subject: {identity.subject}")
+    click.echo(f"Valid until: {identity.not_after:%Y-%m-%d}")
+    click.echo(f"SHA-256 fingerprint: {identity.fingerprint}")
+
+
+@seal_group.command("finalise")
+@with_appcontext
+def seal_finalise_command():
+    """Produce the final (sealed) version of every fully signed document that has none."""
+    from . import services
+
+    made, missing = services.finalise_pending()
+    db.session.commit()
+    click.echo(f"{made} final version(s) produced.")
+    if missing:
+        raise click.ClickException(f"{missing} document(s) still without a final version.")

@@ -5,7 +5,8 @@ number unique within its cohort (``MNC-2026-007``). Every PDF issued for it is a
 ``AgreementDocument``: versions of the agreement itself (re-issuing supersedes the previous
 version), numbered amendments (avenants) and the internship certificate. Each document keeps the
 snapshot of the data it was rendered from, the PDF's SHA-256 and a public verification code.
-Signatures are recorded per document and party.
+Signatures are recorded per document and party; once every party has signed, the document
+gets its final version (the signature record added, sealed by the programme).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -128,6 +129,14 @@ class AgreementDocument(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The final version, produced once every party has signed (certificate: at issue): the
+    #: same document plus the signature record, sealed with the programme's certificate when
+    #: one is configured. ``stored_name``/``sha256`` stay those of the version signed.
+    final_stored_name: Mapped[str | None] = mapped_column(String(300))
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    final_size: Mapped[int | None]
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sealed: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
 
     agreement: Mapped[Agreement] = relationship(back_populates="documents")
     issued_by: Mapped[User | None] = relationship()
@@ -162,6 +171,12 @@ class Signature(db.Model):
     scan_stored_name: Mapped[str | None] = mapped_column(String(300))
     scan_sha256: Mapped[str | None] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    #: The signer's capacity (job title) as they gave it, and, when they sign by delegation,
+    #: the name of the person they sign for (e.g. the company's legal representative).
+    signer_capacity: Mapped[str | None] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    #: When the signature was recorded here (a paper signature is dated by hand: signed_at).
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     document: Mapped[AgreementDocument] = relationship(back_populates="signatures")
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ from ..offers import law as offer_law
 from ..offers.models import Offer
 from ..placements.models import Placement, PlacementStatus
 from ..selection.services import lock_cohort
+from . import order as signing
 from .models import (
     Agreement,
     AgreementDocument,
@@ -56,8 +58,9 @@ SIGNATORIES = (
     Party.referent,
     Party.programme,
 )
-#: The internship certificate is issued by the host: nothing to sign in the app.
-CERTIFICATE_SIGNATORIES: tuple[Party, ...] = ()
+#: The internship certificate is delivered by the host (D124-9): the host alone signs it,
+#: after confirming its figures; the programme prepares it and seals it after that signature.
+CERTIFICATE_SIGNATORIES: tuple[Party, ...] = (Party.host,)
 
 PARTY_LABELS = {
     Party.student: _l("Student"),
@@ -75,6 +78,15 @@ AMENDMENT_REASONS = {
     "place": _l("Place of the internship"),
     "interruption": _l("Interruption"),
     "early_end": _l("Early end"),
+}
+
+#: The terms whose change needs a new préfecture submission (``changes.MATERIAL_TERMS``).
+CHANGE_LABELS = {
+    "dates": _l("dates"),
+    "hours": _l("hours"),
+    "stipend": _l("stipend"),
+    "host": _l("host company or place of work"),
+    "activities": _l("activities or skills"),
 }
 
 STATUS_LABELS = {
@@ -135,6 +147,9 @@ class Terms:
     tutor_id: int | None
     work_address: str
     work_city: str
+    #: Days of leave (``None``: the leave rule L124-13 is not judged, e.g. an amendment that
+    #: does not change the dates).
+    leave_days: int | None = None
 
 
 def check_terms(
@@ -184,6 +199,7 @@ def check_terms(
             tutor_running_agreements=tutor_load,
             hours_already_at_host_this_academic_year=already,
             today=today,
+            leave_days=terms.leave_days,
         )
     )
 
@@ -251,6 +267,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
         "student": {
             "first_name": application.first_name,
             "last_name": application.last_name,
+            "gender": application.gender.value if application.gender else None,
             "birth_date": _s(application.birth_date),
             "cin": application.cin,
             "passport_number": application.passport_number,
@@ -313,6 +330,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
             "minimum_total": _s(report.minimum_total),
             "total_stipend": _s(total_stipend),
             "long_stay": report.long_stay,
+            "leave_required": report.leave_required,
             "prefecture_deadline": _s(report.prefecture_deadline),
             "law_year": report.year,
             "monthly_hours": _s(law.monthly_hours(agreement.weekly_hours)),
@@ -326,6 +344,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
             "days_per_month": law.DAYS_PER_MONTH,
             "max_hours": law.MAX_HOURS_PER_HOST_PER_ACADEMIC_YEAR,
             "gratification_threshold_hours": law.GRATIFICATION_THRESHOLD_HOURS,
+            "leave_threshold_hours": law.LEAVE_REQUIRED_ABOVE_HOURS,
             "gratification_rate_percent": _s(law.GRATIFICATION_RATE * 100),
             "max_daily_hours": _s(law.MAX_DAILY_HOURS),
             "max_weekly_hours": _s(law.MAX_WEEKLY_HOURS),
@@ -347,6 +366,7 @@ def _terms_of(agreement: Agreement) -> Terms:
         agreement.tutor_id,
         agreement.work_address,
         agreement.work_city,
+        agreement.leave_days,
     )
 
 
@@ -420,6 +440,8 @@ def _store_document(
     )
     db.session.add(document)
     db.session.flush()
+    if not signatories(document):
+        finalise(document)  # nothing to sign (the certificate): final at once
     return document
 
 
@@ -433,7 +455,8 @@ class IssueInput:
     activities: str
     skills_to_acquire: str
     teaching_hours: int = 0
-    leave_days: int = 0
+    #: ``None``: the offer's days of leave.
+    leave_days: int | None = None
     benefits: str = ""
     work_address: str | None = None
 
@@ -476,6 +499,7 @@ def issue(
         work_address=(data.work_address or "").strip()
         or f"{offer.company.address}, {offer.company.postcode} {offer.company.city}",
         work_city=offer.city,
+        leave_days=offer.leave_days,
     )
     agreement.placement = placement
     agreement.cohort = cohort
@@ -503,14 +527,15 @@ def issue(
 def _apply_issue_input(agreement: Agreement, data: IssueInput) -> None:
     if not data.referent_name.strip() or not data.referent_email.strip():
         raise DomainError(_("Name the referent teacher and give their e-mail address."))
-    if data.teaching_hours < 0 or data.leave_days < 0:
+    if data.teaching_hours < 0 or (data.leave_days is not None and data.leave_days < 0):
         raise DomainError(_("Hours and days cannot be negative."))
     agreement.referent_name = data.referent_name.strip()
     agreement.referent_email = data.referent_email.strip().lower()
     agreement.activities = data.activities.strip()
     agreement.skills_to_acquire = data.skills_to_acquire.strip()
     agreement.teaching_hours = data.teaching_hours
-    agreement.leave_days = data.leave_days
+    if data.leave_days is not None:
+        agreement.leave_days = data.leave_days
     agreement.benefits = data.benefits.strip()
     if data.work_address and data.work_address.strip():
         agreement.work_address = data.work_address.strip()
@@ -544,6 +569,7 @@ def reissue(
     )
     _gate(report)
     previous = current_document(agreement)
+    baseline = latest_terms_document(agreement)
     version = (
         db.session.scalar(
             select(func.max(AgreementDocument.version)).where(
@@ -555,17 +581,108 @@ def reissue(
     ) + 1
     if previous is not None:
         previous.superseded_at = utcnow()
+    reference = f"{agreement.number} v{version}"
+    snapshot = build_snapshot(agreement, today)
+    snapshot["changes"] = _prefecture_after_change(agreement, baseline, snapshot, reference, actor)
     document = _store_document(
         agreement,
         DocumentKind.agreement,
         version,
-        f"{agreement.number} v{version}",
-        build_snapshot(agreement, today),
+        reference,
+        snapshot,
         actor,
     )
-    record("agreement.reissue", agreement, {"version": version}, actor=actor)
+    record(
+        "agreement.reissue",
+        agreement,
+        {
+            "version": version,
+            "changes": snapshot["changes"]["terms"],
+            "prefecture": snapshot["changes"]["prefecture"],
+        },
+        actor=actor,
+    )
     _notify_issued(document)
     return document
+
+
+def latest_terms_document(agreement: Agreement) -> AgreementDocument | None:
+    """The latest document in force that states the terms (an agreement version or an
+    amendment; not the certificate): what a new version or amendment is compared with."""
+    return db.session.scalar(
+        select(AgreementDocument)
+        .where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind != DocumentKind.certificate,
+            AgreementDocument.superseded_at.is_(None),
+        )
+        .order_by(AgreementDocument.id.desc())
+        .limit(1)
+    )
+
+
+def _prefecture_after_change(
+    agreement: Agreement,
+    baseline: AgreementDocument | None,
+    snapshot: dict[str, Any],
+    reference: str,
+    actor: User | None,
+    ignore: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Compare the new document's snapshot with ``baseline``'s (``changes.material_changes``):
+    a change of dates, hours, stipend, host or activities needs a new préfecture submission
+    (the answer on the previous version does not carry over: it is cleared, and kept in the
+    returned record and the audit log); a correction that changes none of these keeps it.
+    Returns the ``changes`` part of the new snapshot, whose ``prefecture`` says which:
+    "new_submission", "kept" or "not_required"."""
+    from .changes import material_changes
+
+    terms = []
+    if baseline is not None:
+        terms = [t for t in material_changes(baseline.snapshot or {}, snapshot) if t not in ignore]
+    previous = None
+    if not agreement.prefecture_required:
+        outcome = "not_required"
+    elif not terms:
+        outcome = "kept"
+    else:
+        outcome = "new_submission"
+        if (
+            agreement.prefecture_submitted_on is not None
+            or agreement.prefecture_decision is not PrefectureDecision.pending
+        ):
+            previous = {
+                "reference": baseline.reference if baseline else None,
+                "submitted_on": _s(agreement.prefecture_submitted_on),
+                "decision": agreement.prefecture_decision.value,
+                "decided_on": _s(agreement.prefecture_decided_on),
+            }
+        agreement.prefecture_submitted_on = None
+        agreement.prefecture_decision = PrefectureDecision.pending
+        agreement.prefecture_decided_on = None
+    changes = {
+        "since": baseline.reference if baseline else None,
+        "terms": terms,
+        "prefecture": outcome,
+        "previous_prefecture": previous,
+    }
+    if agreement.prefecture_required:
+        record(
+            "agreement.prefecture_basis",
+            agreement,
+            {"reference": reference, **changes},
+            actor=actor,
+        )
+    return changes
+
+
+def prefecture_basis(agreement: Agreement) -> tuple[AgreementDocument | None, dict[str, Any]]:
+    """The latest document in force that says whether the préfecture's answer carries over,
+    and what it says (``{}`` when no new version or amendment has been compared yet)."""
+    document = latest_terms_document(agreement)
+    if document is None:
+        return None, {}
+    return document, (document.snapshot or {}).get("changes") or {}
 
 
 def _student(agreement: Agreement) -> User:
@@ -582,15 +699,29 @@ def _host_contacts(agreement: Agreement) -> list[User]:
 
 def _notify_issued(document: AgreementDocument) -> None:
     agreement = document.agreement
-    for user in [_student(agreement), *_host_contacts(agreement)]:
-        queue_email(user.email, "agreement_issued", user.locale, document=document, user=user)
+    awaited = awaited_parties(document)
+    for party, users in (
+        (Party.student, [_student(agreement)]),
+        (Party.host, _host_contacts(agreement)),
+    ):
+        for user in users:
+            queue_email(
+                user.email,
+                "agreement_issued",
+                user.locale,
+                document=document,
+                user=user,
+                later=party not in awaited,
+            )
 
 
 # --- signatures ---------------------------------------------------------------------------------
 
 
 def signatories(document: AgreementDocument) -> tuple[Party, ...]:
-    return CERTIFICATE_SIGNATORIES if document.kind is DocumentKind.certificate else SIGNATORIES
+    if document.kind is not DocumentKind.certificate:
+        return SIGNATORIES
+    return CERTIFICATE_SIGNATORIES if is_host_certificate(document) else ()
 
 
 def status(document: AgreementDocument) -> str:
@@ -607,6 +738,19 @@ def status(document: AgreementDocument) -> str:
 def missing_parties(document: AgreementDocument) -> list[Party]:
     signed = {s.party for s in document.signatures}
     return [p for p in signatories(document) if p not in signed]
+
+
+def signing_order(document: AgreementDocument) -> list[tuple[Party, ...]]:
+    """The stages in which the document's parties sign (``AGREEMENT_SIGNING_ORDER``)."""
+    order = signing.parse_signing_order(current_app.config["AGREEMENT_SIGNING_ORDER"])
+    return signing.stages_for(order, signatories(document))
+
+
+def awaited_parties(document: AgreementDocument) -> list[Party]:
+    """The parties whose turn it is to sign (none once fully signed or superseded)."""
+    if document.superseded_at is not None:
+        return []
+    return signing.awaited(signing_order(document), {s.party for s in document.signatures})
 
 
 def party_of(user: User, agreement: Agreement) -> Party | None:
@@ -631,14 +775,44 @@ def _check_signable(document: AgreementDocument, party: Party) -> None:
         raise TransitionRefused(
             _("%(party)s has already signed this document.", party=PARTY_LABELS[party])
         )
+    awaited = awaited_parties(document)
+    if party not in awaited:
+        raise TransitionRefused(
+            _(
+                "Not yet: %(party)s signs after %(awaited)s, whose signature is awaited first.",
+                party=PARTY_LABELS[party],
+                awaited=", ".join(str(PARTY_LABELS[p]) for p in awaited),
+            )
+        )
 
 
-def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None = None) -> None:
-    """The logged-in student or host contact acknowledges and signs."""
+def _clean_delegation(capacity: str | None, on_behalf_of: str | None) -> tuple[str, str]:
+    capacity = " ".join((capacity or "").split())[:200]
+    on_behalf_of = " ".join((on_behalf_of or "").split())[:200]
+    if on_behalf_of and not capacity:
+        raise DomainError(_("Give the signer's capacity when they sign on behalf of someone."))
+    return capacity, on_behalf_of
+
+
+def sign_in_app(
+    document: AgreementDocument,
+    user: User,
+    ip_address: str | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """The logged-in student or host contact acknowledges and signs; a host contact may give
+    their capacity and sign on behalf of a named person of the company (delegation). ``at``:
+    the moment (now; the demo data set past ones)."""
     party = party_of(user, document.agreement)
     if party is None:
         raise TransitionRefused(_("You are not a party to this agreement."))
     _check_signable(document, party)
+    if party is Party.student:
+        capacity, on_behalf_of = "", ""
+    capacity, on_behalf_of = _clean_delegation(capacity, on_behalf_of)
+    now = at or utcnow()
     signature = Signature(
         document_id=document.id,
         party=party,
@@ -646,6 +820,10 @@ def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None 
         signer_name=user.full_name,
         user_id=user.id,
         ip_address=(ip_address or "")[:45] or None,
+        signer_capacity=capacity or None,
+        on_behalf_of=on_behalf_of or None,
+        signed_at=now,
+        recorded_at=now,
     )
     db.session.add(signature)
     document.signatures.append(signature)
@@ -655,7 +833,7 @@ def sign_in_app(document: AgreementDocument, user: User, ip_address: str | None 
         {"party": party.value, "method": "in_app", "reference": document.reference},
         actor=user,
     )
-    _after_signature(document)
+    _after_signature(document, now)
 
 
 def record_paper_signature(
@@ -665,11 +843,17 @@ def record_paper_signature(
     scan: uploads.CheckedUpload,
     actor: User,
     signed_on: date | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """A coordinator records a signature made on paper, with the signed scan (PDF or image)."""
+    """A coordinator records a signature made on paper, with the signed scan (PDF or image),
+    the signer's capacity and, for a delegation, whom they signed for. ``at``: when it is
+    recorded (now; the demo data set past ones)."""
     if not signer_name.strip():
         raise DomainError(_("Give the name of the person who signed."))
     _check_signable(document, party)
+    capacity, on_behalf_of = _clean_delegation(capacity, on_behalf_of)
     stored = uploads.store(scan, f"agreements/{document.agreement.cohort.year}/scans")
     signature = Signature(
         document_id=document.id,
@@ -679,6 +863,9 @@ def record_paper_signature(
         recorded_by_id=actor.id,
         scan_stored_name=stored,
         scan_sha256=scan.sha256,
+        signer_capacity=capacity or None,
+        on_behalf_of=on_behalf_of or None,
+        recorded_at=at or utcnow(),
     )
     if signed_on is not None:
         if signed_on > date.today():
@@ -692,13 +879,138 @@ def record_paper_signature(
         {"party": party.value, "method": "paper", "reference": document.reference},
         actor=actor,
     )
-    _after_signature(document)
+    _after_signature(document, signature.recorded_at)
 
 
-def _after_signature(document: AgreementDocument) -> None:
+def _after_signature(document: AgreementDocument, now: datetime | None = None) -> None:
     db.session.flush()
     if status(document) == "fully_signed":
         record("agreement.fully_signed", document, {"reference": document.reference})
+        finalise(document, now)
+
+
+# --- the final version ----------------------------------------------------------------------------
+
+
+def _seal_reason(document: AgreementDocument) -> str:
+    if document.kind is DocumentKind.certificate:
+        host = ((document.snapshot or {}).get("host") or {}).get("legal_name") or "l’organisme"
+        if is_host_certificate(document):
+            return (
+                f"Attestation de stage {document.reference} délivrée et signée par {host}, "
+                "scellée par le programme MNC"
+            )
+        return f"Attestation de stage {document.reference} établie par le programme MNC"
+    return f"Version définitive de {document.reference}, signée par toutes les parties"
+
+
+def finalise(document: AgreementDocument, now: datetime | None = None) -> bool:
+    """Produce the final version of a fully signed document: the same content with every
+    signature printed and the signature record, sealed with the programme's certificate.
+
+    Without a usable seal, the production configuration produces nothing (an error is logged;
+    ``flask seal finalise`` catches up once the seal is configured) and the others produce an
+    unsealed final version with a logged warning. Returns whether a final version was made."""
+    from ..core import seal as seals
+    from .record import build_record
+
+    if document.final_stored_name is not None:
+        return False
+    production = current_app.config.get("ENV_NAME") == "production"
+    try:
+        identity = seals.load_seal()
+    except seals.SealUnavailable as exc:
+        identity = None
+        if production:
+            current_app.logger.error(
+                "No final version of %s: the programme's seal is unavailable (%s).",
+                document.reference,
+                exc,
+            )
+            return False
+        current_app.logger.warning(
+            "The final version of %s is not sealed: %s.", document.reference, exc
+        )
+    now = now or utcnow()
+    recorder_ids = {s.recorded_by_id for s in document.signatures if s.recorded_by_id}
+    recorders = {
+        user.id: user.full_name
+        for user in (db.session.get(User, uid) for uid in recorder_ids)
+        if user is not None
+    }
+    final = build_record(
+        document,
+        signing_order(document),
+        now,
+        identity.subject if identity else None,
+        recorders,
+    )
+    data = render(
+        document.kind,
+        {**(document.snapshot or {}), "final": final},
+        document.reference,
+        document.verification_code,
+        _verify_url(document.verification_code),
+    )
+    sealed = False
+    if identity is not None:
+        try:
+            data = seals.seal_pdf(data, _seal_reason(document))
+            sealed = True
+        except Exception:  # noqa: BLE001 - pyHanko can fail in many ways; never half-seal
+            current_app.logger.exception("Sealing %s failed.", document.reference)
+            if production:
+                return False
+    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.CheckedUpload(
+        data=data,
+        original_name=f"{document.reference}.pdf",
+        content_type="application/pdf",
+        extension="pdf",
+        sha256=digest,
+    )
+    document.final_stored_name = uploads.store(
+        checked, f"agreements/{document.agreement.cohort.year}"
+    )
+    document.final_sha256 = digest
+    document.final_size = len(data)
+    document.finalised_at = now
+    document.sealed = sealed
+    record(
+        "agreement.finalised",
+        document,
+        {"reference": document.reference, "sha256": digest, "sealed": sealed},
+    )
+    return True
+
+
+def finalise_pending() -> tuple[int, int]:
+    """Final versions of the fully signed documents that have none (after the seal was
+    configured, or the upgrade). Returns (made, still missing)."""
+    documents = db.session.scalars(
+        select(AgreementDocument)
+        .options(joinedload(AgreementDocument.signatures))
+        .where(AgreementDocument.final_stored_name.is_(None))
+        .order_by(AgreementDocument.id)
+    ).unique()
+    made = missing = 0
+    for document in documents:
+        signed = {s.party for s in document.signatures}
+        if not set(signatories(document)) <= signed:
+            continue
+        if finalise(document):
+            made += 1
+        else:
+            missing += 1
+    return made, missing
+
+
+def file_to_serve(document: AgreementDocument, which: str = "final"):
+    """The final version's file when there is one (unless ``which`` is "signed"), else the
+    version issued for signature."""
+    if which != "signed" and document.final_stored_name:
+        return uploads.path_of(document.final_stored_name)
+    return uploads.path_of(document.stored_name)
 
 
 def _party_emails(agreement: Agreement, party: Party) -> list[tuple[str, str]]:
@@ -716,8 +1028,9 @@ def _party_emails(agreement: Agreement, party: Party) -> list[tuple[str, str]]:
 
 
 def send_reminders(today: date | None = None) -> int:
-    """Remind the parties who have not signed the current documents (one e-mail per party and
-    document a day at most). For a scheduler, daily. Returns the number of e-mails queued."""
+    """Remind the parties whose signature is awaited on the current documents (in the signing
+    order; one e-mail per party and document a day at most). For a scheduler, daily. Returns
+    the number of e-mails queued."""
     today = today or date.today()
     documents = db.session.scalars(
         select(AgreementDocument)
@@ -734,7 +1047,7 @@ def send_reminders(today: date | None = None) -> int:
     )
     sent = 0
     for document in documents:
-        for party in missing_parties(document):
+        for party in awaited_parties(document):
             if (document.id, party) in already:
                 continue
             recipients = _party_emails(document.agreement, party)
@@ -771,6 +1084,29 @@ def prefecture_state(agreement: Agreement, today: date | None = None) -> str:
     if today > agreement.prefecture_submitted_on + timedelta(days=law.PREFECTURE_ANSWER_DAYS):
         return "silence"
     return "submitted"
+
+
+#: Préfecture states that wait for a step: the submission, or the préfecture's answer.
+PREFECTURE_WAITING = ("to_submit", "late", "submitted")
+
+#: What an agreement may wait for (the list's ``?awaiting=`` and the coordinators' to-do list).
+WAITING_FOR = ("signatures", "prefecture")
+
+
+def waiting_for(agreement: Agreement, today: date | None = None) -> set[str]:
+    """What ``agreement`` (its documents and signatures loaded) waits for: ``signatures`` when
+    its version in force or an amendment lacks a party's signature, ``prefecture`` when it must
+    still be submitted to the préfecture or the answer is awaited."""
+    waiting = set()
+    if any(
+        missing_parties(d)
+        for d in agreement.documents
+        if d.kind is not DocumentKind.certificate and d.superseded_at is None
+    ):
+        waiting.add("signatures")
+    if prefecture_state(agreement, today) in PREFECTURE_WAITING:
+        waiting.add("prefecture")
+    return waiting
 
 
 def prefecture_alert(agreement: Agreement, today: date | None = None) -> bool:
@@ -848,7 +1184,10 @@ def amend(
     if not data.explanation.strip():
         raise DomainError(_("Explain the amendment in a sentence or two."))
     terms = _terms_of(agreement)
-    before = {k: _s(v) for k, v in vars(terms).items()}
+    if "dates" not in reasons:
+        # L124-13 is judged when the length changes (an early end only shortens it).
+        terms.leave_days = None
+    before = {k: _s(v) for k, v in vars(terms).items() if k != "leave_days"}
     before["tutor_name"] = agreement.tutor.full_name if agreement.tutor else ""
     if "dates" in reasons:
         if data.start_on is None or data.end_on is None:
@@ -889,6 +1228,7 @@ def amend(
         today if "dates" in reasons else None,
     )
     _gate(report)
+    baseline = latest_terms_document(agreement)
     agreement.start_on, agreement.end_on = terms.start_on, terms.end_on
     agreement.tutor_id = terms.tutor_id
     agreement.monthly_stipend = terms.monthly_stipend
@@ -908,12 +1248,21 @@ def amend(
         or 0
     ) + 1
     snapshot = build_snapshot(agreement, today)
+    # An early end only shortens the stay the préfecture approved: no new submission for it.
+    snapshot["changes"] = _prefecture_after_change(
+        agreement,
+        baseline,
+        snapshot,
+        f"{agreement.number}-A{number}",
+        actor,
+        ignore=() if "dates" in reasons else ("dates",),
+    )
     snapshot["amendment"] = {
         "number": number,
         "reasons": reasons,
         "before": before,
         "after": {
-            **{k: _s(v) for k, v in vars(terms).items()},
+            **{k: _s(v) for k, v in vars(terms).items() if k != "leave_days"},
             "tutor_name": agreement.tutor.full_name if agreement.tutor else "",
         },
         "explanation": data.explanation.strip(),
@@ -944,45 +1293,128 @@ def amend(
 # --- the internship certificate -------------------------------------------------------------------
 
 
-def issue_certificate(
-    agreement: Agreement,
-    total_stipend_paid: Decimal,
-    actor: User,
-    evaluation_summary: str = "",
-    today: date | None = None,
-) -> AgreementDocument:
-    """The attestation de stage: duration and total stipend paid (after the internship)."""
-    _check_host_approved(agreement.placement.offer.company)
-    today = today or date.today()
+@dataclass
+class CertificateFigures:
+    """What the internship certificate attests (D124-9): the effective dates and hours of
+    presence and the total stipend actually paid."""
+
+    start_on: date
+    end_on: date
+    presence_hours: Decimal
+    total_stipend_paid: Decimal
+
+
+#: The certificate's hours and amounts are stored to the hundredth.
+_CENTS = Decimal("0.01")
+
+
+def is_host_certificate(document: AgreementDocument) -> bool:
+    """A certificate delivered by the host (confirmed and signed by it); certificates issued
+    before that rule were final at once and stay as they are."""
+    return (
+        document.kind is DocumentKind.certificate
+        and ((document.snapshot or {}).get("certificate") or {}).get("delivered_by") == "host"
+    )
+
+
+def certificate_figures(document: AgreementDocument) -> CertificateFigures:
+    c = (document.snapshot or {}).get("certificate") or {}
+    return CertificateFigures(
+        start_on=date.fromisoformat(c["start_on"]),
+        end_on=date.fromisoformat(c["end_on"]),
+        presence_hours=Decimal(c["presence_hours"]).quantize(_CENTS),
+        total_stipend_paid=Decimal(c["total_stipend_paid"]).quantize(_CENTS),
+    )
+
+
+def planned_certificate_figures(agreement: Agreement) -> CertificateFigures:
+    """The figures the agreement planned, from its start to its (early) end: the presence
+    hours of the working days and the monthly stipend over those hours."""
     end = _effective_end(agreement)
-    if today < end:
-        raise DomainError(
-            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
-        )
-    if total_stipend_paid is None or total_stipend_paid < 0:
-        raise DomainError(_("Give the total stipend paid."))
-    current = current_document(agreement)
-    if current is None or status(current) != "fully_signed":
-        raise DomainError(_("The agreement is not fully signed."))
     hours = law.presence_hours(
         agreement.start_on, end, agreement.weekly_hours, agreement.daily_hours
     )
-    snapshot = build_snapshot(agreement, today)
-    minimum = (
-        law.minimum_gratification(agreement.start_on.year, float(hours))
-        if (agreement.start_on.year in law.SOCIAL_SECURITY_HOURLY_CEILING)
-        else Decimal("0.00")
+    monthly = law.monthly_hours(agreement.weekly_hours)
+    stipend = (agreement.monthly_stipend * hours / monthly) if monthly else Decimal(0)
+    return CertificateFigures(
+        agreement.start_on, end, hours.quantize(_CENTS), stipend.quantize(_CENTS)
     )
+
+
+def legal_minimum_paid(agreement: Agreement, hours: Decimal) -> Decimal | None:
+    """The legal minimum stipend for ``hours`` of presence (L124-6), or None when the year's
+    ceiling is unknown (the year after the latest known one uses that one provisionally, as
+    the law checks do). 0 at 308 hours or less."""
+    year = agreement.start_on.year
+    latest = max(law.SOCIAL_SECURITY_HOURLY_CEILING)
+    if year == latest + 1:
+        year = latest
+    try:
+        return law.minimum_gratification(year, hours)
+    except law.UnknownYearError:
+        return None
+
+
+def _check_certificate_figures(agreement: Agreement, figures: CertificateFigures) -> None:
+    end = _effective_end(agreement)
+    if figures.start_on > figures.end_on:
+        raise DomainError(_("The last day cannot be before the first day."))
+    if figures.start_on < agreement.start_on or figures.end_on > end:
+        raise DomainError(
+            _(
+                "The effective dates must fall within the agreement, from %(start)s to %(end)s; "
+                "a longer internship needs an amendment first.",
+                start=agreement.start_on,
+                end=end,
+            )
+        )
+    planned = law.presence_hours(
+        figures.start_on, figures.end_on, agreement.weekly_hours, agreement.daily_hours
+    )
+    if figures.presence_hours is None or not 0 < figures.presence_hours <= planned:
+        raise DomainError(
+            _(
+                "The hours of presence must be more than 0 and at most %(planned)s, the hours "
+                "the agreement plans between these dates.",
+                planned=planned,
+            )
+        )
+    if figures.total_stipend_paid is None or figures.total_stipend_paid < 0:
+        raise DomainError(_("Give the total stipend paid (0 if none)."))
+
+
+def _certificate_snapshot(
+    agreement: Agreement,
+    figures: CertificateFigures,
+    today: date,
+    programme_note: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    snapshot = build_snapshot(agreement, today)
+    hours = figures.presence_hours.quantize(_CENTS)
+    minimum = legal_minimum_paid(agreement, hours)
     snapshot["certificate"] = {
-        "start_on": _s(agreement.start_on),
-        "end_on": _s(end),
+        #: D124-9: the host delivers the certificate; the programme prepares it.
+        "delivered_by": "host",
+        "start_on": _s(figures.start_on),
+        "end_on": _s(figures.end_on),
         "presence_hours": _s(hours),
         "presence_days": _s((hours / law.HOURS_PER_DAY).quantize(Decimal("0.1"))),
-        "total_stipend_paid": _s(total_stipend_paid.quantize(Decimal("0.01"))),
-        "legal_minimum": _s(minimum),
+        "total_stipend_paid": _s(figures.total_stipend_paid.quantize(_CENTS)),
+        "legal_minimum": _s(minimum) if minimum is not None else None,
         "ended_early": agreement.ended_on is not None,
-        "evaluation_summary": evaluation_summary.strip() or final_evaluation_summary(agreement),
+        # Two voices, two headings: the tutor's appraisal (their final evaluation, never
+        # typed by the programme) and the programme's own note.
+        "tutor_appraisal": final_evaluation_summary(agreement),
+        "programme_note": (programme_note or "").strip(),
+        **extra,
     }
+    return snapshot
+
+
+def _store_certificate(
+    agreement: Agreement, snapshot: dict[str, Any], actor: User
+) -> AgreementDocument:
     for previous in db.session.scalars(
         select(AgreementDocument).where(
             AgreementDocument.agreement_id == agreement.id,
@@ -1000,7 +1432,7 @@ def issue_certificate(
         )
         or 0
     ) + 1
-    document = _store_document(
+    return _store_document(
         agreement,
         DocumentKind.certificate,
         version,
@@ -1008,8 +1440,110 @@ def issue_certificate(
         snapshot,
         actor,
     )
-    record("agreement.certificate", agreement, {"version": version}, actor=actor)
+
+
+def prepare_certificate(
+    agreement: Agreement,
+    actor: User,
+    total_stipend_paid: Decimal | None = None,
+    programme_note: str = "",
+    today: date | None = None,
+) -> AgreementDocument:
+    """The programme prepares the attestation de stage at the end of the internship, with the
+    planned figures (and the total stipend paid if it knows it); the host company confirms
+    the effective duration and the stipend actually paid, then signs it
+    (``confirm_certificate``): only then is its final version made and sealed (D124-9)."""
+    _check_host_approved(agreement.placement.offer.company)
+    today = today or date.today()
+    end = _effective_end(agreement)
+    if today < end:
+        raise DomainError(
+            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
+        )
+    if total_stipend_paid is not None and total_stipend_paid < 0:
+        raise DomainError(_("Give the total stipend paid (0 if none)."))
+    current = current_document(agreement)
+    if current is None or status(current) != "fully_signed":
+        raise DomainError(_("The agreement is not fully signed."))
+    figures = planned_certificate_figures(agreement)
+    if total_stipend_paid is not None:
+        figures.total_stipend_paid = total_stipend_paid.quantize(_CENTS)
+    snapshot = _certificate_snapshot(agreement, figures, today, programme_note)
+    document = _store_certificate(agreement, snapshot, actor)
+    record("agreement.certificate", agreement, {"version": document.version}, actor=actor)
+    for contact in _host_contacts(agreement):
+        queue_email(
+            contact.email, "certificate_to_sign", contact.locale, document=document, user=contact
+        )
     return document
+
+
+def confirm_certificate(
+    document: AgreementDocument,
+    user: User,
+    figures: CertificateFigures,
+    ip_address: str | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    today: date | None = None,
+    at: datetime | None = None,
+) -> AgreementDocument:
+    """A host contact confirms the effective dates, hours and total stipend paid, and signs.
+
+    The same figures: the host signs the prepared certificate. Other figures: a new version
+    of the certificate is issued with the host's figures (the prepared one is superseded) and
+    the host signs that one. Either way the final version, with the signature, is sealed
+    after the host's signature. Returns the certificate signed."""
+    agreement = document.agreement
+    if not is_host_certificate(document):
+        raise TransitionRefused(_("This document is not a certificate to confirm."))
+    if party_of(user, agreement) is not Party.host:
+        raise TransitionRefused(_("Only the host company confirms and signs the certificate."))
+    _check_signable(document, Party.host)
+    figures = CertificateFigures(
+        figures.start_on,
+        figures.end_on,
+        (figures.presence_hours or Decimal(0)).quantize(_CENTS),
+        (figures.total_stipend_paid or Decimal(0)).quantize(_CENTS),
+    )
+    _check_certificate_figures(agreement, figures)
+    target = document
+    prepared = certificate_figures(document)
+    if figures != prepared:
+        c = (document.snapshot or {}).get("certificate") or {}
+        snapshot = _certificate_snapshot(
+            agreement,
+            figures,
+            today or date.today(),
+            c.get("programme_note", ""),
+            corrected_from=document.reference,
+        )
+        target = _store_certificate(agreement, snapshot, user)
+        if at is not None:
+            target.issued_at = at
+    record(
+        "agreement.certificate_confirmed",
+        agreement,
+        {
+            "reference": target.reference,
+            "corrected": target is not document,
+            "prepared": {k: _s(v) for k, v in vars(prepared).items()},
+            "confirmed": {k: _s(v) for k, v in vars(figures).items()},
+        },
+        actor=user,
+    )
+    sign_in_app(target, user, ip_address, capacity=capacity, on_behalf_of=on_behalf_of, at=at)
+    return target
+
+
+def certificate_shortfall(document: AgreementDocument) -> Decimal | None:
+    """How much the stipend paid falls short of the legal minimum (L124-6), or None."""
+    c = (document.snapshot or {}).get("certificate") or {}
+    minimum, paid = c.get("legal_minimum"), c.get("total_stipend_paid")
+    if minimum is None or paid is None:
+        return None
+    gap = Decimal(minimum) - Decimal(paid)
+    return gap if gap > 0 else None
 
 
 def final_evaluation_summary(agreement: Agreement) -> str:
@@ -1052,6 +1586,50 @@ def document_by_code(code: str) -> AgreementDocument | None:
         select(AgreementDocument)
         .options(joinedload(AgreementDocument.agreement))
         .where(AgreementDocument.verification_code == code)
+    )
+
+
+@dataclass
+class UploadCheck:
+    """An uploaded PDF compared with the registered files of a document's agreement."""
+
+    sha256: str
+    size: int
+    #: The registered document whose file it is, byte for byte (None: no registered file).
+    match: AgreementDocument | None
+    #: "final" (the final version, with the signature record) or "signed" (as issued).
+    which: str | None
+    #: The matched file is the one of the document whose code was used.
+    same_document: bool
+    #: The matched document is in force (not superseded).
+    in_force: bool
+    #: No later file of the matched document exists (the final version, or none yet).
+    latest: bool
+    seal: Any  # core.seal.SealCheck
+
+
+def compare_uploaded_pdf(document: AgreementDocument, data: bytes) -> UploadCheck:
+    """Compare ``data`` with every registered file of the agreement of ``document`` (each
+    version as issued and each final version) and validate its seal. Nothing is stored."""
+    from ..core.seal import check_seal
+
+    digest = hashlib.sha256(data).hexdigest()
+    match, which = None, None
+    for candidate in document.agreement.documents:
+        if candidate.final_sha256 == digest:
+            match, which = candidate, "final"
+            break
+        if candidate.sha256 == digest and match is None:
+            match, which = candidate, "signed"
+    return UploadCheck(
+        sha256=digest,
+        size=len(data),
+        match=match,
+        which=which,
+        same_document=match is not None and match.id == document.id,
+        in_force=match is not None and match.superseded_at is None,
+        latest=match is not None and (which == "final" or not match.final_stored_name),
+        seal=check_seal(data),
     )
 
 

@@ -32,6 +32,7 @@ from .models import (
     ApplicationMessage,
     ApplicationStatus,
     Document,
+    DocumentStatus,
     EligibilityRules,
     Institution,
     MessageKind,
@@ -90,6 +91,8 @@ class Filters:
     french_level: str = ""
     region: str = ""
     q: str = ""
+    #: "pending": only the files with documents to check (``documents_to_check``).
+    documents: str = ""
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
 
@@ -106,6 +109,7 @@ class Filters:
             french_level=pick("french_level", CEFR_LEVELS),
             region=pick("region", REGIONS),
             q=(args.get("q") or "").strip()[:100],
+            documents=pick("documents", ("pending",)),
             sort=pick("sort", SORTS, DEFAULT_SORT),
             direction=pick("direction", DIRECTIONS, DEFAULT_DIRECTION),
         )
@@ -119,8 +123,38 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(
-            (self.status, self.institution, self.pole, self.french_level, self.region, self.q)
+            (
+                self.status,
+                self.institution,
+                self.pole,
+                self.french_level,
+                self.region,
+                self.q,
+                self.documents,
+            )
         )
+
+
+#: Files whose documents the coordinators check: submitted and still in the running (a draft is
+#: still the student's, a returned file comes back with its corrections).
+DOCUMENT_CHECK_STATUSES = (
+    A.submitted,
+    A.eligible,
+    A.scored,
+    A.shortlisted,
+    A.interviewed,
+    A.selected,
+    A.waitlisted,
+)
+
+
+def documents_to_check():
+    """The condition on ``Application``: a file with a current document still to check (the
+    list's ``?documents=pending`` and the coordinators' to-do list)."""
+    pending = select(Document.application_id).where(
+        Document.is_current.is_(True), Document.status == DocumentStatus.pending
+    )
+    return Application.status.in_(DOCUMENT_CHECK_STATUSES) & Application.id.in_(pending)
 
 
 def _name_key():
@@ -140,6 +174,8 @@ def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = 
         query = query.where(Application.french_level == filters.french_level)
     if filters.region:
         query = query.where(Application.region == filters.region)
+    if filters.documents == "pending":
+        query = query.where(documents_to_check())
     if filters.q:
         needle = filters.q.lower()
         full = (

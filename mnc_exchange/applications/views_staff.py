@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -50,12 +51,8 @@ LABELS = {
 
 
 def _selected_cohort():
-    choices = screening.cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    cohort = screening.pick_cohort(cohort_id, choices)
-    if cohort_id is not None and cohort is None:
-        abort(404)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>``, else the one last chosen, else the open one."""
+    return working_cohort("applications")
 
 
 @bp.route("/")

@@ -53,13 +53,25 @@ def safe_cell(value: Any) -> Any:
     return safe_text(value)
 
 
-def write_csv(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
-    """The CSV text every export uses: a UTF-8 BOM (for Excel), comma-separated, quoted when
-    needed, CRLF line ends, each cell through ``safe_cell``."""
+def _number_mark(cell: Any, decimal_mark: str) -> Any:
+    if decimal_mark != "." and isinstance(cell, float | Decimal):
+        return str(cell).replace(".", decimal_mark)
+    return cell
+
+
+def write_csv(
+    header: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    delimiter: str = ",",
+    decimal_mark: str = ".",
+) -> str:
+    """The CSV text every export uses: a UTF-8 BOM (for Excel), comma-separated (or
+    ``delimiter``), quoted when needed, CRLF line ends, each cell through ``safe_cell``;
+    decimal numbers written with ``decimal_mark`` (a French Excel reads "83,33")."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=",", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([safe_cell(v) for v in header])
     for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([_number_mark(safe_cell(v), decimal_mark) for v in row])
     return out.getvalue()

@@ -294,10 +294,29 @@ class BoardRow:
     missing_checkins: int
     start: date
     end: date
+    #: The internship is over (its last day is past) and the return is not confirmed.
+    return_overdue: bool = False
+
+
+#: The board's filters (``?flag=``) and the coordinators' to-do items built on them: which rows
+#: need the coordinators' attention for what.
+BOARD_FLAGS: dict[str, Any] = {
+    # a step of the mobility checklist overdue (ongoing internships only)
+    "overdue": lambda row: bool(row.overdue),
+    # months over without a check-in, while the intern has not come back
+    "checkins": lambda row: row.missing_checkins > 0 and row.internship.returned_on is None,
+    # the internship is over and the return is not confirmed
+    "return": lambda row: row.return_overdue,
+}
 
 
 def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
     """Every intern of the cohort with red/amber/green (a fixed number of queries)."""
+    return board_rows(Internship.cohort_id == cohort.id, today)
+
+
+def board_rows(where, today: date | None = None) -> list[BoardRow]:
+    """The board's rows of the internships ``where`` selects (a fixed number of queries)."""
     from ..agreements.models import Agreement
 
     today = today or date.today()
@@ -311,7 +330,7 @@ def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
                 .joinedload(Placement.offer)
                 .joinedload(Offer.company),
             )
-            .where(Internship.cohort_id == cohort.id)
+            .where(where)
         ).unique()
     )
     ids = [i.id for i in internships]
@@ -354,10 +373,13 @@ def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
             if internship.arrived_on
             else []
         )
+        return_overdue = schedule.return_overdue(end, internship.returned_on, today)
         rows.append(
             BoardRow(
                 internship=internship,
-                rating=schedule.rating(states, today, critical),
+                rating=schedule.rating(
+                    states, today, critical, end if internship.returned_on is None else None
+                ),
                 overdue=[s.key for s in schedule.overdue(states, today)],
                 next_step=next((s for s in internship.steps if s.done_on is None), None)
                 if ongoing
@@ -367,6 +389,7 @@ def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
                 missing_checkins=len(missing),
                 start=start,
                 end=end,
+                return_overdue=return_overdue,
             )
         )
     order = {schedule.RED: 0, schedule.AMBER: 1, schedule.GREEN: 2}
@@ -1046,3 +1069,33 @@ def return_board(cohort: Cohort) -> list[tuple[Internship, dict[int, EmploymentS
     ):
         by[survey.internship_id][survey.wave] = survey
     return [(i, by.get(i.id, {})) for i in internships]
+
+
+def survey_overdue_clause(today: date):
+    """A scheduled survey (3, 6 or 12 months) due by ``today`` and still unanswered: the
+    returns board's ``?surveys=due`` and the coordinators' to-do list."""
+    return (
+        EmploymentSurvey.status == SurveyStatus.pending,
+        EmploymentSurvey.due_on <= today,
+        EmploymentSurvey.wave.in_(SURVEY_WAVES),
+    )
+
+
+def survey_overdue(survey: EmploymentSurvey, today: date) -> bool:
+    """The same test as ``survey_overdue_clause``, on a loaded survey."""
+    return (
+        survey.status is SurveyStatus.pending
+        and survey.due_on <= today
+        and survey.wave in SURVEY_WAVES
+    )
+
+
+def evaluation_awaited_clause(now: datetime):
+    """A tutor evaluation whose link is out and still valid, not answered yet: what the host
+    company's tutors have to do (its interns page's ``?show=evaluations`` and its to-do list)."""
+    return (
+        TutorEvaluation.sent_at.is_not(None),
+        TutorEvaluation.submitted_at.is_(None),
+        TutorEvaluation.revoked_at.is_(None),
+        TutorEvaluation.expires_at > now,
+    )

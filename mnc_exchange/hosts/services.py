@@ -165,9 +165,7 @@ def update_company(company: Company, data: CompanyInput, actor: User) -> bool:
 def _notify_identity_change(
     company: Company, changes: dict, identity: list[str], actor: User
 ) -> None:
-    coordinators = db.session.scalars(
-        select(User).where(User.role == Role.coordinator, User.active.is_(True))
-    )
+    coordinators = accounts.active_coordinators()
     for coordinator in coordinators:
         queue_email(
             coordinator.email,

@@ -60,13 +60,15 @@ def _own_placement(company: Company, placement_id: int) -> Placement:
 
 def _render_offer(offer: Offer, form=None, status: int = 200):
     candidates = services.candidates_for_offer(offer)
+    rankings = services.company_rankings(offer)
     if form is None:
-        form = candidate_ranking_form(candidates, services.company_rankings(offer))
+        form = candidate_ranking_form(candidates, rankings)
     return (
         render_template(
             "candidates/offer.html",
             offer=offer,
             candidates=candidates,
+            judged=set(rankings),
             form=form,
             closed_reason=services.company_ranking_closed_reason(offer),
             settings=services.settings_for(offer.cohort),

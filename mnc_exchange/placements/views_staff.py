@@ -2,7 +2,8 @@
 
 Every view: load → authorise (``matching.run``) → validate the form → call the service
 (``placements.services``) → commit once; a refused rule (``DomainError``) is rolled back and
-flashed. The pages work on the current cohort, or the one named by ``?cohort=<id>``.
+flashed. The pages work on the cohort named by ``?cohort=<id>``, else the one being matched or
+last matched (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -20,6 +21,7 @@ from sqlalchemy.orm import defer, joinedload
 from ..accounts.forms import ConfirmForm
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
@@ -34,6 +36,7 @@ from .models import (
     CompanyRanking,
     MatchingRun,
     Placement,
+    PlacementStatus,
     StudentPreference,
 )
 from .views_student import explanation_lines
@@ -48,20 +51,10 @@ def _cohorts() -> list[Cohort]:
     return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
 
 
-def _pick(cohort_id: int | None, choices: list[Cohort]) -> Cohort | None:
-    """The cohort asked for, else the current one, else the most recent one."""
-    if cohort_id is not None:
-        return next((c for c in choices if c.id == cohort_id), None)
-    return next((c for c in choices if c.is_current), None) or (choices[0] if choices else None)
-
-
 def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
-    choices = _cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    cohort = _pick(cohort_id, choices)
-    if cohort_id is not None and cohort is None:
-        abort(404)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>``, else the one last chosen, else the one being
+    matched or last matched."""
+    return working_cohort("matching")
 
 
 def _to_index(cohort: Cohort | None):
@@ -217,6 +210,13 @@ def _render_index(
     if cohort is not None:
         counts = _preference_counts(cohort)
         placements = services.placements_for_cohort(cohort)
+        # ``?placements=<status>``: only the placements in that status (e.g. ``proposed``, the
+        # ones awaiting the company's answer).
+        shown_status = request.args.get("placements")
+        if shown_status in PlacementStatus.__members__:
+            placements = [p for p in placements if p.status.value == shown_status]
+        else:
+            shown_status = None
         unplaced = services.unplaced_selected(cohort)
         context.update(
             settings=services.settings_for(cohort),
@@ -239,6 +239,7 @@ def _render_index(
             },
             run_form=ConfirmForm(formdata=None),
             status_labels=services.STATUS_LABELS,
+            shown_status=shown_status,
             confirmed=services.confirmed_count(cohort),
         )
     return render_template("matching/index.html", **context), status

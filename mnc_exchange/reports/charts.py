@@ -1,8 +1,11 @@
 """Charts drawn server-side as SVG with pygal; the same SVG serves the page (as an <img> data
 URI, allowed by the Content Security Policy) and the PDF. No JavaScript, nothing fetched.
 
-Labels are passed in already translated; tables beside the charts carry the same numbers for
-accessibility.
+Labels are passed in already translated; tables beside the charts carry the same numbers (and
+the full labels) for accessibility. Labels never overlap: the groups of a breakdown are drawn as
+horizontal bars (one label per line) when there are many or long ones, long labels are cut with
+"…" (the full text stays in the SVG as a <title> tooltip, and in the table), and the trend
+chart prints no values over its lines (the table under it has them).
 """
 
 from __future__ import annotations
@@ -58,13 +61,41 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+#: Longest label drawn in full; longer ones are cut with "…".
+LABEL_LENGTH = 28
+#: The funnel's stages have a whole line each: they can be longer.
+FUNNEL_LABEL_LENGTH = 36
+
+
+def short(label: str, length: int = LABEL_LENGTH) -> str:
+    """``label`` cut to ``length`` characters at most, with "…"."""
+    label = str(label)
+    return label if len(label) <= length else label[: length - 1].rstrip() + "…"
+
+
+def _tooltips(svg: str, labels: list[str], length: int = LABEL_LENGTH) -> str:
+    """Give every cut label its full text as a <title> (a tooltip where the SVG is shown)."""
+    for label in labels:
+        cut = short(label, length)
+        if cut != label:
+            svg = svg.replace(
+                f">{_escape(cut)}</text>",
+                f">{_escape(cut)}</text><title>{_escape(label)}</title>",
+            )
+    return svg
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def funnel_chart(title: str, stages: list[tuple[str, int]]) -> str:
     """Horizontal bars, one per stage of the funnel (first at the top)."""
     chart = pygal.HorizontalBar(**_config(show_legend=False, height=40 + 28 * len(stages)))
     chart.title = title
-    chart.x_labels = [label for label, _ in reversed(stages)]
+    chart.x_labels = [short(label, FUNNEL_LABEL_LENGTH) for label, _ in reversed(stages)]
     chart.add(title, [value for _, value in reversed(stages)])
-    return _render(chart)
+    return _tooltips(_render(chart), [label for label, _ in stages], FUNNEL_LABEL_LENGTH)
 
 
 def percent(value: Decimal | None) -> float | None:
@@ -72,9 +103,16 @@ def percent(value: Decimal | None) -> float | None:
 
 
 def trend_chart(title: str, years: list[int], series: list[tuple[str, list[float | None]]]) -> str:
-    """One line per rate (in %), one point per year."""
+    """One line per rate (in %), one point per year; no printed values (they would overlap:
+    the table under the chart gives them)."""
     chart = pygal.Line(
-        **_config(range=(0, 100), value_formatter=lambda v: f"{v:.0f} %", dots_size=3)
+        **_config(
+            range=(0, 100),
+            value_formatter=lambda v: f"{v:.0f} %",
+            dots_size=3,
+            print_values=False,
+            legend_at_bottom_columns=3,
+        )
     )
     chart.title = title
     chart.x_labels = [str(year) for year in years]
@@ -83,11 +121,27 @@ def trend_chart(title: str, years: list[int], series: list[tuple[str, list[float
     return _render(chart)
 
 
+#: More groups than this (or a label longer than ``LABEL_LENGTH`` / 2) are drawn as
+#: horizontal bars, one label per line.
+VERTICAL_GROUPS = 5
+
+
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[int]]]) -> str:
-    """Grouped vertical bars (e.g. placed and employed in Morocco per pole)."""
-    chart = pygal.Bar(**_config(x_label_rotation=20 if len(labels) > 5 else 0))
+    """Grouped bars (e.g. placed, completed and returned per pole): vertical for a few short
+    labels, horizontal otherwise, so that no two labels overlap."""
+    horizontal = len(labels) > VERTICAL_GROUPS or any(
+        len(label) > LABEL_LENGTH // 2 for label in labels
+    )
+    if horizontal:
+        height = 90 + len(labels) * (8 + 11 * len(series))
+        chart = pygal.HorizontalBar(**_config(height=height, legend_at_bottom_columns=3))
+        chart.x_labels = [short(label) for label in reversed(labels)]
+        for label, values in series:
+            chart.add(label, list(reversed(values)))
+    else:
+        chart = pygal.Bar(**_config(legend_at_bottom_columns=3))
+        chart.x_labels = [short(label) for label in labels]
+        for label, values in series:
+            chart.add(label, values)
     chart.title = title
-    chart.x_labels = labels
-    for label, values in series:
-        chart.add(label, values)
-    return _render(chart)
+    return _tooltips(_render(chart), labels)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..applications.models import Application, ApplicationStatus
-from ..cohorts.models import Cohort
+from ..cohorts.models import Cohort, CohortState
 from ..extensions import db
 from ..followup.models import (
     CheckIn,
@@ -145,11 +145,9 @@ def load_records(cohort: Cohort, cutoff: date | None = None) -> list[StudentReco
             if agreement is not None:
                 record.start_on, record.end_on = agreement.start_on, agreement.end_on
                 record.monthly_stipend = agreement.monthly_stipend
-                current = [
-                    d
-                    for d in agreement.documents
-                    if d.kind is DocumentKind.agreement and d.superseded_at is None
-                ]
+                versions = [d for d in agreement.documents if d.kind is DocumentKind.agreement]
+                record.agreement_recorded = bool(versions)
+                current = [d for d in versions if d.superseded_at is None]
                 record.agreement_signed = bool(current) and (
                     document_status(current[0]) == "fully_signed"
                 )
@@ -177,6 +175,17 @@ def load_records(cohort: Cohort, cutoff: date | None = None) -> list[StudentReco
                 record.wellbeing = wellbeing.get(internship.id)
         records.append(record)
     return records
+
+
+#: A cohort in one of these states is over: its figures are final (apart from the surveys
+#: still to come, which are counted only once due).
+FINISHED = frozenset({CohortState.returned, CohortState.archived})
+
+
+def in_progress(cohort: Cohort) -> bool:
+    """The cohort is still running (from the call to the return of its interns): its figures
+    are not final, so the trends show it apart and never draw it."""
+    return cohort.state not in FINISHED
 
 
 def all_cohorts() -> list[Cohort]:

@@ -8,8 +8,10 @@ Cells are typed by their Python type, so both writers format them the same way:
 ``date`` → an ISO date in CSV, a real date cell in XLSX; ``Money`` → euros with a dot decimal
 in CSV, a number with a € format in XLSX; ``Percent`` → percentage points (``83.33``) with a
 % format in XLSX; ``Score`` → a number with 2 decimals; ``int`` → an integer; ``str`` → text,
-with spreadsheet formulas neutralised (``core.spreadsheet``). CSV files are UTF-8 with a BOM
-(Excel), comma-separated, quoted when needed, CRLF line ends.
+with spreadsheet formulas neutralised (``core.spreadsheet``). CSV files are UTF-8 with a
+BOM (Excel), quoted when needed, CRLF line ends; comma-separated with a dot as decimal mark,
+or ("semicolon", the default in the French interface) semicolon-separated with a decimal
+comma, as a French Excel expects.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..core.spreadsheet import safe_text, write_csv
 from . import labels
@@ -36,8 +39,9 @@ from .metrics import (
     StudentRecord,
     YearFigures,
     breakdown,
-    funnel,
-    ratio,
+    counts,
+    funnel_rows,
+    wave_rates,
 )
 
 # --- typed cells ------------------------------------------------------------------------------
@@ -63,25 +67,22 @@ def _typed(cls, value: Decimal | None):
 
 
 def _over(r: StudentRecord) -> bool:
-    return r.departed and (r.completed or r.ended_early)
+    return r.reached("departed") and (r.completed or r.ended_early)
 
 
 def _incident(severity: str) -> Callable[[StudentRecord], bool]:
     return lambda r: severity in r.incidents
 
 
-#: Every list a number of the dashboard can open: the funnel stages and the rates'
-#: denominators (metrics.rates counts the employment and survey lists among placed students).
+#: Every list a number of the dashboard can open: the funnel's rows, the survey lists behind
+#: the employment and response rates, and the other rates' denominators.
 LISTS: dict[str, Callable[[StudentRecord], bool]] = {
     **STAGE_PREDICATES,
-    "ended_early": lambda r: r.departed and r.ended_early,
     "over": _over,
-    **{f"survey_due_{w}": (lambda r, w=w: r.placed and r.survey_due(w)) for w in WAVES},
-    **{f"survey_answered_{w}": (lambda r, w=w: r.placed and r.survey_answered(w)) for w in WAVES},
     "incident": lambda r: bool(r.incidents),
     **{f"incident_{s}": _incident(s) for s in SEVERITIES},
-    "tutor_evaluated": lambda r: r.placed and r.tutor_score is not None,
-    "checked_in": lambda r: r.placed and r.wellbeing is not None,
+    "tutor_evaluated": lambda r: r.reached("placed") and r.tutor_score is not None,
+    "checked_in": lambda r: r.reached("placed") and r.wellbeing is not None,
 }
 
 
@@ -130,28 +131,28 @@ class Table:
 
 
 def funnel_table(records: list[StudentRecord]) -> Table:
-    counts = funnel(records)
-    applied = counts["applied"]
-    rows, previous = [], None
-    for key, _predicate in STAGES:
-        count = counts[key]
-        rows.append(
-            [
-                labels.stage_label(key),
-                count,
-                _typed(Percent, ratio(count, applied)),
-                _typed(Percent, ratio(count, previous)) if previous is not None else None,
-            ]
-        )
-        previous = count
+    """The funnel: every row with the list it is a share of (its denominator)."""
+    rows = [
+        [
+            labels.stage_label(row.key),
+            row.count,
+            labels.stage_label(row.denominator_key) if row.denominator_key else None,
+            row.denominator,
+            _typed(Percent, row.share),
+            _typed(Percent, row.share_of_applied),
+        ]
+        for row in funnel_rows(records)
+    ]
     return Table(
         "funnel",
         _("Funnel"),
         [
             Column("stage", _("Stage"), 36),
             Column("students", _("Students")),
+            Column("of", _("Share of"), 30),
+            Column("of_students", _("Students in it"), 14),
+            Column("share", _("Share") + " (%)", 12),
             Column("share_of_applied", _("Share of applicants") + " (%)", 20),
-            Column("share_of_previous", _("Share of the previous stage") + " (%)", 24),
         ],
         rows,
     )
@@ -171,12 +172,14 @@ class RateRow:
     denominator_list: str | None = None
     definition: str = ""
     missing: str = ""  # why the value is "—"
+    text: str = ""  # a value in words, shown instead of "—" (agreements signed on paper)
+    note: str = ""  # a caveat shown beside the value
 
 
 def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[RateRow]:
-    placed = [r for r in records if r.placed]
-    departed = [r for r in placed if r.departed]
-    over = [r for r in departed if _over(r)]
+    """The key figures; every numerator is a subset of its denominator (metrics)."""
+    n = counts(records)
+    placed = [r for r in records if r.reached("placed")]
     pct = "%"
     rows = [
         RateRow(
@@ -184,7 +187,7 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             str(labels.RATE_LABELS["quota_filled"]),
             _typed(Percent, rates.quota_filled),
             pct,
-            len(placed),
+            n["placed"],
             quota,
             "placed",
             None,
@@ -195,8 +198,8 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             str(labels.RATE_LABELS["completion"]),
             _typed(Percent, rates.completion),
             pct,
-            sum(r.completed for r in departed),
-            len(departed),
+            n["completed"],
+            n["departed"],
             "completed",
             "departed",
             str(labels.RATE_DEFINITIONS["completion"]),
@@ -206,23 +209,22 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             str(labels.RATE_LABELS["return_rate"]),
             _typed(Percent, rates.return_rate),
             pct,
-            sum(r.returned for r in over),
-            len(over),
+            n["returned"],
+            n["departed"],
             "returned",
-            "over",
+            "departed",
             str(labels.RATE_DEFINITIONS["return_rate"]),
         ),
     ]
     for wave in WAVES:
-        due = [r for r in placed if r.survey_due(wave)]
         rows.append(
             RateRow(
                 f"employed_morocco_{wave}",
                 str(labels.RATE_LABELS[f"employed_morocco_{wave}"]),
                 _typed(Percent, rates.employed_morocco[wave]),
                 pct,
-                sum(r.employed_in_morocco(wave) for r in due),
-                rates.due[wave],
+                n[f"employed_morocco_{wave}"],
+                n[f"survey_due_{wave}"],
                 f"employed_morocco_{wave}",
                 f"survey_due_{wave}",
                 str(labels.RATE_DEFINITIONS["employed_morocco"]),
@@ -234,12 +236,25 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
                 str(labels.RATE_LABELS[f"response_{wave}"]),
                 _typed(Percent, rates.response[wave]),
                 pct,
-                sum(r.survey_answered(wave) for r in due),
-                rates.due[wave],
+                n[f"survey_answered_{wave}"],
+                n[f"survey_due_{wave}"],
                 f"survey_answered_{wave}",
                 f"survey_due_{wave}",
             )
         )
+    rows.append(
+        RateRow(
+            "agreement_signed",
+            str(labels.RATE_LABELS["agreement_signed"]),
+            None if rates.agreements_all_on_paper else _typed(Percent, rates.agreement_signed),
+            pct,
+            n["agreement_signed"],
+            n["placed"],
+            "agreement_signed",
+            "placed",
+            str(labels.RATE_DEFINITIONS["agreement_signed"]),
+        )
+    )
     with_stipend = [r for r in placed if r.monthly_stipend is not None]
     rows.append(
         RateRow(
@@ -287,6 +302,16 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             )
         )
     for row in rows:
+        if row.key == "agreement_signed" and rates.agreements_on_paper:
+            # The cohorts before the platform: never "0 signed".
+            if rates.agreements_all_on_paper:
+                row.text = str(labels.ON_PAPER)
+            row.note = ngettext(
+                "%(num)d intern departed with an agreement signed on paper, not recorded here.",
+                "%(num)d interns departed with an agreement signed on paper, not recorded here.",
+                rates.agreements_on_paper,
+            )
+            continue
         if row.value is None:
             missing = labels.RATE_MISSING.get(row.key)
             if missing is None and row.key.startswith("response_"):
@@ -306,6 +331,7 @@ def rates_table(records: list[StudentRecord], quota: int, rates: Rates) -> Table
             Column("numerator", _("Numerator")),
             Column("denominator", _("Denominator")),
             Column("definition", _("Definition"), 60),
+            Column("note", _("Note"), 50),
         ],
         [
             [
@@ -314,32 +340,64 @@ def rates_table(records: list[StudentRecord], quota: int, rates: Rates) -> Table
                 row.unit,
                 row.numerator,
                 row.denominator,
-                row.definition or row.missing,
+                row.definition,
+                row.note or row.missing,
             ]
             for row in rate_rows(records, quota, rates)
         ],
     )
 
 
+def _wave_columns(wave: int) -> list[Column]:
+    months = labels.WAVE_HEADINGS[wave]
+    return [
+        Column(f"employed_morocco_{wave}", labels.stage_label(f"employed_morocco_{wave}"), 16),
+        Column(f"survey_due_{wave}", labels.stage_label(f"survey_due_{wave}"), 14),
+        Column(f"survey_answered_{wave}", labels.stage_label(f"survey_answered_{wave}"), 14),
+        Column(f"response_{wave}", f"{labels.RESPONSE_SHORT} — {months} (%)", 14),
+    ]
+
+
+def _wave_cells(numbers: dict[str, int], wave: int) -> list[Any]:
+    _employment_rate, response = wave_rates(numbers, wave)
+    return [
+        numbers[f"employed_morocco_{wave}"],
+        numbers[f"survey_due_{wave}"],
+        numbers[f"survey_answered_{wave}"],
+        _typed(Percent, response),
+    ]
+
+
+#: The funnel counts of a breakdown table (before the survey waves).
+BREAKDOWN_FUNNEL = tuple(s for s in BREAKDOWN_STAGES if not s.startswith("employed_"))
+
+
 def breakdown_table(records: list[StudentRecord], dimension: str) -> Table:
-    return Table(
-        f"breakdown_{dimension}",
-        str(labels.BREAKDOWN_TITLES[dimension]),
-        [Column("value", str(labels.DIMENSION_LABELS[dimension]), 36)]
-        + [Column(stage, labels.stage_label(stage), 16) for stage in BREAKDOWN_STAGES],
-        [
-            [labels.value_label(dimension, value)] + [counts[s] for s in BREAKDOWN_STAGES]
-            for value, counts in breakdown(records, dimension)
-        ],
-    )
+    """Counts per group, then for each survey wave: employed in Morocco, surveys due,
+    answered and the response rate."""
+    columns = [Column("value", str(labels.DIMENSION_LABELS[dimension]), 36)]
+    columns += [Column(stage, labels.stage_label(stage), 16) for stage in BREAKDOWN_FUNNEL]
+    for wave in WAVES:
+        columns += _wave_columns(wave)
+    rows = []
+    for value, numbers in breakdown(records, dimension):
+        row = [labels.value_label(dimension, value)] + [numbers[s] for s in BREAKDOWN_FUNNEL]
+        for wave in WAVES:
+            row += _wave_cells(numbers, wave)
+        rows.append(row)
+    return Table(f"breakdown_{dimension}", str(labels.BREAKDOWN_TITLES[dimension]), columns, rows)
 
 
-#: Rates drawn on the trend chart and listed in the trends table.
+#: Rates listed in the trends table.
 TREND_RATES = ("quota_filled", "completion", "return_rate")
 
 
 def trends_table(figures: list[YearFigures]) -> Table:
-    columns = [Column("year", _("Year"), 8), Column("quota", _("Quota"), 8)]
+    columns = [
+        Column("year", _("Year"), 8),
+        Column("in_progress", _("Cohort in progress"), 12),
+        Column("quota", _("Quota"), 8),
+    ]
     columns += [Column(key, labels.stage_label(key), 16) for key, _p in STAGES]
     columns += [Column(key, f"{labels.RATE_LABELS[key]} (%)", 16) for key in TREND_RATES]
     columns += [
@@ -350,6 +408,7 @@ def trends_table(figures: list[YearFigures]) -> Table:
         Column(f"response_{w}", f"{labels.RATE_LABELS[f'response_{w}']} (%)") for w in WAVES
     ]
     columns += [
+        Column("agreement_signed_rate", f"{labels.RATE_LABELS['agreement_signed']} (%)", 16),
         Column("average_stipend", f"{labels.RATE_LABELS['average_stipend']} (€)", 16),
         Column("incidents", _("Incidents (all severities)")),
         Column("tutor_satisfaction", f"{labels.RATE_LABELS['tutor_satisfaction']} (/5)"),
@@ -359,12 +418,13 @@ def trends_table(figures: list[YearFigures]) -> Table:
     for year in figures:
         r = year.rates
         rows.append(
-            [year.year, year.quota]
+            [year.year, year.in_progress, year.quota]
             + [year.funnel[key] for key, _p in STAGES]
             + [_typed(Percent, getattr(r, key)) for key in TREND_RATES]
             + [_typed(Percent, r.employed_morocco[w]) for w in WAVES]
             + [_typed(Percent, r.response[w]) for w in WAVES]
             + [
+                None if r.agreements_all_on_paper else _typed(Percent, r.agreement_signed),
                 _typed(Money, r.average_stipend),
                 sum(r.incidents.values()),
                 _typed(Score, r.tutor_satisfaction),
@@ -412,6 +472,11 @@ STUDENT_COLUMNS: dict[str, tuple[Callable[[], str], int, Callable[[StudentRecord
         lambda r: _typed(Money, r.monthly_stipend),
     ),
     "outcome": (lambda: _("Outcome"), 28, lambda r: labels.outcome_label(r.outcome)),
+    "employed_morocco_3": (
+        lambda: _("Employed in Morocco at 3 months"),
+        16,
+        lambda r: _employment(r, 3),
+    ),
     "employed_morocco_6": (
         lambda: _("Employed in Morocco at 6 months"),
         16,
@@ -486,9 +551,23 @@ def _csv_cell(value: Any) -> Any:
     return safe_text(value)
 
 
-def to_csv(table: Table) -> bytes:
+#: CSV separators a user can choose: key -> (separator, decimal mark).
+SEPARATORS = {"comma": (",", "."), "semicolon": (";", ",")}
+
+
+def default_separator(locale: str) -> str:
+    """A French Excel splits on semicolons and reads decimal commas; an English one, commas."""
+    return "semicolon" if locale.startswith("fr") else "comma"
+
+
+def to_csv(table: Table, separator: str = "comma") -> bytes:
+    """UTF-8 with a BOM; with ``separator`` "semicolon" the numbers take a decimal comma."""
+    delimiter, decimal_mark = SEPARATORS[separator]
     rows = ([_csv_cell(v) for v in row] for row in table.rows)
-    return write_csv([c.label for c in table.columns], rows).encode("utf-8")
+    text = write_csv(
+        [c.label for c in table.columns], rows, delimiter=delimiter, decimal_mark=decimal_mark
+    )
+    return text.encode("utf-8")
 
 
 MONEY_FORMAT = '#,##0.00\\ "€"'

@@ -21,41 +21,87 @@ from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from .metrics import DIMENSIONS, SEVERITIES, STAGES, WAVES
 
-#: Funnel stages (metrics.STAGES), in order.
+#: The rows of the funnel table (metrics.STAGES), in order.
 STAGE_LABELS = {
     "applied": _l("Applied"),
     "eligible": _l("Eligible"),
     "shortlisted": _l("Shortlisted"),
     "selected": _l("Selected"),
     "placed": _l("Placed"),
-    "agreement_signed": _l("Agreement signed"),
+    "agreement_signed": _l("Agreement signed in the application"),
+    "agreement_on_paper": _l("Agreement signed on paper, not recorded here"),
     "departed": _l("Departed"),
-    "completed": _l("Completed"),
+    "completed": _l("Internship completed"),
+    "ended_early": _l("Internship ended early"),
+    "ongoing": _l("Not back yet (internship not closed)"),
     "returned": _l("Returned to Morocco"),
     "employed_morocco_3": _l("Employed in Morocco at 3 months"),
     "employed_morocco_6": _l("Employed in Morocco at 6 months"),
     "employed_morocco_12": _l("Employed in Morocco at 12 months"),
 }
 
-#: What each stage counts (shown beside the funnel and in the report's annex).
-STAGE_DEFINITIONS = {
-    "applied": _l("The application was submitted."),
-    "eligible": _l("Declared eligible at screening."),
-    "shortlisted": _l("Invited to the interview."),
-    "selected": _l("Selected by the committee (or placed)."),
-    "placed": _l("A placement confirmed by the host company."),
-    "agreement_signed": _l("The agreement in force is signed by every party."),
-    "departed": _l("The departure to France is recorded."),
-    "completed": _l("The internship went to its end."),
-    "returned": _l("The return to Morocco is confirmed."),
-    "employed_morocco_3": _l("The 3-month survey answered “employed in Morocco”."),
-    "employed_morocco_6": _l("The 6-month survey answered “employed in Morocco”."),
-    "employed_morocco_12": _l("The 12-month survey answered “employed in Morocco”."),
+#: Short column headings of the breakdown and trend tables (whole words, never cut).
+SHORT_LABELS = {
+    "applied": _l("Applicants"),
+    "eligible": _l("Eligible students"),
+    "shortlisted": _l("Shortlisted students"),
+    "selected": _l("Selected students"),
+    "placed": _l("Placed interns"),
+    "agreement_signed": _l("Agreements in the app"),
+    "agreement_on_paper": _l("Agreements on paper"),
+    "departed": _l("Departed interns"),
+    "completed": _l("Completed internships"),
+    "ended_early": _l("Early ends"),
+    "ongoing": _l("Not back yet"),
+    "returned": _l("Returned interns"),
+    **{f"employed_morocco_{w}": _l("Employed in Morocco") for w in WAVES},
 }
+
+#: What each row counts, and of which list it is a subset (shown beside the funnel and in
+#: the report's annex).
+STAGE_DEFINITIONS = {
+    "applied": _l("The application was submitted (drafts never sent are not counted)."),
+    "eligible": _l("Among the applicants: declared eligible at screening."),
+    "shortlisted": _l("Among the eligible: invited to the interview."),
+    "selected": _l("Among the shortlisted: selected by the committee."),
+    "placed": _l("Among the selected: a placement confirmed by the host company."),
+    "agreement_signed": _l(
+        "Among the placed: the agreement in force is signed by every party in the application."
+    ),
+    "agreement_on_paper": _l(
+        "Among the placed: departed while the application holds no agreement for the "
+        "placement — it was signed on paper and is not recorded here."
+    ),
+    "departed": _l("Among the placed: the departure to France is recorded."),
+    "completed": _l("Among the departed: the internship went to its planned end."),
+    "ended_early": _l("Among the departed: the internship ended early."),
+    "ongoing": _l(
+        "Among the departed: neither back in Morocco nor ended early yet (still abroad, or the "
+        "return is not confirmed)."
+    ),
+    "returned": _l(
+        "Among the departed: the return to Morocco is confirmed, after a completed "
+        "internship or an early end."
+    ),
+    **{
+        f"employed_morocco_{w}": _l(
+            "Among the returned interns whose %(months)d-month survey was due by the cut-off "
+            "date: answered “employed in Morocco”. An unanswered survey counts as not known to "
+            "be employed.",
+            months=w,
+        )
+        for w in WAVES
+    },
+}
+
+#: How the funnel reads (shown above the definitions).
+FUNNEL_RULE = _l(
+    "Each stage is a subset of the one before it: a student counts at every stage they "
+    "reached. The rows in italics detail a stage; every share names the list it is a share of."
+)
 
 #: Extra lists of students behind a rate's denominator (not funnel stages).
 LIST_LABELS = {
-    "ended_early": _l("Internship ended early"),
     "over": _l("Internship over (completed or ended early)"),
     "survey_due_3": _l("3-month survey due"),
     "survey_due_6": _l("6-month survey due"),
@@ -72,6 +118,17 @@ LIST_LABELS = {
     "checked_in": _l("At least one monthly check-in"),
 }
 
+#: Shown instead of "0" agreements when every intern of the cohort departed with an agreement
+#: signed on paper (the cohorts before the platform).
+ON_PAPER = _l("signed on paper, not recorded here")
+
+#: The mark of a cohort whose figures are not final.
+IN_PROGRESS = _l("in progress")
+
+#: Headings of the employment waves in the breakdown tables.
+WAVE_HEADINGS = {w: _l("At %(months)d months", months=w) for w in WAVES}
+RESPONSE_SHORT = _l("Response rate")
+
 RATE_LABELS = {
     "quota_filled": _l("Places filled"),
     "completion": _l("Completion"),
@@ -86,6 +143,7 @@ RATE_LABELS = {
     "incidents": _l("Incidents"),
     "tutor_satisfaction": _l("Tutors' satisfaction"),
     "student_satisfaction": _l("Interns' satisfaction"),
+    "agreement_signed": _l("Agreements signed in the application"),
 }
 
 #: How each rate is computed.
@@ -93,11 +151,17 @@ RATE_DEFINITIONS = {
     "quota_filled": _l("Confirmed placements over the cohort's quota."),
     "completion": _l("Internships completed over interns who departed."),
     "return_rate": _l(
-        "Returns to Morocco confirmed over internships that are over (completed or ended early)."
+        "Returns to Morocco confirmed over interns who departed (those still abroad count as "
+        "not back)."
     ),
     "employed_morocco": _l(
-        "Interns whose survey answered “employed in Morocco” over the interns whose survey was "
-        "due by the cut-off date; unanswered surveys count as not known to be employed."
+        "Returned interns whose survey answered “employed in Morocco” over the returned "
+        "interns whose survey was due by the cut-off date; unanswered surveys count as not "
+        "known to be employed."
+    ),
+    "agreement_signed": _l(
+        "Agreements signed by every party in the application over placed interns; agreements "
+        "signed on paper before the platform are not recorded here."
     ),
     "average_stipend": _l("Average monthly stipend of the placed interns, in euros."),
     "incidents": _l("Incidents reported during the internships, by severity."),
@@ -111,13 +175,14 @@ RATE_DEFINITIONS = {
 RATE_MISSING = {
     "quota_filled": _l("The cohort has no quota."),
     "completion": _l("No intern has departed yet."),
-    "return_rate": _l("No internship is over yet."),
+    "return_rate": _l("No intern has departed yet."),
     "employed_morocco_3": _l("No 3-month survey was due by the cut-off date."),
     "employed_morocco_6": _l("No 6-month survey was due by the cut-off date."),
     "employed_morocco_12": _l("No 12-month survey was due by the cut-off date."),
     "average_stipend": _l("No intern is placed yet."),
     "tutor_satisfaction": _l("No tutor has sent a final evaluation yet."),
     "student_satisfaction": _l("No monthly check-in has been sent yet."),
+    "agreement_signed": _l("No intern is placed yet."),
 }
 
 DIMENSION_LABELS = {
@@ -164,6 +229,15 @@ assert {f"employed_morocco_{w}" for w in WAVES} <= set(RATE_LABELS)
 
 def stage_label(key: str) -> str:
     return str(STAGE_LABELS.get(key) or LIST_LABELS.get(key) or key)
+
+
+def short_label(key: str) -> str:
+    """The heading of a column counting ``key`` (a breakdown or trend table)."""
+    return str(SHORT_LABELS.get(key) or stage_label(key))
+
+
+def stage_definition(key: str) -> str:
+    return str(STAGE_DEFINITIONS.get(key) or "")
 
 
 def severity_label(severity: str) -> str:
@@ -213,4 +287,4 @@ def score(value: Decimal | None, locale: str | None = None) -> str:
     """A score out of 5, or "—"."""
     if value is None:
         return "—"
-    return format_decimal(value, "0.0#", locale=_locale(locale)) + " / 5"
+    return format_decimal(value, "0.00", locale=_locale(locale)) + " / 5"

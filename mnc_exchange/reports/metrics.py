@@ -2,16 +2,36 @@
 database — ``data.load_records`` builds the records, everything else is arithmetic here, so
 every number can be traced back to the list of students behind it.
 
-Definitions (documented for the officials in the report's annex):
+The funnel (documented for the officials on the dashboard and in the report's annex) is a chain
+of nested sets: each stage counts students who reached it, and is a subset of the stage before
+it, so that no "share of the previous stage" can exceed 100 %:
 
-- applied: the application was submitted; eligible: declared eligible at screening;
-  shortlisted: invited to the interview; selected: selected (or placed);
-- placed: a placement confirmed by the host company; agreement signed: the agreement in force
-  is signed by every party; departed: the departure is recorded; completed: the internship
-  went to its end; returned: the return to Morocco is confirmed;
-- employed in Morocco at N months: the N-month survey answered "employed in Morocco". Its rate
-  is over the interns whose N-month survey was due by the cut-off date (non-answers count as
-  not employed-known); the response rate is shown beside it.
+    applied ⊇ eligible ⊇ shortlisted ⊇ selected ⊇ placed ⊇ departed ⊇ returned
+            ⊇ surveys due at N months ⊇ employed in Morocco at N months   (N = 3, 6, 12)
+
+- applied: the application was submitted (drafts never sent are not counted);
+- eligible: declared eligible at screening; shortlisted: invited to the interview; selected:
+  selected by the committee; placed: a placement confirmed by the host company; departed: the
+  departure to France is recorded; returned: the return to Morocco is confirmed (after a
+  completed internship or an early end — the application records the completion with the
+  return). A student who reached a later stage counts at every earlier one (a placed student
+  is selected, shortlisted, eligible and applied, even when chosen outside the ranking; a
+  returned intern departed, even if the departure was not recorded);
+- employed in Morocco at N months: among the returned interns whose N-month survey was due by
+  the cut-off date, those who answered "employed in Morocco" (no answer counts as not known
+  to be employed; the response rate is shown beside it). The three waves are side by side:
+  each is a subset of its own surveys due, not of the other waves.
+
+Details of a stage (rows of the funnel table, not stages of the chain; each with its
+denominator): among the placed, the agreement signed in the application, or signed on paper
+and not recorded here (the intern departed while the application holds no agreement for the
+placement — the cohorts before the platform); among the departed, the internship completed,
+ended early, or not closed yet (still abroad: neither back nor ended early) — these three add
+up to the departed.
+
+Rates: places filled = placed / quota; completion = completed / departed; return = returned /
+departed; employment at N months = employed / surveys due; response = answered / due. Every
+numerator is a subset of its denominator.
 """
 
 from __future__ import annotations
@@ -44,6 +64,8 @@ class StudentRecord:
     end_on: date | None = None
     monthly_stipend: Decimal | None = None
     agreement_signed: bool = False
+    #: The application holds an agreement document for the placement (signed or not).
+    agreement_recorded: bool = False
     departed: bool = False
     completed: bool = False
     ended_early: bool = False
@@ -54,15 +76,38 @@ class StudentRecord:
     tutor_score: int | None = None  # final evaluation, overall 1..5
     wellbeing: float | None = None  # average of the monthly check-ins, 1..5
 
-    def employed_in_morocco(self, wave: int) -> bool:
-        return self.surveys.get(wave, (False, None))[1] == "employed_morocco"
+    @property
+    def level(self) -> int:
+        """How far along ``CHAIN`` the student went: the index of the last stage reached, or
+        -1 (a draft). A later stage implies the earlier ones."""
+        facts = (
+            self.applied,
+            self.eligible,
+            self.shortlisted,
+            self.selected,
+            self.placed,
+            self.departed,
+            self.returned,
+        )
+        return max((index for index, fact in enumerate(facts) if fact), default=-1)
+
+    def reached(self, stage: str) -> bool:
+        return self.level >= CHAIN.index(stage)
 
     def survey_due(self, wave: int) -> bool:
-        return self.surveys.get(wave, (False, None))[0]
+        """The N-month survey of a returned intern was due by the cut-off date."""
+        return self.reached("returned") and self.surveys.get(wave, (False, None))[0]
 
     def survey_answered(self, wave: int) -> bool:
-        due, situation = self.surveys.get(wave, (False, None))
-        return due and situation is not None
+        return self.survey_due(wave) and self.surveys[wave][1] is not None
+
+    def employed_in_morocco(self, wave: int) -> bool:
+        return self.survey_due(wave) and self.surveys[wave][1] == "employed_morocco"
+
+    @property
+    def agreement_on_paper(self) -> bool:
+        """Departed without any agreement in the application: it was signed on paper."""
+        return self.reached("departed") and not self.agreement_recorded
 
     @property
     def outcome(self) -> str:
@@ -84,23 +129,70 @@ class StudentRecord:
         return "selected" if self.selected else "applicant"
 
 
-#: The funnel, in order: (key, predicate).
-STAGES: tuple[tuple[str, Callable[[StudentRecord], bool]], ...] = (
-    ("applied", lambda r: r.applied),
-    ("eligible", lambda r: r.eligible),
-    ("shortlisted", lambda r: r.shortlisted),
-    ("selected", lambda r: r.selected),
-    ("placed", lambda r: r.placed),
-    ("agreement_signed", lambda r: r.agreement_signed),
-    ("departed", lambda r: r.departed),
-    ("completed", lambda r: r.completed),
-    ("returned", lambda r: r.returned),
-    ("employed_morocco_3", lambda r: r.employed_in_morocco(3)),
-    ("employed_morocco_6", lambda r: r.employed_in_morocco(6)),
-    ("employed_morocco_12", lambda r: r.employed_in_morocco(12)),
+#: The chain of nested stages, in order (see the module's docstring).
+CHAIN = ("applied", "eligible", "shortlisted", "selected", "placed", "departed", "returned")
+
+Predicate = Callable[[StudentRecord], bool]
+
+
+def _reached(stage: str) -> Predicate:
+    return lambda r: r.reached(stage)
+
+
+def _departed_and(attribute: str) -> Predicate:
+    return lambda r: r.reached("departed") and getattr(r, attribute)
+
+
+#: Every row of the funnel table, in order: (key, predicate, denominator). The denominator is
+#: the key of the list the row is a share of (None for the applicants).
+FUNNEL: tuple[tuple[str, Predicate, str | None], ...] = (
+    ("applied", _reached("applied"), None),
+    ("eligible", _reached("eligible"), "applied"),
+    ("shortlisted", _reached("shortlisted"), "eligible"),
+    ("selected", _reached("selected"), "shortlisted"),
+    ("placed", _reached("placed"), "selected"),
+    ("agreement_signed", lambda r: r.reached("placed") and r.agreement_signed, "placed"),
+    ("agreement_on_paper", lambda r: r.agreement_on_paper, "placed"),
+    ("departed", _reached("departed"), "placed"),
+    ("completed", _departed_and("completed"), "departed"),
+    (
+        "ended_early",
+        lambda r: r.reached("departed") and r.ended_early and not r.completed,
+        "departed",
+    ),
+    (
+        "ongoing",
+        lambda r: r.reached("departed") and not (r.completed or r.ended_early),
+        "departed",
+    ),
+    ("returned", _reached("returned"), "departed"),
+    *(
+        (f"employed_morocco_{w}", (lambda r, w=w: r.employed_in_morocco(w)), f"survey_due_{w}")
+        for w in WAVES
+    ),
 )
 
-STAGE_PREDICATES = dict(STAGES)
+#: The rows of the funnel table that are not stages of the chain but details of one.
+DETAILS = frozenset(
+    {"agreement_signed", "agreement_on_paper", "completed", "ended_early", "ongoing"}
+)
+
+#: The funnel's rows, in order: (key, predicate).
+STAGES: tuple[tuple[str, Predicate], ...] = tuple((key, p) for key, p, _d in FUNNEL)
+
+#: Each row's denominator (the list it is a subset of).
+DENOMINATOR: dict[str, str | None] = {key: d for key, _p, d in FUNNEL}
+
+#: The lists behind the employment rates' denominators and the response rates.
+SURVEY_LISTS: dict[str, Predicate] = {
+    **{f"survey_due_{w}": (lambda r, w=w: r.survey_due(w)) for w in WAVES},
+    **{f"survey_answered_{w}": (lambda r, w=w: r.survey_answered(w)) for w in WAVES},
+}
+for _wave in WAVES:
+    DENOMINATOR[f"survey_due_{_wave}"] = "returned"
+    DENOMINATOR[f"survey_answered_{_wave}"] = f"survey_due_{_wave}"
+
+STAGE_PREDICATES: dict[str, Predicate] = {**dict(STAGES), **SURVEY_LISTS}
 
 
 def ratio(numerator: int, denominator: int) -> Decimal | None:
@@ -119,7 +211,45 @@ def select(records: Iterable[StudentRecord], stage: str) -> list[StudentRecord]:
 
 
 def funnel(records: list[StudentRecord]) -> dict[str, int]:
+    """Counts of every row of the funnel table."""
     return {key: sum(1 for r in records if predicate(r)) for key, predicate in STAGES}
+
+
+def counts(records: list[StudentRecord]) -> dict[str, int]:
+    """Counts of the funnel's rows and of the survey lists."""
+    return {key: sum(1 for r in records if p(r)) for key, p in STAGE_PREDICATES.items()}
+
+
+@dataclass
+class FunnelRow:
+    key: str
+    count: int
+    denominator_key: str | None
+    denominator: int | None
+    share: Decimal | None  # of the denominator
+    share_of_applied: Decimal | None
+    detail: bool  # a detail of a stage, not a stage of the chain
+
+
+def funnel_rows(records: list[StudentRecord]) -> list[FunnelRow]:
+    """The funnel table: each row with the list it is a share of."""
+    numbers = counts(records)
+    rows = []
+    for key, _predicate, denominator_key in FUNNEL:
+        count = numbers[key]
+        denominator = numbers[denominator_key] if denominator_key else None
+        rows.append(
+            FunnelRow(
+                key,
+                count,
+                denominator_key,
+                denominator,
+                ratio(count, denominator) if denominator_key else None,
+                ratio(count, numbers["applied"]),
+                key in DETAILS,
+            )
+        )
+    return rows
 
 
 @dataclass
@@ -134,6 +264,15 @@ class Rates:
     incidents: dict[str, int]
     tutor_satisfaction: Decimal | None
     student_satisfaction: Decimal | None
+    agreement_signed: Decimal | None = None  # signed in the application / placed
+    agreements_on_paper: int = 0
+    placed: int = 0
+
+    @property
+    def agreements_all_on_paper(self) -> bool:
+        """Every placed intern departed with an agreement signed on paper (none is recorded
+        here): the cohorts before the platform."""
+        return self.placed > 0 and self.agreements_on_paper == self.placed
 
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -148,33 +287,29 @@ def _mean(values: list[float | int]) -> Decimal | None:
 
 
 def rates(records: list[StudentRecord], quota: int) -> Rates:
-    """The key rates of a cohort. Denominators: quota (places filled), departed (completion),
-    departed interns whose internship is over — completed or ended early — (return), interns
-    whose survey was due (employment)."""
-    placed = [r for r in records if r.placed]
-    departed = [r for r in placed if r.departed]
-    over = [r for r in departed if r.completed or r.ended_early]
+    """The key rates of a cohort. Denominators: the quota (places filled), the departed
+    (completion and return), the returned interns whose survey was due (employment and
+    response), the placed (agreements, stipend)."""
+    n = counts(records)
+    placed = [r for r in records if r.reached("placed")]
     stipends = [float(r.monthly_stipend) for r in placed if r.monthly_stipend is not None]
     severities = Counter(s for r in records for s in r.incidents)
-    employed, response, due = {}, {}, {}
-    for wave in WAVES:
-        due_records = [r for r in placed if r.survey_due(wave)]
-        due[wave] = len(due_records)
-        employed[wave] = ratio(
-            sum(r.employed_in_morocco(wave) for r in due_records), len(due_records)
-        )
-        response[wave] = ratio(sum(r.survey_answered(wave) for r in due_records), len(due_records))
     return Rates(
-        quota_filled=ratio(len(placed), quota),
-        completion=ratio(sum(r.completed for r in departed), len(departed)),
-        return_rate=ratio(sum(r.returned for r in over), len(over)),
-        employed_morocco=employed,
-        response=response,
-        due=due,
+        quota_filled=ratio(n["placed"], quota),
+        completion=ratio(n["completed"], n["departed"]),
+        return_rate=ratio(n["returned"], n["departed"]),
+        employed_morocco={
+            w: ratio(n[f"employed_morocco_{w}"], n[f"survey_due_{w}"]) for w in WAVES
+        },
+        response={w: ratio(n[f"survey_answered_{w}"], n[f"survey_due_{w}"]) for w in WAVES},
+        due={w: n[f"survey_due_{w}"] for w in WAVES},
         average_stipend=_mean(stipends),
         incidents={s: severities.get(s, 0) for s in SEVERITIES},
         tutor_satisfaction=_mean([r.tutor_score for r in placed if r.tutor_score is not None]),
         student_satisfaction=_mean([r.wellbeing for r in placed if r.wellbeing is not None]),
+        agreement_signed=ratio(n["agreement_signed"], n["placed"]),
+        agreements_on_paper=n["agreement_on_paper"],
+        placed=n["placed"],
     )
 
 
@@ -188,22 +323,22 @@ DIMENSIONS = {
     "gender": "gender",
 }
 
-#: Columns of a breakdown table.
+#: Columns of a breakdown table (the survey lists give each wave's response rate).
 BREAKDOWN_STAGES = (
     "applied",
     "selected",
     "placed",
     "completed",
     "returned",
-    "employed_morocco_6",
-    "employed_morocco_12",
+    *(f"employed_morocco_{w}" for w in WAVES),
 )
+BREAKDOWN_COUNTS = BREAKDOWN_STAGES + tuple(SURVEY_LISTS)
 
 
 def breakdown(
     records: list[StudentRecord], dimension: str
 ) -> list[tuple[str | None, dict[str, int]]]:
-    """Counts per value of ``dimension`` for ``BREAKDOWN_STAGES``, largest groups first.
+    """Counts per value of ``dimension`` for ``BREAKDOWN_COUNTS``, largest groups first.
     Host dimensions (pole, city, company) only exist for placed students."""
     attribute = DIMENSIONS[dimension]
     groups: dict[str | None, list[StudentRecord]] = defaultdict(list)
@@ -211,13 +346,22 @@ def breakdown(
         groups[getattr(record, attribute)].append(record)
     rows = []
     for value, members in groups.items():
-        counts = {
+        numbers = {
             stage: sum(1 for r in members if STAGE_PREDICATES[stage](r))
-            for stage in BREAKDOWN_STAGES
+            for stage in BREAKDOWN_COUNTS
         }
-        rows.append((value, counts))
+        rows.append((value, numbers))
     rows.sort(key=lambda item: (-item[1]["placed"], -item[1]["applied"], str(item[0] or "")))
     return rows
+
+
+def wave_rates(numbers: dict[str, int], wave: int) -> tuple[Decimal | None, Decimal | None]:
+    """(employment rate, response rate) of one wave from a breakdown row's counts."""
+    due = numbers[f"survey_due_{wave}"]
+    return (
+        ratio(numbers[f"employed_morocco_{wave}"], due),
+        ratio(numbers[f"survey_answered_{wave}"], due),
+    )
 
 
 @dataclass
@@ -226,11 +370,18 @@ class YearFigures:
     quota: int
     funnel: dict[str, int]
     rates: Rates
+    #: The cohort is still running (its figures are not final): shown apart, never drawn on
+    #: the trend chart.
+    in_progress: bool = False
 
 
-def trends(cohorts: list[tuple[int, int, list[StudentRecord]]]) -> list[YearFigures]:
-    """The same figures year by year: ``cohorts`` is [(year, quota, records)]."""
-    return [
-        YearFigures(year, quota, funnel(records), rates(records, quota))
-        for year, quota, records in sorted(cohorts)
-    ]
+def trends(cohorts: list[tuple]) -> list[YearFigures]:
+    """The same figures year by year: ``cohorts`` is [(year, quota, records)] or
+    [(year, quota, records, in_progress)]."""
+    figures = []
+    for year, quota, records, *rest in sorted(cohorts, key=lambda c: c[0]):
+        in_progress = bool(rest[0]) if rest else False
+        figures.append(
+            YearFigures(year, quota, funnel(records), rates(records, quota), in_progress)
+        )
+    return figures

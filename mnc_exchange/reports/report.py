@@ -1,13 +1,18 @@
 """The yearly cohort report as a printable A4 PDF (WeasyPrint), in French or English.
 
-Contents: a cover page (programme, cohort, date of generation and data cut-off, contents), the
-key figures with their numerators and denominators ("—" with the reason when a rate cannot be
-computed), the funnel (chart and table), the breakdowns (tables; charts for the MNC pole and the
-region of origin; long tables show the 15 largest groups and one line for the others), the
-trends across all cohorts (chart and tables), the list of the interns (the placed students),
+Contents: a cover page (programme, cohort, date of generation and data cut-off, contents; "in
+progress" for a cohort still running), the key figures with their numerators and denominators
+("—" with the reason when a rate cannot be computed; "signed on paper, not recorded here" for
+the agreements of the cohorts before the platform), the funnel (chart and table: each stage a
+subset of the previous one, each share with the list it is a share of — see ``metrics``), the
+breakdowns (tables with the 3-, 6- and 12-month waves and their response rates; charts for the
+MNC pole and the region of origin; long tables show the 15 largest groups and one line for the
+others), the trends across all cohorts (the chart draws the finished cohorts only; the tables
+mark the cohorts in progress), the list of the interns (the placed students),
 the incidents summarised (counts by category, severity, month and status: no description, no
 name) and a methods annex (the definitions of ``labels``). Every page has a running header and
-"page X / Y" in its footer.
+"page X / Y" in its footer; the breakdowns and the trends are on landscape pages, so that their
+column headings break between words only.
 
 The figures are those of the dashboard: ``data.load_records`` (a fixed number of queries per
 cohort), the pure ``metrics`` and the tables of ``exports``; the charts are the SVG of
@@ -24,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -39,19 +44,23 @@ from ..followup.services import CATEGORY_LABELS, INCIDENT_STATUS_LABELS
 from ..placements.models import Placement, PlacementStatus
 from ..templating import money, number
 from . import charts, exports, labels
-from .data import all_cohorts, load_records
+from .data import all_cohorts, in_progress, load_records
+from .exports import BREAKDOWN_FUNNEL
 from .metrics import (
-    BREAKDOWN_STAGES,
+    BREAKDOWN_COUNTS,
     DIMENSIONS,
     SEVERITIES,
     STAGES,
     WAVES,
+    FunnelRow,
     StudentRecord,
     YearFigures,
     breakdown,
     funnel,
+    funnel_rows,
     rates,
     trends,
+    wave_rates,
 )
 
 #: Rows of a breakdown table before the remaining groups are added up in one "others" line.
@@ -60,8 +69,8 @@ TOP = 15
 #: Breakdowns drawn as a chart beside their table: dimension -> stages shown as bars (the same
 #: series as on the dashboard).
 CHARTED = {
-    "pole": ("placed", "completed", "returned", "employed_morocco_6"),
-    "region": ("applied", "selected", "placed", "employed_morocco_6"),
+    "pole": ("placed", "completed", "returned"),
+    "region": ("applied", "selected", "placed"),
 }
 
 #: Rates drawn on the trend chart (as on the dashboard).
@@ -69,8 +78,7 @@ TREND_SERIES = (
     "quota_filled",
     "completion",
     "return_rate",
-    "employed_morocco_6",
-    "employed_morocco_12",
+    *(f"employed_morocco_{w}" for w in WAVES),
 )
 
 #: Funnel stages in the "numbers year by year" table.
@@ -80,10 +88,11 @@ TREND_STAGES = ("applied", "eligible", "selected", "placed", "departed", "comple
 BASIS = {
     "quota_filled": _l("placed interns / places in the quota"),
     "completion": _l("completed / departed"),
-    "return_rate": _l("returned / internships over"),
+    "return_rate": _l("returned / departed"),
     "average_stipend": _l("placed interns"),
     "tutor_satisfaction": _l("final evaluations"),
     "student_satisfaction": _l("interns who sent a check-in"),
+    "agreement_signed": _l("signed in the application / placed interns"),
 }
 
 
@@ -161,6 +170,8 @@ class Formats:
         return format_date(date(year, month, 1), "MMMM y", locale=self.lang)
 
     def value(self, row: exports.RateRow) -> str:
+        if row.text:
+            return row.text
         if row.value is None:
             return "—"
         if row.unit == "%":
@@ -198,11 +209,16 @@ def key_figures(records: list[StudentRecord], quota: int, fmt: Formats) -> list[
     rows = {row.key: row for row in exports.rate_rows(records, quota, rates(records, quota))}
     basis_words = {key: str(words) for key, words in BASIS.items()}
     figures = []
-    for key in ("quota_filled", "completion", "return_rate"):
+    for key in ("quota_filled", "completion", "return_rate", "agreement_signed"):
         row = rows[key]
         figures.append(
             KeyFigure(
-                key, row.label, fmt.value(row), _basis(row, fmt), basis_words[key], row.missing
+                key,
+                row.label,
+                fmt.value(row),
+                _basis(row, fmt),
+                basis_words[key],
+                row.note or row.missing,
             )
         )
     for wave in WAVES:
@@ -268,7 +284,7 @@ class Breakdown:
     chart: str | None = None
 
 
-def _sum(rows, stages=BREAKDOWN_STAGES) -> dict[str, int]:
+def _sum(rows, stages=BREAKDOWN_COUNTS) -> dict[str, int]:
     return {stage: sum(counts[stage] for _value, counts in rows) for stage in stages}
 
 
@@ -281,9 +297,8 @@ def capped_breakdown(records: list[StudentRecord], dimension: str, top: int = TO
     shown, rest = known[:top], known[top:]
     table = [BreakdownRow(labels.value_label(dimension, v), c) for v, c in shown]
     if rest:
-        table.append(
-            BreakdownRow(_("Other groups (%(count)d)", count=len(rest)), _sum(rest), kind="others")
-        )
+        others = ngettext("%(num)d other group", "%(num)d other groups", len(rest))
+        table.append(BreakdownRow(others, _sum(rest), kind="others"))
     if unknown:
         table.append(BreakdownRow(labels.value_label(dimension, None), _sum(unknown), "unknown"))
     if rows:
@@ -303,7 +318,7 @@ def capped_breakdown(records: list[StudentRecord], dimension: str, top: int = TO
             charts.bar_chart(
                 result.title,
                 [row.label for row in bars],
-                [(labels.stage_label(s), [row.counts[s] for row in bars]) for s in stages],
+                [(labels.short_label(s), [row.counts[s] for row in bars]) for s in stages],
             )
         )
     return result
@@ -315,27 +330,49 @@ def _year_rate(figures: YearFigures, key: str):
     return getattr(figures.rates, key)
 
 
-def trend_figures(cohort: Cohort, records: list[StudentRecord], cutoff: date) -> list[YearFigures]:
-    """Every cohort's figures as of ``cutoff`` (the chosen cohort's records are reused)."""
+def funnel_bars(rows: list[FunnelRow]) -> list[tuple[str, int]]:
+    """The bars of the funnel chart: the stages of the chain, and the employment waves whose
+    surveys are due (a wave not due yet is no "0 employed")."""
+    return [
+        (labels.stage_label(row.key), row.count)
+        for row in rows
+        if not row.detail and not (row.key.startswith("employed_") and not row.denominator)
+    ]
+
+
+def trend_figures(
+    cohort: Cohort,
+    records: list[StudentRecord],
+    cutoff: date,
+    cohorts: list[Cohort] | None = None,
+) -> list[YearFigures]:
+    """Every cohort's figures as of ``cutoff`` (the chosen cohort's records are reused), each
+    marked when the cohort is still in progress."""
     per_cohort = []
-    for other in all_cohorts():
+    for other in all_cohorts() if cohorts is None else cohorts:
         rows = records if other.id == cohort.id else load_records(other, cutoff)
-        per_cohort.append((other.year, other.quota, rows))
+        per_cohort.append((other.year, other.quota, rows, in_progress(other)))
     return trends(per_cohort)
 
 
-def trend_chart(figures: list[YearFigures]) -> str:
+def trend_chart(figures: list[YearFigures]) -> str | None:
+    """The rates of the finished cohorts, year by year (a data: URI), or None when no cohort is
+    finished. Cohorts in progress are never drawn: their rates are not final and would drag
+    the lines down (they are in the tables, marked "in progress")."""
+    drawn = [f for f in figures if not f.in_progress]
+    if not drawn:
+        return None
     return charts.data_uri(
         charts.trend_chart(
-            _("Rates year by year, in percent"),
-            [f.year for f in figures],
+            _("Rates year by year, in percent (finished cohorts)"),
+            [f.year for f in drawn],
             [
                 (
                     str(labels.RATE_LABELS[key]),
                     # A year without any application has no point (not a 0 per cent).
                     [
                         charts.percent(_year_rate(f, key)) if f.funnel["applied"] else None
-                        for f in figures
+                        for f in drawn
                     ],
                 )
                 for key in TREND_SERIES
@@ -424,7 +461,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
     fmt = Formats(lang)
     records = load_records(cohort, cutoff)
     counts = funnel(records)
-    funnel_rows = exports.funnel_table(records).rows
+    rows = funnel_rows(records)
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
     figures = trend_figures(cohort, records, cutoff)
     placed = counts["placed"]
@@ -434,6 +471,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         (labels.stage_label("placed"), fmt.count(placed)),
         (labels.stage_label("returned"), fmt.count(counts["returned"])),
     ]
+    paper = rates(records, cohort.quota).agreements_all_on_paper
     return {
         "lang": lang,
         "font_faces": FONT_FACES,
@@ -441,6 +479,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         "fmt": fmt,
         "labels": labels,
         "cohort": cohort,
+        "in_progress": in_progress(cohort),
         "cutoff": fmt.date(cutoff, "long"),
         "generated_at": _generated(generated_at, fmt),
         "empty": not records,
@@ -449,26 +488,42 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         "key_figures": key_figures(records, cohort.quota, fmt),
         "funnel": [
             {
-                "key": key,
-                "title": title,
-                "count": fmt.count(counts[key]),
-                "share_of_applied": fmt.percent(row[2]),
-                "share_of_previous": fmt.percent(row[3]),
+                "key": row.key,
+                "title": labels.stage_label(row.key),
+                "detail": row.detail,
+                "count": (
+                    str(labels.ON_PAPER)
+                    if row.key == "agreement_signed" and paper
+                    else fmt.count(row.count)
+                ),
+                "share": (
+                    fmt.percent(row.share)
+                    if row.denominator_key and not (row.key == "agreement_signed" and paper)
+                    else "—"
+                ),
+                "of": (
+                    f"{labels.stage_label(row.denominator_key)} ({fmt.count(row.denominator)})"
+                    if row.denominator_key
+                    else ""
+                ),
+                "share_of_applied": fmt.percent(row.share_of_applied),
             }
-            for (key, title), row in zip(stage_titles, funnel_rows, strict=True)
+            for row in rows
         ],
         "funnel_chart": charts.data_uri(
             charts.funnel_chart(
                 _("Funnel of the %(year)d cohort", year=cohort.year),
-                [(title, counts[key]) for key, title in stage_titles],
+                funnel_bars(rows),
             )
         ),
-        "breakdown_stages": [(s, labels.stage_label(s)) for s in BREAKDOWN_STAGES],
+        "breakdown_stages": [(s, labels.short_label(s)) for s in BREAKDOWN_FUNNEL],
         "breakdowns": [capped_breakdown(records, d) for d in DIMENSIONS],
+        "wave_rates": wave_rates,
         "top": TOP,
         "figures": figures,
-        "trend_stages": [(s, labels.stage_label(s)) for s in TREND_STAGES],
-        "trend_chart": trend_chart(figures) if figures else None,
+        "apart": [f.year for f in figures if f.in_progress],
+        "trend_stages": [(s, labels.short_label(s)) for s in TREND_STAGES],
+        "trend_chart": trend_chart(figures),
         "waves": WAVES,
         "interns": interns(records, fmt),
         "incidents": incident_summary(cohort, records, fmt),
@@ -484,6 +539,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
                 "completion",
                 "return_rate",
                 "employed_morocco",
+                "agreement_signed",
                 "average_stipend",
                 "incidents",
                 "tutor_satisfaction",

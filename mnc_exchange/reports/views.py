@@ -22,17 +22,18 @@ from ..extensions import db
 from ..permissions import permission_required
 from ..placements.models import Placement, PlacementStatus
 from . import charts, exports, labels
-from .data import all_cohorts, load_records
+from .data import all_cohorts, in_progress, load_records
+from .exports import BREAKDOWN_FUNNEL
 from .metrics import (
-    BREAKDOWN_STAGES,
     DIMENSIONS,
     STAGES,
     WAVES,
     StudentRecord,
     breakdown,
     funnel,
+    funnel_rows,
     rates,
-    trends,
+    wave_rates,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -42,21 +43,13 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-#: Breakdowns drawn as a chart beside their table: dimension -> stages shown as bars.
+#: Breakdowns drawn as a chart beside their table: dimension -> stages shown as bars (the
+#: employment waves stay in the tables, where their surveys due and response rates are).
 CHARTED = {
-    "pole": ("placed", "completed", "returned", "employed_morocco_6"),
-    "region": ("applied", "selected", "placed", "employed_morocco_6"),
-    "gender": ("applied", "selected", "placed", "employed_morocco_6"),
+    "pole": ("placed", "completed", "returned"),
+    "region": ("applied", "selected", "placed"),
+    "gender": ("applied", "selected", "placed"),
 }
-
-#: Rates drawn on the trend chart.
-TREND_SERIES = (
-    "quota_filled",
-    "completion",
-    "return_rate",
-    "employed_morocco_6",
-    "employed_morocco_12",
-)
 
 
 @bp.after_request
@@ -141,11 +134,9 @@ def _describe(stage: str, dimension: str | None, value: str | None) -> str:
 
 
 def _trend_figures(cohorts: list[Cohort], chosen: Cohort, records: list[StudentRecord], cutoff):
-    per_cohort = []
-    for cohort in cohorts:
-        rows = records if cohort.id == chosen.id else load_records(cohort, cutoff)
-        per_cohort.append((cohort.year, cohort.quota, rows))
-    return trends(per_cohort)
+    from .report import trend_figures
+
+    return trend_figures(chosen, records, cutoff, cohorts)
 
 
 def _breakdown_chart(dimension: str, rows) -> str:
@@ -153,7 +144,7 @@ def _breakdown_chart(dimension: str, rows) -> str:
     return charts.bar_chart(
         str(labels.BREAKDOWN_TITLES[dimension]),
         [labels.value_label(dimension, value) for value, _counts in rows],
-        [(labels.stage_label(s), [counts[s] for _v, counts in rows]) for s in stages],
+        [(labels.short_label(s), [counts[s] for _v, counts in rows]) for s in stages],
     )
 
 
@@ -173,6 +164,8 @@ def dashboard():
     if cohort is None:
         return render_template("reports/dashboard.html", cohort=None, cohorts=[])
 
+    from .report import funnel_bars, trend_chart
+
     cutoff = date.today()
     records = load_records(cohort, cutoff)
     counts = funnel(records)
@@ -181,35 +174,20 @@ def dashboard():
     breakdowns = {dimension: breakdown(records, dimension) for dimension in DIMENSIONS}
     figures = _trend_figures(cohorts, cohort, records, cutoff)
 
-    funnel_rows = exports.funnel_table(records).rows
+    rows = funnel_rows(records)
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
     chart = {
         "funnel": charts.data_uri(
             charts.funnel_chart(
                 _("Funnel of the %(year)d cohort", year=cohort.year),
-                [(title, counts[key]) for key, title in stage_titles],
+                funnel_bars(rows),
             )
         ),
-        "trends": charts.data_uri(
-            charts.trend_chart(
-                _("Rates year by year, in percent"),
-                [f.year for f in figures],
-                [
-                    (
-                        str(labels.RATE_LABELS[key]),
-                        # A year without any application has no point (not a 0 %).
-                        [
-                            charts.percent(_year_rate(f, key)) if f.funnel["applied"] else None
-                            for f in figures
-                        ],
-                    )
-                    for key in TREND_SERIES
-                ],
-            )
-        ),
+        "trends": trend_chart(figures),
         **{
             dimension: charts.data_uri(_breakdown_chart(dimension, breakdowns[dimension]))
             for dimension in CHARTED
+            if breakdowns[dimension]
         },
     }
     return render_template(
@@ -217,16 +195,20 @@ def dashboard():
         cohort=cohort,
         cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
         cutoff=cutoff,
+        in_progress=in_progress(cohort),
         counts=counts,
-        funnel_rows=funnel_rows,
+        funnel_rows=rows,
         stage_titles=stage_titles,
         rate_rows=rate_rows,
         rates=cohort_rates,
         breakdowns=breakdowns,
-        breakdown_stages=BREAKDOWN_STAGES,
+        breakdown_stages=BREAKDOWN_FUNNEL,
+        wave_rates=wave_rates,
         charted=CHARTED,
         figures=figures,
-        trend_stages=("applied", "selected", "placed", "completed", "returned"),
+        drawn=[f.year for f in figures if not f.in_progress],
+        apart=[f.year for f in figures if f.in_progress],
+        trend_stages=("applied", "selected", "placed", "departed", "completed", "returned"),
         chart=chart,
         waves=WAVES,
         labels=labels,
@@ -235,12 +217,6 @@ def dashboard():
         dimensions=list(DIMENSIONS),
         empty=not records,
     )
-
-
-def _year_rate(figures, key: str):
-    if key.startswith("employed_morocco_"):
-        return figures.rates.employed_morocco[int(key.rsplit("_", 1)[1])]
-    return getattr(figures.rates, key)
 
 
 # --- the students behind a number -------------------------------------------------------------
@@ -263,7 +239,7 @@ def students(year: int):
         dimension=dimension,
         value=value,
         title=_describe(stage, dimension, value),
-        definition=labels.STAGE_DEFINITIONS.get(stage, ""),
+        definition=labels.stage_definition(stage),
         cutoff=date.today(),
         labels=labels,
         filters={"stage": stage, "dimension": dimension, "value": value}
@@ -291,6 +267,7 @@ def exports_page(year: int):
         tables=_dashboard_tables(),
         columns=exports.student_columns(),
         chosen=set(exports.STUDENT_COLUMNS),
+        separator=exports.default_separator(str(get_locale())),
         error=None,
     )
 
@@ -326,10 +303,13 @@ def export(year: int):
     key = request.args.get("table", "")
     fmt = request.args.get("format", "")
     columns = request.args.getlist("columns")
+    separator = request.args.get("separator") or exports.default_separator(str(get_locale()))
     cutoff = date.today()
     try:
         if fmt not in FORMATS:
             raise BadRequest(_("Choose the CSV or the XLSX (Excel) format."))
+        if separator not in exports.SEPARATORS:
+            raise BadRequest(_("The CSV separator is a comma or a semicolon."))
         table, description = _build(key, cohort, cutoff, request.args)
         keys = [c.key for c in table.columns]
         unknown = [c for c in columns if c not in keys]
@@ -345,6 +325,7 @@ def export(year: int):
                 tables=_dashboard_tables(),
                 columns=exports.student_columns(),
                 chosen=set(),
+                separator=separator,
                 error=_("Choose at least one column."),
             ),
             400,
@@ -353,7 +334,7 @@ def export(year: int):
         table = table.only(columns)
     filename = f"mnc-{cohort.year}-{table.key}.{fmt}"
     if fmt == "csv":
-        body = exports.to_csv(table)
+        body = exports.to_csv(table, separator)
     else:
         about = [
             (_("Cohort"), cohort.title or str(cohort.year)),

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..core.forms import AppForm
 from .models import RubricCriterion
+from .services import criterion_label
 
 #: Digits, then at most one decimal separator (point or comma) followed by digits.
 SCORE_RE = re.compile(r"^\d{1,4}(?:[.,]\d+)?$")
@@ -110,7 +111,7 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
             StringField(
                 _l(
                     "%(label)s (out of %(max)s)",
-                    label=criterion.label,
+                    label=criterion_label(criterion),
                     max=format_max(criterion.max_score),
                 ),
                 filters=[_strip],

@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from flask import render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +25,7 @@ from ..cohorts.models import Cohort
 from ..core.spreadsheet import safe_text, write_csv
 from ..core.timeutils import as_utc, utcnow
 from . import queries
+from .services import criterion_label
 
 #: Interviews are scheduled, and times shown, in Morocco's time.
 ZONE_NAME = "Africa/Casablanca"
@@ -50,7 +53,25 @@ def _data_only_fetcher():
     return _fetcher()
 
 
+def decimal(value, places: int = 2) -> str:
+    """A score in the document's language: ``88,50`` (fr), ``88.50`` (en); "—" for none."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), "0." + "0" * places, locale=str(get_locale()))
+
+
+#: Why a score has no review beside it (the cohorts selected before the platform, or scores
+#: entered by hand): said in the minutes instead of an empty "no review" next to the score.
+IMPORTED = _l(
+    "Score recorded without its reviews: no review of this application is recorded in the "
+    "application (selection held outside it, scores imported)."
+)
+
+
 def minutes_html(cohort: Cohort, now: datetime | None = None) -> str:
+    """The minutes in the current language: candidates with their application number, the
+    grid with its labels in that language, every score beside the reviews it comes from (or
+    the reason there are none), decimal commas in French."""
     data = queries.minutes(cohort, now or utcnow())
     return render_template(
         "pdf/selection_minutes.html",
@@ -60,7 +81,16 @@ def minutes_html(cohort: Cohort, now: datetime | None = None) -> str:
         label_of=_status_label,
         tie_break=TIE_BREAK,
         zone=ZONE_NAME,
+        decimal=decimal,
+        criterion_label=criterion_label,
+        imported=IMPORTED,
+        scores_of=scores_of,
     )
+
+
+def scores_of(assignment) -> dict[int, Decimal]:
+    """A review's scores: criterion id -> score."""
+    return {score.criterion_id: Decimal(score.score) for score in assignment.scores}
 
 
 def _status_label(value: str) -> str:

@@ -21,6 +21,7 @@ from ..accounts.models import Role, User
 from ..applications.models import Application, ApplicationStatus
 from ..audit.models import AuditEvent
 from ..cohorts.models import Cohort
+from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
 from .models import (
@@ -115,13 +116,13 @@ def rubric_preview(cohort: Cohort) -> list[RubricCriterion]:
         RubricCriterion(
             cohort_id=cohort.id,
             key=key,
-            label=label,
+            label=services.default_label(key),
             weight=weight,
             max_score=max_score,
             position=position,
             is_interview=is_interview,
         )
-        for position, (key, label, weight, max_score, is_interview) in enumerate(
+        for position, (key, _label, weight, max_score, is_interview) in enumerate(
             services.DEFAULT_RUBRIC
         )
     ]
@@ -295,7 +296,7 @@ def assignment_rows(cohort: Cohort) -> list[AssignmentRow]:
         for assignment in db.session.scalars(
             select(ReviewAssignment)
             .where(ReviewAssignment.application_id.in_([a.id for a in applications]))
-            .options(selectinload(ReviewAssignment.reviewer))
+            .options(selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.scores))
             .order_by(ReviewAssignment.id)
         ):
             by_application.setdefault(assignment.application_id, []).append(assignment)
@@ -376,6 +377,28 @@ def interview_rows(cohort: Cohort) -> list[InterviewRow]:
     ).all()
     interviews = _interviews([a.id for a in applications])
     return [InterviewRow(a, interviews.get(a.id)) for a in applications]
+
+
+def interviews_to_score(now: datetime):
+    """The condition on ``Interview`` joined to its ``Application``: held (its start is past),
+    the file still shortlisted, no score yet. The interviews page's ``?show=to_score`` and the
+    coordinators' to-do list."""
+    return (
+        (Application.status == A.shortlisted)
+        & Interview.score.is_(None)
+        & (Interview.starts_at <= now)
+    )
+
+
+def interview_to_score(row: InterviewRow, now: datetime) -> bool:
+    """``interviews_to_score`` on a loaded row."""
+    interview = row.interview
+    return (
+        row.application.status is A.shortlisted
+        and interview is not None
+        and interview.score is None
+        and as_utc(interview.starts_at) <= now
+    )
 
 
 def _interviews(ids: list[int]) -> dict[int, Interview]:
@@ -489,6 +512,64 @@ def overrides(cohort: Cohort) -> list[OverrideEntry]:
 
 
 @dataclass
+class ScoreLine:
+    """One candidate of the minutes: the submitted reviews behind their scores, the mean score
+    per criterion, the interview and the final score recomputed from them."""
+
+    application: Application
+    reviews: list[ReviewAssignment]  # submitted, in assignment order
+    means: dict[int, Decimal]  # criterion id -> mean of the reviewers' scores
+    interview: Decimal | None
+    computed: Decimal | None  # the final score the shown reviews and interview give
+    imported: bool  # a score without any review recorded here
+
+    @property
+    def matches(self) -> bool:
+        """The recorded final score is the one the shown reviews give (or there is none)."""
+        final = self.application.final_score
+        return final is None or self.computed is None or Decimal(final) == self.computed
+
+
+def score_line(
+    application: Application,
+    assignments: list[ReviewAssignment],
+    criteria: list[RubricCriterion],
+    interview: Interview | None,
+) -> ScoreLine:
+    """What the reviews shown in the minutes give (the arithmetic of ``services.final_score``)."""
+    from . import ranking as pure
+
+    reviews = [a for a in assignments if a.status is AssignmentStatus.submitted]
+    per_criterion: dict[int, list[Decimal]] = {}
+    for review in reviews:
+        for score in review.scores:
+            per_criterion.setdefault(score.criterion_id, []).append(Decimal(score.score))
+    means = {cid: sum(v, Decimal(0)) / len(v) for cid, v in per_criterion.items()}
+    interview_score = (
+        Decimal(interview.score) if interview is not None and interview.score is not None else None
+    )
+    values = {c.key: means[c.id] for c in criteria if c.id in means and not c.is_interview}
+    interview_criterion = next((c for c in criteria if c.is_interview), None)
+    if interview_score is not None and interview_criterion is not None:
+        values[interview_criterion.key] = interview_score
+    computed = None
+    if reviews and application.final_score is not None:
+        pure_criteria = [
+            pure.Criterion(c.key, Decimal(c.weight), Decimal(c.max_score)) for c in criteria
+        ]
+        computed = pure.weighted_total(pure_criteria, values)
+    has_score = application.final_score is not None or application.review_score is not None
+    return ScoreLine(
+        application,
+        reviews,
+        {cid: pure.mean(v) for cid, v in per_criterion.items()},
+        interview_score,
+        computed,
+        imported=has_score and not reviews,
+    )
+
+
+@dataclass
 class Minutes:
     cohort: Cohort
     settings: SelectionSettings
@@ -503,6 +584,17 @@ class Minutes:
     seats_taken: int
     overrides: list[OverrideEntry]
     generated_at: datetime
+    lines: dict[int, ScoreLine] = field(default_factory=dict)  # application id -> line
+
+    @property
+    def imported(self) -> int:
+        """Candidates with a score but no review recorded here."""
+        return sum(1 for line in self.lines.values() if line.imported)
+
+    @property
+    def criteria(self) -> list[RubricCriterion]:
+        """The criteria scored by the file reviewers, in the rubric's order."""
+        return [c for c in self.rubric if not c.is_interview]
 
 
 def minutes(cohort: Cohort, now: datetime) -> Minutes:
@@ -510,18 +602,31 @@ def minutes(cohort: Cohort, now: datetime) -> Minutes:
     settings = settings_preview(cohort)
     scores = [row for row in assignment_rows(cohort) if row.assignments]
     counts = status_counts(cohort)
+    rubric = rubric_preview(cohort)
+    ranked = ranking(cohort)
+    left_out = not_shortlisted(cohort)
+    assignments = {row.application.id: row.assignments for row in scores}
+    interviews = _interviews([row.application.id for row in scores])
+    for row in ranked:
+        if row.interview is not None:
+            interviews[row.application.id] = row.interview
+    lines = {
+        a.id: score_line(a, assignments.get(a.id, []), rubric, interviews.get(a.id))
+        for a in [row.application for row in ranked] + left_out
+    }
     return Minutes(
         cohort=cohort,
         settings=settings,
         shortlist_size=settings.shortlist_size or 2 * cohort.quota,
-        rubric=rubric_preview(cohort),
+        rubric=rubric,
         loads=[load for load in reviewer_loads(cohort, []) if load.counts],
         scores=scores,
-        interviews=_interviews([row.application.id for row in scores]),
-        ranking=ranking(cohort),
-        not_shortlisted=not_shortlisted(cohort),
+        interviews=interviews,
+        ranking=ranked,
+        not_shortlisted=left_out,
         counts=counts,
         seats_taken=services.seats_taken(cohort),
         overrides=overrides(cohort),
         generated_at=now,
+        lines=lines,
     )

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
@@ -44,14 +47,43 @@ SEAT_HOLDING = (A.selected,)
 #: Decisions hidden from the student until publication.
 HIDDEN_UNTIL_PUBLISHED = (A.selected, A.waitlisted, A.rejected)
 
-#: The default rubric: key, English label, weight, maximum score, is the interview?
+#: The default rubric: key, label (translated: French by default, English), weight, maximum
+#: score, is the interview? A new cohort's criteria are stored with the label in the
+#: programme's language (BABEL_DEFAULT_LOCALE, French); ``criterion_label`` shows an untouched
+#: default in the reader's language, and a label a coordinator typed as it was typed.
 DEFAULT_RUBRIC = (
-    ("academic", "Academic record", Decimal(30), Decimal(20), False),
-    ("french", "French level", Decimal(20), Decimal(10), False),
-    ("technical", "Technical skills", Decimal(20), Decimal(10), False),
-    ("motivation", "Motivation", Decimal(15), Decimal(10), False),
-    ("interview", "Interview", Decimal(15), Decimal(10), True),
+    ("academic", _l("Academic record"), Decimal(30), Decimal(20), False),
+    ("french", _l("French level"), Decimal(20), Decimal(10), False),
+    ("technical", _l("Technical skills"), Decimal(20), Decimal(10), False),
+    ("motivation", _l("Motivation"), Decimal(15), Decimal(10), False),
+    ("interview", _l("Interview"), Decimal(15), Decimal(10), True),
 )
+DEFAULT_LABELS = {key: label for key, label, *_rest in DEFAULT_RUBRIC}
+
+
+def default_label(key: str) -> str | None:
+    """The default criterion ``key``'s label in the programme's language (None: not a
+    default key)."""
+    label = DEFAULT_LABELS.get(key)
+    if label is None:
+        return None
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")):
+        return str(label)
+
+
+def criterion_label(criterion: RubricCriterion) -> str:
+    """The criterion's label for the reader: a default criterion whose label was left as it
+    was created (in French or English) reads in the reader's language; any other label as
+    the coordinator wrote it. Never the internal key."""
+    label = DEFAULT_LABELS.get(criterion.key)
+    if label is not None:
+        known = set()
+        for locale in {"en", *current_app.config.get("LANGUAGES", ())}:
+            with force_locale(locale):
+                known.add(str(label))
+        if (criterion.label or "").strip() in known:
+            return str(label)
+    return criterion.label or str(label or criterion.key)
 
 
 # --- settings and rubric ---------------------------------------------------------------------
@@ -86,7 +118,7 @@ def rubric_for(cohort: Cohort) -> list[RubricCriterion]:
             criterion = RubricCriterion(
                 cohort_id=cohort.id,
                 key=key,
-                label=label,
+                label=default_label(key) or str(label),
                 weight=weight,
                 max_score=max_score,
                 position=position,
@@ -308,14 +340,17 @@ def submit_review(
     for criterion in criteria:
         if scores.get(criterion.id) in (None, ""):
             raise DomainError(
-                _("Score every criterion (“%(label)s” is missing).", label=criterion.label)
+                _(
+                    "Score every criterion (“%(label)s” is missing).",
+                    label=criterion_label(criterion),
+                )
             )
         value = _decimal(scores[criterion.id])
         if not Decimal(0) <= value <= criterion.max_score:
             raise DomainError(
                 _(
                     "“%(label)s” must be between 0 and %(max)s.",
-                    label=criterion.label,
+                    label=criterion_label(criterion),
                     max=f"{criterion.max_score.normalize():f}",
                 )
             )
@@ -455,7 +490,7 @@ def score_interview(application: Application, score, notes: str, actor: User) ->
         raise DomainError(
             _(
                 "“%(label)s” must be between 0 and %(max)s.",
-                label=criterion.label,
+                label=criterion_label(criterion),
                 max=f"{criterion.max_score.normalize():f}",
             )
         )

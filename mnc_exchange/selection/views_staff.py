@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -60,6 +60,7 @@ LABELS = {
     "assignment_labels": ASSIGNMENT_LABELS,
     "tie_break": minutes.TIE_BREAK,
     "zone": minutes.ZONE_NAME,
+    "criterion_label": services.criterion_label,
 }
 
 
@@ -185,7 +186,7 @@ def _rubric_data(cohort: Cohort) -> dict:
         "criteria": [
             {
                 "key": c.key,
-                "label": c.label,
+                "label": services.criterion_label(c),
                 "weight": Decimal(c.weight),
                 "max_score": Decimal(c.max_score),
                 "is_interview": c.is_interview,
@@ -357,6 +358,11 @@ def shortlist(cohort_id: int):
 def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = None):
     forms = forms or {}
     rows = queries.interview_rows(cohort)
+    # ``?show=to_score``: only the interviews held and not scored yet.
+    to_score = request.args.get("show") == "to_score"
+    if to_score:
+        now = utcnow()
+        rows = [row for row in rows if queries.interview_to_score(row, now)]
     schedule_forms, score_forms = {}, {}
     for row in rows:
         application = row.application
@@ -388,6 +394,7 @@ def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = N
             score_forms=score_forms,
             criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
             decided=settings.decisions_at is not None,
+            to_score=to_score,
             **LABELS,
         ),
         status,

@@ -306,6 +306,8 @@ class OfferTerms:
     daily_hours: str = "7"
     #: The form's default weekly hours, checked before saving.
     weekly_hours: int = 35
+    #: Days of leave (L124-13: at least one past 2 months of presence).
+    leave_days: int = 10
 
 
 def fill_offer(page: Page, terms: OfferTerms) -> None:
@@ -321,6 +323,7 @@ def fill_offer(page: Page, terms: OfferTerms) -> None:
     expect(form.locator("#weekly_hours")).to_have_value(str(terms.weekly_hours))
     form.locator("#daily_hours").fill(terms.daily_hours)
     form.locator("#monthly_stipend").fill(str(terms.stipend))
+    form.locator("#leave_days").fill(str(terms.leave_days))
     expect(form.locator("#seats")).to_have_value("1")
     form.locator("#tutor_id").select_option(label=terms.tutor_label)
     form.locator("#submit").click()

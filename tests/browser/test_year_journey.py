@@ -736,8 +736,11 @@ EXPECTED_FUNNEL = {
     "selected": 2,
     "placed": 2,
     "agreement_signed": 2,
+    "agreement_on_paper": 0,
     "departed": 2,
     "completed": 2,
+    "ended_early": 0,
+    "ongoing": 0,
     "returned": 2,
     "employed_morocco_3": 0,  # the 3-month surveys were not answered
     "employed_morocco_6": 1,
