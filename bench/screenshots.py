@@ -91,6 +91,7 @@ def demo_server():
                 "WTF_CSRF_ENABLED": True,
             }
         )
+        app.logger.setLevel(logging.ERROR)  # the demo agreements are not sealed: no warning
         with app.app_context():
             db.create_all()
             accounts = demo_accounts()
