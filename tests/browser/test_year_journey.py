@@ -94,6 +94,7 @@ from tests.browser.helpers import (
     in_memory_file,
     link_in,
     log_in,
+    menu,
     no_motion,
     open_paper_form,
     programme_menu,
@@ -295,8 +296,7 @@ def full_name(n: int) -> str:
 
 def admin_adds_the_institution(admin: Page) -> None:
     log_in(admin, ADMIN[1])
-    admin.locator("#nav-admin").click()
-    admin.locator("#nav-institutions").click()
+    menu(admin, "nav-institutions")
     admin.locator("#new-institution").click()
     name, city, representative, address = INSTITUTION
     admin.locator("#name").fill(name)
@@ -454,7 +454,7 @@ def company_registers_and_is_approved(host: Page, coordinator: Page) -> None:
     expect(host).to_have_url(re.compile(r"/dashboard$"))
     expect(host.locator("#pending-notice")).to_contain_text(HOST.legal_name)
 
-    coordinator.locator("#nav-pending-hosts").click()
+    menu(coordinator, "nav-pending-hosts")
     card = coordinator.locator("section.card").filter(has_text=HOST.email)
     expect(card).to_contain_text(HOST.legal_name)
     card.locator("[id^=approve-company-]").click()
