@@ -686,3 +686,19 @@ def test_the_default_order_names_every_signatory(app):
         (Party.programme,),
     )
     assert {p for stage in stages for p in stage} == set(services.SIGNATORIES)
+
+
+def test_sealing_and_checking_work_inside_a_running_event_loop(sealed, cohort):
+    """pyHanko runs ``asyncio.run`` inside: under a running loop (an async server, a test
+    driver) the seal is made and checked in a worker thread instead of failing."""
+    import asyncio
+
+    placement, coordinator = make_confirmed(cohort)
+    document = issue_for(placement, coordinator)
+    data = services.file_of(document).read_bytes()
+
+    async def seal_and_check():
+        sealed_bytes = seals.seal_pdf(data, reason="test")
+        return seals.check_seal(sealed_bytes)
+
+    assert asyncio.run(seal_and_check()).valid
