@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit
@@ -170,6 +170,9 @@ class EnglishStrings:
     exact: set[str]
     patterns: list[re.Pattern]
     french: set[str]
+    #: the French messages with placeholders, as patterns: a text that renders one of them is
+    #: French even if a short English pattern ("Document %(decision)s") also matches it
+    french_patterns: list[re.Pattern] = field(default_factory=list)
 
     def find(self, texts: list[str]) -> list[str]:
         found = []
@@ -182,6 +185,8 @@ class EnglishStrings:
                 found.append(text)
                 continue
             if len(text) > 4 and any(p.fullmatch(text) for p in self.patterns):
+                if any(p.fullmatch(text) for p in self.french_patterns):
+                    continue
                 found.append(text)
         return found
 
@@ -209,6 +214,7 @@ def _english_strings() -> EnglishStrings:
         str(ROOT), method_map, options_map, keywords=keywords
     ):
         msgids.update(_normal(m) for m in (message if isinstance(message, tuple) else (message,)))
+    french_patterns = [_pattern(m) for m in french if PLACEHOLDER.search(m)]
     exact, patterns = set(), []
     for msgid in msgids:
         if not msgid or msgid in french or msgid in translations.get(msgid, ()):
@@ -217,12 +223,16 @@ def _english_strings() -> EnglishStrings:
         if len(re.findall(r"[A-Za-z]", literal)) < 3:
             continue  # nothing but placeholders and punctuation
         if PLACEHOLDER.search(msgid):
-            parts = PLACEHOLDER.split(msgid)
-            body = r".+?".join(re.escape(re.sub(r"\s+", " ", p.replace("%%", "%"))) for p in parts)
-            patterns.append(re.compile(body.replace(r"\ ", r"\s+")))
+            patterns.append(_pattern(msgid))
         else:
             exact.add(msgid.replace("%%", "%"))
-    return EnglishStrings(exact, patterns, french)
+    return EnglishStrings(exact, patterns, french, french_patterns)
+
+
+def _pattern(message: str) -> re.Pattern:
+    parts = PLACEHOLDER.split(message)
+    body = r".+?".join(re.escape(re.sub(r"\s+", " ", p.replace("%%", "%"))) for p in parts)
+    return re.compile(body.replace(r"\ ", r"\s+"))
 
 
 @pytest.fixture(scope="module")
