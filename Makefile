@@ -12,9 +12,13 @@ export SERVER_BASE_URL
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
 	bench load samples
 
-run: install translations migrate ## set up everything, load demo data if empty, serve on :5000
+run: install translations migrate ## set up everything, load demo data if empty, serve on :5000 (+ the outbox worker)
 	$(FLASK) seal init-demo
 	$(FLASK) demo-data --if-empty
+	@# The outbox worker delivers queued e-mail in the background; it stops with the server.
+	@$(FLASK) outbox worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev translations ## set up and run the whole test suite
