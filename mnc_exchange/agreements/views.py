@@ -40,6 +40,7 @@ from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
@@ -236,17 +237,23 @@ def index():
     cohort = _pick_cohort()
     cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
     today = date.today()
-    rows, waiting = [], []
+    rows, waiting, alerts = [], [], 0
+    page = waiting_page = None
     if cohort is not None:
-        rows = [_summary(a, today) for a in services.agreements_for_cohort(cohort)]
-        waiting = services.confirmed_without_agreement(cohort)
+        page = paginate(services.agreements_query(cohort))
+        rows = [_summary(a, today) for a in page.items]
+        waiting_page = paginate(services.waiting_query(cohort), param="waiting_page")
+        waiting = waiting_page.items
+        alerts = services.prefecture_alerts(cohort, today)
     return render_template(
         "agreements/index.html",
         cohort=cohort,
         cohorts=cohorts,
         rows=rows,
+        page=page,
         waiting=waiting,
-        alerts=sum(1 for r in rows if r.prefecture_alert),
+        waiting_page=waiting_page,
+        alerts=alerts,
         **LABELS,
     )
 

@@ -24,6 +24,7 @@ from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -171,22 +172,25 @@ def board():
     rating = request.args.get("rating")
     if rating not in RATING_LABELS:
         rating = None
-    rows = services.board(cohort) if cohort is not None else []
-    _preload_students(r.internship.placement.application for r in rows)
+    rows = services.board_rows(cohort) if cohort is not None else []
     summary = {
         "total": len(rows),
         "ratings": {key: sum(1 for r in rows if r.rating == key) for key in RATING_LABELS},
         "incidents": sum(r.open_incidents for r in rows),
         "critical": sum(1 for r in rows if r.critical),
         "missing_checkins": sum(1 for r in rows if r.missing_checkins),
-        "arrived": sum(1 for r in rows if r.internship.arrived_on),
+        "arrived": sum(1 for r in rows if r.arrived_on),
     }
-    shown = [r for r in rows if rating is None or r.rating == rating]
+    # The ratings are computed in Python (steps, incidents, check-ins): the board is paged
+    # once sorted, and only the page's rows are drawn.
+    page = paginate_list([r for r in rows if rating is None or r.rating == rating])
+    services.load_internships(page.items)
     return render_template(
         "followup/board.html",
         cohort=cohort,
         cohorts=choices,
-        rows=shown,
+        rows=page.items,
+        page=page,
         rating=rating,
         summary=summary,
         today=date.today(),

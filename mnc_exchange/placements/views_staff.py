@@ -21,6 +21,7 @@ from ..accounts.forms import ConfirmForm
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -216,15 +217,20 @@ def _render_index(
     context: dict = {"cohort": cohort, "cohorts": choices}
     if cohort is not None:
         counts = _preference_counts(cohort)
-        placements = services.placements_for_cohort(cohort)
-        unplaced = services.unplaced_selected(cohort)
+        inputs = _inputs(cohort, counts)
+        placements_page = paginate(services.placements_query(cohort))
+        unplaced_page = paginate(services.unplaced_query(cohort), param="unplaced_page")
+        placements, unplaced = placements_page.items, unplaced_page.items
         context.update(
             settings=services.settings_for(cohort),
             settings_form=settings_form or _settings_form(cohort),
-            inputs=_inputs(cohort, counts),
+            inputs=inputs,
+            offers_page=paginate_list(inputs.offers, param="offers_page"),
             runs=_runs(cohort),
             placements=placements,
+            placements_page=placements_page,
             unplaced=unplaced,
+            unplaced_page=unplaced_page,
             preference_counts=counts,
             cancel_forms={
                 p.id: forms.get(row_prefix("cancel", p.id))
