@@ -212,7 +212,9 @@ def placements(
                 "status": status,
                 "student_rank": 1 + i % 3,
                 "respond_by_at": T0 + timedelta(days=10),
-                "decline_reason": "Profil différent" if status is PlacementStatus.declined else None,
+                "decline_reason": "Profil différent"
+                if status is PlacementStatus.declined
+                else None,
             }
         )
     return _insert(Placement, rows)

@@ -1358,7 +1358,7 @@ def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
 def waiting_query(cohort: Cohort) -> Select:
     """The cohort's confirmed placements that have no agreement yet, with student, offer and
     company."""
-    has = select(Agreement.placement_id)
+    has = select(Agreement.id).where(Agreement.placement_id == Placement.id).exists()
     return (
         select(Placement)
         .options(
@@ -1368,7 +1368,7 @@ def waiting_query(cohort: Cohort) -> Select:
         .where(
             Placement.cohort_id == cohort.id,
             Placement.status == PlacementStatus.confirmed,
-            Placement.id.not_in(has),
+            ~has,
         )
         .order_by(Placement.id)
     )

@@ -18,7 +18,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from .. import matching
 from ..accounts.models import Role, User
@@ -679,6 +679,20 @@ def placements_for_company(company: Company, cohort: Cohort | None = None) -> li
     return list(db.session.scalars(query.order_by(Placement.created_at.desc(), Placement.id)))
 
 
+def offer_inputs_query(cohort: Cohort) -> Select:
+    """The cohort's published offers as the matching page lists them (title, seats, company
+    name; not the long texts)."""
+    return (
+        select(Offer)
+        .options(
+            load_only(Offer.id, Offer.title, Offer.seats, Offer.company_id),
+            joinedload(Offer.company).load_only(Company.legal_name),
+        )
+        .where(Offer.cohort_id == cohort.id, Offer.status == OfferStatus.published)
+        .order_by(Offer.title, Offer.id)
+    )
+
+
 def placements_query(cohort: Cohort) -> Select:
     """The cohort's placements, newest first, with the student, offer and company (the
     matching page's list)."""
@@ -700,8 +714,13 @@ def placements_for_cohort(cohort: Cohort) -> list[Placement]:
 
 def unplaced_query(cohort: Cohort) -> Select:
     """Selected students without a proposed or confirmed placement, by final rank."""
-    active = select(Placement.application_id).where(
-        Placement.cohort_id == cohort.id, Placement.status.in_(ACTIVE_PLACEMENT)
+    active = (
+        select(Placement.id)
+        .where(
+            Placement.application_id == Application.id,
+            Placement.status.in_(ACTIVE_PLACEMENT),
+        )
+        .exists()
     )
     return (
         select(Application)
@@ -709,7 +728,7 @@ def unplaced_query(cohort: Cohort) -> Select:
         .where(
             Application.cohort_id == cohort.id,
             Application.status == ApplicationStatus.selected,
-            Application.id.not_in(active),
+            ~active,
         )
         .order_by(Application.final_rank, Application.id)
     )

@@ -25,7 +25,6 @@ from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
-from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
@@ -161,7 +160,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             candidates=candidates.get(offer.id, 0),
             company_ranked=offer.id in ranked_offers,
         )
-        for offer in offer_services.published_offers(cohort)
+        for offer in db.session.scalars(services.offer_inputs_query(cohort))
     ]
     return Inputs(
         selected=selected,
