@@ -188,6 +188,26 @@ def test_followup_board(app, client, coordinator, cohort, companies):
     assert 'data-count="total">500<' in body  # the summary counts every intern
 
 
+def test_followup_incidents_and_returns(app, client, coordinator, cohort, companies):
+    reporter = ld.users(1, Role.coordinator)[0]
+
+    def grow(k):  # an open incident every other intern: 2k interns for k incidents
+        placed, _offers = ld.placed_students(cohort.id, companies, 2 * k)
+        ld.internships(cohort.id, placed, reporter, date(2027, 4, 1))
+
+    counts, body = _at_each_size(app, client, f"/followup/incidents?cohort={cohort.id}", grow)
+    assert counts[0] == counts[1] == counts[2], counts
+    assert _rows(body, r'<tr data-incident="\d+"') == 50
+    assert _summary(body) == "1–50 of 500 · page 1 of 10"
+
+    few, _body = _open(app, client, f"/followup/returns?cohort={cohort.id}")
+    grow(5)
+    db.session.commit()
+    many, body = _open(app, client, f"/followup/returns?cohort={cohort.id}")
+    assert few == many
+    assert _summary(body) == "1–50 of 1,010 · page 1 of 21"
+
+
 def test_companies(app, client, coordinator):
     counts, body = _at_each_size(app, client, "/companies", ld.companies)
     assert counts[0] == counts[1] == counts[2], counts

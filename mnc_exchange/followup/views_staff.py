@@ -24,7 +24,7 @@ from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
-from ..core.pagination import paginate_list
+from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -612,6 +612,7 @@ def incidents():
     status = _enum_arg("status", IncidentStatus)
     severity = _enum_arg("severity", Severity)
     rows: list[Incident] = []
+    page = None
     if cohort is not None:
         severity_rank = case(
             {value: rank for rank, value in enumerate(SEVERITY_ORDER)}, value=Incident.severity
@@ -641,13 +642,15 @@ def incidents():
             query = query.where(Incident.status == status)
         if severity is not None:
             query = query.where(Incident.severity == severity)
-        rows = list(db.session.scalars(query).unique())
+        page = paginate(query)
+        rows = page.items
         _preload_students(i.internship.placement.application for i in rows)
     return render_template(
         "followup/incidents.html",
         cohort=cohort,
         cohorts=choices,
         incidents=rows,
+        page=page,
         status=status,
         severity=severity,
         severity_order=SEVERITY_ORDER,
@@ -880,11 +883,13 @@ def returns():
             for wave in SURVEY_WAVES
         },
     }
+    page = paginate_list(rows)
     return render_template(
         "followup/returns.html",
         cohort=cohort,
         cohorts=choices,
-        rows=rows,
+        rows=page.items,
+        page=page,
         waves=SURVEY_WAVES,
         summary=summary,
         today=date.today(),
