@@ -34,6 +34,8 @@ PAGES = [
     ("matching", "/matching?cohort={matching}", "coordinator"),
     ("agreements", "/agreements/?cohort={agreements}", "coordinator"),
     ("follow-up board", "/followup?cohort={followup}", "coordinator"),
+    ("incidents", "/followup/incidents?cohort={followup}", "coordinator"),
+    ("returns", "/followup/returns?cohort={followup}", "coordinator"),
     ("companies", "/companies", "coordinator"),
     ("users", "/admin/users", "admin"),
     ("audit log", "/admin/audit", "admin"),
@@ -99,7 +101,7 @@ def grow(n: int, cohorts: dict, company_id: int, institutions: list[int], start)
     ld.agreements(cohorts["agreements"], placed[:n], year=2033)  # the other n wait
     placed, _offers = ld.placed_students(cohorts["followup"], companies, n)
     coordinator = db.session.scalar(select(User.id).where(User.role == Role.coordinator))
-    ld.internships(cohorts["followup"], placed, coordinator, start)
+    ld.internships(cohorts["followup"], placed, coordinator, start)  # n/2 open incidents
     ld.companies(n)
     ld.users(n)
     ld.audit_events(n, ld.users(3, Role.coordinator))

@@ -1075,29 +1075,3 @@ def latest_situation(internship: Internship) -> EmploymentSurvey | None:
         .order_by(EmploymentSurvey.answered_at.desc(), EmploymentSurvey.id.desc())
         .limit(1)
     )
-
-
-def return_board(cohort: Cohort) -> list[tuple[Internship, dict[int, EmploymentSurvey]]]:
-    """Every intern of a cohort with return and survey status (three queries)."""
-    internships = list(
-        db.session.scalars(
-            select(Internship)
-            .options(
-                joinedload(Internship.placement).joinedload(Placement.application),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
-            )
-            .where(Internship.cohort_id == cohort.id)
-            .order_by(Internship.id)
-        ).unique()
-    )
-    by: dict[int, dict[int, EmploymentSurvey]] = defaultdict(dict)
-    for survey in db.session.scalars(
-        select(EmploymentSurvey).where(
-            EmploymentSurvey.internship_id.in_([i.id for i in internships] or [0]),
-            EmploymentSurvey.wave.in_(SURVEY_WAVES),
-        )
-    ):
-        by[survey.internship_id][survey.wave] = survey
-    return [(i, by.get(i.id, {})) for i in internships]

@@ -829,66 +829,95 @@ class ReturnRow:
     latest: EmploymentSurvey | None
 
 
+def _return_rows(ids: list[int]) -> list[ReturnRow]:
+    """The interns ``ids`` (in that order) with their surveys and latest answer: three
+    queries."""
+    loaded = {
+        internship.id: internship
+        for internship in db.session.scalars(
+            select(Internship)
+            .options(
+                joinedload(Internship.placement)
+                .joinedload(Placement.application)
+                .joinedload(Application.student),
+                joinedload(Internship.placement)
+                .joinedload(Placement.offer)
+                .joinedload(Offer.company),
+            )
+            .where(Internship.id.in_(ids or [0]))
+        ).unique()
+    }
+    surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}
+    latest: dict[int, EmploymentSurvey] = {}
+    for survey in db.session.scalars(
+        select(EmploymentSurvey)
+        .where(EmploymentSurvey.internship_id.in_(ids or [0]))
+        .order_by(EmploymentSurvey.answered_at, EmploymentSurvey.id)
+    ):
+        if survey.wave in SURVEY_WAVES:
+            surveys[survey.internship_id][survey.wave] = survey
+        if survey.status is SurveyStatus.answered:
+            latest[survey.internship_id] = survey  # the last one wins
+    return [ReturnRow(internship=loaded[i], surveys=surveys[i], latest=latest.get(i)) for i in ids]
+
+
 @bp.route("/followup/returns")
 @permission_required("followup.manage")
 def returns():
     cohort, choices = _requested_cohort()
-    rows: list[ReturnRow] = []
+    interns: list[tuple] = []
+    waves_of: dict[int, dict[int, tuple]] = {}
     if cohort is not None:
-        board_rows = services.return_board(cohort)
-        ids = [internship.id for internship, _surveys in board_rows] or [0]
-        latest: dict[int, EmploymentSurvey] = {}
-        for survey in db.session.scalars(
-            select(EmploymentSurvey)
-            .where(
-                EmploymentSurvey.internship_id.in_(ids),
-                EmploymentSurvey.status == SurveyStatus.answered,
+        # The summary and the order read plain columns of every intern; the page's interns
+        # only are loaded with their surveys.
+        interns = db.session.execute(
+            select(Internship.id, Internship.returned_on, Internship.outcome, Application.last_name)
+            .join(Placement, Placement.id == Internship.placement_id)
+            .join(Application, Application.id == Placement.application_id)
+            .where(Internship.cohort_id == cohort.id)
+        ).all()
+        interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
+        for internship_id, wave, status, situation in db.session.execute(
+            select(
+                EmploymentSurvey.internship_id,
+                EmploymentSurvey.wave,
+                EmploymentSurvey.status,
+                EmploymentSurvey.situation,
             )
-            .order_by(EmploymentSurvey.answered_at, EmploymentSurvey.id)
+            .join(Internship, Internship.id == EmploymentSurvey.internship_id)
+            .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
         ):
-            latest[survey.internship_id] = survey  # the last one wins
-        _preload_students(internship.placement.application for internship, _s in board_rows)
-        rows = [
-            ReturnRow(internship=internship, surveys=surveys, latest=latest.get(internship.id))
-            for internship, surveys in board_rows
-        ]
-        rows.sort(
-            key=lambda r: (
-                (r.internship.placement.application.last_name or "").lower(),
-                r.internship.id,
-            )
+            waves_of.setdefault(internship_id, {})[wave] = (status, situation)
+
+    def answered(wave: int, situation: Situation | None = None) -> int:
+        return sum(
+            1
+            for surveys in waves_of.values()
+            if wave in surveys
+            and surveys[wave][0] is SurveyStatus.answered
+            and (situation is None or surveys[wave][1] is situation)
         )
+
     summary = {
-        "total": len(rows),
-        "returned": sum(1 for r in rows if r.internship.returned_on),
-        "ended_early": sum(
-            1 for r in rows if r.internship.outcome is InternshipOutcome.ended_early
-        ),
+        "total": len(interns),
+        "returned": sum(1 for row in interns if row.returned_on),
+        "ended_early": sum(1 for row in interns if row.outcome is InternshipOutcome.ended_early),
         "waves": {
             wave: {
-                "answered": sum(
-                    1
-                    for r in rows
-                    if wave in r.surveys and r.surveys[wave].status is SurveyStatus.answered
-                ),
-                "employed_morocco": sum(
-                    1
-                    for r in rows
-                    if wave in r.surveys
-                    and r.surveys[wave].status is SurveyStatus.answered
-                    and r.surveys[wave].situation is Situation.employed_morocco
-                ),
-                "scheduled": sum(1 for r in rows if wave in r.surveys),
+                "answered": answered(wave),
+                "employed_morocco": answered(wave, Situation.employed_morocco),
+                "scheduled": sum(1 for surveys in waves_of.values() if wave in surveys),
             }
             for wave in SURVEY_WAVES
         },
     }
-    page = paginate_list(rows)
+    page = paginate_list(interns)
+    rows = _return_rows([row.id for row in page.items])
     return render_template(
         "followup/returns.html",
         cohort=cohort,
         cohorts=choices,
-        rows=page.items,
+        rows=rows,
         page=page,
         waves=SURVEY_WAVES,
         summary=summary,
