@@ -153,11 +153,12 @@ def test_matching(app, client, coordinator, cohort, companies):
 
     counts, body = _at_each_size(app, client, f"/matching?cohort={cohort.id}", grow)
     assert counts[0] == counts[1] == counts[2], counts
-    assert _rows(body, r'<tr data-placement="\d+"') == 50
-    assert _rows(body, r'<tr data-application="\d+"') == 50
+    # A form on each row of these two: 20 rows a page.
+    assert _rows(body, r'<tr data-placement="\d+"') == 20
+    assert _rows(body, r'<tr data-application="\d+"') == 20
     assert _rows(body, r'<tr data-offer="\d+"') == 50
-    assert _summary(body) == "1–50 of 500 · page 1 of 10"
-    assert _summary(body, "unplaced_page") == "1–50 of 500 · page 1 of 10"
+    assert _summary(body) == "1–20 of 500 · page 1 of 25"
+    assert _summary(body, "unplaced_page") == "1–20 of 500 · page 1 of 25"
     assert _summary(body, "offers_page") == "1–50 of 500 · page 1 of 10"
     assert 'id="count-offers">500<' in body  # the inputs count every offer, not the page
 
@@ -276,12 +277,12 @@ def test_two_lists_on_one_page_page_apart(client, coordinator, cohort, companies
     ld.placed_students(cohort.id, companies, 60, PlacementStatus.proposed)
     ld.applications(cohort.id, 60, ApplicationStatus.selected)
     db.session.commit()
-    body = client.get(f"/matching?cohort={cohort.id}&unplaced_page=2").get_data(as_text=True)
-    assert _summary(body) == "1–50 of 60 · page 1 of 2"
-    assert _summary(body, "unplaced_page") == "51–60 of 60 · page 2 of 2"
+    body = client.get(f"/matching?cohort={cohort.id}&unplaced_page=3").get_data(as_text=True)
+    assert _summary(body) == "1–20 of 60 · page 1 of 3"
+    assert _summary(body, "unplaced_page") == "41–60 of 60 · page 3 of 3"
     # The placements' links keep the other list's page.
     links = re.findall(r'href="(/matching\?[^"]*\bpage=2[^"]*)"', body)
-    assert links and all("unplaced_page=2" in link for link in links)
+    assert links and all("unplaced_page=3" in link for link in links)
 
 
 def test_a_single_page_shows_no_page_links(client, coordinator, cohort):

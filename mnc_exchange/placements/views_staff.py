@@ -40,6 +40,9 @@ from .views_student import explanation_lines
 
 bp = Blueprint("matching", __name__)
 
+#: Rows per page of the lists that carry a form on every row (placements, unplaced students).
+ROWS_WITH_FORMS = 20
+
 
 # --- cohort ------------------------------------------------------------------------------------
 
@@ -217,8 +220,11 @@ def _render_index(
     if cohort is not None:
         counts = _preference_counts(cohort)
         inputs = _inputs(cohort, counts)
-        placements_page = paginate(services.placements_query(cohort))
-        unplaced_page = paginate(services.unplaced_query(cohort), param="unplaced_page")
+        # A form on every row of these two lists: 20 rows a page by default.
+        placements_page = paginate(services.placements_query(cohort), per_page=ROWS_WITH_FORMS)
+        unplaced_page = paginate(
+            services.unplaced_query(cohort), param="unplaced_page", per_page=ROWS_WITH_FORMS
+        )
         placements, unplaced = placements_page.items, unplaced_page.items
         context.update(
             settings=services.settings_for(cohort),
