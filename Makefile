@@ -53,10 +53,11 @@ extract-messages: install ## re-extract strings and update the French catalog
 migrate: install ## apply the migrations to DATABASE_URL (default: instance/mnc_exchange.sqlite)
 	$(FLASK) db upgrade
 
-bench: install-dev translations ## the benchmarks without a server (matching, agreement PDFs, SQL counts)
+bench: install-dev translations ## the benchmarks without a server (matching, agreement PDFs, SQL counts, list pages at 5/50/500 rows)
 	$(PY) bench/bench_matching.py
 	$(PY) bench/bench_agreements.py
 	$(PY) bench/bench_queries.py
+	$(PY) bench/bench_list_pages.py
 
 samples: install-dev translations ## PNG pages of the cohort report and the selection minutes in docs/samples/ (needs poppler-utils)
 	$(PY) bench/samples.py
