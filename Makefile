@@ -10,7 +10,7 @@ SERVER_BASE_URL ?= http://$(HOST):$(PORT)
 export SERVER_BASE_URL
 
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
-	bench load samples
+	bench load samples screenshots
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000 (+ the outbox worker)
 	$(FLASK) seal init-demo
@@ -62,6 +62,9 @@ bench: install-dev translations ## the benchmarks without a server (matching, ag
 samples: install-dev translations ## PNG pages of the cohort report and the selection minutes in docs/samples/ (needs poppler-utils)
 	$(PY) bench/samples.py
 
+screenshots: install-dev translations ## each role's dashboard at 390 and 1280 px -> docs/screenshots/
+	$(PY) bench/screenshots.py
+
 load: install translations ## load test: 50 users for 60 s, gunicorn + a throwaway PostgreSQL 15
 	bash bench/load/run.sh
 
@@ -75,3 +78,7 @@ format: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+
+.PHONY: samples-agreement
+samples-agreement: install-dev translations ## PNG pages of a sealed agreement and certificate in docs/samples/ (needs pdftoppm)
+	$(PY) bench/samples_agreement.py

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -229,7 +229,7 @@ def test_audit_log(app, client, auth):
     actors = ld.users(5, Role.coordinator)
     counts, body = _at_each_size(app, client, "/admin/audit", lambda k: ld.audit_events(k, actors))
     assert counts[0] == counts[1] == counts[2], counts
-    assert _rows(body, r"<code>") == 50
+    assert _rows(body, r"<tr data-action=") == 50
     total = int(re.search(r"of (\d+)", _summary(body)).group(1))
     assert total >= 500  # and the events of the admin's own login
 
@@ -291,6 +291,71 @@ def test_a_single_page_shows_no_page_links(client, coordinator, cohort):
     body = client.get(f"/screening/?cohort={cohort.id}").get_data(as_text=True)
     assert _summary(body) == "1–3 of 3"
     assert 'class="pagination' not in body and "Per page" not in body
+
+
+def _page_links(body: str, path: str, param: str = "page") -> list[str]:
+    return re.findall(rf'href="({re.escape(path)}\?[^"]*\b{param}=2[^"]*)"', body)
+
+
+def test_the_dashboards_filters_paginate_and_their_links_keep_them(
+    client, coordinator, cohort, companies
+):
+    """The lists the to-do items open (``?awaiting=``, ``?flag=``, ``?status=active``,
+    ``?placements=``, ``?surveys=due``) count only their rows and page with the filter kept."""
+    from mnc_exchange.agreements import services as agreements
+    from mnc_exchange.followup import services as followup
+
+    reporter = ld.users(1, Role.coordinator)[0]
+    placed, _offers = ld.placed_students(cohort.id, companies, 130)
+    ld.agreements(cohort.id, placed)
+    # Starting in 20 days: the checklist's first steps are overdue.
+    ld.internships(cohort.id, placed, reporter, date.today() + timedelta(days=20))
+    ld.placed_students(cohort.id, companies, 60, PlacementStatus.proposed)
+    db.session.commit()
+    today = date.today()
+
+    # The agreements' filter runs in SQL: the same agreements as ``waiting_for``.
+    every = agreements.agreements_for_cohort(cohort)
+    for awaiting in agreements.WAITING_FOR:
+        expected = {a.id for a in every if awaiting in agreements.waiting_for(a, today)}
+        found = set(db.session.scalars(agreements.agreements_query(cohort, awaiting)))
+        assert {a.id for a in found} == expected and len(expected) > 50, awaiting
+        body = client.get(f"/agreements/?cohort={cohort.id}&awaiting={awaiting}").get_data(
+            as_text=True
+        )
+        pages = -(-len(expected) // 50)
+        assert _summary(body) == f"1–50 of {len(expected)} · page 1 of {pages}"
+        links = _page_links(body, "/agreements/")
+        assert links and all(f"awaiting={awaiting}" in link for link in links)
+
+    # The board's flags: counted on every intern, paged with the flag kept.
+    rows = followup.board_rows(cohort, today)
+    for flag, test in followup.BOARD_FLAGS.items():
+        n = sum(1 for r in rows if test(r))
+        body = client.get(f"/followup?cohort={cohort.id}&flag={flag}").get_data(as_text=True)
+        assert n or flag != "overdue"
+        if n:
+            assert re.search(rf"of {n}\b", _summary(body)), flag
+        if n > 50:
+            links = _page_links(body, "/followup")
+            assert links and all(f"flag={flag}" in link for link in links)
+
+    body = client.get(f"/followup/incidents?cohort={cohort.id}&status=active").get_data(
+        as_text=True
+    )
+    assert _summary(body) == "1–50 of 65 · page 1 of 2"
+    links = _page_links(body, "/followup/incidents")
+    assert links and all("status=active" in link for link in links)
+
+    body = client.get(f"/matching?cohort={cohort.id}&placements=proposed").get_data(as_text=True)
+    assert _summary(body) == "1–20 of 60 · page 1 of 3"
+    assert _rows(body, r'data-status="proposed"') == 20
+    assert 'data-status="confirmed"' not in body
+    links = _page_links(body, "/matching")
+    assert links and all("placements=proposed" in link for link in links)
+
+    body = client.get(f"/followup/returns?cohort={cohort.id}&surveys=due").get_data(as_text=True)
+    assert client.get(f"/followup/returns?cohort={cohort.id}").status_code == 200
 
 
 # --- PostgreSQL: each list query uses an index at scale ------------------------------------------

@@ -1,7 +1,7 @@
 """list pages: indexes for the filters and sorts of the paginated lists (issue 16)
 
 Revision ID: e16a4c1d7b20
-Revises: 7b4c2e9a1f60
+Revises: 9d2f4a6b8c10
 Create Date: 2026-12-07 09:00:00
 
 The screening list (one cohort, filtered by status, institution, region or French level,
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e16a4c1d7b20"
-down_revision = "7b4c2e9a1f60"
+down_revision = "9d2f4a6b8c10"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..accounts import services as account_services
 from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
 from ..accounts.models import Role, User
+from ..audit import events
 from ..audit.services import audit_query
 from ..core.errors import DomainError
 from ..core.pagination import paginate
@@ -103,7 +104,14 @@ def reactivate_user(user_id: int):
 def audit():
     action = (request.args.get("action") or "").strip()[:80]
     page = paginate(audit_query(action), per_page=PER_PAGE)
-    return render_template("admin/audit.html", page=page, action=action)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        action=action,
+        families=events.FAMILY_LABELS,
+        describe=events.describe,
+        target_label=events.target_label,
+    )
 
 
 @bp.route("/outbox")

@@ -25,6 +25,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..hosts.models import Pole
@@ -301,10 +302,33 @@ class BoardRow:
     arrived_on: date | None = None
     name: str = ""
     internship: Internship | None = None
+    #: The internship is over (its last day is past) and the return is not confirmed.
+    return_overdue: bool = False
+    returned_on: date | None = None
+    cohort_id: int | None = None
 
 
-def board_query(cohort: Cohort):
-    """The cohort's interns as plain columns: what the board's ratings and order need."""
+#: The board's filters (``?flag=``) and the coordinators' to-do items built on them: which rows
+#: need the coordinators' attention for what (tests on the plain columns of ``BoardRow``: no
+#: internship needs loading).
+BOARD_FLAGS: dict[str, Any] = {
+    # a step of the mobility checklist overdue (ongoing internships only)
+    "overdue": lambda row: bool(row.overdue),
+    # months over without a check-in, while the intern has not come back
+    "checkins": lambda row: row.missing_checkins > 0 and row.returned_on is None,
+    # the internship is over and the return is not confirmed
+    "return": lambda row: row.return_overdue,
+}
+
+
+def _board_where(where):
+    """A cohort, or a condition on ``Internship``, as a condition on ``Internship``."""
+    return Internship.cohort_id == where.id if isinstance(where, Cohort) else where
+
+
+def board_query(where):
+    """The interns ``where`` selects (a cohort, or a condition on ``Internship``) as plain
+    columns: what the board's ratings, flags and order need."""
     return (
         select(
             Internship.id,
@@ -312,6 +336,8 @@ def board_query(cohort: Cohort):
             Internship.outcome,
             Internship.arrived_on,
             Internship.ended_on,
+            Internship.returned_on,
+            Internship.cohort_id,
             Offer.start_on,
             Offer.end_on,
             Application.last_name,
@@ -319,47 +345,49 @@ def board_query(cohort: Cohort):
         .join(Placement, Placement.id == Internship.placement_id)
         .join(Offer, Offer.id == Placement.offer_id)
         .join(Application, Application.id == Placement.application_id)
-        .where(Internship.cohort_id == cohort.id)
+        .where(_board_where(where))
     )
 
 
-def board_rows(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
-    """Every intern of the cohort with red/amber/green, red first then by name (five queries
-    of plain columns, whatever the number of interns; no intern loaded)."""
+def board_rows(where, today: date | None = None) -> list[BoardRow]:
+    """The interns ``where`` selects (a cohort, or a condition on ``Internship``) with
+    red/amber/green, red first then by name (five queries of plain columns, whatever the
+    number of interns; no intern loaded)."""
     from ..agreements.models import Agreement
 
     today = today or date.today()
-    interns = db.session.execute(board_query(cohort)).all()
+    where = _board_where(where)
+    interns = db.session.execute(board_query(where)).all()
     steps: dict[int, list[schedule.StepState]] = defaultdict(list)
     for internship_id, key, due_on, done_on in db.session.execute(
         select(
             MobilityStep.internship_id, MobilityStep.key, MobilityStep.due_on, MobilityStep.done_on
         )
         .join(Internship, Internship.id == MobilityStep.internship_id)
-        .where(Internship.cohort_id == cohort.id)
+        .where(where)
         .order_by(MobilityStep.internship_id, MobilityStep.position)
     ):
         steps[internship_id].append(schedule.StepState(key, due_on, done_on))
     agreements = {
         placement_id: (start_on, ended_on or end_on)
         for placement_id, start_on, end_on, ended_on in db.session.execute(
-            select(
-                Agreement.placement_id, Agreement.start_on, Agreement.end_on, Agreement.ended_on
-            ).where(Agreement.cohort_id == cohort.id)
+            select(Agreement.placement_id, Agreement.start_on, Agreement.end_on, Agreement.ended_on)
+            .join(Internship, Internship.placement_id == Agreement.placement_id)
+            .where(where)
         )
     }
     severities: dict[int, list[Severity]] = defaultdict(list)
     for internship_id, severity in db.session.execute(
         select(Incident.internship_id, Incident.severity)
         .join(Internship, Internship.id == Incident.internship_id)
-        .where(Internship.cohort_id == cohort.id, Incident.status != IncidentStatus.closed)
+        .where(where, Incident.status != IncidentStatus.closed)
     ):
         severities[internship_id].append(severity)
     checkins: dict[int, set[date]] = defaultdict(set)
     for internship_id, month in db.session.execute(
         select(CheckIn.internship_id, CheckIn.month)
         .join(Internship, Internship.id == CheckIn.internship_id)
-        .where(Internship.cohort_id == cohort.id)
+        .where(where)
     ):
         checkins[internship_id].add(month)
     rows = []
@@ -369,6 +397,8 @@ def board_rows(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
         outcome,
         arrived_on,
         ended_on,
+        returned_on,
+        cohort_id,
         offer_start,
         offer_end,
         last_name,
@@ -389,7 +419,9 @@ def board_rows(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
         rows.append(
             BoardRow(
                 internship_id=internship_id,
-                rating=schedule.rating(states, today, critical),
+                rating=schedule.rating(
+                    states, today, critical, end if returned_on is None else None
+                ),
                 overdue=[s.key for s in schedule.overdue(states, today)],
                 next_step=next((s for s in states if s.done_on is None), None),
                 open_incidents=len(open_incidents),
@@ -399,6 +431,9 @@ def board_rows(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
                 end=end,
                 arrived_on=arrived_on,
                 name=last_name or "",
+                return_overdue=schedule.return_overdue(end, returned_on, today),
+                returned_on=returned_on,
+                cohort_id=cohort_id,
             )
         )
     order = {schedule.RED: 0, schedule.AMBER: 1, schedule.GREEN: 2}
@@ -1016,9 +1051,7 @@ def answer_survey(
     if survey.status is not SurveyStatus.pending:
         raise DomainError(_("This survey is already closed."))
     if survey.due_on > today:
-        raise DomainError(
-            _("This survey opens on %(date)s.", date=survey.due_on.strftime("%d/%m/%Y"))
-        )
+        raise DomainError(_("This survey opens on %(date)s.", date=long_date(survey.due_on)))
     _apply_situation(survey, data)
     survey.status = SurveyStatus.answered
     survey.answered_at = utcnow()
@@ -1074,4 +1107,34 @@ def latest_situation(internship: Internship) -> EmploymentSurvey | None:
         )
         .order_by(EmploymentSurvey.answered_at.desc(), EmploymentSurvey.id.desc())
         .limit(1)
+    )
+
+
+def survey_overdue_clause(today: date):
+    """A scheduled survey (3, 6 or 12 months) due by ``today`` and still unanswered: the
+    returns board's ``?surveys=due`` and the coordinators' to-do list."""
+    return (
+        EmploymentSurvey.status == SurveyStatus.pending,
+        EmploymentSurvey.due_on <= today,
+        EmploymentSurvey.wave.in_(SURVEY_WAVES),
+    )
+
+
+def survey_overdue(survey: EmploymentSurvey, today: date) -> bool:
+    """The same test as ``survey_overdue_clause``, on a loaded survey."""
+    return (
+        survey.status is SurveyStatus.pending
+        and survey.due_on <= today
+        and survey.wave in SURVEY_WAVES
+    )
+
+
+def evaluation_awaited_clause(now: datetime):
+    """A tutor evaluation whose link is out and still valid, not answered yet: what the host
+    company's tutors have to do (its interns page's ``?show=evaluations`` and its to-do list)."""
+    return (
+        TutorEvaluation.sent_at.is_not(None),
+        TutorEvaluation.submitted_at.is_(None),
+        TutorEvaluation.revoked_at.is_(None),
+        TutorEvaluation.expires_at > now,
     )

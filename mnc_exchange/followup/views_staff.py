@@ -3,7 +3,8 @@
 Every view: load → authorise (``followup.manage``; coordinators and admins follow every intern)
 → validate the form → call ONE service (``followup.services``) → commit once; a refused rule
 (``DomainError``) is rolled back and flashed, and the page is shown again with what was typed.
-The cohort pages work on the current cohort, or the one named by ``?cohort=<id>``.
+The cohort pages work on the one named by ``?cohort=<id>``, else the cohort abroad or last
+abroad (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
@@ -71,14 +73,26 @@ RATING_LABELS = {
     schedule.GREEN: _l("Green"),
 }
 RATING_HELP = {
-    schedule.RED: _l("a step overdue by more than 7 days, or an open critical incident"),
-    schedule.AMBER: _l("a step overdue by up to 7 days, or due within 7 days"),
+    schedule.RED: _l(
+        "a step overdue by more than 7 days, an open critical incident, or an internship over "
+        "for more than 7 days without a confirmed return"
+    ),
+    schedule.AMBER: _l(
+        "a step overdue by up to 7 days or due within 7 days, or an internship just over "
+        "without a confirmed return"
+    ),
     schedule.GREEN: _l("on track"),
 }
 RATING_CLASSES = {
     schedule.RED: "bg-danger",
     schedule.AMBER: "bg-warning text-dark",
     schedule.GREEN: "bg-success",
+}
+
+BOARD_FLAG_LABELS = {
+    "overdue": _l("Overdue steps"),
+    "checkins": _l("Missing check-ins"),
+    "return": _l("Return not confirmed"),
 }
 
 OUTCOME_LABELS = {
@@ -136,22 +150,10 @@ def _actor() -> User:
 # --- cohorts -----------------------------------------------------------------------------------
 
 
-def _cohorts() -> list[Cohort]:
-    return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
-
-
 def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
-    """The cohort named by ``?cohort=<id>`` (404 if unknown), else the current one, else the
-    most recent one; with every cohort for the selector."""
-    choices = _cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        cohort = next((c for c in choices if c.id == cohort_id), None)
-        if cohort is None:
-            abort(404)
-        return cohort, choices
-    cohort = next((c for c in choices if c.is_current), None) or (choices[0] if choices else None)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>`` (404 if unknown), else the one last chosen, else
+    the cohort abroad or last abroad; with every cohort for the selector."""
+    return working_cohort("followup")
 
 
 def _preload_students(applications) -> None:
@@ -172,6 +174,9 @@ def board():
     rating = request.args.get("rating")
     if rating not in RATING_LABELS:
         rating = None
+    flag = request.args.get("flag")
+    if flag not in services.BOARD_FLAGS:
+        flag = None
     rows = services.board_rows(cohort) if cohort is not None else []
     summary = {
         "total": len(rows),
@@ -180,10 +185,20 @@ def board():
         "critical": sum(1 for r in rows if r.critical),
         "missing_checkins": sum(1 for r in rows if r.missing_checkins),
         "arrived": sum(1 for r in rows if r.arrived_on),
+        "flags": {
+            key: sum(1 for r in rows if test(r)) for key, test in services.BOARD_FLAGS.items()
+        },
     }
     # The ratings are computed in Python (steps, incidents, check-ins): the board is paged
-    # once sorted, and only the page's rows are drawn.
-    page = paginate_list([r for r in rows if rating is None or r.rating == rating])
+    # once sorted and filtered, and only the page's rows are drawn.
+    page = paginate_list(
+        [
+            r
+            for r in rows
+            if (rating is None or r.rating == rating)
+            and (flag is None or services.BOARD_FLAGS[flag](r))
+        ]
+    )
     services.load_internships(page.items)
     return render_template(
         "followup/board.html",
@@ -192,6 +207,8 @@ def board():
         rows=page.items,
         page=page,
         rating=rating,
+        flag=flag,
+        flag_labels=BOARD_FLAG_LABELS,
         summary=summary,
         today=date.today(),
         **LABELS,
@@ -609,7 +626,9 @@ def _enum_arg(name: str, enum_cls):
 @permission_required("followup.manage")
 def incidents():
     cohort, choices = _requested_cohort()
-    status = _enum_arg("status", IncidentStatus)
+    # ``?status=active``: every incident not closed yet (not handled, or being handled).
+    active = request.args.get("status") == "active"
+    status = None if active else _enum_arg("status", IncidentStatus)
     severity = _enum_arg("severity", Severity)
     rows: list[Incident] = []
     page = None
@@ -640,6 +659,8 @@ def incidents():
         )
         if status is not None:
             query = query.where(Incident.status == status)
+        elif active:
+            query = query.where(Incident.status != IncidentStatus.closed)
         if severity is not None:
             query = query.where(Incident.severity == severity)
         page = paginate(query)
@@ -652,6 +673,7 @@ def incidents():
         incidents=rows,
         page=page,
         status=status,
+        status_arg="active" if active else (status.value if status else ""),
         severity=severity,
         severity_order=SEVERITY_ORDER,
         **LABELS,
@@ -865,18 +887,28 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
 @permission_required("followup.manage")
 def returns():
     cohort, choices = _requested_cohort()
+    # ``?surveys=due``: the alumni with a survey due and unanswered.
+    surveys_due = request.args.get("surveys") == "due"
+    today = date.today()
     interns: list[tuple] = []
     waves_of: dict[int, dict[int, tuple]] = {}
     if cohort is not None:
-        # The summary and the order read plain columns of every intern; the page's interns
-        # only are loaded with their surveys.
-        interns = db.session.execute(
+        # The summary and the order read plain columns of every intern shown; the page's
+        # interns only are loaded with their surveys.
+        query = (
             select(Internship.id, Internship.returned_on, Internship.outcome, Application.last_name)
             .join(Placement, Placement.id == Internship.placement_id)
             .join(Application, Application.id == Placement.application_id)
             .where(Internship.cohort_id == cohort.id)
-        ).all()
+        )
+        if surveys_due:
+            due = select(EmploymentSurvey.internship_id).where(
+                *services.survey_overdue_clause(today)
+            )
+            query = query.where(Internship.id.in_(due))
+        interns = db.session.execute(query).all()
         interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
+        shown = {row.id for row in interns}
         for internship_id, wave, status, situation in db.session.execute(
             select(
                 EmploymentSurvey.internship_id,
@@ -887,7 +919,8 @@ def returns():
             .join(Internship, Internship.id == EmploymentSurvey.internship_id)
             .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
         ):
-            waves_of.setdefault(internship_id, {})[wave] = (status, situation)
+            if internship_id in shown:
+                waves_of.setdefault(internship_id, {})[wave] = (status, situation)
 
     def answered(wave: int, situation: Situation | None = None) -> int:
         return sum(
@@ -921,6 +954,7 @@ def returns():
         page=page,
         waves=SURVEY_WAVES,
         summary=summary,
-        today=date.today(),
+        surveys_due=surveys_due,
+        today=today,
         **LABELS,
     )

@@ -119,6 +119,7 @@ class OfferInput:
     tutor_id: int | None
     language: WorkLanguage
     work_mode: WorkMode
+    leave_days: int = 0
 
 
 def actor_kind(user: User, offer: Offer) -> str | None:
@@ -135,6 +136,8 @@ def _apply(offer: Offer, data: OfferInput, company: Company) -> None:
         raise DomainError(_("The end date must be after the start date."))
     if data.seats < 1:
         raise DomainError(_("An offer has at least one seat."))
+    if data.leave_days is None or data.leave_days < 0:
+        raise DomainError(_("The days of leave cannot be negative."))
     tutor = None
     if data.tutor_id is not None:
         tutor = db.session.get(Tutor, data.tutor_id)
@@ -151,6 +154,7 @@ def _apply(offer: Offer, data: OfferInput, company: Company) -> None:
     offer.daily_hours = data.daily_hours
     offer.monthly_stipend = data.monthly_stipend
     offer.seats = data.seats
+    offer.leave_days = data.leave_days
     offer.tutor_id = tutor.id if tutor else None
     offer.language = data.language
     offer.work_mode = data.work_mode

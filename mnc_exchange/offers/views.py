@@ -27,7 +27,7 @@ from sqlalchemy import select
 from .. import internship_law
 from ..applications.services import application_of
 from ..cohorts.models import Cohort
-from ..cohorts.services import current_cohort
+from ..cohorts.services import current_cohort, working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate
 from ..core.web import flash_form_errors
@@ -341,6 +341,7 @@ def _render_detail(
             steps=_steps(offer, viewer) if staff_or_host else [],
             form=form or TransitionForm(formdata=None),
             gratification_threshold=internship_law.GRATIFICATION_THRESHOLD_HOURS,
+            leave_threshold=internship_law.LEAVE_REQUIRED_ABOVE_HOURS,
         ),
         status,
     )
@@ -412,14 +413,7 @@ def transition(offer_id: int):
 @bp.route("/offers")
 @permission_required("offer.review")
 def review():
-    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        cohort = next((c for c in cohorts if c.id == cohort_id), None)
-        if cohort is None:
-            abort(404)
-    else:
-        cohort = current_cohort() or (cohorts[0] if cohorts else None)
+    cohort, cohorts = working_cohort("offers")
     raw_status = request.args.get("status") or ""
     status = OfferStatus(raw_status) if raw_status in OfferStatus.__members__ else None
     if raw_status and status is None:
