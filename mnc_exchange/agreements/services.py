@@ -19,8 +19,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 
 from .. import internship_law as law
 from ..accounts.models import Role, User
@@ -1695,23 +1695,110 @@ def agreements_for_cohort(cohort: Cohort) -> list[Agreement]:
     )
 
 
-def confirmed_without_agreement(cohort: Cohort) -> list[Placement]:
-    has = select(Agreement.placement_id)
-    return list(
-        db.session.scalars(
-            select(Placement)
-            .options(
-                joinedload(Placement.application),
-                joinedload(Placement.offer).joinedload(Offer.company),
-            )
+def waiting_for_clause(awaiting: str, today: date | None = None):
+    """``waiting_for`` as a SQL condition on ``Agreement``: ``signatures`` when a document in
+    force (not the certificate) lacks one of its parties' signatures, ``prefecture`` when the
+    submission or the préfecture's answer is awaited."""
+    if awaiting == "signatures":
+        signed = (
+            select(func.count(func.distinct(Signature.party)))
+            .where(Signature.document_id == AgreementDocument.id, Signature.party.in_(SIGNATORIES))
+            .scalar_subquery()
+        )
+        return (
+            select(AgreementDocument.id)
             .where(
-                Placement.cohort_id == cohort.id,
-                Placement.status == PlacementStatus.confirmed,
-                Placement.id.not_in(has),
+                AgreementDocument.agreement_id == Agreement.id,
+                AgreementDocument.kind != DocumentKind.certificate,
+                AgreementDocument.superseded_at.is_(None),
+                signed < len(SIGNATORIES),
             )
-            .order_by(Placement.id)
+            .exists()
+        )
+    answer_from = (today or date.today()) - timedelta(days=law.PREFECTURE_ANSWER_DAYS)
+    return (
+        Agreement.prefecture_required.is_(True)
+        & (Agreement.prefecture_decision == PrefectureDecision.pending)
+        & (
+            Agreement.prefecture_submitted_on.is_(None)
+            | (Agreement.prefecture_submitted_on >= answer_from)
         )
     )
+
+
+def agreements_query(
+    cohort: Cohort, awaiting: str | None = None, today: date | None = None
+) -> Select:
+    """The cohort's agreements by number, for the coordinators' list: student, offer and
+    company joined; documents and signatures in one query each; the long texts (the terms'
+    snapshot of each document, the activities) left out. ``awaiting`` (one of
+    ``WAITING_FOR``) keeps the agreements waiting for that (``waiting_for``)."""
+    query = (
+        select(Agreement)
+        .options(
+            joinedload(Agreement.placement).joinedload(Placement.application),
+            joinedload(Agreement.placement).joinedload(Placement.offer).joinedload(Offer.company),
+            selectinload(Agreement.documents).options(
+                defer(AgreementDocument.snapshot),
+                defer(AgreementDocument.reasons),
+                selectinload(AgreementDocument.signatures),
+            ),
+            defer(Agreement.activities),
+            defer(Agreement.skills_to_acquire),
+            defer(Agreement.benefits),
+        )
+        .where(Agreement.cohort_id == cohort.id)
+        .order_by(Agreement.sequence)
+    )
+    if awaiting in WAITING_FOR:
+        query = query.where(waiting_for_clause(awaiting, today))
+    return query
+
+
+def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
+    """How many of the cohort's agreements are late for the préfecture (``prefecture_alert``),
+    reading only the agreements that still wait for a submission."""
+    candidates = db.session.scalars(
+        select(Agreement)
+        .options(
+            load_only(
+                Agreement.start_on,
+                Agreement.prefecture_required,
+                Agreement.prefecture_decision,
+                Agreement.prefecture_submitted_on,
+            )
+        )
+        .where(
+            Agreement.cohort_id == cohort.id,
+            Agreement.prefecture_required.is_(True),
+            Agreement.prefecture_decision == PrefectureDecision.pending,
+            Agreement.prefecture_submitted_on.is_(None),
+        )
+    )
+    return sum(1 for agreement in candidates if prefecture_alert(agreement, today))
+
+
+def waiting_query(cohort: Cohort) -> Select:
+    """The cohort's confirmed placements that have no agreement yet, with student, offer and
+    company."""
+    has = select(Agreement.id).where(Agreement.placement_id == Placement.id).exists()
+    return (
+        select(Placement)
+        .options(
+            joinedload(Placement.application),
+            joinedload(Placement.offer).joinedload(Offer.company),
+        )
+        .where(
+            Placement.cohort_id == cohort.id,
+            Placement.status == PlacementStatus.confirmed,
+            ~has,
+        )
+        .order_by(Placement.id)
+    )
+
+
+def confirmed_without_agreement(cohort: Cohort) -> list[Placement]:
+    return list(db.session.scalars(waiting_query(cohort)))
 
 
 def file_of(document: AgreementDocument):

@@ -41,6 +41,7 @@ from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
@@ -236,21 +237,24 @@ def index():
     if awaiting not in services.WAITING_FOR:
         awaiting = None
     today = date.today()
-    rows, waiting = [], []
+    rows, waiting, alerts = [], [], 0
+    page = waiting_page = None
     if cohort is not None:
-        agreements = services.agreements_for_cohort(cohort)
-        if awaiting is not None:
-            agreements = [a for a in agreements if awaiting in services.waiting_for(a, today)]
-        rows = [_summary(a, today) for a in agreements]
-        waiting = services.confirmed_without_agreement(cohort)
+        page = paginate(services.agreements_query(cohort, awaiting, today))
+        rows = [_summary(a, today) for a in page.items]
+        waiting_page = paginate(services.waiting_query(cohort), param="waiting_page")
+        waiting = waiting_page.items
+        alerts = services.prefecture_alerts(cohort, today)
     return render_template(
         "agreements/index.html",
         cohort=cohort,
         cohorts=cohorts,
         rows=rows,
+        page=page,
         waiting=waiting,
+        waiting_page=waiting_page,
         awaiting=awaiting,
-        alerts=sum(1 for r in rows if r.prefecture_alert),
+        alerts=alerts,
         **LABELS,
     )
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.i18n import long_date
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
@@ -63,10 +64,13 @@ def index():
     filters = screening.Filters.from_args(request.args)
     page = counts = None
     if cohort is not None:
-        page = db.paginate(
-            screening.list_query(cohort, filters), per_page=PER_PAGE, error_out=False
-        )
         counts = screening.status_counts(cohort, filters)
+        total = (
+            counts.get(ApplicationStatus(filters.status), 0)
+            if filters.status
+            else sum(counts.values())
+        )
+        page = paginate(screening.list_query(cohort, filters), per_page=PER_PAGE, total=total)
     return render_template(
         "screening/index.html",
         cohort=cohort,

@@ -358,7 +358,7 @@ def _followup_items(cohorts: dict[int, Cohort], ids: list[int], today: date) -> 
     for row in rows:
         for key, test in followup_services.BOARD_FLAGS.items():
             if test(row):
-                flagged[key][row.internship.cohort_id] += 1
+                flagged[key][row.cohort_id] += 1
     items = _per_cohort(
         "overdue-steps",
         dict(flagged["overdue"]),

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cohorts.models import Cohort
@@ -46,6 +46,9 @@ class Offer(TimestampMixin, db.Model):
         CheckConstraint("end_on > start_on", name="dates_order"),
         CheckConstraint("monthly_stipend >= 0", name="stipend_positive"),
         CheckConstraint("leave_days >= 0", name="leave_days_positive"),
+        # The review list (a cohort's offers of one status), the counts per status, the
+        # published offers of the matching.
+        Index("ix_offers_cohort_status", "cohort_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,8 +18,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, load_only
 
 from .. import matching
 from ..accounts.models import Role, User
@@ -716,36 +716,67 @@ def placements_for_company(company: Company, cohort: Cohort | None = None) -> li
     return list(db.session.scalars(query.order_by(Placement.created_at.desc(), Placement.id)))
 
 
-def placements_for_cohort(cohort: Cohort) -> list[Placement]:
-    return list(
-        db.session.scalars(
-            select(Placement)
-            .options(
-                joinedload(Placement.offer).joinedload(Offer.company),
-                joinedload(Placement.application),
-            )
-            .where(Placement.cohort_id == cohort.id)
-            .order_by(Placement.created_at.desc(), Placement.id)
+def offer_inputs_query(cohort: Cohort) -> Select:
+    """The cohort's published offers as the matching page lists them (title, seats, company
+    name; not the long texts)."""
+    return (
+        select(Offer)
+        .options(
+            load_only(Offer.id, Offer.title, Offer.seats, Offer.company_id),
+            joinedload(Offer.company).load_only(Company.legal_name),
         )
+        .where(Offer.cohort_id == cohort.id, Offer.status == OfferStatus.published)
+        .order_by(Offer.title, Offer.id)
+    )
+
+
+def placements_query(cohort: Cohort, status: PlacementStatus | None = None) -> Select:
+    """The cohort's placements, newest first, with the student, offer and company (the
+    matching page's list); ``status``: only the placements in that status."""
+    query = (
+        select(Placement)
+        .options(
+            joinedload(Placement.offer).joinedload(Offer.company),
+            # The name shown falls back on the account's (a file without names).
+            joinedload(Placement.application).joinedload(Application.student),
+        )
+        .where(Placement.cohort_id == cohort.id)
+        .order_by(Placement.created_at.desc(), Placement.id)
+    )
+    if status is not None:
+        query = query.where(Placement.status == status)
+    return query
+
+
+def placements_for_cohort(cohort: Cohort) -> list[Placement]:
+    return list(db.session.scalars(placements_query(cohort)))
+
+
+def unplaced_query(cohort: Cohort) -> Select:
+    """Selected students without a proposed or confirmed placement, by final rank."""
+    active = (
+        select(Placement.id)
+        .where(
+            Placement.application_id == Application.id,
+            Placement.status.in_(ACTIVE_PLACEMENT),
+        )
+        .exists()
+    )
+    return (
+        select(Application)
+        .options(joinedload(Application.student))
+        .where(
+            Application.cohort_id == cohort.id,
+            Application.status == ApplicationStatus.selected,
+            ~active,
+        )
+        .order_by(Application.final_rank, Application.id)
     )
 
 
 def unplaced_selected(cohort: Cohort) -> list[Application]:
     """Selected students without a proposed or confirmed placement."""
-    active = select(Placement.application_id).where(
-        Placement.cohort_id == cohort.id, Placement.status.in_(ACTIVE_PLACEMENT)
-    )
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-                Application.id.not_in(active),
-            )
-            .order_by(Application.final_rank, Application.id)
-        )
-    )
+    return list(db.session.scalars(unplaced_query(cohort)))
 
 
 def runs(cohort: Cohort) -> list[MatchingRun]:

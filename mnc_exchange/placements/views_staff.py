@@ -25,10 +25,10 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.i18n import de
+from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
-from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
@@ -43,6 +43,9 @@ from .models import (
 from .views_student import explanation_lines
 
 bp = Blueprint("matching", __name__)
+
+#: Rows per page of the lists that carry a form on every row (placements, unplaced students).
+ROWS_WITH_FORMS = 20
 
 
 # --- cohort ------------------------------------------------------------------------------------
@@ -154,7 +157,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             candidates=candidates.get(offer.id, 0),
             company_ranked=offer.id in ranked_offers,
         )
-        for offer in offer_services.published_offers(cohort)
+        for offer in db.session.scalars(services.offer_inputs_query(cohort))
     ]
     return Inputs(
         selected=selected,
@@ -210,22 +213,33 @@ def _render_index(
     context: dict = {"cohort": cohort, "cohorts": choices}
     if cohort is not None:
         counts = _preference_counts(cohort)
-        placements = services.placements_for_cohort(cohort)
+        inputs = _inputs(cohort, counts)
         # ``?placements=<status>``: only the placements in that status (e.g. ``proposed``, the
         # ones awaiting the company's answer).
         shown_status = request.args.get("placements")
-        if shown_status in PlacementStatus.__members__:
-            placements = [p for p in placements if p.status.value == shown_status]
-        else:
+        if shown_status not in PlacementStatus.__members__:
             shown_status = None
-        unplaced = services.unplaced_selected(cohort)
+        # A form on every row of these two lists: 20 rows a page by default.
+        placements_page = paginate(
+            services.placements_query(
+                cohort, PlacementStatus(shown_status) if shown_status else None
+            ),
+            per_page=ROWS_WITH_FORMS,
+        )
+        unplaced_page = paginate(
+            services.unplaced_query(cohort), param="unplaced_page", per_page=ROWS_WITH_FORMS
+        )
+        placements, unplaced = placements_page.items, unplaced_page.items
         context.update(
             settings=services.settings_for(cohort),
             settings_form=settings_form or _settings_form(cohort),
-            inputs=_inputs(cohort, counts),
+            inputs=inputs,
+            offers_page=paginate_list(inputs.offers, param="offers_page"),
             runs=_runs(cohort),
             placements=placements,
+            placements_page=placements_page,
             unplaced=unplaced,
+            unplaced_page=unplaced_page,
             preference_counts=counts,
             cancellable={p.id for p in placements if services.cancel_refusal(p) is None},
             release_forms={
