@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.forms import ConfirmForm
-from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -30,17 +29,14 @@ def index():
 def create():
     form = CohortForm()
     if form.validate_on_submit():
-        try:
-            cohort = services.create_cohort(
+        done = attempt(
+            lambda: services.create_cohort(
                 form.year.data, form.quota.data, form.title.data or "", **form.calendar()
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The %(year)d cohort is created.", year=cohort.year), "success")
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+            ),
+            lambda cohort: _("The %(year)d cohort is created.", year=cohort.year),
+        )
+        if done:
+            return redirect(url_for("cohorts.detail", cohort_id=done.value.id))
     else:
         flash_form_errors(form)
     return render_template("cohorts/form.html", form=form, cohort=None)
@@ -67,20 +63,17 @@ def edit(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     form = CohortForm(obj=cohort)
     if form.validate_on_submit():
-        try:
-            services.update_cohort(
+        done = attempt(
+            lambda: services.update_cohort(
                 cohort,
                 year=form.year.data,
                 title=form.title.data or f"MNC {form.year.data}",
                 quota=form.quota.data,
                 **form.calendar(),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The cohort is saved."), "success")
+            ),
+            _("The cohort is saved."),
+        )
+        if done:
             return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     else:
         flash_form_errors(form)
@@ -98,17 +91,12 @@ def transition(cohort_id: int):
         target = CohortState(form.target.data)
     except ValueError:
         abort(400)
-    try:
-        services.transition(cohort, target)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _("The cohort is now “%(state)s”.", state=services.STATE_LABELS[cohort.state]),
-            "success",
-        )
+    attempt(
+        lambda: services.transition(cohort, target),
+        lambda _value: _(
+            "The cohort is now “%(state)s”.", state=services.STATE_LABELS[cohort.state]
+        ),
+    )
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
 
 
@@ -118,12 +106,8 @@ def make_current(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.make_current(cohort)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The %(year)d cohort is now the current one.", year=cohort.year), "success")
+    attempt(
+        lambda: services.make_current(cohort),
+        _("The %(year)d cohort is now the current one.", year=cohort.year),
+    )
     return redirect(url_for("cohorts.detail", cohort_id=cohort_id))
