@@ -34,9 +34,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(agreements_group)
 
-    from .reports.cli import cohort_report_command
+    from .reports.cli import cohort_report_command, forget_snapshots_command
 
     app.cli.add_command(cohort_report_command)
+    app.cli.add_command(forget_snapshots_command)
 
     from .maintenance.cli import backup_command, restore_command, retention_group
 

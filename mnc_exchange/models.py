@@ -38,6 +38,7 @@ from .placements.models import (  # noqa: F401
     Placement,
     StudentPreference,
 )
+from .reports.models import ReportSnapshot  # noqa: F401
 from .selection.models import (  # noqa: F401
     Interview,
     ReviewAssignment,
@@ -46,3 +47,6 @@ from .selection.models import (  # noqa: F401
     SeatOffer,
     SelectionSettings,
 )
+
+# The listeners that keep the reports' data version (after every model above).
+from .reports import snapshots  # noqa: E402, F401

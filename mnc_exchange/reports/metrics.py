@@ -300,10 +300,12 @@ class Figures:
     wellbeing_total: Fraction = Fraction(0)
     wellbeing_n: int = 0
     incidents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+    total: int = 0  # every application, drafts included
 
     def to_json(self) -> str:
         return json.dumps(
             {
+                "total": self.total,
                 "counts": self.counts,
                 "groups": {d: [[v, c] for v, c in rows] for d, rows in self.groups.items()},
                 "stipend": [str(self.stipend_total), self.stipend_n],
@@ -328,6 +330,7 @@ class Figures:
             wellbeing_total=Fraction(data["wellbeing"][0]),
             wellbeing_n=data["wellbeing"][1],
             incidents=data["incidents"],
+            total=data["total"],
         )
 
     @property
@@ -341,8 +344,10 @@ def tally(groups: Iterable[tuple[StudentRecord, tuple, int]]) -> Figures:
     many students). Each predicate is evaluated once per distinct ``signature``."""
     answers: dict[tuple, dict[str, bool]] = {}
     counts = dict.fromkeys(COUNTED, 0)
+    total = 0
     by_dimension: dict[str, dict[str | None, dict[str, int]]] = {d: {} for d in DIMENSIONS}
     for record, values, n in groups:
+        total += n
         key = signature(record)
         answer = answers.get(key)
         if answer is None:
@@ -359,6 +364,7 @@ def tally(groups: Iterable[tuple[StudentRecord, tuple, int]]) -> Figures:
                     cells[k] += n
     return Figures(
         counts=counts,
+        total=total,
         groups={
             d: sorted(rows.items(), key=lambda item: (item[0] is None, str(item[0] or "")))
             for d, rows in by_dimension.items()
