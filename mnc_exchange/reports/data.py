@@ -238,49 +238,22 @@ def aggregate_figures(cohort: Cohort, cutoff: date | None = None) -> Figures:
     params = {"cohort_id": cohort.id, "cutoff": cutoff or date.today()}
 
     def groups():
+        records: dict[tuple, StudentRecord] = {}  # one record per distinct set of facts
         for row in db.session.execute(queries["groups"], params):
             m = row._mapping
-            record = StudentRecord(
-                application_id=0,
-                name="",
-                gender=_value(m["gender"]),
-                region=m["region"],
-                institution=m["institution"],
-                applied=bool(m["applied"]),
-                eligible=bool(m["eligible"]),
-                shortlisted=bool(m["shortlisted"]),
-                selected=bool(m["selected"]),
-                placed=bool(m["placed"]),
-                company=m["company"],
-                host_city=m["host_city"],
-                pole=_value(m["pole"]),
-                agreement_signed=bool(m["agreement_signed"]),
-                agreement_recorded=bool(m["agreement_recorded"]),
-                departed=bool(m["departed"]),
-                completed=bool(m["completed"]),
-                ended_early=bool(m["ended_early"]),
-                returned=bool(m["returned"]),
-                incidents=[s for s in SEVERITIES if m[f"incident_{s}"]],
-                tutor_score=0 if m["tutor_evaluated"] else None,
-                wellbeing=Fraction(0) if m["checked_in"] else None,
+            facts = tuple(row[:-7])  # every column but the 6 dimensions and the count
+            record = records.get(facts)
+            if record is None:
+                record = records[facts] = _record(m)
+            dimensions = (
+                _value(m["pole"]),
+                m["host_city"],
+                m["company"],
+                m["institution"],
+                m["region"],
+                _value(m["gender"]),
             )
-            if record.placed:
-                for w in WAVES:
-                    answer = m[f"wave_{w}"]
-                    if answer is not None:
-                        record.surveys[w] = (True, answer or None)
-            yield (
-                record,
-                (
-                    record.pole,
-                    record.host_city,
-                    record.company,
-                    record.institution,
-                    record.region,
-                    record.gender,
-                ),
-                m["n"],
-            )
+            yield record, dimensions, m["n"]
 
     figures = tally(groups())
     for value, n in db.session.execute(queries["stipends"], params):
@@ -505,6 +478,37 @@ def _queries() -> dict:
         .where(Incident.internship_id.in_(their))
         .group_by(Incident.severity),
     }
+
+
+def _record(m) -> StudentRecord:
+    """A record standing for the students of a group (its facts; no name, no dimension)."""
+    record = StudentRecord(
+        application_id=0,
+        name="",
+        gender=None,
+        region=None,
+        institution=None,
+        applied=bool(m["applied"]),
+        eligible=bool(m["eligible"]),
+        shortlisted=bool(m["shortlisted"]),
+        selected=bool(m["selected"]),
+        placed=bool(m["placed"]),
+        agreement_signed=bool(m["agreement_signed"]),
+        agreement_recorded=bool(m["agreement_recorded"]),
+        departed=bool(m["departed"]),
+        completed=bool(m["completed"]),
+        ended_early=bool(m["ended_early"]),
+        returned=bool(m["returned"]),
+        incidents=[s for s in SEVERITIES if m[f"incident_{s}"]],
+        tutor_score=0 if m["tutor_evaluated"] else None,
+        wellbeing=Fraction(0) if m["checked_in"] else None,
+    )
+    if record.placed:
+        for w in WAVES:
+            answer = m[f"wave_{w}"]
+            if answer is not None:
+                record.surveys[w] = (True, answer or None)
+    return record
 
 
 def _value(member):

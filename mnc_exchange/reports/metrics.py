@@ -341,27 +341,38 @@ class Figures:
 
 def tally(groups: Iterable[tuple[StudentRecord, tuple, int]]) -> Figures:
     """The counts of ``groups``: (a record standing for them, their ``dimension_values``, how
-    many students). Each predicate is evaluated once per distinct ``signature``."""
-    answers: dict[tuple, dict[str, bool]] = {}
+    many students). Each predicate is evaluated once per distinct ``signature`` (and the
+    signature once per record object: a caller may give the same record for several groups)."""
+    by_signature: dict[tuple, tuple[list[str], list[str]]] = {}
+    by_object: dict[int, tuple[StudentRecord, tuple[list[str], list[str]]]] = {}
     counts = dict.fromkeys(COUNTED, 0)
     total = 0
     by_dimension: dict[str, dict[str | None, dict[str, int]]] = {d: {} for d in DIMENSIONS}
     for record, values, n in groups:
+        known = by_object.get(id(record))
+        if known is None:
+            key = signature(record)
+            lists = by_signature.get(key)
+            if lists is None:
+                member = [k for k, p in COUNTED.items() if p(record)]
+                chosen = set(member)
+                lists = by_signature[key] = (
+                    member,
+                    [k for k in BREAKDOWN_COUNTS if k in chosen],
+                )
+            by_object[id(record)] = (record, lists)  # the record is kept: its id stays its own
+        else:
+            lists = known[1]
         total += n
-        key = signature(record)
-        answer = answers.get(key)
-        if answer is None:
-            answer = answers[key] = {k: bool(p(record)) for k, p in COUNTED.items()}
-        for k, yes in answer.items():
-            if yes:
-                counts[k] += n
+        member, columns = lists
+        for k in member:
+            counts[k] += n
         for dimension, value in zip(DIMENSIONS, values, strict=True):
             cells = by_dimension[dimension].get(value)
             if cells is None:
                 cells = by_dimension[dimension][value] = dict.fromkeys(BREAKDOWN_COUNTS, 0)
-            for k in BREAKDOWN_COUNTS:
-                if answer[k]:
-                    cells[k] += n
+            for k in columns:
+                cells[k] += n
     return Figures(
         counts=counts,
         total=total,
