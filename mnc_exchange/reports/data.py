@@ -292,7 +292,9 @@ def _queries() -> dict:
     placed = confirmed.id.is_not(None)
     proposed = exists().where(
         Placement.application_id == a.id,
-        Placement.cohort_id == cid,
+        # "+ 0": look the placements up by application, not by cohort (SQLite's planner would
+        # scan the cohort's placements for every application).
+        Placement.cohort_id + 0 == cid,
         Placement.status == PlacementStatus.proposed,
     )
     # Each subquery refers to its immediate parent only (SQL correlates one level).
@@ -405,15 +407,17 @@ def _queries() -> dict:
             confirmed,
             and_(
                 confirmed.application_id == a.id,
-                confirmed.cohort_id == cid,
+                confirmed.cohort_id + 0 == cid,  # by application (see ``proposed``)
                 confirmed.status == PlacementStatus.confirmed,
             ),
         )
         .outerjoin(
-            internship, and_(internship.placement_id == confirmed.id, internship.cohort_id == cid)
+            internship,
+            and_(internship.placement_id == confirmed.id, internship.cohort_id + 0 == cid),
         )
         .outerjoin(
-            agreement, and_(agreement.placement_id == confirmed.id, agreement.cohort_id == cid)
+            agreement,
+            and_(agreement.placement_id == confirmed.id, agreement.cohort_id + 0 == cid),
         )
         .outerjoin(offer, offer.id == confirmed.offer_id)
         .outerjoin(company, company.id == offer.company_id)
