@@ -10,7 +10,8 @@
 # BENCH_BEFORE: the code before (default 72e5ecd, main before issue 16), checked out in a
 # temporary git worktree that shares this checkout's .venv. The database is built once by this
 # checkout (`flask db upgrade` + `flask demo-data`: 1 to 3 minutes); the older code ignores the
-# tables it does not know. Output: the table, also in bench/out/pages.md. wrk comes from Debian
+# tables it does not know (BENCH_DEMO_DB=file.sqlite: start from a copy of a database that
+# already holds the demo). Output: the table, also in bench/out/pages.md. wrk comes from Debian
 # (apt-get install wrk); without it the script falls back to a Python loop (less precise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,15 +50,20 @@ SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 export SECRET_KEY
 export LOGIN_RATE_LIMIT="100000 per minute"
 export MAIL_SERVER=""
+export SERVER_BASE_URL="${SERVER_BASE_URL:-http://127.0.0.1}"  # required by production
 mkdir -p "$TMP/instance" "$TMP/uploads"
 export INSTANCE_PATH="$TMP/instance" UPLOAD_FOLDER="$TMP/uploads"
 
+bench_start_redis "$TMP/redis"  # the production configuration wants it with several workers
+
 bench_log "The demo data (SQLite, built by this checkout)"
+if [ -n "${BENCH_DEMO_DB:-}" ]; then  # a SQLite file with the demo already loaded
+  cp "$BENCH_DEMO_DB" "$TMP/demo.sqlite"
+fi
 DATABASE_URL="sqlite:///$TMP/demo.sqlite" .venv/bin/flask --app app db upgrade >"$TMP/upgrade.log" 2>&1
 DATABASE_URL="sqlite:///$TMP/demo.sqlite" .venv/bin/flask --app app demo-data 2>/dev/null | tail -n 2
 cp "$TMP/demo.sqlite" "$TMP/before.sqlite"
 cp "$TMP/demo.sqlite" "$TMP/after.sqlite"
-bench_start_redis "$TMP/redis"
 
 APP="mnc_exchange:create_app({'SESSION_COOKIE_SECURE': False, 'REMEMBER_COOKIE_SECURE': False})"
 
