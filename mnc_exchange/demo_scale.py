@@ -122,6 +122,10 @@ def load_scale_data(n: int) -> dict[str, int]:
     cohorts = list(db.session.scalars(select(Cohort).order_by(Cohort.year)))
     for cohort in cohorts:
         _scale_cohort(rng, cohort, n, added)
+    # Core statements go round the session's listeners: the reports' kept figures are stale.
+    from .reports.snapshots import SNAPSHOTS
+
+    db.session.execute(update(SNAPSHOTS).values(version=SNAPSHOTS.c.version + 1))
     db.session.flush()
     db.session.expire_all()
     return dict(added)

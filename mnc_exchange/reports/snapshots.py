@@ -40,8 +40,8 @@ from .models import ReportSnapshot
 
 SNAPSHOTS = ReportSnapshot.__table__
 
-#: session.info key: this transaction has flushed changes not committed yet (figures computed
-#: from them must not be kept: the transaction may still roll back).
+#: session.info key: this transaction has flushed changes to the data behind the figures, not
+#: committed yet (figures computed from them must not be kept: it may still roll back).
 _WROTE = "reports_uncommitted_writes"
 
 
@@ -217,7 +217,6 @@ def _bump(connection, *conditions) -> None:
 
 @event.listens_for(db.session, "after_flush")
 def _after_flush(session, flush_context) -> None:
-    session.info[_WROTE] = True
     from ..agreements.models import Agreement, AgreementDocument
     from ..followup.models import Internship
 
@@ -237,7 +236,8 @@ def _after_flush(session, flush_context) -> None:
             name = models["named"][type(obj)]
             everything = everything or inspect(obj).attrs[name].history.has_changes()
     if not (cohorts or agreements or documents or internships or everything):
-        return
+        return  # nothing behind the figures (a login, a session's last activity...)
+    session.info[_WROTE] = True
     connection = session.connection()
     if everything:
         _bump(connection, SNAPSHOTS.c.cohort_id.is_not(None))
