@@ -227,12 +227,31 @@ def test_a_finished_cohort_is_computed_once_then_read(finished, monkeypatch):
     assert again.to_json() == summarise(load_records(cohort)).to_json()
 
 
-def test_a_running_cohort_is_always_computed_and_never_kept(built, monkeypatch):
+def test_a_running_cohort_is_computed_again_after_each_change(built, monkeypatch):
     spy = Spy(monkeypatch)
+    first = snapshots.cohort_figures(built.cohort)
     snapshots.cohort_figures(built.cohort)
-    snapshots.cohort_figures(built.cohort)
+    assert spy.calls == 1
+    application = built.by_role["eligible"][0]
+    application.region = "souss-massa"
+    db.session.commit()
+    after = snapshots.cohort_figures(built.cohort)
     assert spy.calls == 2
-    assert _row(built.cohort) is None
+    assert after.groups["region"] != first.groups["region"]
+    assert after.to_json() == summarise(load_records(built.cohort)).to_json()
+
+
+def test_a_change_is_counted_once_per_transaction_even_with_several_flushes(finished):
+    snapshots.cohort_figures(finished.cohort)
+    version = _row(finished.cohort).version
+    internship = _back1(finished)
+    internship.returned_on = None
+    db.session.flush()
+    internship.departed_on = None
+    db.session.flush()
+    db.session.commit()
+    assert _row(finished.cohort).version == version + 1
+    db.session.rollback()
 
 
 def _back1(built) -> Internship:

@@ -36,6 +36,7 @@ numerator is a subset of its denominator.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -333,9 +334,10 @@ class Figures:
             total=data["total"],
         )
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """A fingerprint of the figures (the key of what is drawn and rendered from them)."""
+        """A fingerprint of the figures (the key of what is drawn and rendered from them);
+        computed once: the figures are not changed once made."""
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:32]
 
 

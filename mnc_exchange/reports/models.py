@@ -1,4 +1,4 @@
-"""The kept figures of the finished cohorts (``reports.snapshots``)."""
+"""The kept figures of the cohorts (``reports.snapshots``)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from ..extensions import db
 
 
 class ReportSnapshot(db.Model):
-    """The figures of a finished cohort (state returned or archived), computed once.
+    """The figures of a cohort, computed once per version of its data (a finished cohort's,
+    once for all).
 
-    ``version`` counts the changes to the data behind the cohort's figures: every flush that
-    adds, changes or deletes a row feeding them adds one (``snapshots`` listens to the
-    session). The figures are used while ``figures_version == version`` and the cut-off date
-    asked for lies in ``[computed_for, valid_until)``: a survey falling due changes the
-    figures, and ``valid_until`` is the next due date after ``computed_for``.
+    ``version`` counts the changes to the data behind the cohort's figures: every transaction
+    that adds, changes or deletes a row feeding them adds one as it commits (``snapshots``
+    listens to the session). The figures are used while ``figures_version == version`` and
+    the cut-off date asked for lies in ``[computed_for, valid_until)``: a survey falling due
+    changes the figures, and ``valid_until`` is the next due date after ``computed_for``.
     """
 
     __tablename__ = "report_snapshots"

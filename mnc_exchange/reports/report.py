@@ -14,8 +14,8 @@ name) and a methods annex (the definitions of ``labels``). Every page has a runn
 "page X / Y" in its footer; the breakdowns and the trends are on landscape pages, so that their
 column headings break between words only.
 
-The figures are those of the dashboard: ``snapshots.figures_of`` (kept for a finished cohort,
-aggregate SQL for a running one; the list of the interns from ``data.load_records``), the pure
+The figures are those of the dashboard: ``snapshots.figures_of`` (aggregate SQL, kept per version
+of each cohort's data; the list of the interns from ``data.load_records``), the pure
 ``metrics`` and the tables of ``exports``; the charts are the SVG of
 ``charts`` embedded as ``data:`` URIs (the PDF fetches nothing). Texts go through gettext inside
 ``force_locale(lang)``; numbers, amounts and dates are formatted for ``lang``.

@@ -1,22 +1,26 @@
-"""The figures of every cohort for the reports, without loading a row per student.
+"""The figures of every cohort for the reports, computed once per version of their data.
 
-- A **finished** cohort (state returned or archived: ``data.FINISHED``) has its figures
-  computed once and kept in ``report_snapshots`` (``models.ReportSnapshot``), as JSON, with the
-  version of the data they were computed from and the dates they hold for.
-- A **running** cohort's figures are computed on each request by ``data.aggregate_figures``
-  (GROUP BY and COUNT in the database).
+A cohort's figures are computed by ``data.aggregate_figures`` (GROUP BY and COUNT in the
+database, never a row per student in Python) and kept in ``report_snapshots``
+(``models.ReportSnapshot``), as JSON, with the version of the data they were computed from and
+the dates they hold for. A **finished** cohort (state returned or archived) is thus computed
+once; a **running** one again after each change to its data (its figures are never older than
+the last committed change).
 
 The data version of a cohort is a counter in its snapshot row, bumped in the same transaction
-as any change to a row that feeds its figures: a SQLAlchemy ``after_flush`` listener looks at
-the objects flushed (applications, placements, offers, agreements and their documents and
-signatures, internships, surveys, incidents, evaluations, check-ins; a renamed company or
-institution concerns every cohort) and a ``do_orm_execute`` listener at the ORM's bulk UPDATE
-and DELETE statements on those models (they bump every cohort). A snapshot is used only while
-its ``figures_version`` equals the row's ``version``. The version is read before the data, so
-a change committed while the figures are being computed leaves them stale and unused.
+as any change to a row behind its figures: a SQLAlchemy ``after_flush`` listener notes the
+cohorts of the objects flushed (applications, placements, offers, agreements and their
+documents and signatures, internships, surveys, incidents, evaluations, check-ins; a renamed
+company or institution concerns every cohort), a ``do_orm_execute`` listener the ORM's bulk
+UPDATE and DELETE statements on those models (every cohort), and ``before_commit`` adds one
+to their counters as the transaction's last statement (the row stays locked only while the
+transaction commits, and the transaction waits for nothing after it: no deadlock). A snapshot
+is used only while its ``figures_version`` equals the row's ``version``; the version is read
+before the data, so a change committed while the figures are being computed leaves them stale
+and unused. Figures computed inside a transaction holding changes to that data, not committed
+yet, are never kept.
 
-Only rows of finished cohorts exist, so a flush in a running cohort updates no row (and locks
-none). Changes made outside the application (SQL by hand) are not seen: ``flask
+Changes made outside the application (SQL by hand) are not seen: ``flask
 forget-report-snapshots`` drops the kept figures.
 """
 
@@ -34,7 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ..cohorts.models import Cohort
 from ..core.timeutils import utcnow
 from ..extensions import db
-from .data import FINISHED, aggregate_figures
+from .data import aggregate_figures
 from .metrics import Figures
 from .models import ReportSnapshot
 
@@ -78,26 +82,28 @@ _parsed = LRU(64)
 def figures_of(cohorts: list[Cohort], cutoff: date | None = None) -> dict[int, Figures]:
     """Every cohort's figures as of ``cutoff`` (today by default), by cohort id."""
     cutoff = cutoff or date.today()
-    finished = [c.id for c in cohorts if c.state in FINISHED]
+    ids = [c.id for c in cohorts]
     rows = {}
-    if finished:
+    if ids:
+        # The JSON is read only for the figures this worker has not parsed yet.
+        columns = [c for c in SNAPSHOTS.c if c.name != "figures"]
         rows = {
             row.cohort_id: row
-            for row in db.session.execute(
-                select(SNAPSHOTS).where(SNAPSHOTS.c.cohort_id.in_(finished))
-            )
+            for row in db.session.execute(select(*columns).where(SNAPSHOTS.c.cohort_id.in_(ids)))
         }
     result = {}
     for cohort in cohorts:
-        if cohort.id not in finished:
-            result[cohort.id] = aggregate_figures(cohort, cutoff)
-            continue
         row = rows.get(cohort.id)
         if row is not None and _usable(row, cutoff):
-            result[cohort.id] = _parsed.get(row.digest, lambda r=row: Figures.from_json(r.figures))
+            result[cohort.id] = _parsed.get(row.digest, lambda r=row: _load(r.cohort_id))
         else:
             result[cohort.id] = _compute(cohort, cutoff)
     return result
+
+
+def _load(cohort_id: int) -> Figures:
+    text = db.session.scalar(select(SNAPSHOTS.c.figures).where(SNAPSHOTS.c.cohort_id == cohort_id))
+    return Figures.from_json(text)
 
 
 def cohort_figures(cohort: Cohort, cutoff: date | None = None) -> Figures:
@@ -106,7 +112,7 @@ def cohort_figures(cohort: Cohort, cutoff: date | None = None) -> Figures:
 
 def _usable(row, cutoff: date) -> bool:
     return (
-        row.figures is not None
+        row.digest is not None
         and row.figures_version == row.version
         and row.computed_for is not None
         and row.computed_for <= cutoff
@@ -115,8 +121,8 @@ def _usable(row, cutoff: date) -> bool:
 
 
 def _compute(cohort: Cohort, cutoff: date) -> Figures:
-    """Compute the figures of a finished cohort, and keep them unless this transaction holds
-    changes not committed yet."""
+    """Compute the figures of a cohort, and keep them unless this transaction holds changes to
+    their data not committed yet."""
     keep = not db.session.info.get(_WROTE)
     version = _version(cohort.id) if keep else None  # read before the data
     figures = aggregate_figures(cohort, cutoff)
@@ -209,17 +215,25 @@ def _ids(obj, attribute: str) -> set:
     return {v for v in values if v is not None}
 
 
-def _bump(connection, *conditions) -> None:
-    connection.execute(
-        update(SNAPSHOTS).where(or_(*conditions)).values(version=SNAPSHOTS.c.version + 1)
+#: session.info key: what the transaction changed behind the figures, bumped at commit.
+_CHANGES = "reports_changes"
+
+
+def _changes(session) -> dict:
+    return session.info.setdefault(
+        _CHANGES,
+        {
+            "cohorts": set(),
+            "agreements": set(),
+            "documents": set(),
+            "internships": set(),
+            "everything": False,
+        },
     )
 
 
 @event.listens_for(db.session, "after_flush")
 def _after_flush(session, flush_context) -> None:
-    from ..agreements.models import Agreement, AgreementDocument
-    from ..followup.models import Internship
-
     models = _models()
     cohorts, agreements, documents, internships = set(), set(), set(), set()
     everything = False
@@ -238,40 +252,18 @@ def _after_flush(session, flush_context) -> None:
     if not (cohorts or agreements or documents or internships or everything):
         return  # nothing behind the figures (a login, a session's last activity...)
     session.info[_WROTE] = True
-    connection = session.connection()
-    if everything:
-        _bump(connection, SNAPSHOTS.c.cohort_id.is_not(None))
-        return
-    conditions = []
-    if cohorts:
-        conditions.append(SNAPSHOTS.c.cohort_id.in_(cohorts))
-    if agreements:
-        conditions.append(
-            SNAPSHOTS.c.cohort_id.in_(
-                select(Agreement.cohort_id).where(Agreement.id.in_(agreements))
-            )
-        )
-    if documents:
-        conditions.append(
-            SNAPSHOTS.c.cohort_id.in_(
-                select(Agreement.cohort_id)
-                .join(AgreementDocument, AgreementDocument.agreement_id == Agreement.id)
-                .where(AgreementDocument.id.in_(documents))
-            )
-        )
-    if internships:
-        conditions.append(
-            SNAPSHOTS.c.cohort_id.in_(
-                select(Internship.cohort_id).where(Internship.id.in_(internships))
-            )
-        )
-    _bump(connection, *conditions)
+    changes = _changes(session)
+    changes["cohorts"] |= cohorts
+    changes["agreements"] |= agreements
+    changes["documents"] |= documents
+    changes["internships"] |= internships
+    changes["everything"] = changes["everything"] or everything
 
 
 @event.listens_for(db.session, "do_orm_execute")
 def _bulk_statement(orm_execute_state) -> None:
     """An ORM bulk UPDATE or DELETE on a model behind the figures: every cohort's figures
-    are recomputed (such statements are rare; which cohorts they touch is not known)."""
+    are computed again (such statements are rare; which cohorts they touch is not known)."""
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return
     models = _models()
@@ -285,15 +277,59 @@ def _bulk_statement(orm_execute_state) -> None:
     if any(m.class_ in watched for m in orm_execute_state.all_mappers):
         session = orm_execute_state.session
         session.info[_WROTE] = True
-        _bump(session.connection(), SNAPSHOTS.c.cohort_id.is_not(None))
+        _changes(session)["everything"] = True
+
+
+@event.listens_for(db.session, "before_commit")
+def _before_commit(session) -> None:
+    """Add one to the data version of every cohort changed, as the last statement."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the last changes (the commit's own flush comes after this hook)
+    changes = session.info.pop(_CHANGES, None)
+    if not changes:
+        return
+    from ..agreements.models import Agreement, AgreementDocument
+    from ..followup.models import Internship
+
+    if changes["everything"]:
+        conditions = [SNAPSHOTS.c.cohort_id.is_not(None)]
+    else:
+        conditions = []
+        if changes["cohorts"]:
+            conditions.append(SNAPSHOTS.c.cohort_id.in_(changes["cohorts"]))
+        if changes["agreements"]:
+            conditions.append(
+                SNAPSHOTS.c.cohort_id.in_(
+                    select(Agreement.cohort_id).where(Agreement.id.in_(changes["agreements"]))
+                )
+            )
+        if changes["documents"]:
+            conditions.append(
+                SNAPSHOTS.c.cohort_id.in_(
+                    select(Agreement.cohort_id)
+                    .join(AgreementDocument, AgreementDocument.agreement_id == Agreement.id)
+                    .where(AgreementDocument.id.in_(changes["documents"]))
+                )
+            )
+        if changes["internships"]:
+            conditions.append(
+                SNAPSHOTS.c.cohort_id.in_(
+                    select(Internship.cohort_id).where(Internship.id.in_(changes["internships"]))
+                )
+            )
+    session.connection().execute(
+        update(SNAPSHOTS).where(or_(*conditions)).values(version=SNAPSHOTS.c.version + 1)
+    )
 
 
 @event.listens_for(db.session, "after_commit")
 def _after_commit(session) -> None:
     session.info.pop(_WROTE, None)
+    session.info.pop(_CHANGES, None)
 
 
 @event.listens_for(db.session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_WROTE, None)
+        session.info.pop(_CHANGES, None)

@@ -2,8 +2,8 @@
 report (PDF). Read-only: every route is a GET guarded by ``cohort.view`` (coordinators,
 admins, officials).
 
-The figures come from ``snapshots.figures_of`` (kept for a finished cohort, aggregate SQL for a
-running one) and the pure ``metrics``; the lists of students from ``data.load_records``. The
+The figures come from ``snapshots.figures_of`` (aggregate SQL, kept per version of each cohort's
+data) and the pure ``metrics``; the lists of students from ``data.load_records``. The
 tables are built once in ``exports`` and serve the page, the CSV and the XLSX. The dashboard's
 content is rendered once per language, date and figures, and kept by each worker.
 """
