@@ -38,6 +38,9 @@ from .placements.models import (  # noqa: F401
     Placement,
     StudentPreference,
 )
+
+# The listeners that keep the reports' data version (after every model above).
+from .reports import snapshots  # noqa: E402, F401
 from .reports.models import ReportSnapshot  # noqa: F401
 from .selection.models import (  # noqa: F401
     Interview,
@@ -47,6 +50,3 @@ from .selection.models import (  # noqa: F401
     SeatOffer,
     SelectionSettings,
 )
-
-# The listeners that keep the reports' data version (after every model above).
-from .reports import snapshots  # noqa: E402, F401
