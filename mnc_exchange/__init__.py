@@ -254,10 +254,9 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from .mail.services import deliver_after_request
     from .security import apply_security_headers
 
-    app.after_request(deliver_after_request)
+    # No e-mail is sent on the request path: requests queue, the outbox worker delivers.
     app.after_request(apply_security_headers)
 
     @app.before_request

@@ -1,4 +1,4 @@
-"""CLI commands: create-user, demo-data, outbox deliver."""
+"""CLI commands: create-user, demo-data, outbox deliver, outbox worker."""
 
 from __future__ import annotations
 
@@ -164,3 +164,46 @@ def outbox_deliver_command():
     click.echo(f"Sent {report.sent}, failed {report.failed}, left in the queue {report.left}.")
     if report.failed or report.left:
         raise SystemExit(1)
+
+
+@outbox_group.command("worker")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between two looks at the outbox.",
+)
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds before a message that failed for a temporary reason is tried again "
+    "(doubled at each attempt, at most an hour).",
+)
+@click.option("--once", is_flag=True, help="One delivery cycle, then exit.")
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Exit after this many seconds (default: run until SIGTERM or SIGINT).",
+)
+@with_appcontext
+def outbox_worker_command(interval, retry_delay, once, max_seconds):
+    """Deliver queued e-mail continuously: every few seconds, until SIGTERM or SIGINT.
+
+    Requests only queue messages; run one worker beside the web server (``make run`` starts
+    one; in production a systemd service). On SIGTERM or SIGINT it finishes the message being
+    handed over and exits with status 0.
+    """
+    from .mail.worker import OutboxWorker, stop_on_signals
+
+    worker = OutboxWorker(interval=interval, retry_delay=retry_delay)
+    click.echo(f"Outbox worker started (every {interval:g} s).")
+    with stop_on_signals(worker):
+        totals = worker.run(once=once, max_seconds=max_seconds, echo=click.echo)
+    click.echo(
+        f"Outbox worker stopped: sent {totals.sent}, failed {totals.failed}, "
+        f"left in the queue {totals.left}."
+    )

@@ -1161,12 +1161,15 @@ def _agreements(rng: random.Random, cohort: Cohort, ctx: _Ctx) -> int:
             referents[institution.id] = [_referent(rng, institution) for _ in range(3)]
         referent_name, referent_email = rng.choice(referents[institution.id])
         activities, skills = _activities(placement.offer)
+        # The offer's days of leave (L124-13), sometimes more as agreed with the institution
+        # (one draw either way: the demo's random sequence stays as it was).
+        extra = rng.choice((0, 5, 5, 10))
         data = agreement_services.IssueInput(
             referent_name=referent_name,
             referent_email=referent_email,
             activities=activities,
             skills_to_acquire=skills,
-            leave_days=rng.choice((0, 5, 5, 10)),
+            leave_days=max(placement.offer.leave_days, extra),
             benefits=rng.choice(BENEFITS),
         )
         document = agreement_services.issue(placement, data, ctx.coordinator, today=issue_on)

@@ -45,7 +45,7 @@ from .applications import services as app_services
 from .applications.models import Application, ApplicationStatus
 from .audit.services import record
 from .cohorts.models import Cohort
-from .core.timeutils import utcnow
+from .core.timeutils import CASABLANCA, utcnow
 from .demo_applications import _at, _people, _profile, ensure_demo_institutions
 from .extensions import db
 from .hosts.models import Company, CompanyStatus, Pole, Tutor
@@ -568,6 +568,11 @@ def _utc(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
+def _local_end_of_day(day: date) -> datetime:
+    """23:59 on ``day`` in Casablanca, as an aware UTC datetime."""
+    return datetime.combine(day, time(23, 59), tzinfo=CASABLANCA).astimezone(UTC)
+
+
 def _first_working_day(day: date) -> date:
     return internship_law.working_days(day, day + timedelta(days=14))[0]
 
@@ -769,6 +774,9 @@ def _new_offer(
         offer.start_on, offer.end_on, offer.seats = start, end, seats
         offer.weekly_hours, offer.daily_hours = weekly, weekly / 5
         offer.monthly_stipend = _stipend(rng, start.year, weekly, big)
+        # L124-13: leave past 2 months; two days a month of internship (no draw: the demo's
+        # random sequence stays as it was).
+        offer.leave_days = 2 * months
         db.session.flush()
         report = law.check_offer(offer, today=checked_on)
         if report.ok:
@@ -1068,8 +1076,10 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     prefs, rankings, declines = _plan(rng, selected, offers, ranking_offers)
     offers_by_id = {o.id: o for o in offers}
     matching_on = cohort.matching_on or date(cohort.year, 2, 28)
-    preferences_deadline = _utc(matching_on - timedelta(days=14), 23, 59)
-    company_deadline = _utc(matching_on - timedelta(days=4), 23, 59)
+    # Deadlines fall at 23:59 in Casablanca, the programme's zone (as the coordinators type
+    # them): not 23:59 UTC, which the pages would show as 00:59 the next day.
+    preferences_deadline = _local_end_of_day(matching_on - timedelta(days=14))
+    company_deadline = _local_end_of_day(matching_on - timedelta(days=4))
 
     # 1. The students rank offers (the deadline is open while they do), then it passes.
     settings = placement_services.settings_for(cohort)

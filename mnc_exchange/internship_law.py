@@ -86,6 +86,13 @@ MAX_DAILY_HOURS = Decimal(10)
 MAX_WEEKLY_HOURS = Decimal(48)
 LEGAL_WEEKLY_HOURS = Decimal(35)
 
+#: Code de l'éducation L124-13: an internship of more than 2 months (counted as in D124-6: more
+#: than 2 × 22 days × 7 h = 308 hours of presence) must provide for leave and authorised
+#: absences; the agreement states them (D124-4). "No day of leave" is refused past that length.
+#: The law sets no number of days: at least one is required here, the parties agree the rest.
+LEAVE_REQUIRED_ABOVE_HOURS = 2 * DAYS_PER_MONTH * HOURS_PER_DAY  # 308
+MIN_LEAVE_DAYS_ABOVE_TWO_MONTHS = 1
+
 #: CESEDA R426-19 / R426-20: for a non-EU intern staying more than 3 months, the host sends the
 #: agreement to the préfet (online "avis sur une convention de stage", or registered letter) at
 #: least 2 months before the start; the préfet answers within 30 days, silence means refusal.
@@ -188,6 +195,12 @@ def monthly_minimum(year: int, weekly_hours: Decimal | float) -> Decimal:
     35 h/week in 2026 → 154 h × €4.50 = €693.00.
     """
     return _money(hourly_minimum(year) * monthly_hours(weekly_hours))
+
+
+def leave_required(presence_hours: Decimal | float) -> bool:
+    """True when the agreement must provide for leave and absences (L124-13): more than
+    2 months, i.e. more than 308 hours of presence in the internship."""
+    return _dec(presence_hours) > LEAVE_REQUIRED_ABOVE_HOURS
 
 
 def max_concurrent_interns(headcount: int) -> int:
@@ -318,6 +331,10 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "weekly_hours_above_legal": (
         "{weekly_hours} h a week is above the legal working week of {legal} h"
     ),
+    "leave_missing": (
+        "an internship of more than 2 months ({hours} h of presence > {threshold} h) must "
+        "provide for leave and absences: give at least {minimum} day of leave"
+    ),
     "start_not_in_future": (
         "the internship starts on {start}, which is not in the future: check the dates"
     ),
@@ -369,6 +386,9 @@ class InternshipTerms:
     today: date | None = None
     #: EU or intergovernmental cooperation programme (CESEDA R426-20: 1 month's notice, not 2)
     cooperation_programme: bool = False
+    #: days of leave granted during the internship (``None``: not part of these terms, the
+    #: leave rule L124-13 is not checked)
+    leave_days: int | None = None
 
 
 @dataclass
@@ -389,6 +409,7 @@ class LawReport:
     minimum_total: Decimal | None = None
     long_stay: bool = False
     prefecture_deadline: date | None = None
+    leave_required: bool = False
 
     @property
     def ok(self) -> bool:
@@ -415,6 +436,8 @@ def check_internship(terms: InternshipTerms) -> LawReport:
     - interns at the host in the same week ≤ ``max_concurrent_interns(headcount)`` (R124-10);
     - the tutor is not already tutoring 3 running agreements (R124-13);
     - ≤ 10 h a day and ≤ 48 h a week (L124-14 → Code du travail); warning above 35 h a week;
+    - more than 308 h of presence in this internship (2 months): at least one day of leave
+      when ``leave_days`` is given (L124-13);
     - non-EU and longer than 3 calendar months: warning with the préfecture deadline
       (start − 2 months, 1 month for a cooperation programme), violation if ``today`` is past it
       (CESEDA R426-20); non-EU and stipend < €615/month: warning (visa resources).
@@ -578,6 +601,26 @@ def check_internship(terms: InternshipTerms) -> LawReport:
                 "L124-14",
                 "weekly_hours_above_legal",
                 {"weekly_hours": _hours(weekly), "legal": _hours(LEGAL_WEEKLY_HOURS)},
+            )
+        )
+
+    # L124-13 — leave and absences in an internship of more than 2 months (this internship's
+    # own length, counted as in D124-6).
+    report.leave_required = leave_required(hours)
+    if (
+        report.leave_required
+        and terms.leave_days is not None
+        and terms.leave_days < MIN_LEAVE_DAYS_ABOVE_TWO_MONTHS
+    ):
+        violations.append(
+            Finding(
+                "L124-13",
+                "leave_missing",
+                {
+                    "hours": _hours(hours),
+                    "threshold": LEAVE_REQUIRED_ABOVE_HOURS,
+                    "minimum": MIN_LEAVE_DAYS_ABOVE_TWO_MONTHS,
+                },
             )
         )
 

@@ -6,22 +6,52 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import (
+    format_date,
+    format_datetime,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+)
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
 
+from .core.i18n import de, decimal, filesize
 from .core.timeutils import as_utc
 from .permissions import can
 
+NAMED_FORMATS = ("short", "medium", "long", "full")
 
-def localdt(value: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
-    """Show a UTC datetime in Africa/Casablanca (or ``zone``, e.g. Europe/Paris)."""
+
+def datetime_pattern(fmt: str, locale: str) -> str:
+    """The locale's date pattern ``fmt`` with the hours and minutes, never the seconds nor
+    the zone (``12 mars 2027, 14:05``)."""
+    if fmt not in NAMED_FORMATS:
+        return fmt
+    return (
+        str(get_datetime_format(fmt, locale=locale))
+        .replace("{1}", get_date_format(fmt, locale=locale).pattern)
+        .replace("{0}", get_time_format("short", locale=locale).pattern)
+    )
+
+
+def localdt(
+    value: datetime | None,
+    zone: str | None = None,
+    fmt: str = "medium",
+    locale: str | None = None,
+) -> str:
+    """Show a UTC datetime in Africa/Casablanca (or ``zone``, e.g. Europe/Paris), to the
+    minute: deadlines are read at the hour they fall in that zone."""
     if value is None:
         return "—"
     tz = ZoneInfo(zone or current_app.config["DISPLAY_TIMEZONE"])
-    return format_datetime(as_utc(value).astimezone(tz), fmt, locale=str(get_locale()))
+    locale = locale or str(get_locale())
+    return format_datetime(
+        as_utc(value).astimezone(tz), datetime_pattern(fmt, locale), locale=locale
+    )
 
 
 def fdate(value: date | None, fmt: str = "long") -> str:
@@ -94,6 +124,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["isodate"] = isodate
+    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["decimal"] = decimal
+    app.jinja_env.globals["de"] = de
 
     @app.context_processor
     def inject():

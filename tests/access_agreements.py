@@ -34,6 +34,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("agreements.amend", "GET"): only(*STAFF),
     ("agreements.amend", "POST"): only(*STAFF),
     ("agreements.certificate", "POST"): only(*STAFF),
+    ("agreements.confirm_certificate", "POST"): only(*PARTIES),
     ("agreements.download", "GET"): only(*STAFF, *PARTIES),
     ("agreements.scan", "GET"): only(*STAFF),
     ("verify.check", "GET"): public(),

@@ -38,6 +38,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("matching.run", "POST"): only(*STAFF),
     ("matching.run_detail", "GET"): only(*STAFF),
     ("matching.commit", "POST"): only(*STAFF),
+    ("matching.cancel_placement", "GET"): only(*STAFF),
     ("matching.cancel_placement", "POST"): only(*STAFF),
     ("matching.release", "POST"): only(*STAFF),
 }

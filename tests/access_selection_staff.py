@@ -25,6 +25,7 @@ _ROUTES = (
     ("selection.decide", "POST"),
     ("selection.ranking", "GET"),
     ("selection.override", "POST"),
+    ("selection.publish", "GET"),
     ("selection.publish", "POST"),
     ("selection.minutes_pdf", "GET"),
     ("selection.ranking_csv", "GET"),

@@ -16,6 +16,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("applications.start", "POST"): only("student"),
     ("applications.submit", "POST"): only("student"),
     ("applications.upload_document", "POST"): only("student"),
+    ("applications.withdraw", "GET"): only("student"),
     ("applications.withdraw", "POST"): only("student"),
 }
 

@@ -147,7 +147,8 @@ class TutorFactory(BaseFactory):
 
 
 class OfferFactory(BaseFactory):
-    """A published offer of 1 seat, 1 March – 31 July of the cohort's year, 35 h, €700/month."""
+    """A published offer of 1 seat, 1 March – 31 July of the cohort's year, 35 h, €700/month,
+    10 days of leave."""
 
     class Meta:
         model = Offer
@@ -165,6 +166,7 @@ class OfferFactory(BaseFactory):
     weekly_hours = 35
     daily_hours = 7
     monthly_stipend = 700
+    leave_days = 10
     seats = 1
     language = "fr"
     work_mode = "onsite"

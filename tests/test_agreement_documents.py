@@ -710,31 +710,53 @@ def test_an_early_end_amendment(issued):
 # --- the internship certificate -------------------------------------------------------------------
 
 
+def _confirm(certificate, **changes):
+    """The host contact confirms the certificate's figures (changed as given) and signs."""
+    agreement = certificate.agreement
+    host = next(c for c in agreement.placement.offer.company.contacts if c.role is Role.host)
+    figures = services.certificate_figures(certificate)
+    for key, value in changes.items():
+        setattr(figures, key, value)
+    signed = services.confirm_certificate(certificate, host, figures, today=date(YEAR, 8, 3))
+    db.session.commit()
+    return signed
+
+
 def test_certificate_after_the_end_of_a_fully_signed_agreement(issued):
     document, coordinator = issued
     agreement = document.agreement
     with pytest.raises(DomainError):
-        services.issue_certificate(agreement, Decimal("3500"), coordinator, today=date(YEAR, 7, 1))
+        services.prepare_certificate(
+            agreement, coordinator, Decimal("3500"), today=date(YEAR, 7, 1)
+        )
     db.session.rollback()
     with pytest.raises(DomainError):  # ended but not fully signed
-        services.issue_certificate(agreement, Decimal("3500"), coordinator, today=date(YEAR, 8, 2))
+        services.prepare_certificate(
+            agreement, coordinator, Decimal("3500"), today=date(YEAR, 8, 2)
+        )
     db.session.rollback()
     assert not [d for d in agreement.documents if d.kind is DocumentKind.certificate]
 
     sign_everything(document, coordinator)
-    certificate = services.issue_certificate(
+    certificate = services.prepare_certificate(
         agreement,
-        Decimal("3612.40"),
         coordinator,
-        evaluation_summary="Stagiaire autonome et rigoureux.",
+        Decimal("3612.40"),
+        programme_note="Stagiaire autonome et rigoureux.",
         today=date(YEAR, 8, 2),
     )
     db.session.commit()
     assert certificate.kind is DocumentKind.certificate
     assert certificate.reference == f"MNC-{YEAR}-001-ATT"
-    assert services.status(certificate) == "fully_signed"
+    # Prepared by the programme: the host confirms and signs it.
+    assert services.status(certificate) == "issued"
+    assert services.awaited_parties(certificate) == [Party.host]
+    assert certificate.final_stored_name is None
+    signed = _confirm(certificate)
+    assert signed.id == certificate.id and services.status(certificate) == "fully_signed"
+    assert certificate.final_stored_name is not None
     hours = law.presence_hours(date(YEAR, 3, 2), date(YEAR, 7, 31), 35, 7)
-    text = doc_text(certificate)
+    text = pdf_text(services.file_to_serve(certificate).read_bytes())[0]
     application = agreement.placement.application
     assert "Attestation de stage" in text and "D124-9" in text
     assert eur("3612.40") in text
@@ -745,6 +767,8 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(issued):
     assert agreement.placement.offer.company.siret in text
     assert "Claire Martin" in text
     assert "Stagiaire autonome et rigoureux." in text
+    assert "Observations du programme Maroc Numeric Cluster" in text
+    assert "Appréciation du tuteur" not in text  # no final evaluation: no tutor heading
     assert "jusqu’à son terme" in text
     assert certificate.verification_code in text
 
@@ -761,10 +785,13 @@ def test_the_tutors_final_evaluation_feeds_the_certificate(issued):
     keys = [c.key for c in followup.criteria_for(agreement.cohort)]
     followup.submit_evaluation(token, dict.fromkeys(keys, 4), 5, "Très bon stage, autonome.")
     db.session.commit()
-    certificate = services.issue_certificate(
-        agreement, Decimal("3612.40"), coordinator, today=date(YEAR, 8, 2)
+    certificate = services.prepare_certificate(
+        agreement, coordinator, Decimal("3612.40"), today=date(YEAR, 8, 2)
     )
     db.session.commit()
-    summary = certificate.snapshot["certificate"]["evaluation_summary"]
+    summary = certificate.snapshot["certificate"]["tutor_appraisal"]
     assert "appréciation globale 5/5" in summary and "Très bon stage" in summary
-    assert "appréciation globale 5/5" in _space(doc_text(certificate))
+    assert certificate.snapshot["certificate"]["programme_note"] == ""
+    text = _space(doc_text(certificate))
+    assert "Appréciation du tuteur de stage" in text and "appréciation globale 5/5" in text
+    assert "Observations du programme" not in text

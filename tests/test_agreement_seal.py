@@ -257,11 +257,17 @@ def test_amendments_and_certificates_are_sealed_once_final(sealed, cohort):
     text = pdf_text(_final(amendment))[0]
     assert "Relevé des signatures" in text and "Avenant n° 1" in text
 
-    certificate = services.issue_certificate(
-        document.agreement, Decimal("3500"), coordinator, today=date(YEAR, 8, 2)
+    certificate = services.prepare_certificate(
+        document.agreement, coordinator, Decimal("3500"), today=date(YEAR, 8, 2)
     )
     db.session.commit()
-    # Nothing to sign: final (and sealed) at once.
+    # Prepared by the programme, delivered by the host: sealed after the host's signature.
+    assert certificate.final_stored_name is None and not certificate.sealed
+    host = _host(document.agreement)
+    services.confirm_certificate(
+        certificate, host, services.certificate_figures(certificate), today=date(YEAR, 8, 3)
+    )
+    db.session.commit()
     assert certificate.sealed and seals.check_seal(_final(certificate)).valid
     assert "scellée électroniquement par le programme" in pdf_text(_final(certificate))[0]
 
@@ -531,7 +537,8 @@ def test_a_host_contact_signs_on_behalf_of_the_representative(client, cohort):
         f"/agreements/documents/{document.id}/sign",
         data={prefix + "accept": "y", prefix + "on_behalf_of": "Claire Martin"},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 200  # the page again, the error beside the field
+    assert f'id="{prefix}on_behalf_of-error"' in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 0
     signed = client.post(
         f"/agreements/documents/{document.id}/sign",
@@ -638,8 +645,8 @@ def test_pdf_links_use_server_base_url_and_wording_follows_the_students_sex(clie
         assert "née le 14 mai 2003" in text and "né(e)" not in text
         assert "Regragui, Rabat (Maroc)" in text and "Rabat, Rabat" not in text
         assert "salarié de l’organisme" not in text
-    certificate = services.issue_certificate(
-        document.agreement, Decimal("3500"), coordinator, today=date(YEAR, 8, 2)
+    certificate = services.prepare_certificate(
+        document.agreement, coordinator, Decimal("3500"), today=date(YEAR, 8, 2)
     )
     db.session.commit()
     text = pdf_text(_final(certificate))[0]
@@ -679,3 +686,19 @@ def test_the_default_order_names_every_signatory(app):
         (Party.programme,),
     )
     assert {p for stage in stages for p in stage} == set(services.SIGNATORIES)
+
+
+def test_sealing_and_checking_work_inside_a_running_event_loop(sealed, cohort):
+    """pyHanko runs ``asyncio.run`` inside: under a running loop (an async server, a test
+    driver) the seal is made and checked in a worker thread instead of failing."""
+    import asyncio
+
+    placement, coordinator = make_confirmed(cohort)
+    document = issue_for(placement, coordinator)
+    data = services.file_of(document).read_bytes()
+
+    async def seal_and_check():
+        sealed_bytes = seals.seal_pdf(data, reason="test")
+        return seals.check_seal(sealed_bytes)
+
+    assert asyncio.run(seal_and_check()).valid

@@ -125,6 +125,9 @@ ISSUE_FORM = {
     "work_address": "",
 }
 
+#: A new version voids the one in force: a reason and a ticked box.
+REISSUE = {"reason": "Coquille dans le nom du référent.", "confirm": "y"}
+
 
 def _issue(client, placement, **changes):
     return client.post(f"/agreements/placements/{placement.id}/issue", data=ISSUE_FORM | changes)
@@ -276,7 +279,7 @@ def test_reissue_creates_version_2_and_supersedes_version_1(client, auth, world,
 
     response = client.post(
         f"/agreements/{agreement.id}/reissue",
-        data=ISSUE_FORM | {"referent_name": "Pr. Karim Tazi", "leave_days": "10"},
+        data=ISSUE_FORM | REISSUE | {"referent_name": "Pr. Karim Tazi", "leave_days": "10"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -318,7 +321,8 @@ def test_student_and_host_sign_in_the_app(client, auth, world, fake_pdf):
 
     # Without the confirmation box: refused, nothing recorded.
     refused = client.post(f"/agreements/documents/{document.id}/sign", data={})
-    assert refused.status_code == 400
+    assert refused.status_code == 200  # the page again, the error beside the box
+    assert f'id="doc{document.id}-accept-error"' in refused.get_data(as_text=True)
     assert _count(Signature) == 1  # the host's
 
     signed = client.post(
@@ -551,7 +555,7 @@ def test_certificate_after_the_end_of_a_fully_signed_agreement(client, auth, fak
     assert 'id="certificate-form"' in page
     response = client.post(
         f"/agreements/{agreement.id}/certificate",
-        data={"total_stipend_paid": "1 812,50", "evaluation_summary": "Très bon stage."},
+        data={"total_stipend_paid": "1 812,50", "programme_note": "Très bon stage."},
     )
     assert response.status_code == 302
     (certificate,) = _documents(agreement, DocumentKind.certificate)
@@ -584,7 +588,9 @@ def test_cohort_zip_holds_the_documents_in_force(client, auth, world, fake_pdf):
     agreement = _issue_as_coordinator(client, placement)
     second = _issue_as_coordinator(client, make_placement(cohort, company, n=2))
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | {"leave_days": "2"})
+    client.post(
+        f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE | {"leave_days": "2"}
+    )
     client.post(
         f"/agreements/{agreement.id}/amend",
         data={"reasons": ["stipend"], "monthly_stipend": "800", "explanation": "Hausse."},
@@ -656,7 +662,7 @@ def test_verification_of_a_superseded_version(client, auth, world, fake_pdf):
     _cohort, _company, _host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE)
     client.post("/logout")
     v1, v2 = _documents(agreement)
     html = client.get(f"/verify/{v1.verification_code}").get_data(as_text=True)
@@ -829,7 +835,7 @@ def test_a_superseded_version_cannot_be_signed(client, auth, world, fake_pdf):
     _cohort, _company, host, placement = world
     agreement = _issue_as_coordinator(client, placement)
     auth.as_role("coordinator", locale="en")
-    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM)
+    client.post(f"/agreements/{agreement.id}/reissue", data=ISSUE_FORM | REISSUE)
     client.post("/logout")
     v1, v2 = _documents(agreement)
     _login(client, host)  # the first to sign

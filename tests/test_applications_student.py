@@ -43,6 +43,7 @@ from tests.factories import (
 S = ApplicationStatus
 TODAY = date.today()
 URL = "/application/"
+CONFIRM = {"confirm": "y"}  # the box that confirms a submission is final
 
 
 def days(n: int) -> date:
@@ -380,9 +381,16 @@ def test_bad_values_are_refused_beside_the_field(
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html
     assert re.search(rf'aria-describedby="[^"]*\b{field}-error"', html)
-    assert "Please correct the errors shown in the form." in html
-    a = mine(student, cohort)  # nothing saved, not even the valid fields
-    assert a.first_name is None and a.cin is None and a.pole_ranking == []
+    assert "the fields marked in red are not" in html
+    a = mine(student, cohort)  # the valid fields are saved, the refused one is not
+    if field not in ("first_name", "last_name"):
+        assert a.first_name == "Salma"
+    if field != "cin":
+        assert a.cin == "AB123456"
+    if field.startswith("pole_"):
+        assert a.pole_ranking == []
+    elif field in ("birth_date", "passport_expiry", "grade_average", "year_of_study"):
+        assert getattr(a, field) is None
 
 
 def test_error_messages_are_clear(client, student, cohort, institution):
@@ -440,7 +448,7 @@ def test_duplicate_cin_in_the_cohort_is_shown_on_the_cin_field(
     error = re.search(r'id="cin-error">([^<]*)<', response.text)
     assert error and "already used by another application" in error.group(1)
     a = mine(student, cohort)
-    assert a.cin is None and a.first_name is None
+    assert a.cin is None and a.first_name == "Salma"  # the other fields are kept
 
 
 def test_same_cin_in_another_cohort_is_allowed(client, student, cohort, institution):
@@ -464,7 +472,8 @@ def test_passport_expiring_too_soon_is_a_warning_not_a_refusal(
     assert response.status_code == 302
     assert mine(student, cohort).passport_expiry == soon
     html = page(client)
-    assert 'id="passport-warning"' in html and "renew it" in html
+    assert 'id="passport-warning"' in html and "Renew your passport first" in html
+    assert "it will be declared not eligible" in html  # what follows, before submitting
 
 
 def test_form_shows_saved_values(client, student, cohort, institution):
@@ -502,7 +511,7 @@ def test_incomplete_application_cannot_be_submitted(client, student, cohort, ins
     del data["consent"]
     client.post(URL, data=data)
     upload(client, "cv", SAMPLE_PDF, "cv.pdf")
-    response = client.post(URL + "submit", follow_redirects=True)
+    response = client.post(URL + "submit", data=CONFIRM, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "The application is not complete. Still missing:" in html
     assert "Transcript of records" in html and "Consent to the processing" in html
@@ -513,7 +522,7 @@ def test_incomplete_application_cannot_be_submitted(client, student, cohort, ins
 
 def test_submit_complete_application_then_read_only(client, student, cohort, institution):
     complete(client, student, cohort, institution)
-    response = client.post(URL + "submit", follow_redirects=True)
+    response = client.post(URL + "submit", data=CONFIRM, follow_redirects=True)
     assert "Your application is submitted" in response.get_data(as_text=True)
     a = mine(student, cohort)
     assert a.status is S.submitted and a.submitted_at is not None
@@ -534,13 +543,13 @@ def test_submit_complete_application_then_read_only(client, student, cohort, ins
     before = documents_count()
     upload(client, "cv", SAMPLE_PDF, "cv2.pdf")
     assert documents_count() == before
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     assert mine(student, cohort).status is S.submitted
 
 
 def test_returned_for_correction_then_resubmitted(client, student, cohort, institution):
     complete(client, student, cohort, institution)
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     coordinator = UserFactory(role=Role.coordinator)
     application = mine(student, cohort)
     services.return_for_correction(application, "Please scan the passport again.", coordinator)
@@ -554,7 +563,7 @@ def test_returned_for_correction_then_resubmitted(client, student, cohort, insti
     assert upload(client, "passport", png_bytes(), "passport.png").status_code == 302
     data = valid_form(institution, programme="Génie logiciel et sécurité")
     assert client.post(URL, data=data).status_code == 302
-    assert client.post(URL + "submit").status_code == 302
+    assert client.post(URL + "submit", data=CONFIRM).status_code == 302
     a = mine(student, cohort)
     assert a.status is S.submitted and a.programme == "Génie logiciel et sécurité"
     html = page(client)
@@ -614,13 +623,16 @@ def test_withdraw_with_reason(client, student, cohort):
     assert response.status_code == 302
 
 
-def test_withdraw_a_submitted_application_without_reason(client, student, cohort, institution):
+def test_withdraw_a_submitted_application_needs_a_reason(client, student, cohort, institution):
     complete(client, student, cohort, institution)
-    client.post(URL + "submit")
-    client.post(URL + "withdraw", data={"confirm": "y"})
+    client.post(URL + "submit", data=CONFIRM)
+    response = client.post(URL + "withdraw", data={"confirm": "y"})
+    assert response.status_code == 200 and 'id="reason-error"' in response.text
+    assert mine(student, cohort).status is S.submitted
+    client.post(URL + "withdraw", data={"confirm": "y", "reason": "Autre projet"})
     a = mine(student, cohort)
     assert a.status is S.withdrawn
-    assert a.messages[-1].body == "Application withdrawn by the student."
+    assert a.messages[-1].body == "Autre projet"
 
 
 # --- deadlines -------------------------------------------------------------------------------
@@ -656,7 +668,7 @@ def test_nothing_changes_when_the_call_is_not_open(client, student, institution,
     assert mine(student, cohort).first_name is None
     upload(client, "passport", SAMPLE_PDF, "passport.pdf")
     assert documents_count() == 1
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     assert mine(student, cohort).status is S.draft
 
 
@@ -681,7 +693,7 @@ def test_a_draft_of_a_past_cohort_does_not_break_the_page(client, student):
     html = page(client)
     assert "No programme year is open" in html
     assert client.post(URL, data={"first_name": "X"}).status_code == 302
-    assert client.post(URL + "submit").status_code == 302
+    assert client.post(URL + "submit", data=CONFIRM).status_code == 302
     assert upload(client, "cv", SAMPLE_PDF, "cv.pdf").status_code == 302
     assert client.post(URL + "withdraw", data={"confirm": "y"}).status_code == 302
     db.session.expire_all()
@@ -822,7 +834,7 @@ def test_student_b_sees_nothing_of_student_a(client, auth, cohort, institution):
     # Bob's posts never touch Alice's file.
     client.post(URL, data=valid_form(institution))
     upload(client, "cv", SAMPLE_PDF, "bob.pdf")
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     client.post(URL + "withdraw", data={"confirm": "y"})
     db.session.expire_all()
     alice_app = db.session.get(Application, application.id)
@@ -905,7 +917,7 @@ def test_rejected_document_returns_the_file_and_a_new_version_fixes_it(
     client, student, cohort, institution
 ):
     complete(client, student, cohort, institution)
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     coordinator = UserFactory(role=Role.coordinator)
     passport = db.session.scalar(select(Document).where(Document.kind == DocumentKind.passport))
     services.review_document(passport, False, "The photo page is cut off.", coordinator)
@@ -915,10 +927,10 @@ def test_rejected_document_returns_the_file_and_a_new_version_fixes_it(
     latest = re.search(r'id="latest-correction">(.*?)</blockquote>', html, re.S).group(1)
     assert "The photo page is cut off." in latest
     assert re.search(r'id="check-document-passport"[^>]*data-done="no"', html)
-    assert client.post(URL + "submit").status_code == 302
+    assert client.post(URL + "submit", data=CONFIRM).status_code == 302
     assert mine(student, cohort).status is S.returned  # still incomplete
     upload(client, "passport", png_bytes(), "passport-full.png")
-    client.post(URL + "submit")
+    client.post(URL + "submit", data=CONFIRM)
     assert mine(student, cohort).status is S.submitted
 
 

@@ -186,9 +186,19 @@ def test_board_ratings_with_pinned_dates(cohort):
         resolution="Sorti de l'hôpital.",
     )
     internship.outcome = InternshipOutcome.completed
+    internship.returned_on = date(year, 8, 2)
     db.session.commit()
     row = rating(date(year, 9, 1))
     assert (row.rating, row.overdue, row.next_step) == ("green", [], None)
+    # Over without a confirmed return: amber for a week after the last day (31 July), then red.
+    internship.returned_on = None
+    db.session.commit()
+    assert (rating(date(year, 8, 3)).rating, rating(date(year, 8, 3)).return_overdue) == (
+        "amber",
+        True,
+    )
+    assert rating(date(year, 9, 1)).rating == "red"
+    assert rating(date(year, 7, 31)).return_overdue is False
 
 
 def test_board_page_shows_every_intern_with_its_rating_and_filters(client, coordinator, cohort):

@@ -670,7 +670,7 @@ def test_alumnus_confirms_the_return_and_answers_a_due_survey(client):
     page = client.get("/my/internship")
     assert f'id="answer-survey-{three.id}"'.encode() in page.data
     dashboard = client.get("/dashboard")
-    assert b'id="due-survey"' in dashboard.data
+    assert b'data-todo="survey"' in dashboard.data
 
     # Employed: employer, job title and contract are required.
     response = client.post(

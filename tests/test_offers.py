@@ -68,6 +68,7 @@ def form_data(tutor=None, **overrides) -> dict:
         "weekly_hours": "35",
         "daily_hours": "7",
         "monthly_stipend": "693,00",
+        "leave_days": "5",
         "seats": "1",
         "tutor_id": str(tutor.id) if tutor else "",
         "language": "fr_en",

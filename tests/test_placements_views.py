@@ -666,6 +666,7 @@ def test_staff_pages_name_students_and_offers_without_a_query_per_row(app, clien
         overview = len(statements)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # Fixed numbers of queries, whatever the number of students (9 here: 6 and 19 today).
+    # Fixed numbers of queries, whatever the number of students (9 here): the overview adds a
+    # count per paginated list (placements, unplaced) and the working cohort's stage query.
     assert detail <= 8, detail
-    assert overview <= 21, overview
+    assert overview <= 22, overview

@@ -32,6 +32,7 @@ from mnc_exchange.selection.models import (
     SeatOffer,
     SeatOfferStatus,
 )
+from mnc_exchange.templating import datetime_pattern
 from tests.factories import PASSWORD, CohortFactory, UserFactory, make_application_with_document
 
 A = ApplicationStatus
@@ -416,7 +417,8 @@ def test_interview_is_shown_to_the_student(client, app):
     login(client, owner)
     html = main_html(client.get(MINE))
     assert 'data-status="shortlisted"' in html
-    expected = format_datetime(starts.astimezone(CASABLANCA), "medium", locale="en")
+    medium = datetime_pattern("medium", "en")  # the date and the time, to the minute
+    expected = format_datetime(starts.astimezone(CASABLANCA), medium, locale="en")
     assert f'<dd class="col-sm-7" id="interview-when">{expected}</dd>' in html
     assert 'href="https://meet.example.org/mnc-42"' in html
 

@@ -548,7 +548,12 @@ def test_whole_round_through_the_pages(app, client, coordinator):
 
     # Publication: every decided student is e-mailed, once.
     before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    response = client.post(f"{base}/publish")
+    confirmation = text_of(client.get(f"{base}/publish"))  # a page says what follows
+    assert 'id="publish-form"' in confirmation and 'data-count="selected">1<' in confirmation
+    response = client.post(f"{base}/publish")  # without the note, nothing is published
+    assert response.status_code == 400 and 'id="note-error"' in text_of(response)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    response = client.post(f"{base}/publish", data={"note": "Comité du 12 mars"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(SelectionSettings.published_at)) is not None

@@ -1,8 +1,8 @@
 """reports: the kept figures of the finished cohorts (report_snapshots)
 
 Revision ID: 9e51c0a7b3d2
-Revises: 7b4c2e9a1f60
-Create Date: 2026-12-07 10:00:00
+Revises: e16a4c1d7b20
+Create Date: 2026-12-05 11:30:00
 
 One row per finished cohort whose figures were computed: the data version (bumped by every
 change to the rows behind them), the figures as JSON and the dates they hold for. The table
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9e51c0a7b3d2"
-down_revision = "7b4c2e9a1f60"
+down_revision = "e16a4c1d7b20"
 branch_labels = None
 depends_on = None
 

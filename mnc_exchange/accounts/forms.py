@@ -20,7 +20,11 @@ ROLE_LABELS = {
 }
 
 
-LANGUAGE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
+#: Each language named in itself, marked with its ``lang`` (WCAG 3.1.2, language of parts).
+LANGUAGE_CHOICES = [
+    SelectChoice("fr", "Français", render_kw={"lang": "fr"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
+]
 
 
 def _email_field(label=None):

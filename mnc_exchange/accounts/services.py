@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import null, select
+from sqlalchemy import Select, func, null, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.models import AuditEvent
@@ -490,3 +490,20 @@ def set_locale(user: User, locale: str) -> None:
     if locale in current_app.config["LANGUAGES"] and user.locale != locale:
         user.locale = locale
         record("user.locale", user, {"locale": locale}, actor=user)
+
+
+def users_query(search: str = "", role: Role | None = None) -> Select:
+    """The admins' list of accounts (of one role, matching a search on e-mail or name), by
+    role and e-mail."""
+    query = select(User).order_by(User.role, User.email, User.id)
+    if search:
+        needle = search.lower()
+        query = query.where(
+            or_(
+                User.email.contains(needle, autoescape=True),
+                func.lower(User.full_name).contains(needle, autoescape=True),
+            )
+        )
+    if role is not None:
+        query = query.where(User.role == role)
+    return query

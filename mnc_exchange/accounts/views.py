@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.web import flash_form_errors, safe_next
 from ..extensions import db, limiter
 from ..hosts import services as host_services
@@ -136,10 +137,12 @@ def _refuse_unconfirmed(user: User, form: LoginForm):
             "link: open it, then log in."
         )
     else:
-        message = _(
+        message = ngettext(
             "Your e-mail address is not confirmed yet. A confirmation link was sent to you less "
-            "than %(minutes)d minutes ago: open it, then log in.",
-            minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+            "than %(num)d minute ago: open it, then log in.",
+            "Your e-mail address is not confirmed yet. A confirmation link was sent to you less "
+            "than %(num)d minutes ago: open it, then log in.",
+            services.CONFIRM_RESEND_INTERVAL.seconds // 60,
         )
     flash(message, "warning")
     return render_template("accounts/login.html", form=form), 200
@@ -269,10 +272,12 @@ def resend_confirmation():
             services.resend_confirmation(user)
         db.session.commit()
         flash(
-            _(
+            ngettext(
                 "If an account waiting for confirmation has this address, a new link has been "
-                "sent to it (at most one every %(minutes)d minutes).",
-                minutes=services.CONFIRM_RESEND_INTERVAL.seconds // 60,
+                "sent to it (at most one every %(num)d minute).",
+                "If an account waiting for confirmation has this address, a new link has been "
+                "sent to it (at most one every %(num)d minutes).",
+                services.CONFIRM_RESEND_INTERVAL.seconds // 60,
             ),
             "info",
         )
@@ -406,5 +411,5 @@ def approve_host(user_id: int):
         flash(exc.message, "warning")
     else:
         db.session.commit()
-        flash(_("The account of %(name)s is approved.", name=user.full_name), "success")
+        flash(_("The account %(of_name)s is approved.", of_name=de(user.full_name)), "success")
     return redirect(url_for("accounts.pending_hosts"))

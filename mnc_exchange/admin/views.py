@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from ..accounts import services as account_services
 from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
 from ..accounts.models import Role, User
-from ..audit.models import AuditEvent
+from ..audit import events
+from ..audit.services import audit_query
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..mail.models import OutboxMessage
@@ -25,15 +27,12 @@ PER_PAGE = 50
 @bp.route("/users")
 @permission_required("user.manage")
 def users():
-    query = select(User).order_by(User.role, User.email)
-    q = (request.args.get("q") or "").strip()
+    q = (request.args.get("q") or "").strip()[:100]
     role = request.args.get("role") or ""
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(User.email.like(like), func.lower(User.full_name).like(like)))
-    if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    if role not in {r.value for r in Role}:
+        role = ""
+    query = account_services.users_query(q, Role(role) if role else None)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template(
         "admin/users.html",
         page=page,
@@ -103,19 +102,23 @@ def reactivate_user(user_id: int):
 @bp.route("/audit")
 @permission_required("audit.view")
 def audit():
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    action = (request.args.get("action") or "").strip()
-    if action:
-        query = query.where(AuditEvent.action.like(f"{action}%"))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_template("admin/audit.html", page=page, action=action)
+    action = (request.args.get("action") or "").strip()[:80]
+    page = paginate(audit_query(action), per_page=PER_PAGE)
+    return render_template(
+        "admin/audit.html",
+        page=page,
+        action=action,
+        families=events.FAMILY_LABELS,
+        describe=events.describe,
+        target_label=events.target_label,
+    )
 
 
 @bp.route("/outbox")
 @permission_required("outbox.view")
 def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("admin/outbox.html", page=page)
 
 

@@ -38,13 +38,20 @@ from ..core.forms import AppForm
 from ..hosts.models import Tutor
 from ..offers.forms import CommaDecimalField
 from .models import Party, PrefectureDecision
-from .services import AMENDMENT_REASONS, PARTY_LABELS, AmendmentInput, IssueInput
+from .services import (
+    AMENDMENT_REASONS,
+    PARTY_LABELS,
+    AmendmentInput,
+    CertificateFigures,
+    IssueInput,
+)
 
 TEXT_MAX = 5000
 TEACHING_HOURS_MAX = 2000
 LEAVE_DAYS_MAX = 60
 STIPEND_MAX = Decimal("999999.99")  # Numeric(8, 2)
 TOTAL_STIPEND_MAX = Decimal("99999999.99")
+HOURS_MAX = Decimal(9999)
 
 _CHOOSE = _l("Choose a value from the list.")
 
@@ -150,7 +157,10 @@ class IssueForm(AppForm):
     leave_days = IntegerField(
         _l("Days of leave"),
         default=0,
-        description=_l("Days of leave or absence granted during the internship."),
+        description=_l(
+            "Days of leave granted during the internship, prefilled from the offer; at least one "
+            "above 2 months of presence (Code de l'éducation L124-13)."
+        ),
         validators=[
             InputRequired(message=_l("Give the number of days of leave (0 if none).")),
             NumberRange(min=0, max=LEAVE_DAYS_MAX, message=_l("Between %(min)d and %(max)d.")),
@@ -183,6 +193,32 @@ class IssueForm(AppForm):
             benefits=self.benefits.data or "",
             work_address=self.work_address.data or None,
         )
+
+
+class ReissueForm(IssueForm):
+    """A new version voids the one in force and its signatures: it needs a written reason
+    (kept in the audit) and a ticked box."""
+
+    reason = TextAreaField(
+        _l("Why a new version?"),
+        description=_l("Kept in the agreement's history and the audit log."),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Write why the agreement needs a new version.")),
+            _max_length(1000),
+        ],
+        render_kw={"rows": 2},
+    )
+    confirm = BooleanField(
+        _l(
+            "I understand that the version in force is voided: its signatures do not carry "
+            "over and every party signs the new version again."
+        ),
+        validators=[
+            DataRequired(message=_l("Tick the box to confirm that the current version is voided."))
+        ],
+    )
+    submit = SubmitField(_l("Issue a new version"))
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -405,20 +441,82 @@ class AmendmentForm(AppForm):
 
 
 class CertificateForm(AppForm):
+    """The programme prepares the certificate; the host confirms its figures and signs."""
+
     total_stipend_paid = CommaDecimalField(
-        _l("Total stipend paid (€)"),
+        _l("Total stipend paid, if known (€)"),
         places=2,
-        description=_l("Gross amount paid for the whole internship, e.g. 3 465,00."),
+        description=_l(
+            "Leave empty to propose the stipend planned by the agreement; the host company "
+            "confirms or corrects it before signing."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(min=0, message=_l("The amount cannot be negative.")),
+            NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
+        ],
+    )
+    programme_note = TextAreaField(
+        _l("Note of the programme (optional)"),
+        description=_l(
+            "Printed under its own heading, apart from the tutor's appraisal (which comes from "
+            "the tutor's final evaluation)."
+        ),
+        filters=[_strip],
+        validators=[Optional(), _max_length(2000)],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Prepare the certificate for the host company"))
+
+
+class ConfirmCertificateForm(AppForm):
+    """The host company confirms (or corrects) the certificate's figures and signs it."""
+
+    start_on = _date(_l("First day of the internship"), required=True)
+    end_on = _date(_l("Last day of the internship"), required=True)
+    presence_hours = CommaDecimalField(
+        _l("Hours of presence actually done"),
+        places=2,
+        description=_l("Public holidays and unauthorised absences excluded."),
+        validators=[
+            InputRequired(message=_l("Give the hours of presence.")),
+            NumberRange(min=0, max=HOURS_MAX, message=_l("Between %(min)s and %(max)s.")),
+        ],
+    )
+    total_stipend_paid = CommaDecimalField(
+        _l("Total stipend actually paid (€)"),
+        places=2,
         validators=[
             InputRequired(message=_l("Give the total stipend paid (0 if none).")),
             NumberRange(min=0, message=_l("The amount cannot be negative.")),
             NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
         ],
     )
-    evaluation_summary = TextAreaField(
-        _l("Evaluation summary (optional)"),
-        filters=[_strip],
-        validators=[Optional(), _max_length(2000)],
-        render_kw={"rows": 3},
+    capacity = _capacity_field()
+    on_behalf_of = _on_behalf_field()
+    accept = BooleanField(
+        _l(
+            "I confirm, for the host company, the effective duration and the stipend actually "
+            "paid, and I sign the internship certificate"
+        ),
+        validators=[DataRequired(message=_l("Tick the box to confirm and sign."))],
     )
-    submit = SubmitField(_l("Issue the internship certificate"))
+    submit = SubmitField(_l("Confirm and sign the certificate"))
+
+    def validate_end_on(self, field) -> None:
+        if field.data and self.start_on.data and field.data < self.start_on.data:
+            raise ValidationError(_l("This date must not be before the first one."))
+
+    def validate_on_behalf_of(self, field) -> None:
+        if field.data and not self.capacity.data:
+            raise ValidationError(
+                _l("Give the signer's capacity when they sign on behalf of someone.")
+            )
+
+    def to_figures(self) -> CertificateFigures:
+        return CertificateFigures(
+            start_on=self.start_on.data,
+            end_on=self.end_on.data,
+            presence_hours=self.presence_hours.data.quantize(Decimal("0.01")),
+            total_stipend_paid=self.total_stipend_paid.data.quantize(Decimal("0.01")),
+        )

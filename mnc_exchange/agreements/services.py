@@ -19,8 +19,8 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 
 from .. import internship_law as law
 from ..accounts.models import Role, User
@@ -29,6 +29,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import PARIS, utcnow
 from ..extensions import db
 from ..hosts.models import Company, Tutor
@@ -58,8 +59,9 @@ SIGNATORIES = (
     Party.referent,
     Party.programme,
 )
-#: The internship certificate is issued by the host: nothing to sign in the app.
-CERTIFICATE_SIGNATORIES: tuple[Party, ...] = ()
+#: The internship certificate is delivered by the host (D124-9): the host alone signs it,
+#: after confirming its figures; the programme prepares it and seals it after that signature.
+CERTIFICATE_SIGNATORIES: tuple[Party, ...] = (Party.host,)
 
 PARTY_LABELS = {
     Party.student: _l("Student"),
@@ -70,6 +72,22 @@ PARTY_LABELS = {
     Party.programme: _l("Programme (MNC)"),
 }
 
+#: What a party reads above the "Sign" button: one sentence per role (French needs "en tant
+#: qu'étudiant", lower case and elided, which a label pasted into a sentence cannot give).
+SIGN_AS = {
+    Party.student: _l(
+        "Read the PDF, then sign it as the student. Your name, the date and your connection's "
+        "address are recorded."
+    ),
+    Party.host: _l(
+        "Read the PDF, then sign it on behalf of the host company. Your name, the date and "
+        "your connection's address are recorded."
+    ),
+}
+SIGN_AS_OTHER = _l(
+    "Read the PDF, then sign it. Your name, the date and your connection's address are recorded."
+)
+
 AMENDMENT_REASONS = {
     "dates": _l("Dates"),
     "tutor": _l("Tutor"),
@@ -77,6 +95,15 @@ AMENDMENT_REASONS = {
     "place": _l("Place of the internship"),
     "interruption": _l("Interruption"),
     "early_end": _l("Early end"),
+}
+
+#: The terms whose change needs a new préfecture submission (``changes.MATERIAL_TERMS``).
+CHANGE_LABELS = {
+    "dates": _l("dates"),
+    "hours": _l("hours"),
+    "stipend": _l("stipend"),
+    "host": _l("host company or place of work"),
+    "activities": _l("activities or skills"),
 }
 
 STATUS_LABELS = {
@@ -137,6 +164,9 @@ class Terms:
     tutor_id: int | None
     work_address: str
     work_city: str
+    #: Days of leave (``None``: the leave rule L124-13 is not judged, e.g. an amendment that
+    #: does not change the dates).
+    leave_days: int | None = None
 
 
 def check_terms(
@@ -186,6 +216,7 @@ def check_terms(
             tutor_running_agreements=tutor_load,
             hours_already_at_host_this_academic_year=already,
             today=today,
+            leave_days=terms.leave_days,
         )
     )
 
@@ -316,6 +347,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
             "minimum_total": _s(report.minimum_total),
             "total_stipend": _s(total_stipend),
             "long_stay": report.long_stay,
+            "leave_required": report.leave_required,
             "prefecture_deadline": _s(report.prefecture_deadline),
             "law_year": report.year,
             "monthly_hours": _s(law.monthly_hours(agreement.weekly_hours)),
@@ -329,6 +361,7 @@ def build_snapshot(agreement: Agreement, today: date | None = None) -> dict[str,
             "days_per_month": law.DAYS_PER_MONTH,
             "max_hours": law.MAX_HOURS_PER_HOST_PER_ACADEMIC_YEAR,
             "gratification_threshold_hours": law.GRATIFICATION_THRESHOLD_HOURS,
+            "leave_threshold_hours": law.LEAVE_REQUIRED_ABOVE_HOURS,
             "gratification_rate_percent": _s(law.GRATIFICATION_RATE * 100),
             "max_daily_hours": _s(law.MAX_DAILY_HOURS),
             "max_weekly_hours": _s(law.MAX_WEEKLY_HOURS),
@@ -350,6 +383,7 @@ def _terms_of(agreement: Agreement) -> Terms:
         agreement.tutor_id,
         agreement.work_address,
         agreement.work_city,
+        agreement.leave_days,
     )
 
 
@@ -438,7 +472,8 @@ class IssueInput:
     activities: str
     skills_to_acquire: str
     teaching_hours: int = 0
-    leave_days: int = 0
+    #: ``None``: the offer's days of leave.
+    leave_days: int | None = None
     benefits: str = ""
     work_address: str | None = None
 
@@ -481,6 +516,7 @@ def issue(
         work_address=(data.work_address or "").strip()
         or f"{offer.company.address}, {offer.company.postcode} {offer.company.city}",
         work_city=offer.city,
+        leave_days=offer.leave_days,
     )
     agreement.placement = placement
     agreement.cohort = cohort
@@ -508,14 +544,15 @@ def issue(
 def _apply_issue_input(agreement: Agreement, data: IssueInput) -> None:
     if not data.referent_name.strip() or not data.referent_email.strip():
         raise DomainError(_("Name the referent teacher and give their e-mail address."))
-    if data.teaching_hours < 0 or data.leave_days < 0:
+    if data.teaching_hours < 0 or (data.leave_days is not None and data.leave_days < 0):
         raise DomainError(_("Hours and days cannot be negative."))
     agreement.referent_name = data.referent_name.strip()
     agreement.referent_email = data.referent_email.strip().lower()
     agreement.activities = data.activities.strip()
     agreement.skills_to_acquire = data.skills_to_acquire.strip()
     agreement.teaching_hours = data.teaching_hours
-    agreement.leave_days = data.leave_days
+    if data.leave_days is not None:
+        agreement.leave_days = data.leave_days
     agreement.benefits = data.benefits.strip()
     if data.work_address and data.work_address.strip():
         agreement.work_address = data.work_address.strip()
@@ -532,11 +569,41 @@ def current_document(agreement: Agreement) -> AgreementDocument | None:
     )
 
 
+def reissue_refusal(agreement: Agreement, today: date | None = None) -> str | None:
+    """Why a new version of ``agreement`` makes no sense now (None when it does): once the
+    internship is over, or its certificate issued, the signed agreement is a record of what
+    happened and stays in force; amendments and the certificate say what followed."""
+    today = today or date.today()
+    end = agreement.ended_on or agreement.end_on
+    certificate = db.session.scalar(
+        select(AgreementDocument.id).where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind == DocumentKind.certificate,
+        )
+    )
+    if certificate is not None or today > end:
+        return _(
+            "The internship ended on %(date)s: its agreement can no longer be replaced by a "
+            "new version.",
+            date=long_date(end),
+        )
+    if agreement.placement.status is not PlacementStatus.confirmed:
+        return _("The placement of this agreement is no longer confirmed: it gets no new version.")
+    return None
+
+
 def reissue(
-    agreement: Agreement, data: IssueInput, actor: User, today: date | None = None
+    agreement: Agreement,
+    data: IssueInput,
+    actor: User,
+    today: date | None = None,
+    reason: str = "",
 ) -> AgreementDocument:
     """A change of the agreement's own data: a new version supersedes the previous one (its
-    signatures do not carry over)."""
+    signatures do not carry over). ``reason`` is kept in the audit."""
+    refusal = reissue_refusal(agreement, today)
+    if refusal is not None:
+        raise DomainError(refusal)
     company = agreement.placement.offer.company
     _check_host_approved(company)
     _apply_issue_input(agreement, data)
@@ -549,6 +616,7 @@ def reissue(
     )
     _gate(report)
     previous = current_document(agreement)
+    baseline = latest_terms_document(agreement)
     version = (
         db.session.scalar(
             select(func.max(AgreementDocument.version)).where(
@@ -560,17 +628,106 @@ def reissue(
     ) + 1
     if previous is not None:
         previous.superseded_at = utcnow()
+    reference = f"{agreement.number} v{version}"
+    snapshot = build_snapshot(agreement, today)
+    snapshot["changes"] = _prefecture_after_change(agreement, baseline, snapshot, reference, actor)
     document = _store_document(
         agreement,
         DocumentKind.agreement,
         version,
-        f"{agreement.number} v{version}",
-        build_snapshot(agreement, today),
+        reference,
+        snapshot,
         actor,
     )
-    record("agreement.reissue", agreement, {"version": version}, actor=actor)
+    details: dict = {
+        "version": version,
+        "changes": snapshot["changes"]["terms"],
+        "prefecture": snapshot["changes"]["prefecture"],
+    }
+    if reason.strip():
+        details["reason"] = reason.strip()
+    record("agreement.reissue", agreement, details, actor=actor)
     _notify_issued(document)
     return document
+
+
+def latest_terms_document(agreement: Agreement) -> AgreementDocument | None:
+    """The latest document in force that states the terms (an agreement version or an
+    amendment; not the certificate): what a new version or amendment is compared with."""
+    return db.session.scalar(
+        select(AgreementDocument)
+        .where(
+            AgreementDocument.agreement_id == agreement.id,
+            AgreementDocument.kind != DocumentKind.certificate,
+            AgreementDocument.superseded_at.is_(None),
+        )
+        .order_by(AgreementDocument.id.desc())
+        .limit(1)
+    )
+
+
+def _prefecture_after_change(
+    agreement: Agreement,
+    baseline: AgreementDocument | None,
+    snapshot: dict[str, Any],
+    reference: str,
+    actor: User | None,
+    ignore: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Compare the new document's snapshot with ``baseline``'s (``changes.material_changes``):
+    a change of dates, hours, stipend, host or activities needs a new préfecture submission
+    (the answer on the previous version does not carry over: it is cleared, and kept in the
+    returned record and the audit log); a correction that changes none of these keeps it.
+    Returns the ``changes`` part of the new snapshot, whose ``prefecture`` says which:
+    "new_submission", "kept" or "not_required"."""
+    from .changes import material_changes
+
+    terms = []
+    if baseline is not None:
+        terms = [t for t in material_changes(baseline.snapshot or {}, snapshot) if t not in ignore]
+    previous = None
+    if not agreement.prefecture_required:
+        outcome = "not_required"
+    elif not terms:
+        outcome = "kept"
+    else:
+        outcome = "new_submission"
+        if (
+            agreement.prefecture_submitted_on is not None
+            or agreement.prefecture_decision is not PrefectureDecision.pending
+        ):
+            previous = {
+                "reference": baseline.reference if baseline else None,
+                "submitted_on": _s(agreement.prefecture_submitted_on),
+                "decision": agreement.prefecture_decision.value,
+                "decided_on": _s(agreement.prefecture_decided_on),
+            }
+        agreement.prefecture_submitted_on = None
+        agreement.prefecture_decision = PrefectureDecision.pending
+        agreement.prefecture_decided_on = None
+    changes = {
+        "since": baseline.reference if baseline else None,
+        "terms": terms,
+        "prefecture": outcome,
+        "previous_prefecture": previous,
+    }
+    if agreement.prefecture_required:
+        record(
+            "agreement.prefecture_basis",
+            agreement,
+            {"reference": reference, **changes},
+            actor=actor,
+        )
+    return changes
+
+
+def prefecture_basis(agreement: Agreement) -> tuple[AgreementDocument | None, dict[str, Any]]:
+    """The latest document in force that says whether the préfecture's answer carries over,
+    and what it says (``{}`` when no new version or amendment has been compared yet)."""
+    document = latest_terms_document(agreement)
+    if document is None:
+        return None, {}
+    return document, (document.snapshot or {}).get("changes") or {}
 
 
 def _student(agreement: Agreement) -> User:
@@ -607,7 +764,9 @@ def _notify_issued(document: AgreementDocument) -> None:
 
 
 def signatories(document: AgreementDocument) -> tuple[Party, ...]:
-    return CERTIFICATE_SIGNATORIES if document.kind is DocumentKind.certificate else SIGNATORIES
+    if document.kind is not DocumentKind.certificate:
+        return SIGNATORIES
+    return CERTIFICATE_SIGNATORIES if is_host_certificate(document) else ()
 
 
 def status(document: AgreementDocument) -> str:
@@ -780,7 +939,13 @@ def _after_signature(document: AgreementDocument, now: datetime | None = None) -
 
 def _seal_reason(document: AgreementDocument) -> str:
     if document.kind is DocumentKind.certificate:
-        return f"Attestation de stage {document.reference} délivrée par le programme MNC"
+        host = ((document.snapshot or {}).get("host") or {}).get("legal_name") or "l’organisme"
+        if is_host_certificate(document):
+            return (
+                f"Attestation de stage {document.reference} délivrée et signée par {host}, "
+                "scellée par le programme MNC"
+            )
+        return f"Attestation de stage {document.reference} établie par le programme MNC"
     return f"Version définitive de {document.reference}, signée par toutes les parties"
 
 
@@ -966,6 +1131,29 @@ def prefecture_state(agreement: Agreement, today: date | None = None) -> str:
     return "submitted"
 
 
+#: Préfecture states that wait for a step: the submission, or the préfecture's answer.
+PREFECTURE_WAITING = ("to_submit", "late", "submitted")
+
+#: What an agreement may wait for (the list's ``?awaiting=`` and the coordinators' to-do list).
+WAITING_FOR = ("signatures", "prefecture")
+
+
+def waiting_for(agreement: Agreement, today: date | None = None) -> set[str]:
+    """What ``agreement`` (its documents and signatures loaded) waits for: ``signatures`` when
+    its version in force or an amendment lacks a party's signature, ``prefecture`` when it must
+    still be submitted to the préfecture or the answer is awaited."""
+    waiting = set()
+    if any(
+        missing_parties(d)
+        for d in agreement.documents
+        if d.kind is not DocumentKind.certificate and d.superseded_at is None
+    ):
+        waiting.add("signatures")
+    if prefecture_state(agreement, today) in PREFECTURE_WAITING:
+        waiting.add("prefecture")
+    return waiting
+
+
 def prefecture_alert(agreement: Agreement, today: date | None = None) -> bool:
     """Start less than 2 months away and nothing submitted."""
     return prefecture_state(agreement, today) == "late"
@@ -1041,7 +1229,10 @@ def amend(
     if not data.explanation.strip():
         raise DomainError(_("Explain the amendment in a sentence or two."))
     terms = _terms_of(agreement)
-    before = {k: _s(v) for k, v in vars(terms).items()}
+    if "dates" not in reasons:
+        # L124-13 is judged when the length changes (an early end only shortens it).
+        terms.leave_days = None
+    before = {k: _s(v) for k, v in vars(terms).items() if k != "leave_days"}
     before["tutor_name"] = agreement.tutor.full_name if agreement.tutor else ""
     if "dates" in reasons:
         if data.start_on is None or data.end_on is None:
@@ -1082,6 +1273,7 @@ def amend(
         today if "dates" in reasons else None,
     )
     _gate(report)
+    baseline = latest_terms_document(agreement)
     agreement.start_on, agreement.end_on = terms.start_on, terms.end_on
     agreement.tutor_id = terms.tutor_id
     agreement.monthly_stipend = terms.monthly_stipend
@@ -1101,12 +1293,21 @@ def amend(
         or 0
     ) + 1
     snapshot = build_snapshot(agreement, today)
+    # An early end only shortens the stay the préfecture approved: no new submission for it.
+    snapshot["changes"] = _prefecture_after_change(
+        agreement,
+        baseline,
+        snapshot,
+        f"{agreement.number}-A{number}",
+        actor,
+        ignore=() if "dates" in reasons else ("dates",),
+    )
     snapshot["amendment"] = {
         "number": number,
         "reasons": reasons,
         "before": before,
         "after": {
-            **{k: _s(v) for k, v in vars(terms).items()},
+            **{k: _s(v) for k, v in vars(terms).items() if k != "leave_days"},
             "tutor_name": agreement.tutor.full_name if agreement.tutor else "",
         },
         "explanation": data.explanation.strip(),
@@ -1137,45 +1338,128 @@ def amend(
 # --- the internship certificate -------------------------------------------------------------------
 
 
-def issue_certificate(
-    agreement: Agreement,
-    total_stipend_paid: Decimal,
-    actor: User,
-    evaluation_summary: str = "",
-    today: date | None = None,
-) -> AgreementDocument:
-    """The attestation de stage: duration and total stipend paid (after the internship)."""
-    _check_host_approved(agreement.placement.offer.company)
-    today = today or date.today()
+@dataclass
+class CertificateFigures:
+    """What the internship certificate attests (D124-9): the effective dates and hours of
+    presence and the total stipend actually paid."""
+
+    start_on: date
+    end_on: date
+    presence_hours: Decimal
+    total_stipend_paid: Decimal
+
+
+#: The certificate's hours and amounts are stored to the hundredth.
+_CENTS = Decimal("0.01")
+
+
+def is_host_certificate(document: AgreementDocument) -> bool:
+    """A certificate delivered by the host (confirmed and signed by it); certificates issued
+    before that rule were final at once and stay as they are."""
+    return (
+        document.kind is DocumentKind.certificate
+        and ((document.snapshot or {}).get("certificate") or {}).get("delivered_by") == "host"
+    )
+
+
+def certificate_figures(document: AgreementDocument) -> CertificateFigures:
+    c = (document.snapshot or {}).get("certificate") or {}
+    return CertificateFigures(
+        start_on=date.fromisoformat(c["start_on"]),
+        end_on=date.fromisoformat(c["end_on"]),
+        presence_hours=Decimal(c["presence_hours"]).quantize(_CENTS),
+        total_stipend_paid=Decimal(c["total_stipend_paid"]).quantize(_CENTS),
+    )
+
+
+def planned_certificate_figures(agreement: Agreement) -> CertificateFigures:
+    """The figures the agreement planned, from its start to its (early) end: the presence
+    hours of the working days and the monthly stipend over those hours."""
     end = _effective_end(agreement)
-    if today < end:
-        raise DomainError(
-            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
-        )
-    if total_stipend_paid is None or total_stipend_paid < 0:
-        raise DomainError(_("Give the total stipend paid."))
-    current = current_document(agreement)
-    if current is None or status(current) != "fully_signed":
-        raise DomainError(_("The agreement is not fully signed."))
     hours = law.presence_hours(
         agreement.start_on, end, agreement.weekly_hours, agreement.daily_hours
     )
-    snapshot = build_snapshot(agreement, today)
-    minimum = (
-        law.minimum_gratification(agreement.start_on.year, float(hours))
-        if (agreement.start_on.year in law.SOCIAL_SECURITY_HOURLY_CEILING)
-        else Decimal("0.00")
+    monthly = law.monthly_hours(agreement.weekly_hours)
+    stipend = (agreement.monthly_stipend * hours / monthly) if monthly else Decimal(0)
+    return CertificateFigures(
+        agreement.start_on, end, hours.quantize(_CENTS), stipend.quantize(_CENTS)
     )
+
+
+def legal_minimum_paid(agreement: Agreement, hours: Decimal) -> Decimal | None:
+    """The legal minimum stipend for ``hours`` of presence (L124-6), or None when the year's
+    ceiling is unknown (the year after the latest known one uses that one provisionally, as
+    the law checks do). 0 at 308 hours or less."""
+    year = agreement.start_on.year
+    latest = max(law.SOCIAL_SECURITY_HOURLY_CEILING)
+    if year == latest + 1:
+        year = latest
+    try:
+        return law.minimum_gratification(year, hours)
+    except law.UnknownYearError:
+        return None
+
+
+def _check_certificate_figures(agreement: Agreement, figures: CertificateFigures) -> None:
+    end = _effective_end(agreement)
+    if figures.start_on > figures.end_on:
+        raise DomainError(_("The last day cannot be before the first day."))
+    if figures.start_on < agreement.start_on or figures.end_on > end:
+        raise DomainError(
+            _(
+                "The effective dates must fall within the agreement, from %(start)s to %(end)s; "
+                "a longer internship needs an amendment first.",
+                start=agreement.start_on,
+                end=end,
+            )
+        )
+    planned = law.presence_hours(
+        figures.start_on, figures.end_on, agreement.weekly_hours, agreement.daily_hours
+    )
+    if figures.presence_hours is None or not 0 < figures.presence_hours <= planned:
+        raise DomainError(
+            _(
+                "The hours of presence must be more than 0 and at most %(planned)s, the hours "
+                "the agreement plans between these dates.",
+                planned=planned,
+            )
+        )
+    if figures.total_stipend_paid is None or figures.total_stipend_paid < 0:
+        raise DomainError(_("Give the total stipend paid (0 if none)."))
+
+
+def _certificate_snapshot(
+    agreement: Agreement,
+    figures: CertificateFigures,
+    today: date,
+    programme_note: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    snapshot = build_snapshot(agreement, today)
+    hours = figures.presence_hours.quantize(_CENTS)
+    minimum = legal_minimum_paid(agreement, hours)
     snapshot["certificate"] = {
-        "start_on": _s(agreement.start_on),
-        "end_on": _s(end),
+        #: D124-9: the host delivers the certificate; the programme prepares it.
+        "delivered_by": "host",
+        "start_on": _s(figures.start_on),
+        "end_on": _s(figures.end_on),
         "presence_hours": _s(hours),
         "presence_days": _s((hours / law.HOURS_PER_DAY).quantize(Decimal("0.1"))),
-        "total_stipend_paid": _s(total_stipend_paid.quantize(Decimal("0.01"))),
-        "legal_minimum": _s(minimum),
+        "total_stipend_paid": _s(figures.total_stipend_paid.quantize(_CENTS)),
+        "legal_minimum": _s(minimum) if minimum is not None else None,
         "ended_early": agreement.ended_on is not None,
-        "evaluation_summary": evaluation_summary.strip() or final_evaluation_summary(agreement),
+        # Two voices, two headings: the tutor's appraisal (their final evaluation, never
+        # typed by the programme) and the programme's own note.
+        "tutor_appraisal": final_evaluation_summary(agreement),
+        "programme_note": (programme_note or "").strip(),
+        **extra,
     }
+    return snapshot
+
+
+def _store_certificate(
+    agreement: Agreement, snapshot: dict[str, Any], actor: User
+) -> AgreementDocument:
     for previous in db.session.scalars(
         select(AgreementDocument).where(
             AgreementDocument.agreement_id == agreement.id,
@@ -1193,7 +1477,7 @@ def issue_certificate(
         )
         or 0
     ) + 1
-    document = _store_document(
+    return _store_document(
         agreement,
         DocumentKind.certificate,
         version,
@@ -1201,8 +1485,110 @@ def issue_certificate(
         snapshot,
         actor,
     )
-    record("agreement.certificate", agreement, {"version": version}, actor=actor)
+
+
+def prepare_certificate(
+    agreement: Agreement,
+    actor: User,
+    total_stipend_paid: Decimal | None = None,
+    programme_note: str = "",
+    today: date | None = None,
+) -> AgreementDocument:
+    """The programme prepares the attestation de stage at the end of the internship, with the
+    planned figures (and the total stipend paid if it knows it); the host company confirms
+    the effective duration and the stipend actually paid, then signs it
+    (``confirm_certificate``): only then is its final version made and sealed (D124-9)."""
+    _check_host_approved(agreement.placement.offer.company)
+    today = today or date.today()
+    end = _effective_end(agreement)
+    if today < end:
+        raise DomainError(
+            _("The certificate is issued at the end of the internship (%(date)s).", date=end)
+        )
+    if total_stipend_paid is not None and total_stipend_paid < 0:
+        raise DomainError(_("Give the total stipend paid (0 if none)."))
+    current = current_document(agreement)
+    if current is None or status(current) != "fully_signed":
+        raise DomainError(_("The agreement is not fully signed."))
+    figures = planned_certificate_figures(agreement)
+    if total_stipend_paid is not None:
+        figures.total_stipend_paid = total_stipend_paid.quantize(_CENTS)
+    snapshot = _certificate_snapshot(agreement, figures, today, programme_note)
+    document = _store_certificate(agreement, snapshot, actor)
+    record("agreement.certificate", agreement, {"version": document.version}, actor=actor)
+    for contact in _host_contacts(agreement):
+        queue_email(
+            contact.email, "certificate_to_sign", contact.locale, document=document, user=contact
+        )
     return document
+
+
+def confirm_certificate(
+    document: AgreementDocument,
+    user: User,
+    figures: CertificateFigures,
+    ip_address: str | None = None,
+    capacity: str | None = None,
+    on_behalf_of: str | None = None,
+    today: date | None = None,
+    at: datetime | None = None,
+) -> AgreementDocument:
+    """A host contact confirms the effective dates, hours and total stipend paid, and signs.
+
+    The same figures: the host signs the prepared certificate. Other figures: a new version
+    of the certificate is issued with the host's figures (the prepared one is superseded) and
+    the host signs that one. Either way the final version, with the signature, is sealed
+    after the host's signature. Returns the certificate signed."""
+    agreement = document.agreement
+    if not is_host_certificate(document):
+        raise TransitionRefused(_("This document is not a certificate to confirm."))
+    if party_of(user, agreement) is not Party.host:
+        raise TransitionRefused(_("Only the host company confirms and signs the certificate."))
+    _check_signable(document, Party.host)
+    figures = CertificateFigures(
+        figures.start_on,
+        figures.end_on,
+        (figures.presence_hours or Decimal(0)).quantize(_CENTS),
+        (figures.total_stipend_paid or Decimal(0)).quantize(_CENTS),
+    )
+    _check_certificate_figures(agreement, figures)
+    target = document
+    prepared = certificate_figures(document)
+    if figures != prepared:
+        c = (document.snapshot or {}).get("certificate") or {}
+        snapshot = _certificate_snapshot(
+            agreement,
+            figures,
+            today or date.today(),
+            c.get("programme_note", ""),
+            corrected_from=document.reference,
+        )
+        target = _store_certificate(agreement, snapshot, user)
+        if at is not None:
+            target.issued_at = at
+    record(
+        "agreement.certificate_confirmed",
+        agreement,
+        {
+            "reference": target.reference,
+            "corrected": target is not document,
+            "prepared": {k: _s(v) for k, v in vars(prepared).items()},
+            "confirmed": {k: _s(v) for k, v in vars(figures).items()},
+        },
+        actor=user,
+    )
+    sign_in_app(target, user, ip_address, capacity=capacity, on_behalf_of=on_behalf_of, at=at)
+    return target
+
+
+def certificate_shortfall(document: AgreementDocument) -> Decimal | None:
+    """How much the stipend paid falls short of the legal minimum (L124-6), or None."""
+    c = (document.snapshot or {}).get("certificate") or {}
+    minimum, paid = c.get("legal_minimum"), c.get("total_stipend_paid")
+    if minimum is None or paid is None:
+        return None
+    gap = Decimal(minimum) - Decimal(paid)
+    return gap if gap > 0 else None
 
 
 def final_evaluation_summary(agreement: Agreement) -> str:
@@ -1309,23 +1695,110 @@ def agreements_for_cohort(cohort: Cohort) -> list[Agreement]:
     )
 
 
-def confirmed_without_agreement(cohort: Cohort) -> list[Placement]:
-    has = select(Agreement.placement_id)
-    return list(
-        db.session.scalars(
-            select(Placement)
-            .options(
-                joinedload(Placement.application),
-                joinedload(Placement.offer).joinedload(Offer.company),
-            )
+def waiting_for_clause(awaiting: str, today: date | None = None):
+    """``waiting_for`` as a SQL condition on ``Agreement``: ``signatures`` when a document in
+    force (not the certificate) lacks one of its parties' signatures, ``prefecture`` when the
+    submission or the préfecture's answer is awaited."""
+    if awaiting == "signatures":
+        signed = (
+            select(func.count(func.distinct(Signature.party)))
+            .where(Signature.document_id == AgreementDocument.id, Signature.party.in_(SIGNATORIES))
+            .scalar_subquery()
+        )
+        return (
+            select(AgreementDocument.id)
             .where(
-                Placement.cohort_id == cohort.id,
-                Placement.status == PlacementStatus.confirmed,
-                Placement.id.not_in(has),
+                AgreementDocument.agreement_id == Agreement.id,
+                AgreementDocument.kind != DocumentKind.certificate,
+                AgreementDocument.superseded_at.is_(None),
+                signed < len(SIGNATORIES),
             )
-            .order_by(Placement.id)
+            .exists()
+        )
+    answer_from = (today or date.today()) - timedelta(days=law.PREFECTURE_ANSWER_DAYS)
+    return (
+        Agreement.prefecture_required.is_(True)
+        & (Agreement.prefecture_decision == PrefectureDecision.pending)
+        & (
+            Agreement.prefecture_submitted_on.is_(None)
+            | (Agreement.prefecture_submitted_on >= answer_from)
         )
     )
+
+
+def agreements_query(
+    cohort: Cohort, awaiting: str | None = None, today: date | None = None
+) -> Select:
+    """The cohort's agreements by number, for the coordinators' list: student, offer and
+    company joined; documents and signatures in one query each; the long texts (the terms'
+    snapshot of each document, the activities) left out. ``awaiting`` (one of
+    ``WAITING_FOR``) keeps the agreements waiting for that (``waiting_for``)."""
+    query = (
+        select(Agreement)
+        .options(
+            joinedload(Agreement.placement).joinedload(Placement.application),
+            joinedload(Agreement.placement).joinedload(Placement.offer).joinedload(Offer.company),
+            selectinload(Agreement.documents).options(
+                defer(AgreementDocument.snapshot),
+                defer(AgreementDocument.reasons),
+                selectinload(AgreementDocument.signatures),
+            ),
+            defer(Agreement.activities),
+            defer(Agreement.skills_to_acquire),
+            defer(Agreement.benefits),
+        )
+        .where(Agreement.cohort_id == cohort.id)
+        .order_by(Agreement.sequence)
+    )
+    if awaiting in WAITING_FOR:
+        query = query.where(waiting_for_clause(awaiting, today))
+    return query
+
+
+def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
+    """How many of the cohort's agreements are late for the préfecture (``prefecture_alert``),
+    reading only the agreements that still wait for a submission."""
+    candidates = db.session.scalars(
+        select(Agreement)
+        .options(
+            load_only(
+                Agreement.start_on,
+                Agreement.prefecture_required,
+                Agreement.prefecture_decision,
+                Agreement.prefecture_submitted_on,
+            )
+        )
+        .where(
+            Agreement.cohort_id == cohort.id,
+            Agreement.prefecture_required.is_(True),
+            Agreement.prefecture_decision == PrefectureDecision.pending,
+            Agreement.prefecture_submitted_on.is_(None),
+        )
+    )
+    return sum(1 for agreement in candidates if prefecture_alert(agreement, today))
+
+
+def waiting_query(cohort: Cohort) -> Select:
+    """The cohort's confirmed placements that have no agreement yet, with student, offer and
+    company."""
+    has = select(Agreement.id).where(Agreement.placement_id == Placement.id).exists()
+    return (
+        select(Placement)
+        .options(
+            joinedload(Placement.application),
+            joinedload(Placement.offer).joinedload(Offer.company),
+        )
+        .where(
+            Placement.cohort_id == cohort.id,
+            Placement.status == PlacementStatus.confirmed,
+            ~has,
+        )
+        .order_by(Placement.id)
+    )
+
+
+def confirmed_without_agreement(cohort: Cohort) -> list[Placement]:
+    return list(db.session.scalars(waiting_query(cohort)))
 
 
 def file_of(document: AgreementDocument):

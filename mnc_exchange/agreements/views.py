@@ -28,6 +28,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,8 +39,9 @@ from ..accounts.models import Role
 from ..applications import uploads
 from ..applications.models import Application
 from ..cohorts.models import Cohort
-from ..cohorts.services import current_cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
@@ -52,9 +54,11 @@ from .forms import (
     PREFECTURE_DECISION_LABELS,
     AmendmentForm,
     CertificateForm,
+    ConfirmCertificateForm,
     IssueForm,
     PaperSignatureForm,
     PrefectureForm,
+    ReissueForm,
     SignForm,
     doc_prefix,
 )
@@ -92,10 +96,13 @@ LABELS = {
     "status_labels": services.STATUS_LABELS,
     "status_colours": STATUS_COLOURS,
     "party_labels": services.PARTY_LABELS,
+    "sign_as": services.SIGN_AS,
+    "sign_as_other": services.SIGN_AS_OTHER,
     "reason_labels": services.AMENDMENT_REASONS,
     "prefecture_labels": services.PREFECTURE_LABELS,
     "prefecture_colours": PREFECTURE_COLOURS,
     "decision_labels": PREFECTURE_DECISION_LABELS,
+    "change_labels": services.CHANGE_LABELS,
 }
 
 
@@ -200,7 +207,7 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     to_sign, later = [], []
     if party is not None:
         for d in _current_docs(agreement):
-            if d.kind is DocumentKind.certificate or party not in services.missing_parties(d):
+            if party not in services.missing_parties(d):
                 continue
             (to_sign if party in services.awaited_parties(d) else later).append(d)
     return Summary(
@@ -218,35 +225,36 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     )
 
 
-def _pick_cohort() -> Cohort | None:
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        return db.get_or_404(Cohort, cohort_id)
-    return current_cohort() or db.session.scalar(
-        select(Cohort).order_by(Cohort.year.desc()).limit(1)
-    )
-
-
 # --- coordinators: the cohort's agreements --------------------------------------------------
 
 
 @bp.route("/")
 @permission_required("agreement.manage")
 def index():
-    cohort = _pick_cohort()
-    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
+    cohort, cohorts = working_cohort("agreements")
+    # ``?awaiting=signatures|prefecture``: only the agreements waiting for that.
+    awaiting = request.args.get("awaiting")
+    if awaiting not in services.WAITING_FOR:
+        awaiting = None
     today = date.today()
-    rows, waiting = [], []
+    rows, waiting, alerts = [], [], 0
+    page = waiting_page = None
     if cohort is not None:
-        rows = [_summary(a, today) for a in services.agreements_for_cohort(cohort)]
-        waiting = services.confirmed_without_agreement(cohort)
+        page = paginate(services.agreements_query(cohort, awaiting, today))
+        rows = [_summary(a, today) for a in page.items]
+        waiting_page = paginate(services.waiting_query(cohort), param="waiting_page")
+        waiting = waiting_page.items
+        alerts = services.prefecture_alerts(cohort, today)
     return render_template(
         "agreements/index.html",
         cohort=cohort,
         cohorts=cohorts,
         rows=rows,
+        page=page,
         waiting=waiting,
-        alerts=sum(1 for r in rows if r.prefecture_alert),
+        waiting_page=waiting_page,
+        awaiting=awaiting,
+        alerts=alerts,
         **LABELS,
     )
 
@@ -304,6 +312,7 @@ def _law_preview(placement: Placement, agreement: Agreement | None = None) -> li
         source.tutor_id,
         "",
         "",
+        source.leave_days,
     )
     report = services.check_terms(
         offer.company,
@@ -313,6 +322,31 @@ def _law_preview(placement: Placement, agreement: Agreement | None = None) -> li
         None if agreement else date.today(),
     )
     return [offer_law.message(f) for f in report.violations]
+
+
+def _flash_prefecture(document: AgreementDocument) -> None:
+    """Say whether the préfecture's answer carries over to a new version or amendment."""
+    changes = (document.snapshot or {}).get("changes") or {}
+    terms = ", ".join(str(services.CHANGE_LABELS[t]) for t in changes.get("terms", []))
+    if changes.get("prefecture") == "new_submission":
+        flash(
+            _(
+                "%(reference)s changes the %(terms)s: the host company must submit it to the "
+                "préfecture again (the answer on the previous version does not carry over).",
+                reference=document.reference,
+                terms=terms,
+            ),
+            "warning",
+        )
+    elif changes.get("prefecture") == "kept":
+        flash(
+            _(
+                "%(reference)s changes none of the dates, hours, stipend, host or activities: "
+                "the préfecture's answer still applies.",
+                reference=document.reference,
+            ),
+            "info",
+        )
 
 
 def _load_placement(placement_id: int) -> Placement:
@@ -373,6 +407,7 @@ def issue(placement_id: int):
             formdata=None,
             activities=placement.offer.description,
             skills_to_acquire=placement.offer.skills,
+            leave_days=placement.offer.leave_days,
         )
     return (
         render_template(
@@ -390,16 +425,24 @@ def issue(placement_id: int):
 @bp.route("/<int:agreement_id>/reissue", methods=["GET", "POST"])
 @permission_required("agreement.manage")
 def reissue(agreement_id: int):
+    """The new version's terms on a confirmation page: what the version in force loses
+    (signatures, the préfecture's stamp), the reason and a ticked box. Refused once the
+    internship is over."""
     agreement = _load_agreement(agreement_id)
+    refusal = services.reissue_refusal(agreement)
+    if refusal is not None:
+        flash(refusal, "danger")
+        return redirect(url_for("agreements.detail", agreement_id=agreement_id))
     status = 200
-    form = IssueForm()
-    form.submit.label.text = _("Issue a new version")
+    form = ReissueForm()
     if form.is_submitted():
         if form.validate():
             try:
                 # The dates do not change here: the préfecture deadline is not judged again
                 # (a running internship may need a corrected version).
-                document = services.reissue(agreement, form.to_input(), current_user)
+                document = services.reissue(
+                    agreement, form.to_input(), current_user, reason=form.reason.data
+                )
             except DomainError as exc:
                 _refused(exc)
                 status = 400
@@ -415,18 +458,20 @@ def reissue(agreement_id: int):
                     ),
                     "success",
                 )
+                _flash_prefecture(document)
                 return redirect(url_for("agreements.detail", agreement_id=agreement_id))
         else:
             flash_form_errors(form)
             status = 400
     else:
-        form = IssueForm(formdata=None, obj=agreement)
-        form.submit.label.text = _("Issue a new version")
+        form = ReissueForm(formdata=None, obj=agreement)
+    current = services.current_document(agreement)
     return (
         render_template(
             "agreements/issue.html",
             placement=agreement.placement,
             agreement=agreement,
+            current=current,
             form=form,
             violations=_law_preview(agreement.placement, agreement),
             **LABELS,
@@ -453,9 +498,9 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
         key=lambda d: d.version,
         reverse=True,
     )
-    sign_forms, paper_forms = {}, {}
+    sign_forms, paper_forms, confirm_forms = {}, {}, {}
     for document in documents:
-        if document.superseded_at is not None or document.kind is DocumentKind.certificate:
+        if document.superseded_at is not None:
             continue
         missing = services.missing_parties(document)
         prefix = doc_prefix(document.id)
@@ -463,7 +508,15 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
             paper_forms[document.id] = forms.get(f"paper_{document.id}") or PaperSignatureForm(
                 formdata=None, prefix=prefix, parties=missing, signed_on=today
             )
-        if party is not None and party in services.awaited_parties(document):
+        if party is None or party not in services.awaited_parties(document):
+            continue
+        if document.kind is DocumentKind.certificate:
+            # The host confirms the certificate's figures (or corrects them) as it signs.
+            figures = services.certificate_figures(document)
+            confirm_forms[document.id] = forms.get(
+                f"confirm_{document.id}"
+            ) or ConfirmCertificateForm(formdata=None, prefix=prefix, obj=figures)
+        else:
             sign_forms[document.id] = forms.get(f"sign_{document.id}") or SignForm(
                 formdata=None, prefix=prefix
             )
@@ -471,7 +524,10 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
     # amendment's snapshot carries the amended terms.
     in_force = [d for d in _current_docs(agreement) if d.kind is not DocumentKind.certificate]
     latest = max(in_force, key=lambda d: d.id, default=None)
+    basis, basis_changes = services.prefecture_basis(agreement)
     context = {
+        "prefecture_basis": basis,
+        "prefecture_changes": basis_changes,
         "figures": (latest.snapshot or {}).get("figures", {}) if latest else {},
         "agreement": agreement,
         "placement": agreement.placement,
@@ -485,6 +541,9 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
         "certificates": certificates,
         "sign_forms": sign_forms,
         "paper_forms": paper_forms,
+        "confirm_forms": confirm_forms,
+        "signatories_of": services.signatories,
+        "shortfall_of": services.certificate_shortfall,
         "today": today,
         "missing_parties": services.missing_parties,
         "awaited_parties": services.awaited_parties,
@@ -492,6 +551,7 @@ def _render_detail(agreement: Agreement, party: Party | None, status: int = 200,
         "doc_status": services.status,
     }
     if party is None:
+        context["reissue_refusal"] = services.reissue_refusal(agreement, today)
         end = agreement.ended_on or agreement.end_on
         context["prefecture_form"] = forms.get("prefecture") or PrefectureForm(
             formdata=None,
@@ -544,10 +604,16 @@ def mine():
     if current_user.role is Role.student and len(agreements) == 1:
         return redirect(url_for("agreements.detail", agreement_id=agreements[0].id))
     today = date.today()
+    rows = [_summary(a, today, party) for a in agreements]
+    # ``?to_sign=1``: only the agreements with a document waiting for the viewer's signature.
+    to_sign = request.args.get("to_sign") == "1"
+    if to_sign:
+        rows = [r for r in rows if r.to_sign]
     return render_template(
         "agreements/mine.html",
-        rows=[_summary(a, today, party) for a in agreements],
+        rows=rows,
         party=party,
+        to_sign=to_sign,
         **LABELS,
     )
 
@@ -558,10 +624,15 @@ def sign(doc_id: int):
     document = _load_document(doc_id)
     agreement = _load_agreement(document.agreement_id)
     party = _authorise(agreement)
+    if document.kind is DocumentKind.certificate:
+        flash(_("Confirm the certificate's figures with its form, which signs it."), "warning")
+        return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#certificates")
     form = SignForm(prefix=doc_prefix(document.id))
     if not form.validate_on_submit():
+        # The box is required in the page too; without it, the page comes back with the
+        # error beside the box (not an error page).
         flash_form_errors(form)
-        return _render_detail(agreement, party, 400, **{f"sign_{document.id}": form})
+        return _render_detail(agreement, party, 200, **{f"sign_{document.id}": form})
     try:
         services.sign_in_app(
             document,
@@ -688,6 +759,7 @@ def amend(agreement_id: int):
                     ),
                     "success",
                 )
+                _flash_prefecture(document)
                 return redirect(url_for("agreements.detail", agreement_id=agreement_id))
         else:
             flash_form_errors(form)
@@ -712,27 +784,80 @@ def amend(agreement_id: int):
 @bp.route("/<int:agreement_id>/certificate", methods=["POST"])
 @permission_required("agreement.manage")
 def certificate(agreement_id: int):
+    """The programme prepares the certificate; the host company confirms it and signs."""
     agreement = _load_agreement(agreement_id)
     form = CertificateForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_detail(agreement, None, 400, certificate=form)
+    paid = form.total_stipend_paid.data
     try:
-        document = services.issue_certificate(
+        document = services.prepare_certificate(
             agreement,
-            form.total_stipend_paid.data.quantize(_CENT),
             current_user,
-            evaluation_summary=form.evaluation_summary.data or "",
+            total_stipend_paid=paid.quantize(_CENT) if paid is not None else None,
+            programme_note=form.programme_note.data or "",
         )
     except DomainError as exc:
         _refused(exc)
         return _render_detail(_load_agreement(agreement_id), None, 400, certificate=form)
     db.session.commit()
     flash(
-        _("The internship certificate %(reference)s is issued.", reference=document.reference),
+        _(
+            "The internship certificate %(reference)s is prepared: the host company is e-mailed "
+            "to confirm its figures and sign it.",
+            reference=document.reference,
+        ),
         "success",
     )
     return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#certificates")
+
+
+@bp.route("/documents/<int:doc_id>/certificate/confirm", methods=["POST"])
+@permission_required("agreement.sign")
+def confirm_certificate(doc_id: int):
+    """The host company confirms (or corrects) the certificate's figures and signs it."""
+    document = _load_document(doc_id)
+    agreement = _load_agreement(document.agreement_id)
+    party = _authorise(agreement)
+    form = ConfirmCertificateForm(prefix=doc_prefix(document.id))
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, party, 400, **{f"confirm_{document.id}": form})
+    try:
+        signed = services.confirm_certificate(
+            document,
+            current_user,
+            form.to_figures(),
+            request.remote_addr,
+            capacity=form.capacity.data,
+            on_behalf_of=form.on_behalf_of.data,
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return _render_detail(
+            _load_agreement(agreement.id), party, 400, **{f"confirm_{document.id}": form}
+        )
+    db.session.commit()
+    flash(
+        _(
+            "The internship certificate %(reference)s is signed; its final version is sealed by "
+            "the programme.",
+            reference=signed.reference,
+        ),
+        "success",
+    )
+    gap = services.certificate_shortfall(signed)
+    if gap is not None:
+        flash(
+            _(
+                "The stipend paid is %(gap)s below the legal minimum for these hours of "
+                "presence (Code de l'éducation L124-6): the difference is owed to the intern.",
+                gap=format_currency(gap, "EUR"),
+            ),
+            "warning",
+        )
+    return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#certificates")
 
 
 # --- downloads ------------------------------------------------------------------------------

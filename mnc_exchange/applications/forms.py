@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import AppForm
+from ..core.i18n import decimal
 from .reference import (
     CEFR_LEVELS,
     GENDER_LABELS,
@@ -114,6 +115,14 @@ class GradeField(DecimalField):
             raise ValueError(_l("Enter a number such as 14.5 or 14,5."))
         self.data = value
 
+    def _value(self) -> str:
+        """The grade as the reader writes it: ``14,50`` in French."""
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return decimal(self.data, 2)
+
 
 def _select(label, choices, coerce=_str_or_none, **kwargs):
     return SelectField(
@@ -150,6 +159,28 @@ def _name(label, autocomplete):
         render_kw={"autocomplete": autocomplete},
     )
 
+
+#: The form's fields that are profile values of the same name (the poles make one ranking).
+PROFILE_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "birth_date",
+        "gender",
+        "cin",
+        "phone",
+        "region",
+        "passport_number",
+        "passport_expiry",
+        "institution_id",
+        "programme",
+        "year_of_study",
+        "grade_average",
+        "french_level",
+        "english_level",
+        "motivation",
+    }
+)
 
 POLE_CHOICES = [SelectChoice(pole.value, label) for pole, label in POLE_LABELS.items()]
 CEFR_CHOICES = [SelectChoice(level, level) for level in CEFR_LEVELS]
@@ -330,16 +361,37 @@ class ApplicationForm(AppForm):
     def pole_ranking(self) -> list[str]:
         return [self[name].data for name in POLE_FIELDS if self[name].data]
 
-    def values(self) -> dict:
-        """The profile values for ``services.save_draft`` (empty fields become None)."""
-        grade = self.grade_average.data
+    def invalid_keys(self) -> set[str]:
+        """The profile keys whose typed value was refused (the poles count as one key)."""
+        keys = {name for name in PROFILE_KEYS if self[name].errors}
+        if any(self[name].errors for name in POLE_FIELDS):
+            keys.add("pole_ranking")
+        return keys
+
+    def values(self, valid_only: bool = False) -> dict:
+        """The profile values for ``services.save_draft`` (empty fields become None);
+        ``valid_only`` leaves out the fields whose value was refused, so that a draft keeps
+        everything else."""
+        values = self._values()
+        if valid_only:
+            for key in self.invalid_keys():
+                values.pop(key, None)
+        return values
+
+    def _values(self) -> dict:
+        grade = self.grade_average.data if not self.grade_average.errors else None
+        phone = None
+        if self.phone.data and not self.phone.errors:
+            phone = parse_phone(self.phone.data)
         return {
             "first_name": self.first_name.data or None,
             "last_name": self.last_name.data or None,
             "birth_date": self.birth_date.data,
-            "gender": Gender(self.gender.data) if self.gender.data else None,
+            "gender": Gender(self.gender.data)
+            if self.gender.data and not self.gender.errors
+            else None,
             "cin": self.cin.data or None,
-            "phone": parse_phone(self.phone.data) if self.phone.data else None,
+            "phone": phone,
             "region": self.region.data,
             "passport_number": self.passport_number.data or None,
             "passport_expiry": self.passport_expiry.data,
@@ -390,14 +442,28 @@ class DocumentUploadForm(AppForm):
 
 
 class SubmitForm(AppForm):
+    """Submitting is irreversible: the student ticks that the file is final (checked here,
+    not only in the browser)."""
+
+    confirm = BooleanField(
+        _l(
+            "I have checked my file: once submitted, I can no longer change it unless the "
+            "programme returns it to me for correction."
+        ),
+        validators=[DataRequired(message=_l("Tick the box to confirm that your file is final."))],
+    )
     submit = SubmitField(_l("Submit my application"))
 
 
 class WithdrawForm(AppForm):
     reason = TextAreaField(
-        _l("Reason (optional)"),
+        _l("Why do you withdraw?"),
         filters=[_strip],
-        validators=[Optional(), Length(max=1000, message=_l("At most %(max)d characters."))],
+        validators=[
+            DataRequired(message=_l("Say in a few words why you withdraw your application.")),
+            Length(max=1000, message=_l("At most %(max)d characters.")),
+        ],
+        description=_l("The programme team reads it; it is kept in your file's history."),
         render_kw={"rows": 3},
     )
     confirm = BooleanField(

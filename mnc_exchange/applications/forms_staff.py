@@ -68,11 +68,17 @@ class EligibilityForm(AppForm):
         ),
         render_kw={"rows": 3},
     )
+    confirmed = HiddenField()
     submit = SubmitField(_l("Record the decision"))
 
     @property
     def eligible(self) -> bool:
         return self.decision.data == "eligible"
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Posted from the confirmation page (declaring a file not eligible)."""
+        return self.confirmed.data == "1"
 
 
 class ScreenAllForm(AppForm):

@@ -84,6 +84,12 @@ class Application(TimestampMixin, db.Model):
         UniqueConstraint("cohort_id", "student_id", name="uq_applications_cohort_student"),
         UniqueConstraint("cohort_id", "cin", name="uq_applications_cohort_cin"),
         Index("ix_applications_cohort_status", "cohort_id", "status"),
+        # The screening list's filters and sorts, always within one cohort.
+        Index("ix_applications_cohort_institution", "cohort_id", "institution_id"),
+        Index("ix_applications_cohort_region", "cohort_id", "region"),
+        Index("ix_applications_cohort_french_level", "cohort_id", "french_level"),
+        Index("ix_applications_cohort_submitted_at", "cohort_id", "submitted_at"),
+        Index("ix_applications_cohort_grade_average", "cohort_id", "grade_average"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

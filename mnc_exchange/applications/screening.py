@@ -20,6 +20,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import User
+from ..audit.events import describe
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..cohorts.models import Cohort
@@ -32,11 +33,12 @@ from .models import (
     ApplicationMessage,
     ApplicationStatus,
     Document,
+    DocumentStatus,
     EligibilityRules,
     Institution,
     MessageKind,
 )
-from .reference import CEFR_LEVELS, DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
+from .reference import CEFR_LEVELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
 
 A = ApplicationStatus
 
@@ -90,6 +92,8 @@ class Filters:
     french_level: str = ""
     region: str = ""
     q: str = ""
+    #: "pending": only the files with documents to check (``documents_to_check``).
+    documents: str = ""
     sort: str = DEFAULT_SORT
     direction: str = DEFAULT_DIRECTION
 
@@ -106,6 +110,7 @@ class Filters:
             french_level=pick("french_level", CEFR_LEVELS),
             region=pick("region", REGIONS),
             q=(args.get("q") or "").strip()[:100],
+            documents=pick("documents", ("pending",)),
             sort=pick("sort", SORTS, DEFAULT_SORT),
             direction=pick("direction", DIRECTIONS, DEFAULT_DIRECTION),
         )
@@ -119,8 +124,38 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(
-            (self.status, self.institution, self.pole, self.french_level, self.region, self.q)
+            (
+                self.status,
+                self.institution,
+                self.pole,
+                self.french_level,
+                self.region,
+                self.q,
+                self.documents,
+            )
         )
+
+
+#: Files whose documents the coordinators check: submitted and still in the running (a draft is
+#: still the student's, a returned file comes back with its corrections).
+DOCUMENT_CHECK_STATUSES = (
+    A.submitted,
+    A.eligible,
+    A.scored,
+    A.shortlisted,
+    A.interviewed,
+    A.selected,
+    A.waitlisted,
+)
+
+
+def documents_to_check():
+    """The condition on ``Application``: a file with a current document still to check (the
+    list's ``?documents=pending`` and the coordinators' to-do list)."""
+    pending = select(Document.application_id).where(
+        Document.is_current.is_(True), Document.status == DocumentStatus.pending
+    )
+    return Application.status.in_(DOCUMENT_CHECK_STATUSES) & Application.id.in_(pending)
 
 
 def _name_key():
@@ -140,6 +175,8 @@ def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = 
         query = query.where(Application.french_level == filters.french_level)
     if filters.region:
         query = query.where(Application.region == filters.region)
+    if filters.documents == "pending":
+        query = query.where(documents_to_check())
     if filters.q:
         needle = filters.q.lower()
         full = (
@@ -256,7 +293,7 @@ def csv_header() -> list[str]:
         _("Gender"),
         _("Date of birth"),
         _("Phone"),
-        _("Programme"),
+        _("Programme of study"),
         _("Passport expiry"),
         _("Suggestion"),
         _("Eligibility decided at"),
@@ -386,55 +423,12 @@ class HistoryEntry:
     title: str
     text: str = ""
     code: str = ""
-    details: dict = field(default_factory=dict)
-
-
-def _event_text(event: AuditEvent) -> tuple[str, str]:
-    d = event.details or {}
-    action = event.action
-
-    def status(value: str | None) -> str:
-        try:
-            return str(services.STATUS_LABELS[ApplicationStatus(value)])
-        except ValueError:
-            return value or ""
-
-    def kind(value: str | None) -> str:
-        return next((str(lbl) for k, lbl in DOCUMENT_LABELS.items() if k.value == value), "")
-
-    if action == "application.create":
-        return _("Application started"), ""
-    if action == "application.save":
-        fields = ", ".join(str(f) for f in d.get("fields", []))
-        return _("Application saved"), fields
-    if action == "application.transition":
-        text = d.get("message") or d.get("override_reason") or d.get("reason") or ""
-        return (
-            _(
-                "Status: %(source)s → %(target)s",
-                source=status(d.get("from")),
-                target=status(d.get("to")),
-            ),
-            text,
-        )
-    if action == "document.upload":
-        return (
-            _(
-                "Document uploaded: %(kind)s (version %(version)s)",
-                kind=kind(d.get("kind")),
-                version=d.get("version", ""),
-            ),
-            "",
-        )
-    if action == "document.review":
-        title = _("Document accepted") if d.get("accepted") else _("Document rejected")
-        return title, d.get("comment") or ""
-    return action, ""
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
 
 def history(application: Application) -> list[HistoryEntry]:
     """The file's messages and the audit events of the application and its documents, oldest
-    first."""
+    first; each event is a sentence in the reader's language with its details laid out."""
     document_ids = [d.id for d in application.documents]
     conditions = [
         (AuditEvent.target_type == "applications") & (AuditEvent.target_id == application.id)
@@ -458,20 +452,24 @@ def history(application: Application) -> list[HistoryEntry]:
         for m in application.messages
     ]
     for event in events:
-        title, text = _event_text(event)
+        described = describe(event.action, event.details, skip=HISTORY_SKIPPED)
         entries.append(
             HistoryEntry(
                 at=as_utc(event.created_at),
                 who=event.actor.full_name if event.actor else "",
                 kind="event",
-                title=title,
-                text=text,
+                title=described.sentence,
                 code=event.action,
-                details=event.details or {},
+                rows=described.rows,
             )
         )
     entries.sort(key=lambda e: (e.at, e.kind == "message"))
     return entries
+
+
+#: Details the history does not repeat: the sentence already says them, or they name the
+#: application itself.
+HISTORY_SKIPPED = ("application", "from", "to", "kind", "version", "accepted")
 
 
 def reason_texts(application: Application) -> list[str]:

@@ -13,12 +13,14 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..accounts.models import User
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import decimal, long_date
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..mail.services import queue_email
@@ -48,7 +50,8 @@ TRANSITIONS: dict[ApplicationStatus, tuple[ApplicationStatus, ...]] = {
     A.submitted: (A.returned, A.eligible, A.ineligible, A.withdrawn),
     A.returned: (A.submitted, A.withdrawn),
     A.eligible: (A.ineligible, A.scored, A.withdrawn),  # a decision can be revised, with a reason
-    A.ineligible: (A.eligible, A.withdrawn),
+    # While the call is open, a file found not eligible can still go back to the student.
+    A.ineligible: (A.eligible, A.returned, A.withdrawn),
     # Selection (mnc_exchange.selection.services).
     A.scored: (A.shortlisted, A.rejected, A.withdrawn),
     A.shortlisted: (A.interviewed, A.rejected, A.withdrawn),
@@ -139,7 +142,7 @@ def ensure_call_open(cohort: Cohort, today: date | None = None) -> None:
             raise DomainError(
                 _(
                     "The call closed on %(date)s: applications can no longer be changed.",
-                    date=cohort.applications_close_on.isoformat(),
+                    date=long_date(cohort.applications_close_on),
                 )
             )
         raise DomainError(_("The call for applications is not open."))
@@ -292,9 +295,10 @@ def checklist(application: Application) -> list[ChecklistItem]:
         elif key == "motivation" and value:
             done = MOTIVATION_MIN <= len(value) <= MOTIVATION_MAX
             if not done:
-                detail = _(
-                    "%(n)d characters; between %(min)d and %(max)d are expected.",
-                    n=len(value),
+                detail = ngettext(
+                    "%(num)d character; between %(min)d and %(max)d are expected.",
+                    "%(num)d characters; between %(min)d and %(max)d are expected.",
+                    len(value),
                     min=MOTIVATION_MIN,
                     max=MOTIVATION_MAX,
                 )
@@ -347,17 +351,36 @@ def latest_internship_end(cohort: Cohort) -> date | None:
 
 
 def passport_warning(application: Application) -> str | None:
-    """A warning (not a refusal) when the passport expires less than 3 months after the end."""
-    needed = eligibility.passport_needed_until(latest_internship_end(application.cohort), 3)
-    if needed and application.passport_expiry and application.passport_expiry < needed:
-        return _(
-            "Your passport expires on %(expiry)s, less than 3 months after the latest possible "
-            "end of the internship: renew it before applying for the visa (valid until at least "
-            "%(needed)s).",
-            expiry=application.passport_expiry.isoformat(),
-            needed=needed.isoformat(),
+    """Before submission, when the passport expires too early for this call's rules: what
+    follows (the file is declared not eligible) and what to do instead. A warning, not a
+    refusal: the student may renew the passport before the call closes."""
+    from .screening import rules_preview
+
+    cohort = application.cohort
+    rules = rules_preview(cohort)
+    months = rules.passport_months_after_end
+    needed = eligibility.passport_needed_until(latest_internship_end(cohort), months)
+    if not (needed and application.passport_expiry and application.passport_expiry < needed):
+        return None
+    text = ngettext(
+        "Your passport expires on %(expiry)s, but this call asks for a passport valid until "
+        "%(needed)s (%(num)d month after the latest possible end of the internship, for the "
+        "visa).",
+        "Your passport expires on %(expiry)s, but this call asks for a passport valid until "
+        "%(needed)s (%(num)d months after the latest possible end of the internship, for the "
+        "visa).",
+        months,
+        expiry=long_date(application.passport_expiry),
+        needed=long_date(needed),
+    )
+    if application.status in EDITABLE:
+        text += " " + _(
+            "If you submit your application with this passport, it will be declared not "
+            "eligible. Renew your passport first, then enter its new number and expiry date "
+            "and upload it again, before the call closes on %(close)s.",
+            close=long_date(cohort.applications_close_on),
         )
-    return None
+    return text
 
 
 # --- submission, returns, withdrawal ---------------------------------------------------------
@@ -380,11 +403,31 @@ def submit(application: Application, today: date | None = None) -> None:
     _notify(application, "application_submitted", resubmission=resubmission)
 
 
+def can_return(application: Application, today: date | None = None) -> bool:
+    """A submitted file can go back to the student; a file declared not eligible too, as
+    long as the call is open (the student has time to correct it)."""
+    if application.status is A.submitted:
+        return True
+    return application.status is A.ineligible and call_is_open(application.cohort, today)
+
+
 def return_for_correction(application: Application, message: str, actor: User) -> None:
     """A coordinator sends the file back to the student with a message."""
     message = (message or "").strip()
     if not message:
         raise DomainError(_("Write a message telling the student what to correct."))
+    if application.status is A.ineligible and not can_return(application):
+        raise DomainError(
+            _(
+                "The call is closed: a file declared not eligible can no longer be returned "
+                "for correction."
+            )
+        )
+    if application.status is A.ineligible:
+        # The decision is undone: the corrected file is screened again once resubmitted.
+        application.eligibility_decided_at = None
+        application.eligibility_decided_by_id = None
+        application.eligibility_override_reason = None
     _move(application, A.returned, {"message": message})
     _message(application, MessageKind.correction, message, actor)
     _notify(application, "application_returned", message=message)
@@ -523,11 +566,20 @@ def reason_text(reason: dict) -> str:
     if code == "french_level":
         return _("French level %(level)s below the required %(minimum)s", **p)
     if code == "average":
-        return _("grade average %(average)s below the required %(minimum)s/20", **p)
+        average = p.get("average")
+        return _(
+            "grade average %(average)s below the required %(minimum)s/20",
+            average=decimal(average) if average not in (None, "—") else "—",
+            minimum=decimal(p.get("minimum")),
+        )
     if code == "year_of_study":
         return _("year of study %(year)s not among the allowed years (%(allowed)s)", **p)
     if code == "passport":
-        return _("passport valid until %(expiry)s; it must be valid until %(needed)s", **p)
+        return _(
+            "passport valid until %(expiry)s; it must be valid until %(needed)s",
+            expiry=long_date(p.get("expiry")),
+            needed=long_date(p.get("needed")),
+        )
     return str(code)
 
 

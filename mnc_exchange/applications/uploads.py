@@ -25,6 +25,7 @@ from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 from sqlalchemy import event
 
 from ..core.errors import DomainError
+from ..core.i18n import decimal
 from ..extensions import db
 
 #: detected MIME type -> (stored extension, extensions accepted in the original name)
@@ -82,7 +83,7 @@ def check_upload(stream, filename: str | None) -> CheckedUpload:
         raise DomainError(
             _(
                 "The file is too large: %(max)s MB at most.",
-                max=f"{max_bytes / (1024 * 1024):g}",
+                max=decimal(max_bytes / (1024 * 1024)),
             )
         )
     kind = filetype.guess(data)

@@ -7,7 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.i18n import long_date
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
@@ -33,8 +36,8 @@ bp = Blueprint("screening", __name__, url_prefix="/screening")
 PER_PAGE = 50
 
 A = ApplicationStatus
-#: Statuses in which the coordinator may return the file, or decide on eligibility.
-RETURNABLE = (A.submitted,)
+#: Statuses in which the coordinator may decide on eligibility (returning a file:
+#: ``services.can_return``).
 DECIDABLE = (A.submitted, A.eligible, A.ineligible)
 
 LABELS = {
@@ -50,12 +53,8 @@ LABELS = {
 
 
 def _selected_cohort():
-    choices = screening.cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    cohort = screening.pick_cohort(cohort_id, choices)
-    if cohort_id is not None and cohort is None:
-        abort(404)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>``, else the one last chosen, else the open one."""
+    return working_cohort("applications")
 
 
 @bp.route("/")
@@ -65,10 +64,13 @@ def index():
     filters = screening.Filters.from_args(request.args)
     page = counts = None
     if cohort is not None:
-        page = db.paginate(
-            screening.list_query(cohort, filters), per_page=PER_PAGE, error_out=False
-        )
         counts = screening.status_counts(cohort, filters)
+        total = (
+            counts.get(ApplicationStatus(filters.status), 0)
+            if filters.status
+            else sum(counts.values())
+        )
+        page = paginate(screening.list_query(cohort, filters), per_page=PER_PAGE, total=total)
     return render_template(
         "screening/index.html",
         cohort=cohort,
@@ -143,14 +145,32 @@ def _render_detail(application, status: int = 200, **forms):
         d.id: forms.get(f"review_{d.id}") or DocumentReviewForm(prefix=document_prefix(d.id))
         for d in current
     }
+    call_open = services.call_is_open(application.cohort)
+    # A file the rules find not eligible while the call is open: the student still has time
+    # to correct it (renew a passport, send a certificate), so returning it comes first.
+    suggest_return = not suggestion.eligible and call_open and application.status is A.submitted
     eligibility_form = forms.get("eligibility_form")
     if eligibility_form is None:
-        # Pre-select the current decision, else the rules' suggestion (confirming is one click).
+        # Pre-select the current decision, else the rules' suggestion when it is "eligible"
+        # (declaring a file not eligible is never pre-selected: it has its own confirmation).
         if application.status in (A.eligible, A.ineligible):
             preselected = application.status.value
         else:
-            preselected = "eligible" if suggestion.eligible else "ineligible"
+            preselected = "eligible" if suggestion.eligible else None
         eligibility_form = EligibilityForm(decision=preselected)
+    suggestion_reasons = [
+        services.reason_text({"code": r.code, "params": r.params}) for r in suggestion.reasons
+    ]
+    return_form = forms.get("return_form")
+    if return_form is None:
+        return_form = ReturnForm()
+        if suggest_return and not return_form.message.data:
+            return_form.message.data = _(
+                "Your file does not meet this call's rules yet: %(reasons)s. The call is open "
+                "until %(date)s: correct your file, then submit it again.",
+                reasons="; ".join(suggestion_reasons),
+                date=long_date(application.cohort.applications_close_on),
+            )
     return (
         render_template(
             "screening/detail.html",
@@ -160,16 +180,14 @@ def _render_detail(application, status: int = 200, **forms):
             checklist=services.checklist(application),
             history=screening.history(application),
             suggestion=suggestion,
-            suggestion_reasons=[
-                services.reason_text({"code": r.code, "params": r.params})
-                for r in suggestion.reasons
-            ],
+            suggestion_reasons=suggestion_reasons,
+            suggest_return=suggest_return,
             stored_reasons=screening.reason_texts(application),
             rules=rules,
-            return_form=forms.get("return_form") or ReturnForm(),
+            return_form=return_form,
             review_forms=review_forms,
             eligibility_form=eligibility_form,
-            can_return=application.status in RETURNABLE,
+            can_return=services.can_return(application),
             can_decide=application.status in DECIDABLE,
             **LABELS,
         ),
@@ -207,6 +225,30 @@ def return_for_correction(application_id: int):
     return _to_detail(application_id)
 
 
+def _confirm_ineligible(application, form: EligibilityForm, status: int = 200):
+    """The confirmation page of "not eligible": what follows, the reason (required, told to
+    the student and kept in the audit), and returning the file instead while the call is
+    open."""
+    rules = screening.rules_preview(application.cohort)
+    suggestion = services.suggest(application, rules)
+    return (
+        render_template(
+            "screening/confirm_ineligible.html",
+            application=application,
+            form=form,
+            suggestion=suggestion,
+            suggestion_reasons=[
+                services.reason_text({"code": r.code, "params": r.params})
+                for r in suggestion.reasons
+            ],
+            can_return=services.can_return(application),
+            call_open=services.call_is_open(application.cohort),
+            **LABELS,
+        ),
+        status,
+    )
+
+
 @bp.route("/<int:application_id>/eligibility", methods=["POST"])
 @permission_required("application.review")
 def decide(application_id: int):
@@ -215,6 +257,19 @@ def decide(application_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_detail(application, 400, eligibility_form=form)
+    if application.status not in DECIDABLE:
+        flash(_("An eligibility decision is possible once the application is submitted."), "danger")
+        return _render_detail(application, 400, eligibility_form=form)
+    if not form.eligible:
+        if not form.is_confirmed:
+            return _confirm_ineligible(application, form)
+        if not (form.override_reason.data or "").strip():
+            form.override_reason.errors = [
+                *form.override_reason.errors,
+                _("Write the reason: the student receives it and it is kept in the history."),
+            ]
+            flash_form_errors(form)
+            return _confirm_ineligible(application, form, 400)
     try:
         services.decide_eligibility(
             application, form.eligible, form.override_reason.data or "", current_user

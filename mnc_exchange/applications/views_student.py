@@ -9,17 +9,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from ..accounts.forms import ConfirmForm
 from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
+from ..core.i18n import decimal
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..main.calendar import calendar_steps
@@ -121,9 +133,58 @@ def my_application(cohort: Cohort | None = None) -> Application | None:
     return services.application_of(_student(), cohort)
 
 
+#: Statuses in which the student's selection page has something to show.
+SELECTION_STAGE = (
+    A.eligible,
+    A.scored,
+    A.shortlisted,
+    A.interviewed,
+    A.selected,
+    A.waitlisted,
+    A.rejected,
+)
+
+
+def student_menu() -> frozenset[str]:
+    """For the menu: the student's pages that apply to their stage (``application`` always;
+    ``selection`` once the file is eligible; ``offers`` once selected; ``agreement`` and
+    ``internship`` once they exist, in any year). Computed once per request."""
+    if not current_user.is_authenticated or not can(current_user, "application.apply"):
+        return frozenset()
+    cached = g.get("student_menu")
+    if cached is not None:
+        return cached
+    from ..agreements.models import Agreement
+    from ..followup.models import Internship
+    from ..placements.models import Placement
+
+    entries = {"application"}
+    application = my_application()
+    if application is not None:
+        status = visible_status(application)
+        if status in SELECTION_STAGE or application.status in SELECTION_STAGE:
+            entries.add("selection")
+        if status is A.selected:
+            entries.add("offers")
+    mine = (
+        select(Placement.id)
+        .join(Application, Application.id == Placement.application_id)
+        .where(Application.student_id == current_user.id)
+    )
+    if db.session.scalar(mine.limit(1)):
+        entries.add("offers")
+    if db.session.scalar(select(Agreement.id).where(Agreement.placement_id.in_(mine)).limit(1)):
+        entries.add("agreement")
+    if db.session.scalar(select(Internship.id).where(Internship.placement_id.in_(mine)).limit(1)):
+        entries.add("internship")
+    g.student_menu = frozenset(entries)
+    return g.student_menu
+
+
 @bp.app_context_processor
 def _inject() -> dict:
     return {
+        "student_menu": student_menu,
         "my_application": my_application,
         "my_application_status": lambda application: services.STATUS_LABELS[
             visible_status(application)
@@ -228,12 +289,27 @@ def _summary(application: Application) -> list[tuple[str, str, str]]:
         "institution_id": a.institution.name if a.institution else None,
         "programme": a.programme,
         "year_of_study": a.year_of_study,
-        "grade_average": f"{a.grade_average} / 20" if a.grade_average is not None else None,
+        "grade_average": f"{decimal(a.grade_average, 2)} / 20"
+        if a.grade_average is not None
+        else None,
         "french_level": a.french_level,
         "english_level": a.english_level,
         "pole_ranking": " › ".join(f"{i}. {p}" for i, p in enumerate(poles, 1)) or None,
     }
     return [(key, str(labels[key]), value) for key, value in values.items()]
+
+
+def _checklist(application: Application, invalid: set[str]) -> list[services.ChecklistItem]:
+    """The checklist of the saved file; a field whose typed value was refused is not done
+    (its saved value, if any, is not what the student sees in the form)."""
+    items = []
+    for item in services.checklist(application):
+        if item.key in invalid:
+            item = services.ChecklistItem(
+                item.key, item.label, False, _("the value typed is not valid: see the form")
+            )
+        items.append(item)
+    return items
 
 
 def _render_page(
@@ -242,7 +318,7 @@ def _render_page(
     *,
     form: ApplicationForm | None = None,
     upload_errors: dict[DocumentKind, str] | None = None,
-    withdraw_form: WithdrawForm | None = None,
+    submit_form: SubmitForm | None = None,
 ):
     today = date.today()
     context: dict = {
@@ -252,19 +328,19 @@ def _render_page(
         "application": application,
         "privacy_contact": current_app.config["PRIVACY_CONTACT_EMAIL"],
         "retention_years": current_app.config["PERSONAL_DATA_RETENTION_YEARS"],
-        "max_upload_mb": f"{_max_upload_bytes() / (1024 * 1024):g}",
+        "max_upload_mb": decimal(_max_upload_bytes() / (1024 * 1024)),
     }
     if application is not None:
         editable = context["call"].code == "open" and application.status in services.EDITABLE
         if editable and form is None:
             form = _application_form(application)
-        checklist = services.checklist(application)
+        invalid = form.invalid_keys() if editable and form is not None else set()
+        checklist = _checklist(application, invalid)
         context.update(
             editable=editable,
             form=form if editable else None,
-            upload_form=DocumentUploadForm(formdata=None),
             upload_errors=upload_errors or {},
-            withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+            submit_form=submit_form or SubmitForm(formdata=None),
             can_withdraw=A.withdrawn in services.TRANSITIONS[application.status],
             checklist=checklist,
             missing=[item for item in checklist if not item.done],
@@ -294,16 +370,6 @@ def _back(anchor: str = ""):
 def _no_application():
     flash(_("You have no application for the current call."), "danger")
     return _back()
-
-
-def _cin_conflict(application: Application, cin: str | None) -> bool:
-    """Was the save refused because the CIN is taken (and not for another reason)?"""
-    return bool(
-        cin
-        and services.call_is_open(application.cohort)
-        and application.status in services.EDITABLE
-        and services.cin_taken(application.cohort_id, cin, application.id)
-    )
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -339,6 +405,37 @@ def start():
     return _back()
 
 
+def _save_typed_fields(application: Application) -> ApplicationForm | None:
+    """Save the draft fields posted with this request (the file form, or the upload and
+    submit buttons that belong to it): every valid field is saved, the refused ones are
+    marked beside the field. Returns the form when a field was refused (to show it again),
+    None when everything is saved."""
+    form = _application_form(application)
+    form.validate()
+    cin = form.cin.data
+    if (
+        cin
+        and not form.cin.errors
+        and services.cin_taken(application.cohort_id, cin, application.id)
+    ):
+        form.cin.errors = [
+            *form.cin.errors,
+            _("This CIN is already used by another application this year."),
+        ]
+    services.save_draft(
+        application,
+        form.values(valid_only=True),
+        form.return_commitment.data,
+        form.consent.data,
+    )
+    return form if form.invalid_keys() else None
+
+
+def _posted_draft() -> bool:
+    """Does this request carry the file's fields (posted from the application form)?"""
+    return request.form.get("draft") == "1"
+
+
 @bp.post("/")
 @permission_required("application.apply")
 def save():
@@ -351,23 +448,25 @@ def save():
     except DomainError as exc:
         flash(exc.message, "danger")
         return _back()
-    form = _application_form(application)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_page(cohort, application, form=form)
+    if not ConfirmForm().validate_on_submit():  # the CSRF token only
+        flash(_("The form has expired; try again."), "danger")
+        return _back()
     try:
-        services.save_draft(
-            application, form.values(), form.return_commitment.data, form.consent.data
-        )
+        refused = _save_typed_fields(application)
     except DomainError as exc:
         db.session.rollback()
-        if _cin_conflict(application, form.cin.data):
-            form.cin.errors.append(exc.message)
-            flash_form_errors(form)
-        else:
-            flash(exc.message, "danger")
-        return _render_page(cohort, application, form=form)
+        flash(exc.message, "danger")
+        return _back()
     db.session.commit()
+    if refused is not None:
+        flash(
+            _(
+                "The other fields are saved; the fields marked in red are not: correct them, "
+                "then save again."
+            ),
+            "warning",
+        )
+        return _render_page(cohort, _load_application(cohort), form=refused)
     flash(_("Your application is saved."), "success")
     return _back()
 
@@ -375,11 +474,38 @@ def save():
 @bp.post("/submit")
 @permission_required("application.apply")
 def submit():
-    application = _load_application(current_cohort())
+    cohort = current_cohort()
+    application = _load_application(cohort)
     if application is None:
         return _no_application()
-    if not SubmitForm().validate_on_submit():
-        abort(400)
+    form = SubmitForm()
+    try:
+        services.ensure_editable(application)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return _back()
+    refused = None
+    if _posted_draft():
+        try:
+            refused = _save_typed_fields(application)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return _back()
+        db.session.commit()
+        application = _load_application(cohort)
+    if refused is not None:
+        flash(
+            _(
+                "Your application is not submitted: correct the fields marked in red first "
+                "(the other fields are saved)."
+            ),
+            "danger",
+        )
+        return _render_page(cohort, application, form=refused, submit_form=form)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_page(cohort, application, submit_form=form)
     try:
         services.submit(application)
     except DomainError as exc:
@@ -397,6 +523,17 @@ def submit():
     return _back()
 
 
+def _upload_form() -> DocumentUploadForm:
+    """The upload of one kind: from the application form, each kind's file input is named
+    ``file-<kind>`` (the button carries the kind); a lone upload form names it ``file``."""
+    data = MultiDict(request.form)
+    kind = request.form.get("kind", "")
+    upload = request.files.get(f"file-{kind}") or request.files.get("file")
+    if upload is not None:
+        data["file"] = upload
+    return DocumentUploadForm(formdata=data)
+
+
 @bp.post("/documents")
 @permission_required("application.apply")
 def upload_document():
@@ -409,15 +546,29 @@ def upload_document():
     except DomainError as exc:
         flash(exc.message, "danger")
         return _back("documents")
-    form = DocumentUploadForm()
+    form = _upload_form()
     kind = form.document_kind()
+    # The fields typed in the file are saved with the upload: nothing typed is lost.
+    refused = None
+    if _posted_draft():
+        try:
+            refused = _save_typed_fields(application)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return _back("documents")
+        db.session.commit()
+        application = _load_application(cohort)
     if not form.validate_on_submit():
         if kind is None:
             flash(_("Unknown kind of document."), "danger")
             return _back("documents")
         flash(_("The document was not uploaded: see the reason beside the file."), "danger")
         return _render_page(
-            cohort, application, upload_errors={kind: " ".join(map(str, form.file.errors))}
+            cohort,
+            application,
+            form=refused,
+            upload_errors={kind: " ".join(map(str, form.file.errors))},
         )
     upload = form.file.data
     try:
@@ -430,7 +581,9 @@ def upload_document():
             flash(exc.message, "danger")
             return _back("documents")
         flash(_("The document was not uploaded: see the reason beside the file."), "danger")
-        return _render_page(cohort, application, upload_errors={kind: exc.message})
+        return _render_page(
+            cohort, _load_application(cohort), form=refused, upload_errors={kind: exc.message}
+        )
     db.session.commit()
     flash(
         _(
@@ -440,26 +593,53 @@ def upload_document():
         ),
         "success",
     )
+    if refused is not None:
+        flash(
+            _(
+                "The other fields are saved; the fields marked in red are not: correct them, "
+                "then save again."
+            ),
+            "warning",
+        )
+        return _render_page(cohort, _load_application(cohort), form=refused)
     return _back("documents")
 
 
-@bp.post("/withdraw")
+@bp.route("/withdraw", methods=["GET", "POST"])
 @permission_required("application.apply")
 def withdraw():
+    """A page of its own: what withdrawing means, the reason (kept in the file's history and
+    the audit) and a box to tick; nothing is withdrawn from the application page itself."""
     cohort = current_cohort()
     application = _load_application(cohort)
     if application is None:
         return _no_application()
-    form = WithdrawForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_page(cohort, application, withdraw_form=form)
-    try:
-        services.withdraw(application, form.reason.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if A.withdrawn not in services.TRANSITIONS[application.status]:
+        flash(
+            _(
+                "Your application is “%(status)s”: it cannot be withdrawn.",
+                status=services.STATUS_LABELS[application.status],
+            ),
+            "danger",
+        )
         return _back()
-    db.session.commit()
-    flash(_("Your application is withdrawn."), "info")
-    return _back()
+    form = WithdrawForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.withdraw(application, form.reason.data)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+                return _back()
+            db.session.commit()
+            flash(_("Your application is withdrawn."), "info")
+            return _back()
+        flash_form_errors(form)
+    return render_template(
+        "applications/withdraw.html",
+        cohort=cohort,
+        application=application,
+        form=form,
+        status_label=services.STATUS_LABELS[visible_status(application)],
+    )

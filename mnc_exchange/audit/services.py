@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import Select, select
 
 from ..extensions import db
 from .models import AuditEvent
@@ -40,3 +41,12 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def audit_query(action: str = "") -> Select:
+    """The audit log, newest first; ``action`` keeps the actions that start with it
+    (``cohort.`` for every cohort event). The actor is joined (``AuditEvent.actor``)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    return query

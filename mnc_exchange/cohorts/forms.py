@@ -56,4 +56,4 @@ class CohortForm(AppForm):
 
 class TransitionForm(AppForm):
     target = HiddenField(validators=[DataRequired()])
-    submit = SubmitField(_l("Apply"))
+    submit = SubmitField(_l("Confirm"))

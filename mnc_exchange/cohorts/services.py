@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from ..audit.services import record
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..extensions import db
 from .models import DEFAULT_QUOTA, QUOTA_MAX, QUOTA_MIN, Cohort, CohortState
 
@@ -63,7 +64,7 @@ def _guard_open(cohort: Cohort, today: date) -> str | None:
     if cohort.applications_close_on < today:
         return _(
             "The closing date (%(date)s) is already past: move it before opening the call.",
-            date=cohort.applications_close_on.isoformat(),
+            date=long_date(cohort.applications_close_on),
         )
     other = db.session.scalar(select(Cohort).where(Cohort.state == S.open, Cohort.id != cohort.id))
     if other is not None:
@@ -196,3 +197,123 @@ def current_cohort() -> Cohort | None:
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
+
+
+# --- the cohort a page works on ----------------------------------------------------------------
+
+#: The page families that open on "their" cohort (``working_cohort``), and the session key where
+#: the last cohort chosen on each is remembered.
+PAGE_KINDS = ("applications", "offers", "matching", "agreements", "followup")
+SESSION_KEY = "working_cohorts"
+
+
+def _newest(cohorts: list[Cohort], keep: Callable[[Cohort], bool]) -> Cohort | None:
+    """Of the cohorts ``keep`` accepts: the current one, else the most recent (``cohorts`` are
+    newest first)."""
+    kept = [c for c in cohorts if keep(c)]
+    return next((c for c in kept if c.is_current), kept[0] if kept else None)
+
+
+def _cohort_ids(statement) -> set[int]:
+    return set(db.session.scalars(statement.distinct()))
+
+
+def stage_cohort(page_kind: str, cohorts: list[Cohort]) -> Cohort | None:
+    """The cohort at the stage ``page_kind`` is about (``cohorts`` newest first):
+
+    - applications (screening): the cohort open for applications, else one being screened or
+      selected;
+    - offers: the newest cohort still taking offers that has some, else the newest taking offers;
+    - matching: the cohort being matched, else the last one matched (a run or a placement);
+    - agreements: the newest cohort with confirmed placements;
+    - follow-up: the cohort abroad, else the last one with interns.
+
+    Among several at that stage, the current one, else the newest; failing any, the current
+    cohort, else the newest. One query at most.
+    """
+    if page_kind not in PAGE_KINDS:
+        raise ValueError(f"unknown page kind {page_kind!r}")
+    found: Cohort | None = None
+    if page_kind == "applications":
+        found = _newest(cohorts, lambda c: c.state is S.open) or _newest(
+            cohorts, lambda c: c.state in (S.closed, S.selection)
+        )
+    elif page_kind == "offers":
+        from ..offers.models import Offer
+        from ..offers.services import OPEN_FOR_OFFERS
+
+        with_offers = _cohort_ids(select(Offer.cohort_id))
+        found = (
+            _newest(cohorts, lambda c: c.state in OPEN_FOR_OFFERS and c.id in with_offers)
+            or _newest(cohorts, lambda c: c.state in OPEN_FOR_OFFERS)
+            or _newest(cohorts, lambda c: c.id in with_offers)
+        )
+    elif page_kind == "matching":
+        from ..placements.models import MatchingRun, Placement
+
+        matched = _cohort_ids(
+            select(MatchingRun.cohort_id).union(select(Placement.cohort_id)).subquery().select()
+        )
+        found = _newest(cohorts, lambda c: c.state is S.matching) or _newest(
+            cohorts, lambda c: c.id in matched
+        )
+    elif page_kind == "agreements":
+        from ..placements.models import Placement, PlacementStatus
+
+        placed = _cohort_ids(
+            select(Placement.cohort_id).where(Placement.status == PlacementStatus.confirmed)
+        )
+        found = _newest(cohorts, lambda c: c.id in placed)
+    elif page_kind == "followup":
+        from ..followup.models import Internship
+
+        followed = _cohort_ids(select(Internship.cohort_id))
+        found = _newest(cohorts, lambda c: c.state is S.abroad) or _newest(
+            cohorts, lambda c: c.id in followed
+        )
+    return found or _newest(cohorts, lambda c: c.is_current) or (cohorts[0] if cohorts else None)
+
+
+def _remembered(page_kind: str, user_id: int | None) -> int | None:
+    from flask import session
+
+    memory = session.get(SESSION_KEY)
+    if not isinstance(memory, dict) or memory.get("user") != user_id:
+        return None
+    value = memory.get(page_kind)
+    return value if isinstance(value, int) else None
+
+
+def _remember(page_kind: str, user_id: int | None, cohort_id: int) -> None:
+    from flask import session
+
+    memory = session.get(SESSION_KEY)
+    if not isinstance(memory, dict) or memory.get("user") != user_id:
+        memory = {"user": user_id}
+    if memory.get(page_kind) != cohort_id:
+        session[SESSION_KEY] = {**memory, page_kind: cohort_id}
+
+
+def working_cohort(page_kind: str) -> tuple[Cohort | None, list[Cohort]]:
+    """The cohort a page of ``page_kind`` works on, with every cohort (newest first) for its
+    selector.
+
+    ``?cohort=<id>`` chooses it (404 if unknown) and, on a GET, is remembered for the user's
+    session and that page family; without it, the cohort last chosen there, else the cohort at
+    the page's stage (``stage_cohort``)."""
+    from flask import abort, request
+    from flask_login import current_user
+
+    cohorts = list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
+    user_id = current_user.id if current_user.is_authenticated else None
+    requested = request.args.get("cohort", type=int)
+    if requested is not None:
+        cohort = next((c for c in cohorts if c.id == requested), None)
+        if cohort is None:
+            abort(404)
+        if request.method == "GET":
+            _remember(page_kind, user_id, cohort.id)
+        return cohort, cohorts
+    remembered = _remembered(page_kind, user_id)
+    cohort = next((c for c in cohorts if c.id == remembered), None) if remembered else None
+    return cohort or stage_cohort(page_kind, cohorts), cohorts

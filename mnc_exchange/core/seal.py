@@ -121,6 +121,21 @@ def load_seal() -> Seal:
     return seal
 
 
+def _outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions, which run ``asyncio.run`` inside: in a
+    worker thread when this thread already runs an event loop (an async server, a test
+    driver), directly otherwise."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def seal_pdf(data: bytes, reason: str, location: str = "Rabat") -> bytes:
     """``data`` sealed (an incremental update with a PAdES signature over the whole file,
     certifying that no change is allowed). Raises ``SealUnavailable`` without a usable key."""
@@ -140,7 +155,7 @@ def seal_pdf(data: bytes, reason: str, location: str = "Rabat") -> bytes:
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
         signer_key_usage=set(KEY_USAGES),
     )
-    output = signers.sign_pdf(writer, metadata, signer=seal.signer)
+    output = _outside_event_loop(signers.sign_pdf, writer, metadata, signer=seal.signer)
     return output.getvalue()
 
 
@@ -210,7 +225,8 @@ def check_seal(data: bytes) -> SealCheck:
         trust_roots=[root], allow_fetching=False, moment=signed_at or datetime.now(UTC)
     )
     try:
-        status = validate_pdf_signature(
+        status = _outside_event_loop(
+            validate_pdf_signature,
             embedded,
             context,
             key_usage_settings=KeyUsageConstraints(

@@ -74,11 +74,30 @@ def overdue(steps: list[StepState], today: date) -> list[StepState]:
     return [s for s in steps if s.done_on is None and s.due_on < today]
 
 
-def rating(steps: list[StepState], today: date, critical_incident: bool = False) -> str:
-    """red: a step overdue by more than 7 days, or an open critical incident; amber: a step
-    overdue by up to 7 days or due within 7 days; green otherwise."""
+def return_overdue(end: date, returned_on: date | None, today: date) -> bool:
+    """The internship's last day is past and the return to Morocco is not confirmed."""
+    return returned_on is None and end < today
+
+
+def rating(
+    steps: list[StepState],
+    today: date,
+    critical_incident: bool = False,
+    unconfirmed_return_since: date | None = None,
+) -> str:
+    """red: a step overdue by more than 7 days, an open critical incident, or an internship
+    over for more than 7 days without a confirmed return; amber: a step overdue by up to 7
+    days or due within 7 days, or an internship over for up to 7 days without a confirmed
+    return; green otherwise. ``unconfirmed_return_since``: the last day of an internship whose
+    return is not confirmed (None once confirmed)."""
     if critical_incident:
         return RED
+    if unconfirmed_return_since is not None and unconfirmed_return_since < today:
+        if (today - unconfirmed_return_since).days > RED_AFTER_DAYS:
+            return RED
+        worst = AMBER
+    else:
+        worst = GREEN
     late = overdue(steps, today)
     if any((today - s.due_on).days > RED_AFTER_DAYS for s in late):
         return RED
@@ -87,7 +106,7 @@ def rating(steps: list[StepState], today: date, critical_incident: bool = False)
     soon = today + timedelta(days=AMBER_WITHIN_DAYS)
     if any(s.done_on is None and today <= s.due_on <= soon for s in steps):
         return AMBER
-    return GREEN
+    return worst
 
 
 def month_start(day: date) -> date:

@@ -25,6 +25,7 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError, TransitionRefused
+from ..core.i18n import long_date
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..hosts.models import Pole
@@ -285,99 +286,188 @@ def step_states(internship: Internship) -> list[schedule.StepState]:
 
 @dataclass
 class BoardRow:
-    internship: Internship
+    """One intern on the board. The rating, dates and counts are computed for every intern
+    from plain columns; ``internship`` (with its checklist, student, offer and company) is
+    loaded by ``load_internships`` for the rows drawn only."""
+
+    internship_id: int
     rating: str
     overdue: list[str]
-    next_step: MobilityStep | None
+    next_step: schedule.StepState | None
     open_incidents: int
     critical: bool
     missing_checkins: int
     start: date
     end: date
+    arrived_on: date | None = None
+    name: str = ""
+    internship: Internship | None = None
+    #: The internship is over (its last day is past) and the return is not confirmed.
+    return_overdue: bool = False
+    returned_on: date | None = None
+    cohort_id: int | None = None
 
 
-def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
-    """Every intern of the cohort with red/amber/green (a fixed number of queries)."""
+#: The board's filters (``?flag=``) and the coordinators' to-do items built on them: which rows
+#: need the coordinators' attention for what (tests on the plain columns of ``BoardRow``: no
+#: internship needs loading).
+BOARD_FLAGS: dict[str, Any] = {
+    # a step of the mobility checklist overdue (ongoing internships only)
+    "overdue": lambda row: bool(row.overdue),
+    # months over without a check-in, while the intern has not come back
+    "checkins": lambda row: row.missing_checkins > 0 and row.returned_on is None,
+    # the internship is over and the return is not confirmed
+    "return": lambda row: row.return_overdue,
+}
+
+
+def _board_where(where):
+    """A cohort, or a condition on ``Internship``, as a condition on ``Internship``."""
+    return Internship.cohort_id == where.id if isinstance(where, Cohort) else where
+
+
+def board_query(where):
+    """The interns ``where`` selects (a cohort, or a condition on ``Internship``) as plain
+    columns: what the board's ratings, flags and order need."""
+    return (
+        select(
+            Internship.id,
+            Internship.placement_id,
+            Internship.outcome,
+            Internship.arrived_on,
+            Internship.ended_on,
+            Internship.returned_on,
+            Internship.cohort_id,
+            Offer.start_on,
+            Offer.end_on,
+            Application.last_name,
+        )
+        .join(Placement, Placement.id == Internship.placement_id)
+        .join(Offer, Offer.id == Placement.offer_id)
+        .join(Application, Application.id == Placement.application_id)
+        .where(_board_where(where))
+    )
+
+
+def board_rows(where, today: date | None = None) -> list[BoardRow]:
+    """The interns ``where`` selects (a cohort, or a condition on ``Internship``) with
+    red/amber/green, red first then by name (five queries of plain columns, whatever the
+    number of interns; no intern loaded)."""
     from ..agreements.models import Agreement
 
     today = today or date.today()
-    internships = list(
-        db.session.scalars(
-            select(Internship)
-            .options(
-                selectinload(Internship.steps),
-                joinedload(Internship.placement).joinedload(Placement.application),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
-            )
-            .where(Internship.cohort_id == cohort.id)
-        ).unique()
-    )
-    ids = [i.id for i in internships]
+    where = _board_where(where)
+    interns = db.session.execute(board_query(where)).all()
+    steps: dict[int, list[schedule.StepState]] = defaultdict(list)
+    for internship_id, key, due_on, done_on in db.session.execute(
+        select(
+            MobilityStep.internship_id, MobilityStep.key, MobilityStep.due_on, MobilityStep.done_on
+        )
+        .join(Internship, Internship.id == MobilityStep.internship_id)
+        .where(where)
+        .order_by(MobilityStep.internship_id, MobilityStep.position)
+    ):
+        steps[internship_id].append(schedule.StepState(key, due_on, done_on))
     agreements = {
-        a.placement_id: a
-        for a in db.session.scalars(
-            select(Agreement).where(
-                Agreement.placement_id.in_([i.placement_id for i in internships] or [0])
-            )
+        placement_id: (start_on, ended_on or end_on)
+        for placement_id, start_on, end_on, ended_on in db.session.execute(
+            select(Agreement.placement_id, Agreement.start_on, Agreement.end_on, Agreement.ended_on)
+            .join(Internship, Internship.placement_id == Agreement.placement_id)
+            .where(where)
         )
     }
-    incidents: dict[int, list[Incident]] = defaultdict(list)
-    for incident in db.session.scalars(
-        select(Incident).where(
-            Incident.internship_id.in_(ids or [0]), Incident.status != IncidentStatus.closed
-        )
+    severities: dict[int, list[Severity]] = defaultdict(list)
+    for internship_id, severity in db.session.execute(
+        select(Incident.internship_id, Incident.severity)
+        .join(Internship, Internship.id == Incident.internship_id)
+        .where(where, Incident.status != IncidentStatus.closed)
     ):
-        incidents[incident.internship_id].append(incident)
+        severities[internship_id].append(severity)
     checkins: dict[int, set[date]] = defaultdict(set)
     for internship_id, month in db.session.execute(
-        select(CheckIn.internship_id, CheckIn.month).where(CheckIn.internship_id.in_(ids or [0]))
+        select(CheckIn.internship_id, CheckIn.month)
+        .join(Internship, Internship.id == CheckIn.internship_id)
+        .where(where)
     ):
         checkins[internship_id].add(month)
     rows = []
-    for internship in internships:
-        agreement = agreements.get(internship.placement_id)
-        if agreement is not None:
-            start, end = agreement.start_on, agreement.ended_on or agreement.end_on
-        else:
-            start, end = internship.placement.offer.start_on, internship.placement.offer.end_on
-        if internship.ended_on:
-            end = min(end, internship.ended_on)
+    for (
+        internship_id,
+        placement_id,
+        outcome,
+        arrived_on,
+        ended_on,
+        returned_on,
+        cohort_id,
+        offer_start,
+        offer_end,
+        last_name,
+    ) in interns:
+        start, end = agreements.get(placement_id, (offer_start, offer_end))
+        if ended_on:
+            end = min(end, ended_on)
         # A finished internship (completed or ended early) has no checklist left to chase.
-        ongoing = internship.outcome is InternshipOutcome.ongoing
-        states = step_states(internship) if ongoing else []
-        open_incidents = incidents.get(internship.id, [])
-        critical = any(i.severity is Severity.critical for i in open_incidents)
+        ongoing = outcome is InternshipOutcome.ongoing
+        states = steps.get(internship_id, []) if ongoing else []
+        open_incidents = severities.get(internship_id, [])
+        critical = any(severity is Severity.critical for severity in open_incidents)
         missing = (
-            schedule.missing_checkins(start, end, checkins.get(internship.id, set()), today)
-            if internship.arrived_on
+            schedule.missing_checkins(start, end, checkins.get(internship_id, set()), today)
+            if arrived_on
             else []
         )
         rows.append(
             BoardRow(
-                internship=internship,
-                rating=schedule.rating(states, today, critical),
+                internship_id=internship_id,
+                rating=schedule.rating(
+                    states, today, critical, end if returned_on is None else None
+                ),
                 overdue=[s.key for s in schedule.overdue(states, today)],
-                next_step=next((s for s in internship.steps if s.done_on is None), None)
-                if ongoing
-                else None,
+                next_step=next((s for s in states if s.done_on is None), None),
                 open_incidents=len(open_incidents),
                 critical=critical,
                 missing_checkins=len(missing),
                 start=start,
                 end=end,
+                arrived_on=arrived_on,
+                name=last_name or "",
+                return_overdue=schedule.return_overdue(end, returned_on, today),
+                returned_on=returned_on,
+                cohort_id=cohort_id,
             )
         )
     order = {schedule.RED: 0, schedule.AMBER: 1, schedule.GREEN: 2}
-    rows.sort(
-        key=lambda r: (
-            order[r.rating],
-            r.internship.placement.application.last_name or "",
-            r.internship.id,
-        )
-    )
+    rows.sort(key=lambda r: (order[r.rating], r.name, r.internship_id))
     return rows
+
+
+def load_internships(rows: list[BoardRow]) -> list[BoardRow]:
+    """Fill in ``internship`` of ``rows`` (checklist, student, offer, company): two queries."""
+    ids = [row.internship_id for row in rows]
+    loaded = {
+        internship.id: internship
+        for internship in db.session.scalars(
+            select(Internship)
+            .options(
+                selectinload(Internship.steps),
+                joinedload(Internship.placement)
+                .joinedload(Placement.application)
+                .joinedload(Application.student),
+                joinedload(Internship.placement)
+                .joinedload(Placement.offer)
+                .joinedload(Offer.company),
+            )
+            .where(Internship.id.in_(ids or [0]))
+        ).unique()
+    }
+    for row in rows:
+        row.internship = loaded[row.internship_id]
+    return rows
+
+
+def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
+    """Every intern of the cohort with red/amber/green, each with its internship loaded."""
+    return load_internships(board_rows(cohort, today))
 
 
 # --- reminders (CLI, daily) ---------------------------------------------------------------------
@@ -961,9 +1051,7 @@ def answer_survey(
     if survey.status is not SurveyStatus.pending:
         raise DomainError(_("This survey is already closed."))
     if survey.due_on > today:
-        raise DomainError(
-            _("This survey opens on %(date)s.", date=survey.due_on.strftime("%d/%m/%Y"))
-        )
+        raise DomainError(_("This survey opens on %(date)s.", date=long_date(survey.due_on)))
     _apply_situation(survey, data)
     survey.status = SurveyStatus.answered
     survey.answered_at = utcnow()
@@ -1022,27 +1110,31 @@ def latest_situation(internship: Internship) -> EmploymentSurvey | None:
     )
 
 
-def return_board(cohort: Cohort) -> list[tuple[Internship, dict[int, EmploymentSurvey]]]:
-    """Every intern of a cohort with return and survey status (three queries)."""
-    internships = list(
-        db.session.scalars(
-            select(Internship)
-            .options(
-                joinedload(Internship.placement).joinedload(Placement.application),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
-            )
-            .where(Internship.cohort_id == cohort.id)
-            .order_by(Internship.id)
-        ).unique()
+def survey_overdue_clause(today: date):
+    """A scheduled survey (3, 6 or 12 months) due by ``today`` and still unanswered: the
+    returns board's ``?surveys=due`` and the coordinators' to-do list."""
+    return (
+        EmploymentSurvey.status == SurveyStatus.pending,
+        EmploymentSurvey.due_on <= today,
+        EmploymentSurvey.wave.in_(SURVEY_WAVES),
     )
-    by: dict[int, dict[int, EmploymentSurvey]] = defaultdict(dict)
-    for survey in db.session.scalars(
-        select(EmploymentSurvey).where(
-            EmploymentSurvey.internship_id.in_([i.id for i in internships] or [0]),
-            EmploymentSurvey.wave.in_(SURVEY_WAVES),
-        )
-    ):
-        by[survey.internship_id][survey.wave] = survey
-    return [(i, by.get(i.id, {})) for i in internships]
+
+
+def survey_overdue(survey: EmploymentSurvey, today: date) -> bool:
+    """The same test as ``survey_overdue_clause``, on a loaded survey."""
+    return (
+        survey.status is SurveyStatus.pending
+        and survey.due_on <= today
+        and survey.wave in SURVEY_WAVES
+    )
+
+
+def evaluation_awaited_clause(now: datetime):
+    """A tutor evaluation whose link is out and still valid, not answered yet: what the host
+    company's tutors have to do (its interns page's ``?show=evaluations`` and its to-do list)."""
+    return (
+        TutorEvaluation.sent_at.is_not(None),
+        TutorEvaluation.submitted_at.is_(None),
+        TutorEvaluation.revoked_at.is_(None),
+        TutorEvaluation.expires_at > now,
+    )

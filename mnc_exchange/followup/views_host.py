@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from ..accounts.models import User
 from ..agreements.models import Agreement
 from ..applications.models import Application
 from ..core.errors import DomainError
+from ..core.timeutils import utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company, Tutor
@@ -29,7 +30,15 @@ from ..permissions import permission_required
 from ..placements.models import Placement
 from . import services
 from .forms import IncidentForm
-from .models import Incident, Internship, InternshipOutcome, Severity
+from .forms_staff import EVALUATION_KIND_LABELS
+from .models import (
+    Incident,
+    IncidentStatus,
+    Internship,
+    InternshipOutcome,
+    Severity,
+    TutorEvaluation,
+)
 from .views_student import INCIDENT_STATUS_COLOURS, SEVERITY_COLOURS
 
 bp = Blueprint("host_interns", __name__)
@@ -146,6 +155,21 @@ def _incidents(company: Company, rows: list[InternRow]) -> list[Incident]:
     )
 
 
+def _awaited_evaluations(rows: list[InternRow]) -> dict[int, list[TutorEvaluation]]:
+    """Internship id → the tutor evaluations whose link is out and not answered yet."""
+    awaited: dict[int, list[TutorEvaluation]] = {}
+    for evaluation in db.session.scalars(
+        select(TutorEvaluation)
+        .where(
+            TutorEvaluation.internship_id.in_([r.internship.id for r in rows] or [0]),
+            *services.evaluation_awaited_clause(utcnow()),
+        )
+        .order_by(TutorEvaluation.id)
+    ):
+        awaited.setdefault(evaluation.internship_id, []).append(evaluation)
+    return awaited
+
+
 def _render(
     company: Company,
     form: IncidentForm | None = None,
@@ -154,14 +178,29 @@ def _render(
 ):
     today = date.today()
     rows = _rows(company, today)
+    # ``?show=evaluations``: only the interns whose tutor evaluation is awaited;
+    # ``?show=incidents``: only the incidents not closed yet.
+    show = request.args.get("show")
+    if show not in ("evaluations", "incidents"):
+        show = None
+    awaited = _awaited_evaluations(rows)
+    incidents = _incidents(company, rows)
+    names = {r.internship.id: r.name for r in rows}
+    if show == "evaluations":
+        rows = [r for r in rows if r.internship.id in awaited]
+    elif show == "incidents":
+        incidents = [i for i in incidents if i.status is not IncidentStatus.closed]
     return (
         render_template(
             "host_interns/index.html",
             company=company,
             current=[r for r in rows if r.current],
             past=[r for r in rows if not r.current],
-            names={r.internship.id: r.name for r in rows},
-            incidents=_incidents(company, rows),
+            names=names,
+            incidents=incidents,
+            awaited=awaited,
+            show=show,
+            kind_labels=EVALUATION_KIND_LABELS,
             form=form,
             blank_form=IncidentForm(formdata=None, occurred_on=today),
             form_internship_id=form_internship_id,

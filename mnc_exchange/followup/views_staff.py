@@ -3,7 +3,8 @@
 Every view: load → authorise (``followup.manage``; coordinators and admins follow every intern)
 → validate the form → call ONE service (``followup.services``) → commit once; a refused rule
 (``DomainError``) is rolled back and flashed, and the page is shown again with what was typed.
-The cohort pages work on the current cohort, or the one named by ``?cohort=<id>``.
+The cohort pages work on the one named by ``?cohort=<id>``, else the cohort abroad or last
+abroad (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -70,14 +73,26 @@ RATING_LABELS = {
     schedule.GREEN: _l("Green"),
 }
 RATING_HELP = {
-    schedule.RED: _l("a step overdue by more than 7 days, or an open critical incident"),
-    schedule.AMBER: _l("a step overdue by up to 7 days, or due within 7 days"),
+    schedule.RED: _l(
+        "a step overdue by more than 7 days, an open critical incident, or an internship over "
+        "for more than 7 days without a confirmed return"
+    ),
+    schedule.AMBER: _l(
+        "a step overdue by up to 7 days or due within 7 days, or an internship just over "
+        "without a confirmed return"
+    ),
     schedule.GREEN: _l("on track"),
 }
 RATING_CLASSES = {
     schedule.RED: "bg-danger",
     schedule.AMBER: "bg-warning text-dark",
     schedule.GREEN: "bg-success",
+}
+
+BOARD_FLAG_LABELS = {
+    "overdue": _l("Overdue steps"),
+    "checkins": _l("Missing check-ins"),
+    "return": _l("Return not confirmed"),
 }
 
 OUTCOME_LABELS = {
@@ -135,22 +150,10 @@ def _actor() -> User:
 # --- cohorts -----------------------------------------------------------------------------------
 
 
-def _cohorts() -> list[Cohort]:
-    return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
-
-
 def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
-    """The cohort named by ``?cohort=<id>`` (404 if unknown), else the current one, else the
-    most recent one; with every cohort for the selector."""
-    choices = _cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        cohort = next((c for c in choices if c.id == cohort_id), None)
-        if cohort is None:
-            abort(404)
-        return cohort, choices
-    cohort = next((c for c in choices if c.is_current), None) or (choices[0] if choices else None)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>`` (404 if unknown), else the one last chosen, else
+    the cohort abroad or last abroad; with every cohort for the selector."""
+    return working_cohort("followup")
 
 
 def _preload_students(applications) -> None:
@@ -171,23 +174,41 @@ def board():
     rating = request.args.get("rating")
     if rating not in RATING_LABELS:
         rating = None
-    rows = services.board(cohort) if cohort is not None else []
-    _preload_students(r.internship.placement.application for r in rows)
+    flag = request.args.get("flag")
+    if flag not in services.BOARD_FLAGS:
+        flag = None
+    rows = services.board_rows(cohort) if cohort is not None else []
     summary = {
         "total": len(rows),
         "ratings": {key: sum(1 for r in rows if r.rating == key) for key in RATING_LABELS},
         "incidents": sum(r.open_incidents for r in rows),
         "critical": sum(1 for r in rows if r.critical),
         "missing_checkins": sum(1 for r in rows if r.missing_checkins),
-        "arrived": sum(1 for r in rows if r.internship.arrived_on),
+        "arrived": sum(1 for r in rows if r.arrived_on),
+        "flags": {
+            key: sum(1 for r in rows if test(r)) for key, test in services.BOARD_FLAGS.items()
+        },
     }
-    shown = [r for r in rows if rating is None or r.rating == rating]
+    # The ratings are computed in Python (steps, incidents, check-ins): the board is paged
+    # once sorted and filtered, and only the page's rows are drawn.
+    page = paginate_list(
+        [
+            r
+            for r in rows
+            if (rating is None or r.rating == rating)
+            and (flag is None or services.BOARD_FLAGS[flag](r))
+        ]
+    )
+    services.load_internships(page.items)
     return render_template(
         "followup/board.html",
         cohort=cohort,
         cohorts=choices,
-        rows=shown,
+        rows=page.items,
+        page=page,
         rating=rating,
+        flag=flag,
+        flag_labels=BOARD_FLAG_LABELS,
         summary=summary,
         today=date.today(),
         **LABELS,
@@ -605,9 +626,12 @@ def _enum_arg(name: str, enum_cls):
 @permission_required("followup.manage")
 def incidents():
     cohort, choices = _requested_cohort()
-    status = _enum_arg("status", IncidentStatus)
+    # ``?status=active``: every incident not closed yet (not handled, or being handled).
+    active = request.args.get("status") == "active"
+    status = None if active else _enum_arg("status", IncidentStatus)
     severity = _enum_arg("severity", Severity)
     rows: list[Incident] = []
+    page = None
     if cohort is not None:
         severity_rank = case(
             {value: rank for rank, value in enumerate(SEVERITY_ORDER)}, value=Incident.severity
@@ -635,16 +659,21 @@ def incidents():
         )
         if status is not None:
             query = query.where(Incident.status == status)
+        elif active:
+            query = query.where(Incident.status != IncidentStatus.closed)
         if severity is not None:
             query = query.where(Incident.severity == severity)
-        rows = list(db.session.scalars(query).unique())
+        page = paginate(query)
+        rows = page.items
         _preload_students(i.internship.placement.application for i in rows)
     return render_template(
         "followup/incidents.html",
         cohort=cohort,
         cohorts=choices,
         incidents=rows,
+        page=page,
         status=status,
+        status_arg="active" if active else (status.value if status else ""),
         severity=severity,
         severity_order=SEVERITY_ORDER,
         **LABELS,
@@ -822,67 +851,110 @@ class ReturnRow:
     latest: EmploymentSurvey | None
 
 
+def _return_rows(ids: list[int]) -> list[ReturnRow]:
+    """The interns ``ids`` (in that order) with their surveys and latest answer: three
+    queries."""
+    loaded = {
+        internship.id: internship
+        for internship in db.session.scalars(
+            select(Internship)
+            .options(
+                joinedload(Internship.placement)
+                .joinedload(Placement.application)
+                .joinedload(Application.student),
+                joinedload(Internship.placement)
+                .joinedload(Placement.offer)
+                .joinedload(Offer.company),
+            )
+            .where(Internship.id.in_(ids or [0]))
+        ).unique()
+    }
+    surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}
+    latest: dict[int, EmploymentSurvey] = {}
+    for survey in db.session.scalars(
+        select(EmploymentSurvey)
+        .where(EmploymentSurvey.internship_id.in_(ids or [0]))
+        .order_by(EmploymentSurvey.answered_at, EmploymentSurvey.id)
+    ):
+        if survey.wave in SURVEY_WAVES:
+            surveys[survey.internship_id][survey.wave] = survey
+        if survey.status is SurveyStatus.answered:
+            latest[survey.internship_id] = survey  # the last one wins
+    return [ReturnRow(internship=loaded[i], surveys=surveys[i], latest=latest.get(i)) for i in ids]
+
+
 @bp.route("/followup/returns")
 @permission_required("followup.manage")
 def returns():
     cohort, choices = _requested_cohort()
-    rows: list[ReturnRow] = []
+    # ``?surveys=due``: the alumni with a survey due and unanswered.
+    surveys_due = request.args.get("surveys") == "due"
+    today = date.today()
+    interns: list[tuple] = []
+    waves_of: dict[int, dict[int, tuple]] = {}
     if cohort is not None:
-        board_rows = services.return_board(cohort)
-        ids = [internship.id for internship, _surveys in board_rows] or [0]
-        latest: dict[int, EmploymentSurvey] = {}
-        for survey in db.session.scalars(
-            select(EmploymentSurvey)
-            .where(
-                EmploymentSurvey.internship_id.in_(ids),
-                EmploymentSurvey.status == SurveyStatus.answered,
-            )
-            .order_by(EmploymentSurvey.answered_at, EmploymentSurvey.id)
-        ):
-            latest[survey.internship_id] = survey  # the last one wins
-        _preload_students(internship.placement.application for internship, _s in board_rows)
-        rows = [
-            ReturnRow(internship=internship, surveys=surveys, latest=latest.get(internship.id))
-            for internship, surveys in board_rows
-        ]
-        rows.sort(
-            key=lambda r: (
-                (r.internship.placement.application.last_name or "").lower(),
-                r.internship.id,
-            )
+        # The summary and the order read plain columns of every intern shown; the page's
+        # interns only are loaded with their surveys.
+        query = (
+            select(Internship.id, Internship.returned_on, Internship.outcome, Application.last_name)
+            .join(Placement, Placement.id == Internship.placement_id)
+            .join(Application, Application.id == Placement.application_id)
+            .where(Internship.cohort_id == cohort.id)
         )
+        if surveys_due:
+            due = select(EmploymentSurvey.internship_id).where(
+                *services.survey_overdue_clause(today)
+            )
+            query = query.where(Internship.id.in_(due))
+        interns = db.session.execute(query).all()
+        interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
+        shown = {row.id for row in interns}
+        for internship_id, wave, status, situation in db.session.execute(
+            select(
+                EmploymentSurvey.internship_id,
+                EmploymentSurvey.wave,
+                EmploymentSurvey.status,
+                EmploymentSurvey.situation,
+            )
+            .join(Internship, Internship.id == EmploymentSurvey.internship_id)
+            .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
+        ):
+            if internship_id in shown:
+                waves_of.setdefault(internship_id, {})[wave] = (status, situation)
+
+    def answered(wave: int, situation: Situation | None = None) -> int:
+        return sum(
+            1
+            for surveys in waves_of.values()
+            if wave in surveys
+            and surveys[wave][0] is SurveyStatus.answered
+            and (situation is None or surveys[wave][1] is situation)
+        )
+
     summary = {
-        "total": len(rows),
-        "returned": sum(1 for r in rows if r.internship.returned_on),
-        "ended_early": sum(
-            1 for r in rows if r.internship.outcome is InternshipOutcome.ended_early
-        ),
+        "total": len(interns),
+        "returned": sum(1 for row in interns if row.returned_on),
+        "ended_early": sum(1 for row in interns if row.outcome is InternshipOutcome.ended_early),
         "waves": {
             wave: {
-                "answered": sum(
-                    1
-                    for r in rows
-                    if wave in r.surveys and r.surveys[wave].status is SurveyStatus.answered
-                ),
-                "employed_morocco": sum(
-                    1
-                    for r in rows
-                    if wave in r.surveys
-                    and r.surveys[wave].status is SurveyStatus.answered
-                    and r.surveys[wave].situation is Situation.employed_morocco
-                ),
-                "scheduled": sum(1 for r in rows if wave in r.surveys),
+                "answered": answered(wave),
+                "employed_morocco": answered(wave, Situation.employed_morocco),
+                "scheduled": sum(1 for surveys in waves_of.values() if wave in surveys),
             }
             for wave in SURVEY_WAVES
         },
     }
+    page = paginate_list(interns)
+    rows = _return_rows([row.id for row in page.items])
     return render_template(
         "followup/returns.html",
         cohort=cohort,
         cohorts=choices,
         rows=rows,
+        page=page,
         waves=SURVEY_WAVES,
         summary=summary,
-        today=date.today(),
+        surveys_due=surveys_due,
+        today=today,
         **LABELS,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..core.errors import DomainError
+from ..core.i18n import long_date
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..offers.services import POLE_LABELS
@@ -440,7 +441,7 @@ def confirm_return():
         flash(
             _(
                 "You can confirm your return once your internship is over, from %(date)s.",
-                date=end.strftime("%d/%m/%Y"),
+                date=long_date(end),
             ),
             "danger",
         )
@@ -507,7 +508,7 @@ def survey(my_survey_id: int):
     if item.due_on > date.today():
         if posted:
             flash(
-                _("This survey opens on %(date)s.", date=item.due_on.strftime("%d/%m/%Y")),
+                _("This survey opens on %(date)s.", date=long_date(item.due_on)),
                 "danger",
             )
             return redirect(url_for("my_internship.survey", my_survey_id=item.id))

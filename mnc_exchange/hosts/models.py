@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -36,7 +36,12 @@ class Company(TimestampMixin, db.Model):
     """A French host company (one establishment, identified by its SIRET)."""
 
     __tablename__ = "companies"
-    __table_args__ = (CheckConstraint("headcount >= 0", name="headcount_positive"),)
+    __table_args__ = (
+        CheckConstraint("headcount >= 0", name="headcount_positive"),
+        # The companies' list, by name, of one status or all.
+        Index("ix_companies_legal_name", "legal_name", "id"),
+        Index("ix_companies_status_legal_name", "status", "legal_name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200), nullable=False)

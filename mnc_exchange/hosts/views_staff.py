@@ -9,11 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors, safe_next
 from ..extensions import db
 from ..offers.models import Offer
@@ -26,44 +27,6 @@ from .models import Company, CompanyStatus
 bp = Blueprint("companies", __name__)
 
 SEARCH_MAX = 100
-
-
-def _companies(status: CompanyStatus | None, search: str) -> list[tuple[Company, int, int]]:
-    """Companies with their numbers of contacts and offers, in one query."""
-    contacts = (
-        select(User.company_id.label("company_id"), func.count(User.id).label("n"))
-        .where(User.company_id.is_not(None))
-        .group_by(User.company_id)
-        .subquery()
-    )
-    offers = (
-        select(Offer.company_id.label("company_id"), func.count(Offer.id).label("n"))
-        .group_by(Offer.company_id)
-        .subquery()
-    )
-    query = (
-        select(
-            Company,
-            func.coalesce(contacts.c.n, 0),
-            func.coalesce(offers.c.n, 0),
-        )
-        .outerjoin(contacts, contacts.c.company_id == Company.id)
-        .outerjoin(offers, offers.c.company_id == Company.id)
-        .order_by(Company.legal_name, Company.id)
-    )
-    if status is not None:
-        query = query.where(Company.status == status)
-    if search:
-        like = f"%{search}%"
-        conditions = [Company.legal_name.ilike(like), Company.city.ilike(like)]
-        digits = search.replace(" ", "")
-        if digits.isdigit():
-            conditions.append(Company.siret.contains(digits))
-        query = query.where(or_(*conditions))
-    return [
-        (company, n_contacts, n_offers)
-        for company, n_contacts, n_offers in db.session.execute(query)
-    ]
 
 
 def _status_counts() -> dict[CompanyStatus, int]:
@@ -82,10 +45,16 @@ def index():
     except ValueError:
         abort(404)
     search = (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    counts = _status_counts()
+    total = None
+    if not search:  # the counts per status already give the total
+        total = counts[status] if status is not None else sum(counts.values())
+    page = paginate(services.companies_query(status, search), rows=True, total=total)
     return render_template(
         "companies/index.html",
-        rows=_companies(status, search),
-        counts=_status_counts(),
+        rows=page.items,
+        page=page,
+        counts=counts,
         status=status,
         search=search,
     )

@@ -1,11 +1,12 @@
 """Queue e-mail in the outbox and deliver it over SMTP.
 
 A message is queued in the same database transaction as the change that causes it: a
-rolled-back change sends nothing. When ``MAIL_SERVER`` is set, messages queued by a request
-are delivered once its response has gone out (the client never waits for the SMTP server, so
-how long a page takes does not tell whether it sent an e-mail); ``flask --app app outbox
-deliver`` delivers whatever is still queued (for a scheduler). Without ``MAIL_SERVER`` they stay
-in the outbox and are logged.
+rolled-back change sends nothing. A request never talks to the SMTP server, not even after its
+response: the outbox worker (``flask --app app outbox worker``, see ``mail/worker.py``) delivers
+within seconds, so how long a page takes never tells whether it sent an e-mail, and a slow or
+unreachable SMTP server never holds a web worker. ``flask --app app outbox deliver`` delivers
+whatever is queued once (for a scheduler, or by hand). Without ``MAIL_SERVER`` messages stay in
+the outbox and are logged.
 
 A delivery run takes one message at a time: it claims it (``queued`` to ``sending``, committed),
 hands it to the SMTP server, then marks it ``sent`` and commits. A crash later in the run never
@@ -21,21 +22,19 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
-from functools import partial
 from typing import NamedTuple
 
-from flask import Flask, current_app, g, has_request_context, render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from ..core.timeutils import utcnow
 from ..extensions import db
 from .models import OutboxMessage, OutboxStatus
-
-_PENDING_KEY = "mnc_outbox_pending"
 
 
 def queue_email(recipient: str, template: str, locale: str = "fr", **context) -> OutboxMessage:
@@ -63,43 +62,8 @@ def queue_email(recipient: str, template: str, locale: str = "fr", **context) ->
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     current_app.logger.info("E-mail queued #%s to %s: %s", message.id, recipient, subject)
     return message
-
-
-@event.listens_for(db.session, "after_commit")
-def _after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_KEY, [])
-    if ids and has_request_context():
-        g.setdefault("outbox_committed", []).extend(ids)
-
-
-@event.listens_for(db.session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
-def deliver_after_request(response):
-    """``after_request`` hook: deliver what this request queued and committed, once the
-    response has been sent (``call_on_close``: the WSGI server closes the response after
-    writing it), never while the client waits."""
-    ids = g.pop("outbox_committed", None)
-    if ids and current_app.config.get("MAIL_SERVER"):
-        app = current_app._get_current_object()
-        response.call_on_close(partial(_deliver_after_response, app, list(ids)))
-    return response
-
-
-def _deliver_after_response(app: Flask, ids: list[int]) -> None:
-    """The request's context is gone by then: the delivery gets its own app context and
-    database session. What is not sent stays queued for ``flask outbox deliver``."""
-    with app.app_context():
-        try:
-            deliver(ids)
-        except Exception:  # noqa: BLE001 - nothing may escape into the WSGI server
-            db.session.rollback()
-            app.logger.exception("Outbox delivery after the response failed")
 
 
 class DeliveryReport(NamedTuple):
@@ -178,15 +142,17 @@ def _connection_lost(exc: Exception) -> bool:
     )
 
 
-def deliver(ids: list[int] | None = None) -> DeliveryReport:
+def deliver(ids: list[int] | None = None, stop: Callable[[], bool] | None = None) -> DeliveryReport:
     """Send queued messages (all of them, or those in ``ids``) over SMTP, one at a time.
 
     Each message is claimed, handed over and marked in transactions of its own: this commits
     the session, so call it with no change of your own pending. A run over the whole queue
-    (``ids`` None, the scheduler) first takes back the claims of runs that died.
+    (``ids`` None, the scheduler) first takes back the claims of runs that died. ``stop`` is
+    asked before each message: once it answers true, the run ends there (the rest stays
+    queued), so a worker told to stop never leaves a message half handed over.
     """
     if ids is None:
-        _take_back_stale_claims()
+        take_back_stale_claims()
     query = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.queued)
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(ids))
@@ -197,6 +163,8 @@ def deliver(ids: list[int] | None = None) -> DeliveryReport:
     unreachable: Exception | None = None
     try:
         for message_id in candidates:
+            if stop is not None and stop():
+                break
             message = _claim(message_id)
             if message is None:
                 continue  # taken by another run meanwhile
@@ -298,7 +266,7 @@ def _claim_timeout() -> timedelta:
     return max(timedelta(minutes=15), 20 * timedelta(seconds=current_app.config["MAIL_TIMEOUT"]))
 
 
-def _take_back_stale_claims() -> None:
+def take_back_stale_claims() -> None:
     """Messages a dead run left ``sending`` go back to the queue (the attempt stays counted):
     the run stopped before it recorded the handover, so the message may, rarely, go twice."""
     cutoff = utcnow() - _claim_timeout()

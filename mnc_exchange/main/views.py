@@ -6,18 +6,18 @@ from datetime import date
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.forms import LanguageForm
-from ..accounts.models import Role, User
+from ..accounts.models import Role
 from ..accounts.services import set_locale
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.web import safe_next
 from ..extensions import db
-from ..hosts.models import Company, CompanyStatus
 from ..hosts.services import company_of
 from ..permissions import permission_required
+from . import todo
 from .calendar import calendar_steps
 
 bp = Blueprint("main", __name__)
@@ -34,27 +34,29 @@ def index():
 @permission_required("dashboard.view")
 def dashboard():
     cohort = current_cohort()
-    steps = calendar_steps(cohort, date.today()) if cohort else []
-    context = {"cohort": cohort, "steps": steps}
+    today = date.today()
+    steps = calendar_steps(cohort, today) if cohort else []
+    context = {"cohort": cohort, "steps": steps, "todo": []}
+    user = current_user._get_current_object()
     if current_user.role in (Role.coordinator, Role.admin, Role.official):
         context["cohorts"] = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
     if current_user.role in (Role.coordinator, Role.admin):
-        context["pending_companies"] = db.session.scalar(
-            select(func.count()).select_from(Company).where(Company.status == CompanyStatus.pending)
-        )
-        # Host contacts registered before companies existed are still approved one by one.
-        context["pending_contacts"] = db.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(
-                User.role == Role.host,
-                User.approved_at.is_(None),
-                User.active.is_(True),
-                User.company_id.is_(None),
-            )
-        )
-    if current_user.role is Role.host:
-        context["company"] = company_of(current_user)
+        context["todo"] = todo.coordinator_todo(user, today)
+    elif current_user.role is Role.official:
+        from ..reports import labels as report_labels
+
+        context["figures"] = todo.official_figures(today)
+        context["report_labels"] = report_labels
+    elif current_user.role is Role.student:
+        from ..followup.views_student import internship_due
+
+        context["due"] = due = internship_due(today)
+        context["todo"] = todo.student_todo(user, cohort, due, today)
+    elif current_user.role is Role.host:
+        company = company_of(user)
+        context["company"] = company
+        if company is not None and company.keeps_existing_work and not user.is_pending:
+            context["todo"] = todo.host_todo(company)
     return render_template(f"main/dashboard_{current_user.role.value}.html", **context)
 
 

@@ -41,6 +41,7 @@ SEATS_MIN, SEATS_MAX = 1, 20  # the table's CHECK constraint
 WEEKLY_HOURS_MAX = Decimal("99.9")  # Numeric(4, 1)
 DAILY_HOURS_MAX = Decimal(24)
 STIPEND_MAX = Decimal("999999.99")  # Numeric(8, 2)
+LEAVE_DAYS_MAX = 60
 DEFAULT_DAILY_HOURS = Decimal(7)
 
 _CHOOSE = _l("Choose a value from the list.")
@@ -204,6 +205,18 @@ class OfferForm(AppForm):
             NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
         ],
     )
+    leave_days = IntegerField(
+        _l("Days of leave"),
+        description=_l(
+            "Days of leave granted during the internship. At least one above 2 months of "
+            "presence (Code de l'éducation L124-13); printed in the agreement."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=LEAVE_DAYS_MAX, message=_l("Between %(min)d and %(max)d.")),
+        ],
+        render_kw={"type": "number", "min": 0, "max": LEAVE_DAYS_MAX},
+    )
     seats = IntegerField(
         _l("Seats"),
         default=1,
@@ -265,6 +278,7 @@ class OfferForm(AppForm):
             daily_hours=self.daily_hours.data,
             monthly_stipend=self.monthly_stipend.data.quantize(Decimal("0.01")),
             seats=self.seats.data,
+            leave_days=self.leave_days.data or 0,
             tutor_id=self.tutor_id.data,
             language=WorkLanguage(self.language.data),
             work_mode=WorkMode(self.work_mode.data),

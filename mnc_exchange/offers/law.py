@@ -59,6 +59,10 @@ MESSAGES = {
     "weekly_hours_above_legal": _l(
         "%(weekly_hours)s h a week is above the legal working week of %(legal)s h"
     ),
+    "leave_missing": _l(
+        "an internship of more than 2 months (%(hours)s h of presence > %(threshold)s h) must "
+        "provide for leave and absences: give at least %(minimum)s day of leave"
+    ),
     "start_not_in_future": _l(
         "the internship starts on %(start)s, which is not in the future: check the dates"
     ),
@@ -156,6 +160,7 @@ def check_offer(offer: Offer, today: date | None = None) -> law.LawReport:
         host_interns_in_same_week=host_interns_in_same_week(offer),
         tutor_running_agreements=tutor_running(offer),
         today=today or date.today(),
+        leave_days=offer.leave_days or 0,
     )
     report = law.check_internship(terms)
     if offer.start_on <= terms.today:

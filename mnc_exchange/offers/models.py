@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cohorts.models import Cohort
@@ -45,6 +45,10 @@ class Offer(TimestampMixin, db.Model):
         CheckConstraint("seats >= 1 AND seats <= 20", name="seats_bounds"),
         CheckConstraint("end_on > start_on", name="dates_order"),
         CheckConstraint("monthly_stipend >= 0", name="stipend_positive"),
+        CheckConstraint("leave_days >= 0", name="leave_days_positive"),
+        # The review list (a cohort's offers of one status), the counts per status, the
+        # published offers of the matching.
+        Index("ix_offers_cohort_status", "cohort_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +66,9 @@ class Offer(TimestampMixin, db.Model):
     daily_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     monthly_stipend: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
     seats: Mapped[int] = mapped_column(nullable=False, default=1)
+    #: Days of leave granted during the internship (Code de l'éducation L124-13: at least one
+    #: past 2 months of presence); copied into the agreement, where it is printed.
+    leave_days: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     language: Mapped[WorkLanguage] = mapped_column(
         _enum(WorkLanguage, "work_language", 10), nullable=False, default=WorkLanguage.fr
     )

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from ..accounts.models import Role, User
 from ..audit.services import record
@@ -118,6 +119,7 @@ class OfferInput:
     tutor_id: int | None
     language: WorkLanguage
     work_mode: WorkMode
+    leave_days: int = 0
 
 
 def actor_kind(user: User, offer: Offer) -> str | None:
@@ -134,6 +136,8 @@ def _apply(offer: Offer, data: OfferInput, company: Company) -> None:
         raise DomainError(_("The end date must be after the start date."))
     if data.seats < 1:
         raise DomainError(_("An offer has at least one seat."))
+    if data.leave_days is None or data.leave_days < 0:
+        raise DomainError(_("The days of leave cannot be negative."))
     tutor = None
     if data.tutor_id is not None:
         tutor = db.session.get(Tutor, data.tutor_id)
@@ -150,6 +154,7 @@ def _apply(offer: Offer, data: OfferInput, company: Company) -> None:
     offer.daily_hours = data.daily_hours
     offer.monthly_stipend = data.monthly_stipend
     offer.seats = data.seats
+    offer.leave_days = data.leave_days
     offer.tutor_id = tutor.id if tutor else None
     offer.language = data.language
     offer.work_mode = data.work_mode
@@ -284,6 +289,56 @@ def published_offers(cohort: Cohort) -> list[Offer]:
             .options(joinedload(Offer.company))
             .where(Offer.cohort_id == cohort.id, Offer.status == O.published)
             .order_by(Offer.title, Offer.id)
+        )
+    )
+
+
+def review_query(cohort: Cohort, status: OfferStatus | None = None) -> Select:
+    """The coordinators' review list: the cohort's offers (of one status), those waiting for
+    approval first (oldest first), then by company and title; the company loaded with them,
+    the long texts left out."""
+    query = (
+        select(Offer)
+        .join(Offer.company)
+        .options(
+            contains_eager(Offer.company),
+            defer(Offer.description),
+            defer(Offer.law_warnings),
+            defer(Offer.return_reason),
+        )
+        .where(Offer.cohort_id == cohort.id)
+    )
+    if status is not None:
+        query = query.where(Offer.status == status)
+    return query.order_by(
+        case((Offer.status == O.submitted, 0), else_=1),
+        case((Offer.status == O.submitted, Offer.submitted_at)),  # oldest waiting first
+        Company.legal_name,
+        Offer.title,
+        Offer.id,
+    )
+
+
+def company_offers_query(company: Company, current_cohort_id: int | None) -> Select:
+    """A company's offers: the current cohort's first, then the most recent cohorts; in a
+    cohort by start date and title. Cohort and tutor loaded with them, the long texts left
+    out."""
+    return (
+        select(Offer)
+        .join(Offer.cohort)
+        .options(
+            contains_eager(Offer.cohort),
+            joinedload(Offer.tutor),
+            defer(Offer.description),
+            defer(Offer.law_warnings),
+        )
+        .where(Offer.company_id == company.id)
+        .order_by(
+            case((Offer.cohort_id == (current_cohort_id or 0), 0), else_=1),
+            Cohort.year.desc(),
+            Offer.start_on,
+            Offer.title,
+            Offer.id,
         )
     )
 

@@ -22,14 +22,14 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import case, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import select
 
 from .. import internship_law
 from ..applications.services import application_of
 from ..cohorts.models import Cohort
-from ..cohorts.services import current_cohort
+from ..cohorts.services import current_cohort, working_cohort
 from ..core.errors import DomainError
+from ..core.pagination import paginate
 from ..core.web import flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company
@@ -166,23 +166,17 @@ def mine():
     company = _my_company()
     cohort = current_cohort()
     groups: list[tuple[Cohort, list[Offer]]] = []
+    page = None
     if company is not None:
-        offers = db.session.scalars(
-            select(Offer)
-            .options(joinedload(Offer.cohort), joinedload(Offer.tutor))
-            .where(Offer.company_id == company.id)
-        ).all()
         current_id = cohort.id if cohort is not None else None
-        offers = sorted(
-            offers,
-            key=lambda o: (o.cohort_id != current_id, -o.cohort.year, o.start_on, o.title, o.id),
-        )
-        groups = [(c, list(items)) for c, items in groupby(offers, key=lambda o: o.cohort)]
+        page = paginate(services.company_offers_query(company, current_id))
+        groups = [(c, list(items)) for c, items in groupby(page.items, key=lambda o: o.cohort)]
     return render_template(
         "offers/mine.html",
         company=company,
         cohort=cohort,
         groups=groups,
+        page=page,
         why_not=_why_no_new_offer(company, cohort),
     )
 
@@ -347,6 +341,7 @@ def _render_detail(
             steps=_steps(offer, viewer) if staff_or_host else [],
             form=form or TransitionForm(formdata=None),
             gratification_threshold=internship_law.GRATIFICATION_THRESHOLD_HOURS,
+            leave_threshold=internship_law.LEAVE_REQUIRED_ABOVE_HOURS,
         ),
         status,
     )
@@ -418,43 +413,23 @@ def transition(offer_id: int):
 @bp.route("/offers")
 @permission_required("offer.review")
 def review():
-    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()
-    cohort_id = request.args.get("cohort", type=int)
-    if cohort_id is not None:
-        cohort = next((c for c in cohorts if c.id == cohort_id), None)
-        if cohort is None:
-            abort(404)
-    else:
-        cohort = current_cohort() or (cohorts[0] if cohorts else None)
+    cohort, cohorts = working_cohort("offers")
     raw_status = request.args.get("status") or ""
     status = OfferStatus(raw_status) if raw_status in OfferStatus.__members__ else None
     if raw_status and status is None:
         flash(_("Unknown status: every offer is shown."), "warning")
-    offers: list[Offer] = []
+    page = None
     counts: dict[OfferStatus, int] = {}
     if cohort is not None:
         counts = services.status_counts(cohort)
-        query = (
-            select(Offer)
-            .join(Offer.company)
-            .options(contains_eager(Offer.company))
-            .where(Offer.cohort_id == cohort.id)
-        )
-        if status is not None:
-            query = query.where(Offer.status == status)
-        query = query.order_by(
-            case((Offer.status == O.submitted, 0), else_=1),
-            case((Offer.status == O.submitted, Offer.submitted_at)),  # oldest waiting first
-            Company.legal_name,
-            Offer.title,
-            Offer.id,
-        )
-        offers = list(db.session.scalars(query))
+        total = counts.get(status, 0) if status is not None else sum(counts.values())
+        page = paginate(services.review_query(cohort, status), total=total)
     return render_template(
         "offers/review.html",
         cohorts=cohorts,
         cohort=cohort,
-        offers=offers,
+        page=page,
+        offers=page.items if page is not None else [],
         counts=counts,
         total=sum(counts.values()),
         status=status,

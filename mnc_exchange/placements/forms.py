@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -100,7 +101,13 @@ class RankingForm(AppForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if self._posted_extra_choices():
-            self.form_errors.append(_l("You can rank at most %(n)d offers.", n=MAX_PREFERENCES))
+            self.form_errors.append(
+                ngettext(
+                    "You can rank at most %(num)d offer.",
+                    "You can rank at most %(num)d offers.",
+                    MAX_PREFERENCES,
+                )
+            )
             ok = False
         seen: dict[str, int] = {}
         blank_at: int | None = None
@@ -295,7 +302,7 @@ class CancelPlacementForm(AppForm):
             DataRequired(message=_l("Give the reason for cancelling this placement.")),
             Length(max=CANCEL_REASON_MAX, message=_l("At most %(max)d characters.")),
         ],
-        render_kw={"rows": 1},
+        render_kw={"rows": 3},
     )
     submit = SubmitField(_l("Cancel the placement"))
 

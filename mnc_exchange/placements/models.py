@@ -140,6 +140,10 @@ class Placement(TimestampMixin, db.Model):
             sqlite_where=text("status IN ('proposed', 'confirmed')"),
             postgresql_where=text("status IN ('proposed', 'confirmed')"),
         ),
+        # The matching page's list (newest first) and the placements of one status (the
+        # agreements still to issue, the active ones).
+        Index("ix_placements_cohort_created_at", "cohort_id", "created_at"),
+        Index("ix_placements_cohort_status", "cohort_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,15 +17,16 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from flask_babel import ngettext
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, load_only
 
 from .. import matching
 from ..accounts.models import Role, User
 from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
-from ..cohorts.models import Cohort
+from ..cohorts.models import Cohort, CohortState
 from ..core.errors import DomainError, TransitionRefused
 from ..core.timeutils import utcnow
 from ..extensions import db
@@ -148,7 +149,13 @@ def set_preferences(application: Application, offer_ids: list[int], actor: User)
     if reason:
         raise DomainError(reason)
     if len(offer_ids) > MAX_PREFERENCES:
-        raise DomainError(_("You can rank at most %(n)d offers.", n=MAX_PREFERENCES))
+        raise DomainError(
+            ngettext(
+                "You can rank at most %(num)d offer.",
+                "You can rank at most %(num)d offers.",
+                MAX_PREFERENCES,
+            )
+        )
     if len(set(offer_ids)) != len(offer_ids):
         raise DomainError(_("Each offer can appear only once in your ranking."))
     offers = {
@@ -542,9 +549,10 @@ def confirm(placement: Placement, actor: User, now: datetime | None = None) -> N
         )
     if confirmed_count(cohort) >= cohort.quota:
         raise TransitionRefused(
-            _(
-                "The quota is reached: %(quota)d placements are already confirmed.",
-                quota=cohort.quota,
+            ngettext(
+                "The quota is reached: %(num)d placement is already confirmed.",
+                "The quota is reached: %(num)d placements are already confirmed.",
+                cohort.quota,
             )
         )
     placement.status = P.confirmed
@@ -598,6 +606,35 @@ def _reopen_offer(offer: Offer, actor: User | None) -> None:
     if offer.status is OfferStatus.filled:
         offer.status = OfferStatus.published
         record("offer.transition", offer, {"from": "filled", "to": "published"}, actor=actor)
+
+
+#: Cohort states in which a coordinator may still cancel a placement: before departure.
+#: Once the interns are abroad, an internship ends early (follow-up) instead.
+CANCELLABLE_COHORT_STATES = (
+    CohortState.selection,
+    CohortState.matching,
+    CohortState.placed,
+)
+
+
+def cancel_refusal(placement: Placement) -> str | None:
+    """Why a coordinator cannot cancel ``placement`` now (None when it can)."""
+    if placement.status not in TRANSITIONS or P.cancelled not in TRANSITIONS[placement.status]:
+        return _(
+            "This placement is “%(status)s”: it cannot change any more.",
+            status=STATUS_LABELS[placement.status],
+        )
+    cohort = placement.cohort
+    if cohort.state not in CANCELLABLE_COHORT_STATES:
+        from ..cohorts.services import STATE_LABELS
+
+        return _(
+            "The %(year)s cohort is “%(state)s”: its placements can no longer be cancelled. "
+            "To stop an internship, end it early from the follow-up.",
+            year=cohort.year,
+            state=STATE_LABELS[cohort.state],
+        )
+    return None
 
 
 def cancel(placement: Placement, reason: str, actor: User | None) -> None:
@@ -679,36 +716,67 @@ def placements_for_company(company: Company, cohort: Cohort | None = None) -> li
     return list(db.session.scalars(query.order_by(Placement.created_at.desc(), Placement.id)))
 
 
-def placements_for_cohort(cohort: Cohort) -> list[Placement]:
-    return list(
-        db.session.scalars(
-            select(Placement)
-            .options(
-                joinedload(Placement.offer).joinedload(Offer.company),
-                joinedload(Placement.application),
-            )
-            .where(Placement.cohort_id == cohort.id)
-            .order_by(Placement.created_at.desc(), Placement.id)
+def offer_inputs_query(cohort: Cohort) -> Select:
+    """The cohort's published offers as the matching page lists them (title, seats, company
+    name; not the long texts)."""
+    return (
+        select(Offer)
+        .options(
+            load_only(Offer.id, Offer.title, Offer.seats, Offer.company_id),
+            joinedload(Offer.company).load_only(Company.legal_name),
         )
+        .where(Offer.cohort_id == cohort.id, Offer.status == OfferStatus.published)
+        .order_by(Offer.title, Offer.id)
+    )
+
+
+def placements_query(cohort: Cohort, status: PlacementStatus | None = None) -> Select:
+    """The cohort's placements, newest first, with the student, offer and company (the
+    matching page's list); ``status``: only the placements in that status."""
+    query = (
+        select(Placement)
+        .options(
+            joinedload(Placement.offer).joinedload(Offer.company),
+            # The name shown falls back on the account's (a file without names).
+            joinedload(Placement.application).joinedload(Application.student),
+        )
+        .where(Placement.cohort_id == cohort.id)
+        .order_by(Placement.created_at.desc(), Placement.id)
+    )
+    if status is not None:
+        query = query.where(Placement.status == status)
+    return query
+
+
+def placements_for_cohort(cohort: Cohort) -> list[Placement]:
+    return list(db.session.scalars(placements_query(cohort)))
+
+
+def unplaced_query(cohort: Cohort) -> Select:
+    """Selected students without a proposed or confirmed placement, by final rank."""
+    active = (
+        select(Placement.id)
+        .where(
+            Placement.application_id == Application.id,
+            Placement.status.in_(ACTIVE_PLACEMENT),
+        )
+        .exists()
+    )
+    return (
+        select(Application)
+        .options(joinedload(Application.student))
+        .where(
+            Application.cohort_id == cohort.id,
+            Application.status == ApplicationStatus.selected,
+            ~active,
+        )
+        .order_by(Application.final_rank, Application.id)
     )
 
 
 def unplaced_selected(cohort: Cohort) -> list[Application]:
     """Selected students without a proposed or confirmed placement."""
-    active = select(Placement.application_id).where(
-        Placement.cohort_id == cohort.id, Placement.status.in_(ACTIVE_PLACEMENT)
-    )
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-                Application.id.not_in(active),
-            )
-            .order_by(Application.final_rank, Application.id)
-        )
-    )
+    return list(db.session.scalars(unplaced_query(cohort)))
 
 
 def runs(cohort: Cohort) -> list[MatchingRun]:

@@ -16,6 +16,7 @@ from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -60,13 +61,15 @@ def _own_placement(company: Company, placement_id: int) -> Placement:
 
 def _render_offer(offer: Offer, form=None, status: int = 200):
     candidates = services.candidates_for_offer(offer)
+    rankings = services.company_rankings(offer)
     if form is None:
-        form = candidate_ranking_form(candidates, services.company_rankings(offer))
+        form = candidate_ranking_form(candidates, rankings)
     return (
         render_template(
             "candidates/offer.html",
             offer=offer,
             candidates=candidates,
+            judged=set(rankings),
             form=form,
             closed_reason=services.company_ranking_closed_reason(offer),
             settings=services.settings_for(offer.cohort),
@@ -209,7 +212,7 @@ def confirm(placement_id: int):
         return _back_to_placements()
     db.session.commit()
     flash(
-        _("The placement of %(name)s is confirmed; the student is e-mailed.", name=name),
+        _("The placement %(of_name)s is confirmed; the student is e-mailed.", of_name=de(name)),
         "success",
     )
     return _back_to_placements()
@@ -237,9 +240,9 @@ def decline(placement_id: int):
     db.session.commit()
     flash(
         _(
-            "You declined the placement of %(name)s; the student and the coordinators are "
+            "You declined the placement %(of_name)s; the student and the coordinators are "
             "informed.",
-            name=name,
+            of_name=de(name),
         ),
         "info",
     )

@@ -2,7 +2,8 @@
 
 Every view: load → authorise (``matching.run``) → validate the form → call the service
 (``placements.services``) → commit once; a refused rule (``DomainError``) is rolled back and
-flashed. The pages work on the current cohort, or the one named by ``?cohort=<id>``.
+flashed. The pages work on the cohort named by ``?cohort=<id>``, else the one being matched or
+last matched (``cohorts.services.working_cohort``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,27 +19,33 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from ..accounts.forms import ConfirmForm
+from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
+from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.i18n import de
+from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import flash_form_errors
 from ..extensions import db
-from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
 from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm, row_prefix
 from .models import (
-    ACTIVE_PLACEMENT,
     CompanyRanking,
     MatchingRun,
     Placement,
+    PlacementStatus,
     StudentPreference,
 )
 from .views_student import explanation_lines
 
 bp = Blueprint("matching", __name__)
+
+#: Rows per page of the lists that carry a form on every row (placements, unplaced students).
+ROWS_WITH_FORMS = 20
 
 
 # --- cohort ------------------------------------------------------------------------------------
@@ -48,20 +55,10 @@ def _cohorts() -> list[Cohort]:
     return list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
 
 
-def _pick(cohort_id: int | None, choices: list[Cohort]) -> Cohort | None:
-    """The cohort asked for, else the current one, else the most recent one."""
-    if cohort_id is not None:
-        return next((c for c in choices if c.id == cohort_id), None)
-    return next((c for c in choices if c.is_current), None) or (choices[0] if choices else None)
-
-
 def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
-    choices = _cohorts()
-    cohort_id = request.args.get("cohort", type=int)
-    cohort = _pick(cohort_id, choices)
-    if cohort_id is not None and cohort is None:
-        abort(404)
-    return cohort, choices
+    """The cohort named by ``?cohort=<id>``, else the one last chosen, else the one being
+    matched or last matched."""
+    return working_cohort("matching")
 
 
 def _to_index(cohort: Cohort | None):
@@ -160,7 +157,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             candidates=candidates.get(offer.id, 0),
             company_ranked=offer.id in ranked_offers,
         )
-        for offer in offer_services.published_offers(cohort)
+        for offer in db.session.scalars(services.offer_inputs_query(cohort))
     ]
     return Inputs(
         selected=selected,
@@ -216,22 +213,35 @@ def _render_index(
     context: dict = {"cohort": cohort, "cohorts": choices}
     if cohort is not None:
         counts = _preference_counts(cohort)
-        placements = services.placements_for_cohort(cohort)
-        unplaced = services.unplaced_selected(cohort)
+        inputs = _inputs(cohort, counts)
+        # ``?placements=<status>``: only the placements in that status (e.g. ``proposed``, the
+        # ones awaiting the company's answer).
+        shown_status = request.args.get("placements")
+        if shown_status not in PlacementStatus.__members__:
+            shown_status = None
+        # A form on every row of these two lists: 20 rows a page by default.
+        placements_page = paginate(
+            services.placements_query(
+                cohort, PlacementStatus(shown_status) if shown_status else None
+            ),
+            per_page=ROWS_WITH_FORMS,
+        )
+        unplaced_page = paginate(
+            services.unplaced_query(cohort), param="unplaced_page", per_page=ROWS_WITH_FORMS
+        )
+        placements, unplaced = placements_page.items, unplaced_page.items
         context.update(
             settings=services.settings_for(cohort),
             settings_form=settings_form or _settings_form(cohort),
-            inputs=_inputs(cohort, counts),
+            inputs=inputs,
+            offers_page=paginate_list(inputs.offers, param="offers_page"),
             runs=_runs(cohort),
             placements=placements,
+            placements_page=placements_page,
             unplaced=unplaced,
+            unplaced_page=unplaced_page,
             preference_counts=counts,
-            cancel_forms={
-                p.id: forms.get(row_prefix("cancel", p.id))
-                or CancelPlacementForm(formdata=None, prefix=row_prefix("cancel", p.id))
-                for p in placements
-                if p.status in ACTIVE_PLACEMENT
-            },
+            cancellable={p.id for p in placements if services.cancel_refusal(p) is None},
             release_forms={
                 a.id: forms.get(row_prefix("release", a.id))
                 or ReleaseForm(formdata=None, prefix=row_prefix("release", a.id))
@@ -239,6 +249,7 @@ def _render_index(
             },
             run_form=ConfirmForm(formdata=None),
             status_labels=services.STATUS_LABELS,
+            shown_status=shown_status,
             confirmed=services.confirmed_count(cohort),
         )
     return render_template("matching/index.html", **context), status
@@ -303,11 +314,13 @@ def run():
     db.session.commit()
     stats = matching_run.statistics
     flash(
-        _(
-            "Preview computed: %(matched)d of %(students)d students matched. Nothing is proposed "
+        ngettext(
+            "Preview computed: %(matched)d of %(num)d student matched. Nothing is proposed "
             "until you commit this run.",
+            "Preview computed: %(matched)d of %(num)d students matched. Nothing is proposed "
+            "until you commit this run.",
+            stats.get("students", 0),
             matched=stats.get("matched", 0),
-            students=stats.get("students", 0),
         ),
         "success",
     )
@@ -451,34 +464,53 @@ def commit(run_id: int):
 # --- placements and unplaced students ------------------------------------------------------
 
 
-@bp.route("/matching/placements/<int:placement_id>/cancel", methods=["POST"])
+@bp.route("/matching/placements/<int:placement_id>/cancel", methods=["GET", "POST"])
 @permission_required("matching.run")
 def cancel_placement(placement_id: int):
+    """A confirmation page: who and what is cancelled, what follows, and the reason (kept on
+    the placement, in the e-mails and in the audit). Refused, with the reason, once the cohort
+    is past the stage where a placement can be cancelled."""
     placement = db.get_or_404(Placement, placement_id)
     cohort = placement.cohort
+    refusal = services.cancel_refusal(placement)
+    if refusal is not None:
+        flash(refusal, "danger")
+        return _to_index(cohort)
     prefix = row_prefix("cancel", placement.id)
     form = CancelPlacementForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        if placement.status not in ACTIVE_PLACEMENT:
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            name = placement.application.full_name
+            try:
+                services.cancel(placement, form.reason.data, current_user._get_current_object())
+            except DomainError as exc:
+                _refused(exc)
+                return _to_index(cohort)
+            db.session.commit()
+            flash(
+                _(
+                    "The placement %(of_name)s is cancelled; the student and the seat are "
+                    "free for the next run.",
+                    of_name=de(name),
+                ),
+                "success",
+            )
             return _to_index(cohort)
-        return _render_index(cohort, forms={prefix: form}, status=400)
-    name = placement.application.full_name
-    try:
-        services.cancel(placement, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    flash(
-        _(
-            "The placement of %(name)s is cancelled; the student and the seat are free for the "
-            "next run.",
-            name=name,
+        flash_form_errors(form)
+        status = 400
+    agreement = db.session.scalar(select(Agreement).where(Agreement.placement_id == placement.id))
+    return (
+        render_template(
+            "matching/cancel.html",
+            placement=placement,
+            cohort=cohort,
+            agreement=agreement,
+            form=form,
+            status_labels=services.STATUS_LABELS,
         ),
-        "success",
+        status,
     )
-    return _to_index(cohort)
 
 
 @bp.route("/matching/applications/<int:application_id>/release", methods=["POST"])

@@ -257,3 +257,22 @@ class OverrideForm(AppForm):
     @property
     def target(self) -> ApplicationStatus:
         return ApplicationStatus(self.outcome.data)
+
+
+class PublishForm(AppForm):
+    """Publishing the decisions: irreversible (every student is e-mailed), so it rests on a
+    written note kept in the audit."""
+
+    note = TextAreaField(
+        _l("What the publication rests on"),
+        description=_l(
+            "For example: “Decisions approved by the selection committee on 12 March”. Kept "
+            "in the history of the round."
+        ),
+        validators=[
+            DataRequired(message=_l("Write what the publication rests on.")),
+            Length(max=1000, message=_l("At most %(max)d characters.")),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Publish and e-mail the students"))

@@ -21,6 +21,7 @@ from ..accounts.models import Role, User
 from ..applications.models import Application, ApplicationStatus
 from ..audit.models import AuditEvent
 from ..cohorts.models import Cohort
+from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
 from .models import (
@@ -376,6 +377,28 @@ def interview_rows(cohort: Cohort) -> list[InterviewRow]:
     ).all()
     interviews = _interviews([a.id for a in applications])
     return [InterviewRow(a, interviews.get(a.id)) for a in applications]
+
+
+def interviews_to_score(now: datetime):
+    """The condition on ``Interview`` joined to its ``Application``: held (its start is past),
+    the file still shortlisted, no score yet. The interviews page's ``?show=to_score`` and the
+    coordinators' to-do list."""
+    return (
+        (Application.status == A.shortlisted)
+        & Interview.score.is_(None)
+        & (Interview.starts_at <= now)
+    )
+
+
+def interview_to_score(row: InterviewRow, now: datetime) -> bool:
+    """``interviews_to_score`` on a loaded row."""
+    interview = row.interview
+    return (
+        row.application.status is A.shortlisted
+        and interview is not None
+        and interview.score is None
+        and as_utc(interview.starts_at) <= now
+    )
 
 
 def _interviews(ids: list[int]) -> dict[int, Interview]:

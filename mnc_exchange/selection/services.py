@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -215,11 +215,13 @@ def assign_reviewers(cohort: Cohort) -> int:
     pool = reviewers()
     if len(pool) < settings.reviewers_per_application:
         raise DomainError(
-            _(
-                "%(needed)d reviewers are needed per application but only %(available)d "
+            ngettext(
+                "%(needed)d reviewers are needed per application but only %(num)d "
+                "coordinator is active.",
+                "%(needed)d reviewers are needed per application but only %(num)d "
                 "coordinators are active.",
+                len(pool),
                 needed=settings.reviewers_per_application,
-                available=len(pool),
             )
         )
     loads = _loads(cohort)
@@ -548,10 +550,11 @@ def ensure_seat_free(cohort: Cohort) -> None:
     taken = seats_taken(cohort)
     if taken >= cohort.quota:
         raise DomainError(
-            _(
-                "The quota is reached: %(taken)d of %(quota)d seats are taken.",
+            ngettext(
+                "The quota is reached: %(taken)d of %(num)d seat is taken.",
+                "The quota is reached: %(taken)d of %(num)d seats are taken.",
+                cohort.quota,
                 taken=taken,
-                quota=cohort.quota,
             )
         )
 
@@ -649,13 +652,25 @@ def override_decision(application: Application, outcome: ApplicationStatus, reas
             offer_next_seat(cohort)
 
 
-def publish(cohort: Cohort) -> int:
-    """Show the decisions to the students and e-mail each of them. Returns how many."""
-    settings = settings_for(cohort)
-    if settings.decisions_at is None:
-        raise DomainError(_("Make the decisions before publishing them."))
+def publish_refusal(cohort: Cohort) -> str | None:
+    """Why the decisions of ``cohort`` cannot be published now (None when they can)."""
+    settings = db.session.scalar(
+        select(SelectionSettings).where(SelectionSettings.cohort_id == cohort.id)
+    )
+    if settings is None or settings.decisions_at is None:
+        return _("Make the decisions before publishing them.")
     if settings.published_at is not None:
-        raise DomainError(_("The decisions are already published."))
+        return _("The decisions are already published.")
+    return None
+
+
+def publish(cohort: Cohort, note: str = "") -> int:
+    """Show the decisions to the students and e-mail each of them. Returns how many.
+    ``note`` (the committee's decision the publication rests on) is kept in the audit."""
+    refusal = publish_refusal(cohort)
+    if refusal is not None:
+        raise DomainError(refusal)
+    settings = settings_for(cohort)
     settings.published_at = utcnow()
     decided = db.session.scalars(
         select(Application).where(
@@ -664,7 +679,10 @@ def publish(cohort: Cohort) -> int:
     ).all()
     for application in decided:
         _notify_decision(application)
-    record("selection.publish", cohort, {"notified": len(decided)})
+    details: dict = {"notified": len(decided)}
+    if note.strip():
+        details["note"] = note.strip()
+    record("selection.publish", cohort, details)
     return len(decided)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -22,6 +22,7 @@ from ..applications.services import STATUS_LABELS
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.i18n import de
 from ..core.timeutils import utcnow
 from ..core.web import flash_form_errors
 from ..extensions import db
@@ -32,6 +33,7 @@ from .forms_staff import (
     InterviewForm,
     InterviewScoreForm,
     OverrideForm,
+    PublishForm,
     ReassignForm,
     RubricForm,
     SettingsForm,
@@ -358,6 +360,11 @@ def shortlist(cohort_id: int):
 def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = None):
     forms = forms or {}
     rows = queries.interview_rows(cohort)
+    # ``?show=to_score``: only the interviews held and not scored yet.
+    to_score = request.args.get("show") == "to_score"
+    if to_score:
+        now = utcnow()
+        rows = [row for row in rows if queries.interview_to_score(row, now)]
     schedule_forms, score_forms = {}, {}
     for row in rows:
         application = row.application
@@ -389,6 +396,7 @@ def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = N
             score_forms=score_forms,
             criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
             decided=settings.decisions_at is not None,
+            to_score=to_score,
             **LABELS,
         ),
         status,
@@ -429,8 +437,8 @@ def schedule_interview(application_id: int):
         db.session.commit()
         flash(
             _(
-                "The interview of %(name)s is scheduled; the student is e-mailed.",
-                name=application.full_name,
+                "The interview %(of_name)s is scheduled; the student is e-mailed.",
+                of_name=de(application.full_name),
             ),
             "success",
         )
@@ -455,7 +463,10 @@ def score_interview(application_id: int):
         _refused(exc)
     else:
         db.session.commit()
-        flash(_("The interview score of %(name)s is saved.", name=application.full_name), "success")
+        flash(
+            _("The interview score %(of_name)s is saved.", of_name=de(application.full_name)),
+            "success",
+        )
     return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
@@ -550,28 +561,48 @@ def override(application_id: int):
     return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
-@bp.route("/<int:cohort_id>/publish", methods=["POST"])
+@bp.route("/<int:cohort_id>/publish", methods=["GET", "POST"])
 @permission_required("selection.manage")
 def publish(cohort_id: int):
+    """A confirmation page: how many students are told what, that it cannot be undone, and
+    the note the publication rests on (kept in the audit)."""
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
+    refusal = services.publish_refusal(cohort)
+    if refusal is not None:
+        flash(refusal, "danger")
         return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        notified = services.publish(cohort)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            ngettext(
-                "The decisions are published; %(num)d student is e-mailed.",
-                "The decisions are published; %(num)d students are e-mailed.",
-                notified,
-            ),
-            "success",
-        )
-    return redirect(url_for("selection.overview", cohort_id=cohort_id))
+    form = PublishForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                notified = services.publish(cohort, form.note.data)
+            except DomainError as exc:
+                _refused(exc)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext(
+                        "The decisions are published; %(num)d student is e-mailed.",
+                        "The decisions are published; %(num)d students are e-mailed.",
+                        notified,
+                    ),
+                    "success",
+                )
+            return redirect(url_for("selection.overview", cohort_id=cohort_id))
+        flash_form_errors(form)
+        status = 400
+    counts = queries.status_counts(cohort)
+    return (
+        render_template(
+            "selection/publish.html",
+            cohort=cohort,
+            form=form,
+            counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
+            **LABELS,
+        ),
+        status,
+    )
 
 
 # --- minutes and exports ---------------------------------------------------------------------

@@ -119,8 +119,11 @@ def live_server(browser_app) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(pytestconfig):
+    """Chromium, per test module: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is started, which would break ``asyncio.run`` (pyHanko's seal) in the
+    tests that follow; so it is stopped at the end of each browser module."""
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright

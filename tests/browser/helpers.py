@@ -51,11 +51,33 @@ def heading(page: Page):
     return page.get_by_role("heading", level=1)
 
 
+def menu(page: Page, entry_id: str) -> None:
+    """Click the menu entry ``#entry_id``: on a narrow window the collapsed menu is opened
+    first, and the dropdown that holds the entry (the user's menu, "Programme"…) if needed."""
+    # The dropdowns and the collapsed menu open with Bootstrap's script: wait until it runs
+    # (a click right after a navigation could come first and do nothing).
+    page.wait_for_load_state()
+    entry = page.locator(f"#{entry_id}")
+    toggler = page.locator("nav .navbar-toggler")
+    if not entry.is_visible() and toggler.is_visible():
+        toggler.click()
+        expect(page.locator("#nav")).to_be_visible()
+    if not entry.is_visible():
+        holder = page.locator(f"nav .dropdown:has(#{entry_id}) > .dropdown-toggle")
+        if holder.count():
+            holder.click()
+    entry.click()
+
+
 def english(page: Page) -> None:
-    """Switch the interface to English with the language form."""
-    page.locator("#lang-select").select_option("en")
-    page.locator("#lang-submit").click()
+    """Switch the interface to English with the language button (in the user's menu)."""
+    menu(page, "lang-en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def log_out(page: Page) -> None:
+    """Log out from the user's menu."""
+    menu(page, "logout")
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -78,8 +100,7 @@ def expect_flash(page: Page, category: str, pattern=None) -> None:
 
 def programme_menu(page: Page, entry_id: str) -> None:
     """Open an entry of the coordinators' "Programme" dropdown."""
-    page.locator("#nav-programme").click()
-    page.locator(f"#{entry_id}").click()
+    menu(page, entry_id)
 
 
 def amount(value) -> re.Pattern:
@@ -285,6 +306,8 @@ class OfferTerms:
     daily_hours: str = "7"
     #: The form's default weekly hours, checked before saving.
     weekly_hours: int = 35
+    #: Days of leave (L124-13: at least one past 2 months of presence).
+    leave_days: int = 10
 
 
 def fill_offer(page: Page, terms: OfferTerms) -> None:
@@ -300,6 +323,7 @@ def fill_offer(page: Page, terms: OfferTerms) -> None:
     expect(form.locator("#weekly_hours")).to_have_value(str(terms.weekly_hours))
     form.locator("#daily_hours").fill(terms.daily_hours)
     form.locator("#monthly_stipend").fill(str(terms.stipend))
+    form.locator("#leave_days").fill(str(terms.leave_days))
     expect(form.locator("#seats")).to_have_value("1")
     form.locator("#tutor_id").select_option(label=terms.tutor_label)
     form.locator("#submit").click()

@@ -256,10 +256,13 @@ def test_agreement_is_issued_signed_in_the_app_and_on_paper_and_verified(
     expect(host.locator("#to-sign")).to_contain_text(NUMBER)
     expect(host.locator(f"#paper-{doc_id}")).to_have_count(0)  # coordinators only
     sign = host.locator(f"#sign-form-{doc_id}")
-    # Signing without ticking the acceptance box is refused; nothing is recorded.
+    # The acceptance box is required in the page: the browser does not send the form without
+    # it, and nothing is recorded.
+    box = sign.locator(f"#doc{doc_id}-accept")
+    expect(box).to_have_attribute("required", "")
     sign.locator("[type=submit]").click()
-    expect_flash(host, "danger")
-    expect(host.locator(f"#sign-form-{doc_id} .is-invalid")).to_have_count(1)
+    assert box.evaluate("element => element.validity.valueMissing")
+    expect(host).to_have_url(re.compile(rf"/agreements/{agreement.id}$"))
     assert db.session.scalar(select(func.count(Signature.id))) == 0
     db.session.commit()
     sign = host.locator(f"#sign-form-{doc_id}")

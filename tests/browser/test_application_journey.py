@@ -116,6 +116,9 @@ def test_student_applies_is_returned_for_correction_and_resubmits(page: Page, ne
     expect(page.locator("#checklist li[data-done=no]")).to_have_count(len(DOCUMENTS))
     expect(page.locator("#check-motivation")).to_have_attribute("data-done", "yes")
 
+    # Nothing typed is lost: a field changed but not saved is saved with the next upload.
+    page.get_by_label("Numéro de passeport").fill("XK7654321")
+
     for kind, label, name in DOCUMENTS:
         section = page.locator(f"#doc-{kind}")
         expect(section).to_contain_text("Pas encore téléversé")
@@ -127,8 +130,20 @@ def test_student_applies_is_returned_for_correction_and_resubmits(page: Page, ne
         expect(section.get_by_label(f"Remplacer par un nouveau fichier : {label}")).to_be_visible()
         expect(page.locator(f"#check-document-{kind}")).to_have_attribute("data-done", "yes")
 
+    expect(page.get_by_label("Numéro de passeport")).to_have_value("XK7654321")
+    page.reload()
+    expect(page.get_by_label("Numéro de passeport")).to_have_value("XK7654321")
+
     expect(page.locator("#checklist-summary")).to_have_text("Tout est complet.")
     expect(page.locator("#checklist li[data-done=no]")).to_have_count(0)
+    # Submitting is final: without the box ticked, nothing is submitted.
+    page.get_by_role("button", name="Soumettre ma candidature").click()
+    expect_flash(page, "Veuillez corriger les erreurs signalées dans le formulaire.")
+    expect(page.locator("#confirm-submit-error")).to_have_text(
+        "Cochez la case pour confirmer que votre dossier est définitif."
+    )
+    expect(status_badge(page)).to_have_text(DRAFT)
+    page.get_by_label("J'ai vérifié mon dossier").check()
     page.get_by_role("button", name="Soumettre ma candidature").click()
 
     expect_flash(page, "Votre candidature est soumise.")
@@ -187,6 +202,7 @@ def test_student_applies_is_returned_for_correction_and_resubmits(page: Page, ne
     expect(page.get_by_label("Filière d'études")).to_have_value(
         "Génie logiciel – option ingénierie mobile"
     )
+    page.get_by_label("J'ai vérifié mon dossier").check()
     page.get_by_role("button", name="Soumettre ma candidature corrigée").click()
 
     expect_flash(page, "Votre candidature est soumise.")

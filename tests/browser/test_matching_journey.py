@@ -42,6 +42,8 @@ from tests.browser.helpers import (
     amount,
     expect_flash,
     log_in,
+    log_out,
+    menu,
     no_motion,
     programme_menu,
 )
@@ -164,7 +166,7 @@ def test_company_publishes_a_legal_offer_student_is_matched_and_company_confirms
     # --- 2. A coordinator approves the company. -------------------------------------------
     coordinator = no_motion(new_page())
     log_in(coordinator, COORDINATOR[1])
-    coordinator.locator("#nav-pending-hosts").click()
+    menu(coordinator, "nav-pending-hosts")
     expect(coordinator).to_have_url(re.compile(r"/hosts/pending$"))
     card = coordinator.locator("section.card").filter(has_text=HOST_EMAIL)
     expect(card).to_contain_text(COMPANY)
@@ -174,7 +176,7 @@ def test_company_publishes_a_legal_offer_student_is_matched_and_company_confirms
     expect(coordinator.locator("#no-pending-company")).to_be_visible()
 
     # --- 3. The host logs in again, adds a tutor and creates the offer. -------------------
-    host.locator("#logout").click()
+    log_out(host)
     expect(host).to_have_url(re.compile(r"/login$"))
     log_in(host, HOST_EMAIL, HOST_PASSWORD)
     expect(host.locator("#pending-notice")).to_have_count(0)

@@ -94,6 +94,7 @@ from tests.browser.helpers import (
     in_memory_file,
     link_in,
     log_in,
+    menu,
     no_motion,
     open_paper_form,
     programme_menu,
@@ -295,8 +296,7 @@ def full_name(n: int) -> str:
 
 def admin_adds_the_institution(admin: Page) -> None:
     log_in(admin, ADMIN[1])
-    admin.locator("#nav-admin").click()
-    admin.locator("#nav-institutions").click()
+    menu(admin, "nav-institutions")
     admin.locator("#new-institution").click()
     name, city, representative, address = INSTITUTION
     admin.locator("#name").fill(name)
@@ -348,6 +348,7 @@ def student_applies(page: Page, person: Applicant) -> None:
         expect_flash(page, "success", name)
         expect(page.locator(f"#doc-{kind.value}").get_by_role("link", name=name)).to_be_visible()
     expect(page.locator("#checklist li[data-done=no]")).to_have_count(0)
+    page.locator("#confirm-submit").check()  # submitting is final: the box says so
     page.locator("#submit-application").click()
     expect_flash(page, "success")
     expect(page.locator("#application-readonly")).to_be_visible()
@@ -424,7 +425,9 @@ def coordinator_selects(coordinator: Page) -> None:
     expect_flash(coordinator, "success")
     coordinator.locator("#tab-overview").click()
     expect(coordinator.locator("#seats")).to_contain_text(re.compile(rf"\b{QUOTA}\D+{QUOTA}\b"))
-    coordinator.locator("#step-publish").click()
+    coordinator.locator("#step-publish").click()  # a confirmation page, with a written note
+    coordinator.locator("#note").fill("Décisions du comité de sélection.")
+    coordinator.locator("#publish-form [type=submit]").click()
     expect_flash(coordinator, "success", str(len(STUDENTS)))
     expect(coordinator.locator("#step-publish")).to_be_disabled()
 
@@ -451,7 +454,7 @@ def company_registers_and_is_approved(host: Page, coordinator: Page) -> None:
     expect(host).to_have_url(re.compile(r"/dashboard$"))
     expect(host.locator("#pending-notice")).to_contain_text(HOST.legal_name)
 
-    coordinator.locator("#nav-pending-hosts").click()
+    menu(coordinator, "nav-pending-hosts")
     card = coordinator.locator("section.card").filter(has_text=HOST.email)
     expect(card).to_contain_text(HOST.legal_name)
     card.locator("[id^=approve-company-]").click()

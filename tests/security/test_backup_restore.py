@@ -61,7 +61,7 @@ TODAY = date(2026, 11, 26)
 #: Every column that names a stored file (application documents, agreement PDFs, signed scans).
 FILE_COLUMNS = {
     "documents": ("stored_name",),
-    "agreement_documents": ("stored_name",),
+    "agreement_documents": ("stored_name", "final_stored_name"),
     "agreement_signatures": ("scan_stored_name",),
 }
 
