@@ -10,7 +10,7 @@ SERVER_BASE_URL ?= http://$(HOST):$(PORT)
 export SERVER_BASE_URL
 
 .PHONY: run test test-fast lint format translations extract-messages install install-dev migrate clean \
-	bench load samples screenshots
+	bench bench-scale load samples screenshots
 
 run: install translations migrate ## set up everything, load demo data if empty, serve on :5000 (+ the outbox worker)
 	$(FLASK) seal init-demo
@@ -61,6 +61,9 @@ bench: install-dev translations ## the benchmarks without a server (matching, ag
 
 samples: install-dev translations ## PNG pages of the cohort report and the selection minutes in docs/samples/ (needs poppler-utils)
 	$(PY) bench/samples.py
+
+bench-scale: install translations ## the figures at scale: PostgreSQL + Redis, demo-data --scale 100, reports, PDF, locust, agreements
+	bash bench/scale.sh
 
 screenshots: install-dev translations ## each role's dashboard at 390 and 1280 px -> docs/screenshots/
 	$(PY) bench/screenshots.py

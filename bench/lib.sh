@@ -1,7 +1,8 @@
 # Shared set-up of the server benchmarks (bench/load/run.sh, bench/throughput.sh); source it.
 #
 #   bench_setup            throwaway PostgreSQL 15 cluster on a free loopback port, database
-#                          mnc_load, migrations, demo data; exports the app's environment
+#                          mnc_load, migrations, demo data (BENCH_SCALE=N: N times the demo);
+#                          exports the app's environment
 #   bench_start_gunicorn   gunicorn (BENCH_WORKERS x BENCH_THREADS) on a free loopback port;
 #                          sets BENCH_URL
 #   bench_start_redis DIR  throwaway redis-server on a free loopback port, files in DIR;
@@ -132,12 +133,16 @@ bench_setup() {
   export UPLOAD_FOLDER="$BENCH_TMP/uploads"
   export LOGIN_RATE_LIMIT="100000 per minute"
   export MAIL_SERVER=""
+
+  # Required by the production configuration (the links of e-mails and PDFs).
+  export SERVER_BASE_URL="${SERVER_BASE_URL:-http://127.0.0.1}"
   mkdir -p "$INSTANCE_PATH" "$UPLOAD_FOLDER"
 
-  bench_log "Migrations and demo data"
+  bench_log "Migrations and demo data${BENCH_SCALE:+ (scale $BENCH_SCALE)}"
   .venv/bin/flask --app app db upgrade >"$BENCH_TMP/upgrade.log" 2>&1 \
     || { cat "$BENCH_TMP/upgrade.log" >&2; return 1; }
-  .venv/bin/flask --app app demo-data | tail -n 3
+  # BENCH_SCALE=N: N times the demo programme (flask demo-data --scale N, mnc_exchange/demo_scale).
+  .venv/bin/flask --app app demo-data ${BENCH_SCALE:+--scale "$BENCH_SCALE"} | tail -n 3
 }
 
 bench_start_gunicorn() {

@@ -34,9 +34,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(agreements_group)
 
-    from .reports.cli import cohort_report_command
+    from .reports.cli import cohort_report_command, forget_snapshots_command
 
     app.cli.add_command(cohort_report_command)
+    app.cli.add_command(forget_snapshots_command)
 
     from .maintenance.cli import backup_command, restore_command, retention_group
 
@@ -84,8 +85,17 @@ def create_user_command(role, email, full_name, locale, password):
     show_default=True,
     help="Also the archived cohorts and their interns' follow-up (the slow part).",
 )
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="N times the demo programme: N times the applications of every cohort, N times the "
+    "interns of the finished ones (at most 500 a year), written in bulk (demo_scale).",
+)
 @with_appcontext
-def demo_data_command(if_empty, history):
+def demo_data_command(if_empty, history, scale):
     """Load the demo data (idempotent) and print the demo accounts."""
     from .accounts.models import User
     from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
@@ -102,6 +112,20 @@ def demo_data_command(if_empty, history):
         click.echo("Loading the demo data, with the archived cohorts (up to a minute)…")
     accounts = load_demo_data(history=history)
     db.session.commit()
+    if scale > 1:
+        import time
+
+        from .demo_scale import load_scale_data
+
+        click.echo(f"Scale data set: {scale} times the demo programme…")
+        started = time.perf_counter()
+        added = load_scale_data(scale)
+        db.session.commit()
+        if added:
+            rows = ", ".join(f"{count} {kind}" for kind, count in added.items())
+            click.echo(f"Added in {time.perf_counter() - started:.0f} s: {rows}.")
+        else:
+            click.echo("The scale data set is already loaded: nothing added.")
     click.echo("")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
     for role, email in accounts:

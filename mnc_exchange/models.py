@@ -38,6 +38,10 @@ from .placements.models import (  # noqa: F401
     Placement,
     StudentPreference,
 )
+
+# The listeners that keep the reports' data version (reports.snapshots).
+from .reports import snapshots  # noqa: E402, F401
+from .reports.models import ReportSnapshot  # noqa: F401
 from .selection.models import (  # noqa: F401
     Interview,
     ReviewAssignment,

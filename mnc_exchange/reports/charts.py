@@ -6,11 +6,16 @@ the full labels) for accessibility. Labels never overlap: the groups of a breakd
 horizontal bars (one label per line) when there are many or long ones, long labels are cut with
 "…" (the full text stays in the SVG as a <title> tooltip, and in the table), and the trend
 chart prints no values over its lines (the table under it has them).
+
+A chart is drawn once per worker for the same title, labels and values (an LRU cache keyed by
+them): the figures of a finished cohort change only with its data, so its charts are drawn
+once per data version and language.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from decimal import Decimal
 
@@ -57,6 +62,18 @@ def _render(chart) -> str:
     return _COMMENTS.sub("", svg)
 
 
+#: Charts kept per worker (the dashboard draws 5, the report 4; two languages).
+CACHED = 256
+
+
+def _frozen(value):
+    """``value`` with every list made a tuple (a key of the cache)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+@functools.lru_cache(maxsize=CACHED)
 def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -91,6 +108,11 @@ def _escape(text: str) -> str:
 
 def funnel_chart(title: str, stages: list[tuple[str, int]]) -> str:
     """Horizontal bars, one per stage of the funnel (first at the top)."""
+    return _funnel_chart(str(title), _frozen([(str(label), value) for label, value in stages]))
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _funnel_chart(title: str, stages: tuple) -> str:
     chart = pygal.HorizontalBar(**_config(show_legend=False, height=40 + 28 * len(stages)))
     chart.title = title
     chart.x_labels = [short(label, FUNNEL_LABEL_LENGTH) for label, _ in reversed(stages)]
@@ -105,6 +127,13 @@ def percent(value: Decimal | None) -> float | None:
 def trend_chart(title: str, years: list[int], series: list[tuple[str, list[float | None]]]) -> str:
     """One line per rate (in %), one point per year; no printed values (they would overlap:
     the table under the chart gives them)."""
+    return _trend_chart(
+        str(title), _frozen(years), _frozen([(str(label), values) for label, values in series])
+    )
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _trend_chart(title: str, years: tuple, series: tuple) -> str:
     chart = pygal.Line(
         **_config(
             range=(0, 100),
@@ -117,7 +146,7 @@ def trend_chart(title: str, years: list[int], series: list[tuple[str, list[float
     chart.title = title
     chart.x_labels = [str(year) for year in years]
     for label, values in series:
-        chart.add(label, values)
+        chart.add(label, list(values))
     return _render(chart)
 
 
@@ -129,6 +158,15 @@ VERTICAL_GROUPS = 5
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[int]]]) -> str:
     """Grouped bars (e.g. placed, completed and returned per pole): vertical for a few short
     labels, horizontal otherwise, so that no two labels overlap."""
+    return _bar_chart(
+        str(title),
+        _frozen([str(label) for label in labels]),
+        _frozen([(str(label), values) for label, values in series]),
+    )
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _bar_chart(title: str, labels: tuple, series: tuple) -> str:
     horizontal = len(labels) > VERTICAL_GROUPS or any(
         len(label) > LABEL_LENGTH // 2 for label in labels
     )
@@ -142,6 +180,6 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[int]]]
         chart = pygal.Bar(**_config(legend_at_bottom_columns=3))
         chart.x_labels = [short(label) for label in labels]
         for label, values in series:
-            chart.add(label, values)
+            chart.add(label, list(values))
     chart.title = title
-    return _tooltips(_render(chart), labels)
+    return _tooltips(_render(chart), list(labels))

@@ -85,3 +85,13 @@ def cohort_report_command(year: int, output: Path | None, lang: str, cutoff):
         f"Cohort report {year} ({lang}, data as of {as_of.isoformat()}) written to {path}: "
         f"{report.pages} page(s), {len(report.pdf) / 1024:.0f} KiB, in {elapsed:.1f} s."
     )
+
+
+@click.command("forget-report-snapshots")
+@with_appcontext
+def forget_snapshots_command():
+    """Drop the kept figures of the finished cohorts (after changing the database by hand):
+    they are computed again on the next view."""
+    from .snapshots import forget
+
+    click.echo(f"Kept figures dropped: {forget()} cohort(s).")

@@ -30,16 +30,17 @@ from ..core.spreadsheet import safe_text, write_csv
 from . import labels
 from .metrics import (
     BREAKDOWN_STAGES,
+    COUNTED,
     DIMENSIONS,
     SEVERITIES,
-    STAGE_PREDICATES,
     STAGES,
     WAVES,
+    Figures,
     Rates,
     StudentRecord,
     YearFigures,
+    as_figures,
     breakdown,
-    counts,
     funnel_rows,
     wave_rates,
 )
@@ -66,24 +67,9 @@ def _typed(cls, value: Decimal | None):
 # --- the lists of students behind the numbers -------------------------------------------------
 
 
-def _over(r: StudentRecord) -> bool:
-    return r.reached("departed") and (r.completed or r.ended_early)
-
-
-def _incident(severity: str) -> Callable[[StudentRecord], bool]:
-    return lambda r: severity in r.incidents
-
-
 #: Every list a number of the dashboard can open: the funnel's rows, the survey lists behind
-#: the employment and response rates, and the other rates' denominators.
-LISTS: dict[str, Callable[[StudentRecord], bool]] = {
-    **STAGE_PREDICATES,
-    "over": _over,
-    "incident": lambda r: bool(r.incidents),
-    **{f"incident_{s}": _incident(s) for s in SEVERITIES},
-    "tutor_evaluated": lambda r: r.reached("placed") and r.tutor_score is not None,
-    "checked_in": lambda r: r.reached("placed") and r.wellbeing is not None,
-}
+#: the employment and response rates, and the other rates' denominators (``metrics.COUNTED``).
+LISTS: dict[str, Callable[[StudentRecord], bool]] = COUNTED
 
 
 def students(
@@ -130,7 +116,7 @@ class Table:
         )
 
 
-def funnel_table(records: list[StudentRecord]) -> Table:
+def funnel_table(records: list[StudentRecord] | Figures) -> Table:
     """The funnel: every row with the list it is a share of (its denominator)."""
     rows = [
         [
@@ -176,10 +162,10 @@ class RateRow:
     note: str = ""  # a caveat shown beside the value
 
 
-def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[RateRow]:
+def rate_rows(records: list[StudentRecord] | Figures, quota: int, rates: Rates) -> list[RateRow]:
     """The key figures; every numerator is a subset of its denominator (metrics)."""
-    n = counts(records)
-    placed = [r for r in records if r.reached("placed")]
+    figures = as_figures(records)
+    n = figures.counts
     pct = "%"
     rows = [
         RateRow(
@@ -255,7 +241,6 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             str(labels.RATE_DEFINITIONS["agreement_signed"]),
         )
     )
-    with_stipend = [r for r in placed if r.monthly_stipend is not None]
     rows.append(
         RateRow(
             "average_stipend",
@@ -263,7 +248,7 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
             _typed(Money, rates.average_stipend),
             "€",
             None,
-            len(with_stipend),
+            figures.stipend_n,
             None,
             "placed",
             str(labels.RATE_DEFINITIONS["average_stipend"]),
@@ -287,7 +272,7 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
         ("tutor_satisfaction", "tutor_evaluated"),
         ("student_satisfaction", "checked_in"),
     ):
-        answers = sum(1 for r in records if LISTS[flag](r))
+        answers = n[flag]
         rows.append(
             RateRow(
                 key,
@@ -320,7 +305,7 @@ def rate_rows(records: list[StudentRecord], quota: int, rates: Rates) -> list[Ra
     return rows
 
 
-def rates_table(records: list[StudentRecord], quota: int, rates: Rates) -> Table:
+def rates_table(records: list[StudentRecord] | Figures, quota: int, rates: Rates) -> Table:
     return Table(
         "rates",
         _("Key figures"),
@@ -372,7 +357,7 @@ def _wave_cells(numbers: dict[str, int], wave: int) -> list[Any]:
 BREAKDOWN_FUNNEL = tuple(s for s in BREAKDOWN_STAGES if not s.startswith("employed_"))
 
 
-def breakdown_table(records: list[StudentRecord], dimension: str) -> Table:
+def breakdown_table(records: list[StudentRecord] | Figures, dimension: str) -> Table:
     """Counts per group, then for each survey wave: employed in Morocco, surveys due,
     answered and the response rate."""
     columns = [Column("value", str(labels.DIMENSION_LABELS[dimension]), 36)]

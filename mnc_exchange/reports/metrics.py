@@ -36,11 +36,15 @@ numerator is a subset of its denominator.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import functools
+import hashlib
+import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 WAVES = (3, 6, 12)
 
@@ -74,7 +78,8 @@ class StudentRecord:
     surveys: dict[int, tuple[bool, str | None]] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)  # severities
     tutor_score: int | None = None  # final evaluation, overall 1..5
-    wellbeing: float | None = None  # average of the monthly check-ins, 1..5
+    #: Average of the monthly check-ins, 1..5 (``load_records`` gives it exactly, as a fraction).
+    wellbeing: Fraction | float | None = None
 
     @property
     def level(self) -> int:
@@ -210,14 +215,208 @@ def select(records: Iterable[StudentRecord], stage: str) -> list[StudentRecord]:
     return [r for r in records if predicate(r)]
 
 
-def funnel(records: list[StudentRecord]) -> dict[str, int]:
+def _over(r: StudentRecord) -> bool:
+    return r.reached("departed") and (r.completed or r.ended_early)
+
+
+def _incident(severity: str) -> Predicate:
+    return lambda r: severity in r.incidents
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+#: The other lists a number of the dashboard opens: the internship over (completed or ended
+#: early), the interns with an incident (of a severity), the denominators of the averages.
+OTHER_LISTS: dict[str, Predicate] = {
+    "over": _over,
+    "incident": lambda r: bool(r.incidents),
+    **{f"incident_{s}": _incident(s) for s in SEVERITIES},
+    "tutor_evaluated": lambda r: r.reached("placed") and r.tutor_score is not None,
+    "checked_in": lambda r: r.reached("placed") and r.wellbeing is not None,
+}
+
+#: Every list whose size the figures keep.
+COUNTED: dict[str, Predicate] = {**STAGE_PREDICATES, **OTHER_LISTS}
+
+
+def signature(r: StudentRecord) -> tuple:
+    """Every fact of a record that a predicate of ``COUNTED`` reads: two records with the same
+    signature are in the same lists. The figures evaluate the predicates once per signature,
+    whether the records are counted one by one (``summarise``) or in groups by SQL
+    (``data.cohort_figures``)."""
+    return (
+        r.level,
+        bool(r.agreement_signed),
+        bool(r.agreement_recorded),
+        bool(r.completed),
+        bool(r.ended_early),
+        tuple(sorted((w, bool(due), answer) for w, (due, answer) in r.surveys.items())),
+        frozenset(r.incidents),
+        r.tutor_score is not None,
+        r.wellbeing is not None,
+    )
+
+
+#: Breakdown dimensions: key -> attribute of the record.
+DIMENSIONS = {
+    "pole": "pole",
+    "host_city": "host_city",
+    "company": "company",
+    "institution": "institution",
+    "region": "region",
+    "gender": "gender",
+}
+
+#: Columns of a breakdown table (the survey lists give each wave's response rate).
+BREAKDOWN_STAGES = (
+    "applied",
+    "selected",
+    "placed",
+    "completed",
+    "returned",
+    *(f"employed_morocco_{w}" for w in WAVES),
+)
+BREAKDOWN_COUNTS = BREAKDOWN_STAGES + tuple(SURVEY_LISTS)
+
+
+def dimension_values(r: StudentRecord) -> tuple:
+    """The record's value of each breakdown dimension, in ``DIMENSIONS`` order."""
+    return tuple(getattr(r, attribute) for attribute in DIMENSIONS.values())
+
+
+@dataclass
+class Figures:
+    """Everything the dashboard, the report and the tables show of a cohort, but the names:
+    the size of every list of ``COUNTED``, the breakdown counts, and the sums behind the
+    averages. Built from the records (``summarise``) or by aggregate SQL
+    (``data.cohort_figures``), with the same predicates; kept as JSON for a finished cohort."""
+
+    counts: dict[str, int]
+    #: dimension -> [(value, counts of ``BREAKDOWN_COUNTS``)], by value (None last)
+    groups: dict[str, list[tuple[str | None, dict[str, int]]]]
+    stipend_total: Decimal = Decimal(0)
+    stipend_n: int = 0  # placed interns with a stipend
+    tutor_total: int = 0
+    tutor_n: int = 0
+    wellbeing_total: Fraction = Fraction(0)
+    wellbeing_n: int = 0
+    incidents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+    total: int = 0  # every application, drafts included
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "total": self.total,
+                "counts": self.counts,
+                "groups": {d: [[v, c] for v, c in rows] for d, rows in self.groups.items()},
+                "stipend": [str(self.stipend_total), self.stipend_n],
+                "tutor": [self.tutor_total, self.tutor_n],
+                "wellbeing": [str(self.wellbeing_total), self.wellbeing_n],
+                "incidents": self.incidents,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Figures:
+        data = json.loads(text)
+        return cls(
+            counts=data["counts"],
+            groups={d: [(v, c) for v, c in rows] for d, rows in data["groups"].items()},
+            stipend_total=Decimal(data["stipend"][0]),
+            stipend_n=data["stipend"][1],
+            tutor_total=data["tutor"][0],
+            tutor_n=data["tutor"][1],
+            wellbeing_total=Fraction(data["wellbeing"][0]),
+            wellbeing_n=data["wellbeing"][1],
+            incidents=data["incidents"],
+            total=data["total"],
+        )
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A fingerprint of the figures (the key of what is drawn and rendered from them);
+        computed once: the figures are not changed once made."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:32]
+
+
+def tally(groups: Iterable[tuple[StudentRecord, tuple, int]]) -> Figures:
+    """The counts of ``groups``: (a record standing for them, their ``dimension_values``, how
+    many students). Each predicate is evaluated once per distinct ``signature`` (and the
+    signature once per record object: a caller may give the same record for several groups)."""
+    by_signature: dict[tuple, tuple[list[str], list[str]]] = {}
+    by_object: dict[int, tuple[StudentRecord, tuple[list[str], list[str]]]] = {}
+    counts = dict.fromkeys(COUNTED, 0)
+    total = 0
+    by_dimension: dict[str, dict[str | None, dict[str, int]]] = {d: {} for d in DIMENSIONS}
+    for record, values, n in groups:
+        known = by_object.get(id(record))
+        if known is None:
+            key = signature(record)
+            lists = by_signature.get(key)
+            if lists is None:
+                member = [k for k, p in COUNTED.items() if p(record)]
+                chosen = set(member)
+                lists = by_signature[key] = (
+                    member,
+                    [k for k in BREAKDOWN_COUNTS if k in chosen],
+                )
+            by_object[id(record)] = (record, lists)  # the record is kept: its id stays its own
+        else:
+            lists = known[1]
+        total += n
+        member, columns = lists
+        for k in member:
+            counts[k] += n
+        for dimension, value in zip(DIMENSIONS, values, strict=True):
+            cells = by_dimension[dimension].get(value)
+            if cells is None:
+                cells = by_dimension[dimension][value] = dict.fromkeys(BREAKDOWN_COUNTS, 0)
+            for k in columns:
+                cells[k] += n
+    return Figures(
+        counts=counts,
+        total=total,
+        groups={
+            d: sorted(rows.items(), key=lambda item: (item[0] is None, str(item[0] or "")))
+            for d, rows in by_dimension.items()
+        },
+    )
+
+
+def summarise(records: Iterable[StudentRecord]) -> Figures:
+    """The figures of a list of records (one student each)."""
+    records = list(records)
+    figures = tally((r, dimension_values(r), 1) for r in records)
+    placed = [r for r in records if r.reached("placed")]
+    stipends = [r.monthly_stipend for r in placed if r.monthly_stipend is not None]
+    figures.stipend_total = sum((Decimal(s) for s in stipends), Decimal(0))
+    figures.stipend_n = len(stipends)
+    scores = [r.tutor_score for r in placed if r.tutor_score is not None]
+    figures.tutor_total, figures.tutor_n = sum(scores), len(scores)
+    feelings = [r.wellbeing for r in placed if r.wellbeing is not None]
+    figures.wellbeing_total = sum((Fraction(w) for w in feelings), Fraction(0))
+    figures.wellbeing_n = len(feelings)
+    severities = Counter(s for r in records for s in r.incidents)
+    figures.incidents = {s: severities.get(s, 0) for s in SEVERITIES}
+    return figures
+
+
+def as_figures(source: Figures | Iterable[StudentRecord]) -> Figures:
+    """``source`` itself, or the figures of a list of records."""
+    return source if isinstance(source, Figures) else summarise(source)
+
+
+def funnel(records: list[StudentRecord] | Figures) -> dict[str, int]:
     """Counts of every row of the funnel table."""
-    return {key: sum(1 for r in records if predicate(r)) for key, predicate in STAGES}
+    numbers = as_figures(records).counts
+    return {key: numbers[key] for key, _p in STAGES}
 
 
-def counts(records: list[StudentRecord]) -> dict[str, int]:
-    """Counts of the funnel's rows and of the survey lists."""
-    return {key: sum(1 for r in records if p(r)) for key, p in STAGE_PREDICATES.items()}
+def counts(records: list[StudentRecord] | Figures) -> dict[str, int]:
+    """Counts of the funnel's rows, of the survey lists and of the other lists."""
+    return dict(as_figures(records).counts)
 
 
 @dataclass
@@ -231,9 +430,9 @@ class FunnelRow:
     detail: bool  # a detail of a stage, not a stage of the chain
 
 
-def funnel_rows(records: list[StudentRecord]) -> list[FunnelRow]:
+def funnel_rows(records: list[StudentRecord] | Figures) -> list[FunnelRow]:
     """The funnel table: each row with the list it is a share of."""
-    numbers = counts(records)
+    numbers = as_figures(records).counts
     rows = []
     for key, _predicate, denominator_key in FUNNEL:
         count = numbers[key]
@@ -275,25 +474,22 @@ class Rates:
         return self.placed > 0 and self.agreements_on_paper == self.placed
 
 
-SEVERITIES = ("low", "medium", "high", "critical")
-
-
-def _mean(values: list[float | int]) -> Decimal | None:
-    if not values:
+def _mean(total: Decimal | Fraction | int, n: int) -> Decimal | None:
+    """``total / n`` rounded to 2 places (half up), computed exactly; None when ``n`` is 0."""
+    if not n:
         return None
-    return (Decimal(str(sum(values))) / Decimal(len(values))).quantize(
+    exact = Fraction(total) / n
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
 
 
-def rates(records: list[StudentRecord], quota: int) -> Rates:
+def rates(records: list[StudentRecord] | Figures, quota: int) -> Rates:
     """The key rates of a cohort. Denominators: the quota (places filled), the departed
     (completion and return), the returned interns whose survey was due (employment and
     response), the placed (agreements, stipend)."""
-    n = counts(records)
-    placed = [r for r in records if r.reached("placed")]
-    stipends = [float(r.monthly_stipend) for r in placed if r.monthly_stipend is not None]
-    severities = Counter(s for r in records for s in r.incidents)
+    figures = as_figures(records)
+    n = figures.counts
     return Rates(
         quota_filled=ratio(n["placed"], quota),
         completion=ratio(n["completed"], n["departed"]),
@@ -303,55 +499,30 @@ def rates(records: list[StudentRecord], quota: int) -> Rates:
         },
         response={w: ratio(n[f"survey_answered_{w}"], n[f"survey_due_{w}"]) for w in WAVES},
         due={w: n[f"survey_due_{w}"] for w in WAVES},
-        average_stipend=_mean(stipends),
-        incidents={s: severities.get(s, 0) for s in SEVERITIES},
-        tutor_satisfaction=_mean([r.tutor_score for r in placed if r.tutor_score is not None]),
-        student_satisfaction=_mean([r.wellbeing for r in placed if r.wellbeing is not None]),
+        average_stipend=_mean(figures.stipend_total, figures.stipend_n),
+        incidents={s: figures.incidents.get(s, 0) for s in SEVERITIES},
+        tutor_satisfaction=_mean(figures.tutor_total, figures.tutor_n),
+        student_satisfaction=_mean(figures.wellbeing_total, figures.wellbeing_n),
         agreement_signed=ratio(n["agreement_signed"], n["placed"]),
         agreements_on_paper=n["agreement_on_paper"],
         placed=n["placed"],
     )
 
 
-#: Breakdown dimensions: key -> attribute of the record.
-DIMENSIONS = {
-    "pole": "pole",
-    "host_city": "host_city",
-    "company": "company",
-    "institution": "institution",
-    "region": "region",
-    "gender": "gender",
-}
-
-#: Columns of a breakdown table (the survey lists give each wave's response rate).
-BREAKDOWN_STAGES = (
-    "applied",
-    "selected",
-    "placed",
-    "completed",
-    "returned",
-    *(f"employed_morocco_{w}" for w in WAVES),
-)
-BREAKDOWN_COUNTS = BREAKDOWN_STAGES + tuple(SURVEY_LISTS)
-
-
 def breakdown(
-    records: list[StudentRecord], dimension: str
+    records: list[StudentRecord] | Figures, dimension: str
 ) -> list[tuple[str | None, dict[str, int]]]:
     """Counts per value of ``dimension`` for ``BREAKDOWN_COUNTS``, largest groups first.
     Host dimensions (pole, city, company) only exist for placed students."""
-    attribute = DIMENSIONS[dimension]
-    groups: dict[str | None, list[StudentRecord]] = defaultdict(list)
-    for record in records:
-        groups[getattr(record, attribute)].append(record)
-    rows = []
-    for value, members in groups.items():
-        numbers = {
-            stage: sum(1 for r in members if STAGE_PREDICATES[stage](r))
-            for stage in BREAKDOWN_COUNTS
-        }
-        rows.append((value, numbers))
-    rows.sort(key=lambda item: (-item[1]["placed"], -item[1]["applied"], str(item[0] or "")))
+    rows = [(value, dict(numbers)) for value, numbers in as_figures(records).groups[dimension]]
+    rows.sort(
+        key=lambda item: (
+            -item[1]["placed"],
+            -item[1]["applied"],
+            str(item[0] or ""),
+            item[0] is None,
+        )
+    )
     return rows
 
 
@@ -377,11 +548,12 @@ class YearFigures:
 
 def trends(cohorts: list[tuple]) -> list[YearFigures]:
     """The same figures year by year: ``cohorts`` is [(year, quota, records)] or
-    [(year, quota, records, in_progress)]."""
+    [(year, quota, records, in_progress)]; ``records`` may be the cohort's ``Figures``."""
     figures = []
     for year, quota, records, *rest in sorted(cohorts, key=lambda c: c[0]):
         in_progress = bool(rest[0]) if rest else False
+        numbers = as_figures(records)
         figures.append(
-            YearFigures(year, quota, funnel(records), rates(records, quota), in_progress)
+            YearFigures(year, quota, funnel(numbers), rates(numbers, quota), in_progress)
         )
     return figures

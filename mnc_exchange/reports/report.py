@@ -14,8 +14,9 @@ name) and a methods annex (the definitions of ``labels``). Every page has a runn
 "page X / Y" in its footer; the breakdowns and the trends are on landscape pages, so that their
 column headings break between words only.
 
-The figures are those of the dashboard: ``data.load_records`` (a fixed number of queries per
-cohort), the pure ``metrics`` and the tables of ``exports``; the charts are the SVG of
+The figures are those of the dashboard: ``snapshots.figures_of`` (aggregate SQL, kept per version
+of each cohort's data; the list of the interns from ``data.load_records``), the pure
+``metrics`` and the tables of ``exports``; the charts are the SVG of
 ``charts`` embedded as ``data:`` URIs (the PDF fetches nothing). Texts go through gettext inside
 ``force_locale(lang)``; numbers, amounts and dates are formatted for ``lang``.
 """
@@ -52,9 +53,11 @@ from .metrics import (
     SEVERITIES,
     STAGES,
     WAVES,
+    Figures,
     FunnelRow,
     StudentRecord,
     YearFigures,
+    as_figures,
     breakdown,
     funnel,
     funnel_rows,
@@ -62,6 +65,7 @@ from .metrics import (
     trends,
     wave_rates,
 )
+from .snapshots import figures_of
 
 #: Rows of a breakdown table before the remaining groups are added up in one "others" line.
 TOP = 15
@@ -204,9 +208,12 @@ def _basis(row: exports.RateRow, fmt: Formats) -> str:
     return f"{fmt.count(row.numerator)} / {fmt.count(row.denominator)}"
 
 
-def key_figures(records: list[StudentRecord], quota: int, fmt: Formats) -> list[KeyFigure]:
+def key_figures(
+    records: list[StudentRecord] | Figures, quota: int, fmt: Formats
+) -> list[KeyFigure]:
     """The key figures, in the dashboard's order, each with its basis and its caveat."""
-    rows = {row.key: row for row in exports.rate_rows(records, quota, rates(records, quota))}
+    numbers = as_figures(records)
+    rows = {row.key: row for row in exports.rate_rows(numbers, quota, rates(numbers, quota))}
     basis_words = {key: str(words) for key, words in BASIS.items()}
     figures = []
     for key in ("quota_filled", "completion", "return_rate", "agreement_signed"):
@@ -288,7 +295,9 @@ def _sum(rows, stages=BREAKDOWN_COUNTS) -> dict[str, int]:
     return {stage: sum(counts[stage] for _value, counts in rows) for stage in stages}
 
 
-def capped_breakdown(records: list[StudentRecord], dimension: str, top: int = TOP) -> Breakdown:
+def capped_breakdown(
+    records: list[StudentRecord] | Figures, dimension: str, top: int = TOP
+) -> Breakdown:
     """The breakdown table with at most ``top`` named groups: the rest is one line "others";
     the unknown value ("Not placed" / "Not given") keeps its own line, last; then the total."""
     rows = breakdown(records, dimension)
@@ -340,19 +349,10 @@ def funnel_bars(rows: list[FunnelRow]) -> list[tuple[str, int]]:
     ]
 
 
-def trend_figures(
-    cohort: Cohort,
-    records: list[StudentRecord],
-    cutoff: date,
-    cohorts: list[Cohort] | None = None,
-) -> list[YearFigures]:
-    """Every cohort's figures as of ``cutoff`` (the chosen cohort's records are reused), each
-    marked when the cohort is still in progress."""
-    per_cohort = []
-    for other in all_cohorts() if cohorts is None else cohorts:
-        rows = records if other.id == cohort.id else load_records(other, cutoff)
-        per_cohort.append((other.year, other.quota, rows, in_progress(other)))
-    return trends(per_cohort)
+def trend_figures(cohorts: list[Cohort], figures: dict[int, Figures]) -> list[YearFigures]:
+    """Every cohort's figures (``snapshots.figures_of``), year by year, each marked when the
+    cohort is still in progress."""
+    return trends([(c.year, c.quota, figures[c.id], in_progress(c)) for c in cohorts])
 
 
 def trend_chart(figures: list[YearFigures]) -> str | None:
@@ -418,7 +418,7 @@ class IncidentSummary:
     by_status: list[tuple[str, int]] = field(default_factory=list)
 
 
-def incident_summary(cohort: Cohort, records: list[StudentRecord], fmt: Formats):
+def incident_summary(cohort: Cohort, records: list[StudentRecord] | Figures, fmt: Formats):
     """Counts of the incidents of the cohort's interns (confirmed placements, as in the key
     figures) by category and severity, by month and by status; one query, no description."""
     rows = db.session.execute(
@@ -430,7 +430,8 @@ def incident_summary(cohort: Cohort, records: list[StudentRecord], fmt: Formats)
             Placement.status == PlacementStatus.confirmed,
         )
     ).all()
-    summary = IncidentSummary(total=len(rows), interns=len(exports.students(records, "incident")))
+    interns = as_figures(records).counts["incident"]
+    summary = IncidentSummary(total=len(rows), interns=interns)
     cells = Counter((category, severity.value) for category, severity, _on, _st in rows)
     summary.severity_totals = {s: sum(cells[(c, s)] for c in IncidentCategory) for s in SEVERITIES}
     for category in IncidentCategory:
@@ -459,11 +460,14 @@ def _generated(moment: datetime, fmt: Formats) -> str:
 def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetime) -> dict:
     """Everything the template shows, already computed and formatted for ``lang``."""
     fmt = Formats(lang)
-    records = load_records(cohort, cutoff)
-    counts = funnel(records)
-    rows = funnel_rows(records)
+    cohorts = all_cohorts()
+    every = figures_of(cohorts, cutoff)
+    numbers = every[cohort.id]
+    records = load_records(cohort, cutoff, placed_only=True)  # the list of the interns
+    counts = funnel(numbers)
+    rows = funnel_rows(numbers)
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
-    figures = trend_figures(cohort, records, cutoff)
+    figures = trend_figures(cohorts, every)
     placed = counts["placed"]
     headline = [
         (labels.stage_label("applied"), fmt.count(counts["applied"])),
@@ -471,7 +475,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         (labels.stage_label("placed"), fmt.count(placed)),
         (labels.stage_label("returned"), fmt.count(counts["returned"])),
     ]
-    paper = rates(records, cohort.quota).agreements_all_on_paper
+    paper = rates(numbers, cohort.quota).agreements_all_on_paper
     return {
         "lang": lang,
         "font_faces": FONT_FACES,
@@ -482,10 +486,10 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         "in_progress": in_progress(cohort),
         "cutoff": fmt.date(cutoff, "long"),
         "generated_at": _generated(generated_at, fmt),
-        "empty": not records,
+        "empty": not numbers.total,
         "headline": headline,
         "quota": fmt.count(cohort.quota),
-        "key_figures": key_figures(records, cohort.quota, fmt),
+        "key_figures": key_figures(numbers, cohort.quota, fmt),
         "funnel": [
             {
                 "key": row.key,
@@ -517,7 +521,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
             )
         ),
         "breakdown_stages": [(s, labels.short_label(s)) for s in BREAKDOWN_FUNNEL],
-        "breakdowns": [capped_breakdown(records, d) for d in DIMENSIONS],
+        "breakdowns": [capped_breakdown(numbers, d) for d in DIMENSIONS],
         "wave_rates": wave_rates,
         "top": TOP,
         "figures": figures,
@@ -526,7 +530,7 @@ def build_context(cohort: Cohort, lang: str, cutoff: date, generated_at: datetim
         "trend_chart": trend_chart(figures),
         "waves": WAVES,
         "interns": interns(records, fmt),
-        "incidents": incident_summary(cohort, records, fmt),
+        "incidents": incident_summary(cohort, numbers, fmt),
         "severities": [(s, labels.severity_label(s)) for s in SEVERITIES],
         "stage_titles": stage_titles,
         "rate_definitions": [

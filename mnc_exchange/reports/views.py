@@ -2,8 +2,10 @@
 report (PDF). Read-only: every route is a GET guarded by ``cohort.view`` (coordinators,
 admins, officials).
 
-The figures come from ``data.load_records`` (a fixed number of queries per cohort) and the pure
-``metrics``; the tables are built once in ``exports`` and serve the page, the CSV and the XLSX.
+The figures come from ``snapshots.figures_of`` (aggregate SQL, kept per version of each cohort's
+data) and the pure ``metrics``; the lists of students from ``data.load_records``. The
+tables are built once in ``exports`` and serve the page, the CSV and the XLSX. The dashboard's
+content is rendered once per language, date and figures, and kept by each worker.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..cohorts.models import Cohort
@@ -28,13 +31,14 @@ from .metrics import (
     DIMENSIONS,
     STAGES,
     WAVES,
-    StudentRecord,
+    Figures,
     breakdown,
     funnel,
     funnel_rows,
     rates,
     wave_rates,
 )
+from .snapshots import LRU, figures_of
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -133,10 +137,10 @@ def _describe(stage: str, dimension: str | None, value: str | None) -> str:
 # --- dashboard --------------------------------------------------------------------------------
 
 
-def _trend_figures(cohorts: list[Cohort], chosen: Cohort, records: list[StudentRecord], cutoff):
+def _trend_figures(cohorts: list[Cohort], figures: dict[int, Figures]):
     from .report import trend_figures
 
-    return trend_figures(chosen, records, cutoff, cohorts)
+    return trend_figures(cohorts, figures)
 
 
 def _breakdown_chart(dimension: str, rows) -> str:
@@ -146,6 +150,11 @@ def _breakdown_chart(dimension: str, rows) -> str:
         [labels.value_label(dimension, value) for value, _counts in rows],
         [(labels.short_label(s), [counts[s] for _v, counts in rows]) for s in stages],
     )
+
+
+#: The dashboard's content, by language, date, cohort and the figures of every cohort (the
+#: page's frame — menu, account — is rendered for each request).
+_bodies = LRU(16)
 
 
 @bp.route("")
@@ -164,17 +173,32 @@ def dashboard():
     if cohort is None:
         return render_template("reports/dashboard.html", cohort=None, cohorts=[])
 
+    cutoff = date.today()
+    figures = figures_of(cohorts, cutoff)
+    key = (
+        str(get_locale()),
+        cutoff,
+        cohort.id,
+        tuple(
+            (c.id, c.year, c.title, c.quota, c.state.value, c.is_current, figures[c.id].digest)
+            for c in cohorts
+        ),
+    )
+    body = _bodies.get(key, lambda: _dashboard_body(cohorts, cohort, figures, cutoff))
+    return render_template("reports/dashboard.html", cohort=cohort, body=body)
+
+
+def _dashboard_body(cohorts: list[Cohort], cohort: Cohort, figures, cutoff: date) -> Markup:
     from .report import funnel_bars, trend_chart
 
-    cutoff = date.today()
-    records = load_records(cohort, cutoff)
-    counts = funnel(records)
-    cohort_rates = rates(records, cohort.quota)
-    rate_rows = {row.key: row for row in exports.rate_rows(records, cohort.quota, cohort_rates)}
-    breakdowns = {dimension: breakdown(records, dimension) for dimension in DIMENSIONS}
-    figures = _trend_figures(cohorts, cohort, records, cutoff)
+    numbers = figures[cohort.id]
+    counts = funnel(numbers)
+    cohort_rates = rates(numbers, cohort.quota)
+    rate_rows = {row.key: row for row in exports.rate_rows(numbers, cohort.quota, cohort_rates)}
+    breakdowns = {dimension: breakdown(numbers, dimension) for dimension in DIMENSIONS}
+    trend = _trend_figures(cohorts, figures)
 
-    rows = funnel_rows(records)
+    rows = funnel_rows(numbers)
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
     chart = {
         "funnel": charts.data_uri(
@@ -183,39 +207,41 @@ def dashboard():
                 funnel_bars(rows),
             )
         ),
-        "trends": trend_chart(figures),
+        "trends": trend_chart(trend),
         **{
             dimension: charts.data_uri(_breakdown_chart(dimension, breakdowns[dimension]))
             for dimension in CHARTED
             if breakdowns[dimension]
         },
     }
-    return render_template(
-        "reports/dashboard.html",
-        cohort=cohort,
-        cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
-        cutoff=cutoff,
-        in_progress=in_progress(cohort),
-        counts=counts,
-        funnel_rows=rows,
-        stage_titles=stage_titles,
-        rate_rows=rate_rows,
-        rates=cohort_rates,
-        breakdowns=breakdowns,
-        breakdown_stages=BREAKDOWN_FUNNEL,
-        wave_rates=wave_rates,
-        charted=CHARTED,
-        figures=figures,
-        drawn=[f.year for f in figures if not f.in_progress],
-        apart=[f.year for f in figures if f.in_progress],
-        trend_stages=("applied", "selected", "placed", "departed", "completed", "returned"),
-        chart=chart,
-        waves=WAVES,
-        labels=labels,
-        percent=labels.percent,
-        score=labels.score,
-        dimensions=list(DIMENSIONS),
-        empty=not records,
+    return Markup(  # noqa: S704 - a template rendered by Jinja with autoescape
+        render_template(
+            "reports/_dashboard_body.html",
+            cohort=cohort,
+            cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
+            cutoff=cutoff,
+            in_progress=in_progress(cohort),
+            counts=counts,
+            funnel_rows=rows,
+            stage_titles=stage_titles,
+            rate_rows=rate_rows,
+            rates=cohort_rates,
+            breakdowns=breakdowns,
+            breakdown_stages=BREAKDOWN_FUNNEL,
+            wave_rates=wave_rates,
+            charted=CHARTED,
+            figures=trend,
+            drawn=[f.year for f in trend if not f.in_progress],
+            apart=[f.year for f in trend if f.in_progress],
+            trend_stages=("applied", "selected", "placed", "departed", "completed", "returned"),
+            chart=chart,
+            waves=WAVES,
+            labels=labels,
+            percent=labels.percent,
+            score=labels.score,
+            dimensions=list(DIMENSIONS),
+            empty=not numbers.total,
+        )
     )
 
 
@@ -278,15 +304,15 @@ def _build(key: str, cohort: Cohort, cutoff: date, args) -> tuple[exports.Table,
         raise BadRequest(_("This table does not exist."))
     if key == "trends":
         cohorts = all_cohorts()
-        records = load_records(cohort, cutoff)
-        return exports.trends_table(_trend_figures(cohorts, cohort, records, cutoff)), ""
+        return exports.trends_table(_trend_figures(cohorts, figures_of(cohorts, cutoff))), ""
+    if key in ("funnel", "rates") or key.startswith("breakdown_"):
+        numbers = figures_of([cohort], cutoff)[cohort.id]
+        if key == "funnel":
+            return exports.funnel_table(numbers), ""
+        if key == "rates":
+            return exports.rates_table(numbers, cohort.quota, rates(numbers, cohort.quota)), ""
+        return exports.breakdown_table(numbers, key[len("breakdown_") :]), ""
     records = load_records(cohort, cutoff)
-    if key == "funnel":
-        return exports.funnel_table(records), ""
-    if key == "rates":
-        return exports.rates_table(records, cohort.quota, rates(records, cohort.quota)), ""
-    if key.startswith("breakdown_"):
-        return exports.breakdown_table(records, key[len("breakdown_") :]), ""
     if key == "interns":
         chosen = exports.students(records, "placed")
         return exports.students_table(chosen, "interns", _("Interns")), labels.stage_label("placed")
