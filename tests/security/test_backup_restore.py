@@ -46,6 +46,7 @@ from mnc_exchange.extensions import db, limiter, migrate
 from mnc_exchange.followup.models import FollowUpReminder
 from mnc_exchange.hosts.models import Company, CompanyInvitation
 from mnc_exchange.mail.models import OutboxMessage
+from mnc_exchange.reports.snapshots import figures_of
 from mnc_exchange.maintenance.backup import RestoreError, backup, restore
 from mnc_exchange.selection.models import (
     Interview,
@@ -191,6 +192,9 @@ def _fill_empty_tables() -> list[str]:
             ReminderLog(document_id=agreement_document.id, party=Party.student, sent_on=TODAY),
         ]
     )
+    db.session.commit()
+    # The kept report figures: computed as the reports dashboard does on a first view.
+    figures_of(list(db.session.scalars(select(Cohort))), TODAY)
     db.session.commit()
     return empty
 
