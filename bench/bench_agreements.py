@@ -7,18 +7,20 @@ of ``--cohort`` confirmed placements (default 30, the programme's yearly quota),
   after a warm-up render (the first one loads the fonts);
 - ``issue``: the whole ``agreements.services.issue()`` of one placement (law checks, snapshot,
   render, SHA-256, storage, e-mails queued);
-- the batch: ``issue()`` for every placement of the cohort, one after the other, as the
-  ``agreements generate`` command does.
+- the batch: ``issue_many()`` for every placement of the cohort, as ``flask agreements issue``
+  does (the PDFs laid out in ``--workers`` processes); with ``--sequential``, also ``issue()``
+  one placement after the other, as the web page does.
 
 Wall-clock times depend on the machine's load; the CPU times (``time.process_time``) less so.
 
-Usage: python bench/bench_agreements.py [--runs 10] [--cohort 30]
+Usage: python bench/bench_agreements.py [--runs 10] [--cohort 30] [--workers 0] [--sequential]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import statistics
 import sys
 import tempfile
@@ -34,6 +36,7 @@ TODAY = date(2026, 11, 26)
 
 def build_cohort(size: int):
     """A 2027 cohort with ``size`` confirmed placements, each at its own host with a tutor."""
+
     from mnc_exchange.accounts.models import Role
     from mnc_exchange.applications.models import Institution
     from mnc_exchange.cohorts.models import CohortState
@@ -89,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--cohort", type=int, default=30)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes of the batch (issue_many, as `flask agreements issue`); 0: one per CPU",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="also issue the cohort one agreement after the other (as the web page does)",
+    )
     args = parser.parse_args(argv)
 
     from mnc_exchange import create_app
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             db.create_all()
             t0 = time.perf_counter()
-            coordinator, placements = build_cohort(args.cohort + 1)
+            coordinator, placements = build_cohort(args.cohort * (2 if args.sequential else 1) + 1)
             print(
                 f"data: {len(placements)} confirmed placements in a temporary SQLite database "
                 f"(built in {time.perf_counter() - t0:.2f} s)"
@@ -140,8 +154,33 @@ def main(argv: list[str] | None = None) -> int:
                 f"(CPU median {statistics.median(cpu):.3f} s; {sizes[-1] / 1024:.0f} KiB)"
             )
 
-            # The cohort's batch: issue() for every other placement.
-            batch = placements[1:]
+            # The cohort's batch, as `flask agreements issue`: issue_many() in several processes.
+            from mnc_exchange.core.pdf import pdf_workers
+
+            batch = placements[1 : args.cohort + 1]
+            workers = pdf_workers(args.workers)
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            documents = services.issue_many(
+                batch, lambda _placement: issue_input(), coordinator, TODAY, workers
+            )
+            db.session.commit()
+            total, total_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            workers_cpu = (after.ru_utime + after.ru_stime) - (
+                children.ru_utime + children.ru_stime
+            )
+            print(
+                f"batch (issue_many, {workers} processes): {len(documents)} agreements issued in "
+                f"{total:.2f} s ({total / len(documents):.3f} s per agreement; CPU: this process "
+                f"{total_cpu:.2f} s, the rendering processes {workers_cpu:.2f} s)"
+            )
+            if not args.sequential:
+                db.session.remove()
+                db.engine.dispose()
+                return 0
+            # Then one after the other, as the web page issues them, on the other placements.
+            batch = placements[args.cohort + 1 :]
             per_agreement = []
             start, start_cpu = time.perf_counter(), time.process_time()
             for placement in batch:

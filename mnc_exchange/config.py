@@ -133,6 +133,8 @@ class Config:
     AGREEMENT_SIGNING_ORDER = os.environ.get(
         "AGREEMENT_SIGNING_ORDER", "host > student > tutor, institution, referent > programme"
     )
+    # Processes laying out a batch of PDFs (`flask agreements issue|generate`); 0: one per CPU.
+    PDF_WORKERS = _int("PDF_WORKERS", 0)
     # Largest PDF accepted by the public verification page (compared, never stored).
     VERIFY_UPLOAD_MAX_BYTES = _int("VERIFY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
@@ -154,6 +156,8 @@ class TestingConfig(Config):
     RESET_RATE_LIMIT = "1000 per minute"
     REGISTER_RATE_LIMIT = "1000 per minute"
     MAIL_SERVER = ""
+    # PDFs rendered in the test process (tests that check the batch's processes set 2).
+    PDF_WORKERS = 1
     # Tests that seal configure their own key and certificate.
     SEAL_KEY_PATH = SEAL_CERT_PATH = SEAL_CHAIN_PATH = SEAL_KEY_PASSPHRASE = None
     # Fast hashing keeps the suite quick; production keeps scrypt.

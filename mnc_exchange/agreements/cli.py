@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..core.pdf import pdf_workers, render_pdfs
 from ..extensions import db
 
 
@@ -49,17 +50,23 @@ def generate_command(year: int, output: Path | None):
         if d.kind is DocumentKind.agreement and d.superseded_at is None
     ]
     started = time.perf_counter()
+
+    def arguments(document):
+        url = external_url("verify.check", code=document.verification_code)
+        return document.kind, document.snapshot, document.reference, document.verification_code, url
+
+    workers = pdf_workers(current_app.config["PDF_WORKERS"])
+    if workers > 1:
+        pdfs = render_pdfs((services.render_html(*arguments(d)) for d in documents), workers)
+    else:
+        pdfs = (services.render(*arguments(d)) for d in documents)
     with click.progressbar(
-        documents, label=f"Rendering {len(documents)} agreement(s)", show_pos=True
+        zip(documents, pdfs, strict=True),
+        length=len(documents),
+        label=f"Rendering {len(documents)} agreement(s) in {workers} process(es)",
+        show_pos=True,
     ) as bar:
-        for document in bar:
-            data = services.render(
-                document.kind,
-                document.snapshot,
-                document.reference,
-                document.verification_code,
-                external_url("verify.check", code=document.verification_code),
-            )
+        for document, data in bar:
             (folder / f"{document.reference}.pdf").write_bytes(data)
     elapsed = time.perf_counter() - started
     click.echo(f"{len(documents)} agreement(s) of {cohort.title} written to {folder}")
@@ -76,6 +83,67 @@ def generate_command(year: int, output: Path | None):
             )
     else:
         click.echo("Every confirmed placement has its agreement.")
+
+
+@agreements_group.command("issue")
+@click.argument("year", type=int)
+@click.option("--by", "by_email", required=True, help="E-mail of the coordinator issuing them.")
+@click.option("--referent-name", required=True, help="The sending institution's referent teacher.")
+@click.option("--referent-email", required=True, help="The referent teacher's e-mail address.")
+@click.option("--teaching-hours", type=click.IntRange(0, 10_000), default=0, show_default=True)
+@with_appcontext
+def issue_command(
+    year: int, by_email: str, referent_name: str, referent_email: str, teaching_hours: int
+):
+    """Issue the agreement of every confirmed placement of the cohort YEAR that has none.
+
+    As the "Issue the agreement" page does for one, with the activities and skills of each
+    offer, its days of leave and the company's address. All or nothing: if one placement is
+    refused, nothing is issued and every refusal is listed.
+    """
+    from ..accounts.models import Role, User
+    from ..cohorts.models import Cohort
+    from ..core.errors import DomainError
+    from . import services
+
+    cohort = db.session.scalar(select(Cohort).where(Cohort.year == year))
+    if cohort is None:
+        raise click.ClickException(f"No cohort for {year}.")
+    actor = db.session.scalar(select(User).where(User.email == by_email.strip().lower()))
+    if actor is None or actor.role not in (Role.coordinator, Role.admin) or not actor.is_active:
+        raise click.ClickException(f"{by_email} is not an active coordinator account.")
+    placements = services.confirmed_without_agreement(cohort)
+    if not placements:
+        click.echo("Every confirmed placement has its agreement: nothing to issue.")
+        return
+
+    def input_for(placement):
+        return services.IssueInput(
+            referent_name=referent_name,
+            referent_email=referent_email,
+            activities=placement.offer.description,
+            skills_to_acquire=placement.offer.skills,
+            teaching_hours=teaching_hours,
+        )
+
+    workers = pdf_workers(current_app.config["PDF_WORKERS"])
+    click.echo(f"Issuing {len(placements)} agreement(s) of {cohort.title} ({workers} process(es))…")
+    started = time.perf_counter()
+    try:
+        documents = services.issue_many(placements, input_for, actor, workers=workers)
+    except services.BatchRefused as exc:
+        for who, reason in exc.refusals:
+            click.echo(f"  - {who}: {reason}", err=True)
+        raise click.ClickException(exc.message) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"{len(documents)} agreement(s) issued in {elapsed:.1f} s "
+        f"({elapsed / len(documents):.2f} s per agreement); the parties are e-mailed to sign."
+    )
 
 
 @agreements_group.command("remind")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,6 +21,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 
@@ -392,10 +395,19 @@ def _terms_of(agreement: Agreement) -> Terms:
 
 def render(kind: DocumentKind, snapshot: dict, reference: str, code: str, verify_url: str) -> bytes:
     """Render one document to PDF (French; the agreement has an English summary annex)."""
+    from ..core.pdf import render_pdf
+
+    return render_pdf(render_html(kind, snapshot, reference, code, verify_url))
+
+
+def render_html(
+    kind: DocumentKind, snapshot: dict, reference: str, code: str, verify_url: str
+) -> str:
+    """The complete HTML of one document, as :func:`render` lays it out."""
     from flask import render_template
     from flask_babel import force_locale
 
-    from ..core.pdf import FONT_FACES, render_pdf
+    from ..core.pdf import FONT_FACES
     from .qr import qr_data_uri
 
     template = {
@@ -404,7 +416,7 @@ def render(kind: DocumentKind, snapshot: dict, reference: str, code: str, verify
         DocumentKind.certificate: "pdf/certificate.html",
     }[kind]
     with force_locale("fr"):
-        html = render_template(
+        return render_template(
             template,
             s=snapshot,
             reference=reference,
@@ -413,7 +425,6 @@ def render(kind: DocumentKind, snapshot: dict, reference: str, code: str, verify
             qr=qr_data_uri(verify_url),
             font_faces=FONT_FACES,
         )
-    return render_pdf(html)
 
 
 def _verify_url(code: str) -> str:
@@ -432,16 +443,6 @@ def _store_document(
     reasons: list[str] | None = None,
 ) -> AgreementDocument:
     code = _code()
-    data = render(kind, snapshot, reference, code, _verify_url(code))
-    digest = hashlib.sha256(data).hexdigest()
-    checked = uploads.CheckedUpload(
-        data=data,
-        original_name=f"{reference}.pdf",
-        content_type="application/pdf",
-        extension="pdf",
-        sha256=digest,
-    )
-    stored = uploads.store(checked, f"agreements/{agreement.cohort.year}")
     document = AgreementDocument(
         agreement_id=agreement.id,
         kind=kind,
@@ -449,17 +450,43 @@ def _store_document(
         reference=reference,
         reasons=reasons or [],
         snapshot=snapshot,
-        stored_name=stored,
-        sha256=digest,
-        size=len(data),
         verification_code=code,
         issued_by_id=actor.id if actor else None,
     )
+    batch = _batch.get()
+    if batch is not None and kind is DocumentKind.agreement:
+        # Laid out with the rest of the batch (see issue_many); the file is set before the commit.
+        document.stored_name, document.sha256, document.size = "", "", 0
+        html = render_html(kind, snapshot, reference, code, _verify_url(code))
+        batch.append((document, html, agreement.cohort.year))
+    else:
+        data = render(kind, snapshot, reference, code, _verify_url(code))
+        _set_file(document, data, agreement.cohort.year)
     db.session.add(document)
     db.session.flush()
     if not signatories(document):
         finalise(document)  # nothing to sign (the certificate): final at once
     return document
+
+
+def _set_file(document: AgreementDocument, data: bytes, year: int) -> None:
+    """Store a document's rendered PDF and note its name, SHA-256 and size."""
+    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.CheckedUpload(
+        data=data,
+        original_name=f"{document.reference}.pdf",
+        content_type="application/pdf",
+        extension="pdf",
+        sha256=digest,
+    )
+    document.stored_name = uploads.store(checked, f"agreements/{year}")
+    document.sha256, document.size = digest, len(data)
+
+
+#: The documents of a batch (``issue_many``) waiting for their PDF, with their HTML.
+_batch: ContextVar[list[tuple[AgreementDocument, str, int]] | None] = ContextVar(
+    "agreement_batch", default=None
+)
 
 
 # --- issue and re-issue -------------------------------------------------------------------------
@@ -539,6 +566,64 @@ def issue(
     record("agreement.issue", agreement, {"number": agreement.number, "version": 1}, actor=actor)
     _notify_issued(document)
     return document
+
+
+class BatchRefused(DomainError):
+    """A batch was refused as a whole; ``refusals`` lists each placement refused and why."""
+
+    def __init__(self, refusals: list[tuple[str, str]]) -> None:
+        super().__init__(
+            ngettext(
+                "%(num)d agreement cannot be issued: nothing was issued.",
+                "%(num)d agreements cannot be issued: nothing was issued.",
+                len(refusals),
+            )
+        )
+        self.refusals = refusals
+
+
+def issue_many(
+    placements: list[Placement],
+    input_for: Callable[[Placement], IssueInput],
+    actor: User,
+    today: date | None = None,
+    workers: int = 1,
+) -> list[AgreementDocument]:
+    """Issue the agreements of several confirmed placements, all or nothing.
+
+    Each placement goes through :func:`issue` (same checks, numbers, audit and e-mails); their
+    PDFs are laid out together at the end, in ``workers`` processes, and stored before the
+    caller commits. If any placement is refused, the session is rolled back and
+    :class:`BatchRefused` lists every refused placement (``(student, reason)``).
+    """
+    from ..core.pdf import render_pdfs
+
+    pending: list[tuple[AgreementDocument, str, int]] = []
+    refusals: list[tuple[str, str]] = []
+    issued: list[AgreementDocument] = []
+    # With one process, each PDF is rendered as issue() renders it, one after the other.
+    token = _batch.set(pending if workers > 1 else None)
+    try:
+        for placement in placements:
+            application = placement.application
+            who = f"{application.first_name} {application.last_name}"
+            try:
+                issued.append(issue(placement, input_for(placement), actor, today))
+            except DomainError as exc:
+                # What was written is useless now: go on only to list every refusal.
+                refusals.append((who, exc.message))
+                db.session.rollback()
+                pending.clear()
+    finally:
+        _batch.reset(token)
+    if refusals:
+        db.session.rollback()
+        raise BatchRefused(refusals)
+    htmls = [html for _document, html, _year in pending]
+    for (document, _html, year), data in zip(pending, render_pdfs(htmls, workers), strict=True):
+        _set_file(document, data, year)
+    db.session.flush()
+    return issued
 
 
 def _apply_issue_input(agreement: Agreement, data: IssueInput) -> None:
