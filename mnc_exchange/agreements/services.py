@@ -1840,13 +1840,14 @@ def agreements_query(
     return query
 
 
-def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
-    """How many of the cohort's agreements are late for the préfecture (``prefecture_alert``),
-    reading only the agreements that still wait for a submission."""
-    candidates = db.session.scalars(
+def prefecture_candidates(cohort_ids: list[int]) -> list[Agreement]:
+    """The agreements of these cohorts that still wait for a préfecture submission (the only
+    ones ``prefecture_alert`` can flag), with just the columns it reads."""
+    return db.session.scalars(
         select(Agreement)
         .options(
             load_only(
+                Agreement.cohort_id,
                 Agreement.start_on,
                 Agreement.prefecture_required,
                 Agreement.prefecture_decision,
@@ -1854,13 +1855,18 @@ def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
             )
         )
         .where(
-            Agreement.cohort_id == cohort.id,
+            Agreement.cohort_id.in_(cohort_ids),
             Agreement.prefecture_required.is_(True),
             Agreement.prefecture_decision == PrefectureDecision.pending,
             Agreement.prefecture_submitted_on.is_(None),
         )
-    )
-    return sum(1 for agreement in candidates if prefecture_alert(agreement, today))
+    ).all()
+
+
+def prefecture_alerts(cohort: Cohort, today: date | None = None) -> int:
+    """How many of the cohort's agreements are late for the préfecture (``prefecture_alert``),
+    reading only the agreements that still wait for a submission."""
+    return sum(1 for a in prefecture_candidates([cohort.id]) if prefecture_alert(a, today))
 
 
 def waiting_query(cohort: Cohort) -> Select:

@@ -306,17 +306,23 @@ def _agreement_items(cohorts: dict[int, Cohort], ids: list[int], today: date) ->
         ),
         lambda c: url_for("agreements.index", cohort=c.id, _anchor="waiting-title"),
     )
-    waiting: dict[str, Counter] = {key: Counter() for key in agreement_services.WAITING_FOR}
-    late: Counter = Counter()
-    for agreement in db.session.scalars(
-        select(Agreement)
-        .options(selectinload(Agreement.documents).selectinload(AgreementDocument.signatures))
-        .where(Agreement.cohort_id.in_(ids))
-    ):
-        for key in agreement_services.waiting_for(agreement, today):
-            waiting[key][agreement.cohort_id] += 1
-        if agreement_services.prefecture_alert(agreement, today):
-            late[agreement.cohort_id] += 1
+    # Counted in SQL (the agreements list's own filters), not by loading every agreement.
+    waiting = {
+        key: _by_cohort(
+            select(Agreement.cohort_id, func.count())
+            .where(
+                Agreement.cohort_id.in_(ids),
+                agreement_services.waiting_for_clause(key, today),
+            )
+            .group_by(Agreement.cohort_id)
+        )
+        for key in agreement_services.WAITING_FOR
+    }
+    late = Counter(
+        agreement.cohort_id
+        for agreement in agreement_services.prefecture_candidates(ids)
+        if agreement_services.prefecture_alert(agreement, today)
+    )
     items += _per_cohort(
         "agreements-awaiting-signatures",
         dict(waiting["signatures"]),
