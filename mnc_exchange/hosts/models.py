@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..applications.reference import Pole  # noqa: F401 (the poles, one enum for every domain)
 from ..core.models import (
     TimestampMixin,
     at_column,
@@ -17,15 +18,6 @@ from ..core.models import (
     user_column,
 )
 from ..extensions import db
-
-
-class Pole(enum.StrEnum):
-    """The four thematic poles of Maroc Numeric Cluster."""
-
-    mobile = "mobile"
-    security = "security"
-    multimedia = "multimedia"
-    software = "software"
 
 
 class CompanyStatus(enum.StrEnum):
