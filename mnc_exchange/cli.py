@@ -12,38 +12,29 @@ from .extensions import db
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(demo_data_command)
-    app.cli.add_command(outbox_group)
-
+    from .agreements.cli import agreements_group, seal_group
+    from .followup.cli import followup_group
+    from .maintenance.cli import backup_command, restore_command, retention_group
+    from .placements.cli import matching_group
+    from .reports.cli import cohort_report_command, forget_snapshots_command
     from .selection.cli import selection_group
 
-    app.cli.add_command(selection_group)
-
-    from .placements.cli import matching_group
-
-    app.cli.add_command(matching_group)
-
-    from .followup.cli import followup_group
-
-    app.cli.add_command(followup_group)
-
-    from .agreements.cli import agreements_group, seal_group
-
-    app.cli.add_command(seal_group)
-
-    app.cli.add_command(agreements_group)
-
-    from .reports.cli import cohort_report_command, forget_snapshots_command
-
-    app.cli.add_command(cohort_report_command)
-    app.cli.add_command(forget_snapshots_command)
-
-    from .maintenance.cli import backup_command, restore_command, retention_group
-
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(retention_group)
+    for command in (
+        create_user_command,
+        demo_data_command,
+        outbox_group,
+        selection_group,
+        matching_group,
+        followup_group,
+        seal_group,
+        agreements_group,
+        cohort_report_command,
+        forget_snapshots_command,
+        backup_command,
+        restore_command,
+        retention_group,
+    ):
+        app.cli.add_command(command)
 
 
 @click.command("create-user")

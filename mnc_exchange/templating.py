@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .core.i18n import de, decimal, filesize
+from .core.i18n import de, decimal, filesize, long_date
 from .core.timeutils import as_utc
 from .permissions import can
 
@@ -86,23 +86,9 @@ def number(value, locale: str | None = None) -> str:
     return format_decimal(amount, locale=locale or str(get_locale()))
 
 
-def isodate(value, fmt: str = "long", locale: str | None = None) -> str:
-    """Like ``fdate`` for an ISO string (PDF snapshots keep dates as strings) or a date;
-    French long dates write the first of the month "1er" (``1er mars 2027``)."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = value.date()
-    locale = locale or str(get_locale())
-    text = format_date(value, fmt, locale=locale)
-    if fmt == "long" and value.day == 1 and locale.startswith("fr") and text.startswith("1 "):
-        text = "1er " + text[2:]
-    return text
+#: ``fdate`` for an ISO string (PDF snapshots keep dates as strings) or a date: the one
+#: ``core.i18n.long_date`` (French long dates write the first of the month "1er").
+isodate = long_date
 
 
 def external_url(endpoint: str, **values) -> str:

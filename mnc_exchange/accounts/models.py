@@ -7,11 +7,18 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..core.models import TimestampMixin, UTCDateTime
+from ..core.models import (
+    TimestampMixin,
+    UTCDateTime,
+    at_column,
+    enum_column,
+    now_column,
+    parent_column,
+)
 from ..core.timeutils import utcnow
 from ..extensions import db
 
@@ -38,14 +45,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     password_hash: Mapped[str] = mapped_column(String(256), nullable=False)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="user_role", native_enum=False, length=20), nullable=False
-    )
+    role: Mapped[Role] = enum_column(Role, "user_role")
     locale: Mapped[str] = mapped_column(String(5), nullable=False, default="fr")
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     # Host contacts wait for a coordinator's approval; everyone else is approved at creation.
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = at_column()
+    last_login_at: Mapped[datetime | None] = at_column()
     # Host contacts belong to one company (mnc_exchange.hosts).
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", use_alter=True, name="fk_users_company_id"), index=True
@@ -53,8 +58,8 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     # Per-account login throttling (growing delays, never a permanent lockout).
     failed_login_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
-    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    login_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failed_login_at: Mapped[datetime | None] = at_column()
+    login_alert_sent_at: Mapped[datetime | None] = at_column()
     # Self-registered accounts confirm their address from an e-mailed link before logging in;
     # accounts created by staff, invitations and demo data are confirmed at creation.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(
@@ -112,14 +117,12 @@ class UserSession(db.Model):
     __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_column("users.id")
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     remember: Mapped[bool] = mapped_column(nullable=False, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = now_column()
+    expires_at: Mapped[datetime] = at_column(nullable=False)
+    revoked_at: Mapped[datetime | None] = at_column()
     ip_address: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(255))
 

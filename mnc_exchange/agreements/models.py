@@ -16,20 +16,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import (
+    TimestampMixin,
+    at_column,
+    enum_column,
+    fk_column,
+    now_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
 from ..hosts.models import Tutor
 from ..placements.models import Placement
-
-
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
 
 
 class PrefectureDecision(enum.StrEnum):
@@ -43,10 +46,8 @@ class Agreement(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "sequence", name="uq_agreement_sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
-    placement_id: Mapped[int] = mapped_column(
-        ForeignKey("placements.id"), nullable=False, unique=True
-    )
+    cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
+    placement_id: Mapped[int] = fk_column("placements.id", required=True, unique=True)
     sequence: Mapped[int] = mapped_column(nullable=False)
     number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
     # The terms in force (copied from the offer at issue; amendments change them).
@@ -55,7 +56,7 @@ class Agreement(TimestampMixin, db.Model):
     weekly_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     daily_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     monthly_stipend: Mapped[Decimal] = mapped_column(Numeric(8, 2), nullable=False)
-    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("tutors.id"))
+    tutor_id: Mapped[int | None] = fk_column("tutors.id")
     work_address: Mapped[str] = mapped_column(String(300), nullable=False)
     work_city: Mapped[str] = mapped_column(String(100), nullable=False)
     # The sending institution's side, entered by the coordinator when issuing.
@@ -69,10 +70,8 @@ class Agreement(TimestampMixin, db.Model):
     # Préfecture (CESEDA R426-20), for internships over 3 months.
     prefecture_required: Mapped[bool] = mapped_column(nullable=False, default=False)
     prefecture_submitted_on: Mapped[date | None]
-    prefecture_decision: Mapped[PrefectureDecision] = mapped_column(
-        _enum(PrefectureDecision, "prefecture_decision"),
-        nullable=False,
-        default=PrefectureDecision.pending,
+    prefecture_decision: Mapped[PrefectureDecision] = enum_column(
+        PrefectureDecision, "prefecture_decision", PrefectureDecision.pending
     )
     prefecture_decided_on: Mapped[date | None]
     prefecture_note: Mapped[str | None] = mapped_column(String(500))
@@ -112,10 +111,8 @@ class AgreementDocument(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("agreements.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, "agreement_doc_kind"))
+    agreement_id: Mapped[int] = parent_column("agreements.id")
+    kind: Mapped[DocumentKind] = enum_column(DocumentKind, "agreement_doc_kind")
     #: Agreement: version 1, 2, …; amendment: its number A1, A2 …; certificate: 1, 2 …
     version: Mapped[int] = mapped_column(nullable=False)
     reference: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -126,16 +123,16 @@ class AgreementDocument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     size: Mapped[int] = mapped_column(nullable=False)
     verification_code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    issued_at: Mapped[datetime] = now_column()
+    issued_by_id: Mapped[int | None] = user_column()
+    superseded_at: Mapped[datetime | None] = at_column()
     #: The final version, produced once every party has signed (certificate: at issue): the
     #: same document plus the signature record, sealed with the programme's certificate when
     #: one is configured. ``stored_name``/``sha256`` stay those of the version signed.
     final_stored_name: Mapped[str | None] = mapped_column(String(300))
     final_sha256: Mapped[str | None] = mapped_column(String(64))
     final_size: Mapped[int | None]
-    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finalised_at: Mapped[datetime | None] = at_column()
     sealed: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
 
     agreement: Mapped[Agreement] = relationship(back_populates="documents")
@@ -155,19 +152,15 @@ class Signature(db.Model):
     __table_args__ = (UniqueConstraint("document_id", "party", name="uq_signature_party"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
-        ForeignKey("agreement_documents.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    party: Mapped[Party] = mapped_column(_enum(Party, "signature_party"), nullable=False)
-    method: Mapped[SignatureMethod] = mapped_column(
-        _enum(SignatureMethod, "signature_method"), nullable=False
-    )
+    document_id: Mapped[int] = parent_column("agreement_documents.id")
+    party: Mapped[Party] = enum_column(Party, "signature_party")
+    method: Mapped[SignatureMethod] = enum_column(SignatureMethod, "signature_method")
     signer_name: Mapped[str] = mapped_column(String(200), nullable=False)
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    signed_at: Mapped[datetime] = now_column()
     #: The logged-in party who acknowledged in the app.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = user_column()
     #: Paper signature: the coordinator who recorded it and the signed scan.
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_id: Mapped[int | None] = user_column()
     scan_stored_name: Mapped[str | None] = mapped_column(String(300))
     scan_sha256: Mapped[str | None] = mapped_column(String(64))
     ip_address: Mapped[str | None] = mapped_column(String(45))
@@ -176,7 +169,7 @@ class Signature(db.Model):
     signer_capacity: Mapped[str | None] = mapped_column(String(200))
     on_behalf_of: Mapped[str | None] = mapped_column(String(200))
     #: When the signature was recorded here (a paper signature is dated by hand: signed_at).
-    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = at_column()
 
     document: Mapped[AgreementDocument] = relationship(back_populates="signatures")
 
@@ -190,8 +183,6 @@ class ReminderLog(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
-        ForeignKey("agreement_documents.id", ondelete="CASCADE"), nullable=False
-    )
-    party: Mapped[Party] = mapped_column(_enum(Party, "signature_party"), nullable=False)
+    document_id: Mapped[int] = parent_column("agreement_documents.id", index=False)
+    party: Mapped[Party] = enum_column(Party, "signature_party")
     sent_on: Mapped[date] = mapped_column(nullable=False)

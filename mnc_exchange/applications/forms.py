@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -27,7 +27,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, set_decimal, strip_text, stripped_text
 from ..core.i18n import decimal
 from .reference import (
     CEFR_LEVELS,
@@ -39,6 +39,7 @@ from .reference import (
     DocumentKind,
     Gender,
 )
+from .services import PROFILE_FIELDS
 
 AGE_MIN = 16
 AGE_MAX = 45
@@ -57,10 +58,6 @@ _EMPTY = SelectChoice("", "—")
 
 
 # --- filters and coercions --------------------------------------------------------------------
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _compact_upper(value):
@@ -100,20 +97,9 @@ class GradeField(DecimalField):
     """A grade on the /20 scale; accepts a French decimal comma (``14,5``)."""
 
     def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = (valuelist[0] or "").strip().replace(" ", "").replace(",", ".")
-        if not raw:
-            self.data = None
-            return
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.data = None
-            raise ValueError(_l("Enter a number such as 14.5 or 14,5."))
-        self.data = value
+        if valuelist:
+            raw = (valuelist[0] or "").strip().replace(" ", "")
+            set_decimal(self, raw, _l("Enter a number such as 14.5 or 14,5."))
 
     def _value(self) -> str:
         """The grade as the reader writes it: ``14,50`` in French."""
@@ -150,7 +136,7 @@ def _date(label, **kwargs):
 def _name(label, autocomplete):
     return StringField(
         label,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=100, message=_l("At most %(max)d characters.")),
@@ -161,26 +147,7 @@ def _name(label, autocomplete):
 
 
 #: The form's fields that are profile values of the same name (the poles make one ranking).
-PROFILE_KEYS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "birth_date",
-        "gender",
-        "cin",
-        "phone",
-        "region",
-        "passport_number",
-        "passport_expiry",
-        "institution_id",
-        "programme",
-        "year_of_study",
-        "grade_average",
-        "french_level",
-        "english_level",
-        "motivation",
-    }
-)
+PROFILE_KEYS = frozenset(PROFILE_FIELDS) - {"pole_ranking"}
 
 POLE_CHOICES = [SelectChoice(pole.value, label) for pole, label in POLE_LABELS.items()]
 CEFR_CHOICES = [SelectChoice(level, level) for level in CEFR_LEVELS]
@@ -201,7 +168,7 @@ class ApplicationForm(AppForm):
     # Contact
     phone = StringField(
         _l("Phone number"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional()],
         description=_l("A Moroccan number (06…, 07… or +212…) or a French one (+33…)."),
         render_kw={"autocomplete": "tel", "type": "tel"},
@@ -221,7 +188,7 @@ class ApplicationForm(AppForm):
     institution_id = _select(_l("Sending institution"), [], coerce=_int_or_none)
     programme = StringField(
         _l("Programme of study"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
     )
     year_of_study = IntegerField(
@@ -456,13 +423,11 @@ class SubmitForm(AppForm):
 
 
 class WithdrawForm(AppForm):
-    reason = TextAreaField(
+    reason = stripped_text(
         _l("Why do you withdraw?"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Say in a few words why you withdraw your application.")),
-            Length(max=1000, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Say in a few words why you withdraw your application."),
+        1000,
+        field=TextAreaField,
         description=_l("The programme team reads it; it is kept in your file's history."),
         render_kw={"rows": 3},
     )

@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, strip_text
 from .reference import CEFR_LEVELS, DOCUMENT_LABELS, DocumentKind
 from .reference_services import (
     INSTITUTION_MAX,
@@ -38,15 +38,11 @@ from .reference_services import (
 )
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(label, key, message, textarea=False):
     field = TextAreaField if textarea else StringField
     return field(
         label,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(message=message),
             Length(

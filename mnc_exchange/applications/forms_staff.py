@@ -5,20 +5,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, required_text
 
 MESSAGE_MAX = 5000
 
 
 class ReturnForm(AppForm):
-    message = TextAreaField(
+    message = required_text(
         _l("Message to the student"),
-        validators=[
-            DataRequired(message=_l("Write a message telling the student what to correct.")),
-            Length(max=MESSAGE_MAX),
-        ],
+        _l("Write a message telling the student what to correct."),
+        MESSAGE_MAX,
+        field=TextAreaField,
         description=_l("Say precisely what is to be corrected; the student receives it by e-mail."),
         render_kw={"rows": 4},
     )

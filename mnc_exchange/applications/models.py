@@ -10,8 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Enum,
-    ForeignKey,
     Index,
     Numeric,
     String,
@@ -22,8 +20,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import (
+    CohortSettingsMixin,
+    TimestampMixin,
+    at_column,
+    enum_column,
+    enum_type,
+    fk_column,
+    now_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
 from .reference import DocumentKind, Gender
 
@@ -59,10 +66,6 @@ class MessageKind(enum.StrEnum):
     withdrawal = "withdrawal"
 
 
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
-
-
 class Institution(TimestampMixin, db.Model):
     """A Moroccan sending institution (établissement d'origine); feeds the agreement later."""
 
@@ -93,24 +96,22 @@ class Application(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False)
-    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    status: Mapped[ApplicationStatus] = mapped_column(
-        _enum(ApplicationStatus, "application_status"),
-        nullable=False,
-        default=ApplicationStatus.draft,
+    cohort_id: Mapped[int] = fk_column("cohorts.id", required=True)
+    student_id: Mapped[int] = user_column(required=True, index=True)
+    status: Mapped[ApplicationStatus] = enum_column(
+        ApplicationStatus, "application_status", ApplicationStatus.draft
     )
 
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[date | None]
-    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, "gender", 10))
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender", 10))
     cin: Mapped[str | None] = mapped_column(String(12))
     phone: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[str | None] = mapped_column(String(40))
     passport_number: Mapped[str | None] = mapped_column(String(20))
     passport_expiry: Mapped[date | None]
-    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    institution_id: Mapped[int | None] = fk_column("institutions.id")
     programme: Mapped[str | None] = mapped_column(String(200))
     year_of_study: Mapped[int | None]
     grade_average: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
@@ -118,21 +119,21 @@ class Application(TimestampMixin, db.Model):
     english_level: Mapped[str | None] = mapped_column(String(2))
     pole_ranking: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     motivation: Mapped[str | None] = mapped_column(Text)
-    return_commitment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_commitment_at: Mapped[datetime | None] = at_column()
+    consent_at: Mapped[datetime | None] = at_column()
 
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = at_column()
+    withdrawn_at: Mapped[datetime | None] = at_column()
     #: Set when the retention purge anonymised this unsuccessful application (personal data
     #: and documents removed, statistics kept).
-    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = at_column()
 
     # Eligibility screening: the rules' suggestion, then a coordinator's decision.
     eligibility_suggestion: Mapped[bool | None]
     eligibility_reasons: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
     eligibility_override_reason: Mapped[str | None] = mapped_column(Text)
-    eligibility_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    eligibility_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    eligibility_decided_at: Mapped[datetime | None] = at_column()
+    eligibility_decided_by_id: Mapped[int | None] = user_column()
 
     # Selection: mean of the reviewers' weighted totals (/100), the interview, the final score
     # and rank; the waitlist rank; a coordinator's override of the computed decision.
@@ -176,13 +177,11 @@ class ApplicationMessage(db.Model):
     __tablename__ = "application_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"), nullable=False)
+    application_id: Mapped[int] = parent_column("applications.id")
+    author_id: Mapped[int | None] = user_column()
+    kind: Mapped[MessageKind] = enum_column(MessageKind, "message_kind")
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = now_column()
 
     application: Mapped[Application] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()
@@ -195,12 +194,8 @@ class Document(db.Model):
     __table_args__ = (Index("ix_documents_application_kind", "application_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False
-    )
-    kind: Mapped[DocumentKind] = mapped_column(
-        _enum(DocumentKind, "document_kind", 30), nullable=False
-    )
+    application_id: Mapped[int] = parent_column("applications.id", index=False)
+    kind: Mapped[DocumentKind] = enum_column(DocumentKind, "document_kind", length=30)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
     is_current: Mapped[bool] = mapped_column(nullable=False, default=True)
     original_name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -208,14 +203,14 @@ class Document(db.Model):
     content_type: Mapped[str] = mapped_column(String(50), nullable=False)
     size: Mapped[int] = mapped_column(nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[DocumentStatus] = mapped_column(
-        _enum(DocumentStatus, "document_status"), nullable=False, default=DocumentStatus.pending
+    uploaded_at: Mapped[datetime] = now_column()
+    uploaded_by_id: Mapped[int | None] = user_column()
+    status: Mapped[DocumentStatus] = enum_column(
+        DocumentStatus, "document_status", DocumentStatus.pending
     )
     review_comment: Mapped[str | None] = mapped_column(Text)
-    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = at_column()
+    reviewed_by_id: Mapped[int | None] = user_column()
 
     application: Mapped[Application] = relationship(back_populates="documents")
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
@@ -228,24 +223,15 @@ class DocumentRequirement(db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "kind", name="uq_document_requirements"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False
-    )
-    kind: Mapped[DocumentKind] = mapped_column(
-        _enum(DocumentKind, "document_kind", 30), nullable=False
-    )
+    cohort_id: Mapped[int] = parent_column("cohorts.id", index=False)
+    kind: Mapped[DocumentKind] = enum_column(DocumentKind, "document_kind", length=30)
     required: Mapped[bool] = mapped_column(nullable=False, default=True)
 
 
-class EligibilityRules(db.Model):
+class EligibilityRules(CohortSettingsMixin, db.Model):
     """Per cohort: the rules of the first selection round (eligibility screening)."""
 
     __tablename__ = "eligibility_rules"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
     min_french_level: Mapped[str] = mapped_column(String(2), nullable=False, default="B2")
     min_average: Mapped[Decimal] = mapped_column(
         Numeric(4, 2), nullable=False, default=Decimal("12.00")

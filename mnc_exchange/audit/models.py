@@ -9,8 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..core.models import UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import now_column
 from ..extensions import db
 
 
@@ -24,9 +23,7 @@ class AuditEvent(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, nullable=False, index=True
-    )
+    created_at: Mapped[datetime] = now_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )

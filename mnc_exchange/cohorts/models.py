@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Enum, Index, text
+from sqlalchemy import CheckConstraint, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import TimestampMixin
+from ..core.models import TimestampMixin, enum_column
 from ..extensions import db
 
 DEFAULT_QUOTA = 30
@@ -46,11 +46,7 @@ class Cohort(TimestampMixin, db.Model):
     year: Mapped[int] = mapped_column(unique=True, nullable=False)
     title: Mapped[str] = mapped_column(nullable=False, default="")
     quota: Mapped[int] = mapped_column(nullable=False, default=DEFAULT_QUOTA)
-    state: Mapped[CohortState] = mapped_column(
-        Enum(CohortState, name="cohort_state", native_enum=False, length=20),
-        nullable=False,
-        default=CohortState.draft,
-    )
+    state: Mapped[CohortState] = enum_column(CohortState, "cohort_state", CohortState.draft)
     is_current: Mapped[bool] = mapped_column(nullable=False, default=False)
     applications_open_on: Mapped[date | None]
     applications_close_on: Mapped[date | None]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
 from wtforms import Form as _WTForm
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import TextArea
 
 # A few of the most common passwords of 12+ characters (issue 9 extends the policy).
@@ -151,3 +152,52 @@ class AppForm(TextSafeMixin, FlaskForm):
 
 class AppSubForm(TextSafeMixin, _WTForm):
     """The base of a form nested in another one (``FormField``): no CSRF of its own."""
+
+
+# --- added by r6 ---
+# Field builders shared by the domains' forms (same labels, validators and messages as the
+# fields they replace).
+
+
+def strip_text(value):
+    """A filter: a text without its surrounding spaces (any other value as it is)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def required_text(label, message, max_length: int, *, field=StringField, **kwargs):
+    """A required text (``DataRequired`` with ``message``) of at most ``max_length``
+    characters, kept as typed."""
+    return field(
+        label, validators=[DataRequired(message=message), Length(max=max_length)], **kwargs
+    )
+
+
+def stripped_text(label, message, max_length: int, *, field=StringField, **kwargs):
+    """A required text (``DataRequired`` with ``message``), stripped, of at most
+    ``max_length`` characters (“At most … characters.”)."""
+    return field(
+        label,
+        filters=[strip_text],
+        validators=[
+            DataRequired(message=message),
+            Length(max=max_length, message=_l("At most %(max)d characters.")),
+        ],
+        **kwargs,
+    )
+
+
+def set_decimal(field, raw: str, message) -> None:
+    """Set ``field.data`` from ``raw`` (spaces already taken out), a decimal point or comma:
+    None when empty, else a finite ``Decimal``; anything else raises ``ValueError(message)``."""
+    raw = raw.replace(",", ".")
+    if not raw:
+        field.data = None
+        return
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        field.data = None
+        raise ValueError(message)
+    field.data = value

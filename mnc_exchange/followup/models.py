@@ -6,20 +6,24 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import (
+    TimestampMixin,
+    at_column,
+    enum_column,
+    enum_type,
+    fk_column,
+    now_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
 from ..hosts.models import Pole
 from ..placements.models import Placement
-
-
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
 
 
 class InternshipOutcome(enum.StrEnum):
@@ -34,23 +38,19 @@ class Internship(TimestampMixin, db.Model):
     __tablename__ = "internships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    placement_id: Mapped[int] = mapped_column(
-        ForeignKey("placements.id"), nullable=False, unique=True
-    )
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
+    placement_id: Mapped[int] = fk_column("placements.id", required=True, unique=True)
+    cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
     visa_type: Mapped[str | None] = mapped_column(String(20))  # short_stay | vls_ts
     departed_on: Mapped[date | None]
     arrived_on: Mapped[date | None]
-    outcome: Mapped[InternshipOutcome] = mapped_column(
-        _enum(InternshipOutcome, "internship_outcome"),
-        nullable=False,
-        default=InternshipOutcome.ongoing,
+    outcome: Mapped[InternshipOutcome] = enum_column(
+        InternshipOutcome, "internship_outcome", InternshipOutcome.ongoing
     )
     ended_on: Mapped[date | None]  # actual end (early or normal)
     early_end_reason: Mapped[str | None] = mapped_column(Text)
     early_return: Mapped[bool] = mapped_column(nullable=False, default=False)
     returned_on: Mapped[date | None]
-    return_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_confirmed_by_id: Mapped[int | None] = user_column()
 
     placement: Mapped[Placement] = relationship()
     cohort: Mapped[Cohort] = relationship()
@@ -64,15 +64,13 @@ class MobilityStep(db.Model):
     __table_args__ = (UniqueConstraint("internship_id", "key", name="uq_mobility_step"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    internship_id: Mapped[int] = mapped_column(
-        ForeignKey("internships.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    internship_id: Mapped[int] = parent_column("internships.id")
     key: Mapped[str] = mapped_column(String(30), nullable=False)
     position: Mapped[int] = mapped_column(nullable=False)
     due_on: Mapped[date] = mapped_column(nullable=False)
     done_on: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(String(500))
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = user_column()
 
     internship: Mapped[Internship] = relationship(back_populates="steps")
 
@@ -96,15 +94,13 @@ class CheckIn(db.Model):
     __table_args__ = (UniqueConstraint("internship_id", "month", name="uq_checkin_month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    internship_id: Mapped[int] = mapped_column(
-        ForeignKey("internships.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    internship_id: Mapped[int] = parent_column("internships.id")
     month: Mapped[date] = mapped_column(nullable=False)  # first day of the month
     wellbeing: Mapped[int] = mapped_column(nullable=False)  # 1..5
     workload: Mapped[int] = mapped_column(nullable=False)  # 1..5
     learned: Mapped[str] = mapped_column(Text, nullable=False, default="")
     problems: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    submitted_at: Mapped[datetime] = now_column()
 
     internship: Mapped[Internship] = relationship()
 
@@ -114,9 +110,7 @@ class EvaluationCriterion(db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "key", name="uq_evaluation_criterion"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    cohort_id: Mapped[int] = parent_column("cohorts.id")
     key: Mapped[str] = mapped_column(String(40), nullable=False)
     label: Mapped[str] = mapped_column(String(200), nullable=False)
     position: Mapped[int] = mapped_column(nullable=False, default=0)
@@ -134,17 +128,15 @@ class TutorEvaluation(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("internship_id", "kind", name="uq_tutor_evaluation"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    internship_id: Mapped[int] = mapped_column(
-        ForeignKey("internships.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    kind: Mapped[EvaluationKind] = mapped_column(_enum(EvaluationKind, "evaluation_kind"))
+    internship_id: Mapped[int] = parent_column("internships.id")
+    kind: Mapped[EvaluationKind] = enum_column(EvaluationKind, "evaluation_kind")
     tutor_name: Mapped[str] = mapped_column(String(200), nullable=False)
     tutor_email: Mapped[str] = mapped_column(String(254), nullable=False)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = at_column()
+    expires_at: Mapped[datetime | None] = at_column()
+    revoked_at: Mapped[datetime | None] = at_column()
+    submitted_at: Mapped[datetime | None] = at_column()
     #: criterion key -> score 1..5
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     overall: Mapped[int | None]  # 1..5
@@ -179,19 +171,17 @@ class Incident(TimestampMixin, db.Model):
     __tablename__ = "incidents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    internship_id: Mapped[int] = mapped_column(
-        ForeignKey("internships.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    reported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    category: Mapped[IncidentCategory] = mapped_column(_enum(IncidentCategory, "incident_category"))
-    severity: Mapped[Severity] = mapped_column(_enum(Severity, "incident_severity"))
-    status: Mapped[IncidentStatus] = mapped_column(
-        _enum(IncidentStatus, "incident_status"), nullable=False, default=IncidentStatus.open
+    internship_id: Mapped[int] = parent_column("internships.id")
+    reported_by_id: Mapped[int] = user_column(required=True)
+    category: Mapped[IncidentCategory] = enum_column(IncidentCategory, "incident_category")
+    severity: Mapped[Severity] = enum_column(Severity, "incident_severity")
+    status: Mapped[IncidentStatus] = enum_column(
+        IncidentStatus, "incident_status", IncidentStatus.open
     )
     occurred_on: Mapped[date] = mapped_column(nullable=False)
     summary: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = at_column()
     resolution: Mapped[str | None] = mapped_column(Text)
 
     internship: Mapped[Internship] = relationship()
@@ -205,12 +195,10 @@ class IncidentComment(db.Model):
     __tablename__ = "incident_comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    incident_id: Mapped[int] = parent_column("incidents.id")
+    author_id: Mapped[int] = user_column(required=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = now_column()
 
     incident: Mapped[Incident] = relationship(back_populates="comments")
     author: Mapped[User] = relationship()
@@ -259,26 +247,24 @@ class EmploymentSurvey(TimestampMixin, db.Model):
     __tablename__ = "employment_surveys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    internship_id: Mapped[int] = mapped_column(
-        ForeignKey("internships.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    internship_id: Mapped[int] = parent_column("internships.id")
     wave: Mapped[int] = mapped_column(nullable=False)  # 3, 6, 12, or 0 for an update
     due_on: Mapped[date] = mapped_column(nullable=False)
-    status: Mapped[SurveyStatus] = mapped_column(
-        _enum(SurveyStatus, "survey_status"), nullable=False, default=SurveyStatus.pending
-    )
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[SurveyStatus] = enum_column(SurveyStatus, "survey_status", SurveyStatus.pending)
+    answered_at: Mapped[datetime | None] = at_column()
+    recorded_by_id: Mapped[int | None] = user_column()
     by_phone: Mapped[bool] = mapped_column(nullable=False, default=False)
-    situation: Mapped[Situation | None] = mapped_column(_enum(Situation, "situation"))
+    situation: Mapped[Situation | None] = mapped_column(enum_type(Situation, "situation"))
     employer: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
     sector: Mapped[str | None] = mapped_column(String(120))
-    pole: Mapped[Pole | None] = mapped_column(_enum(Pole, "pole"))
+    pole: Mapped[Pole | None] = mapped_column(enum_type(Pole, "pole"))
     employer_mnc_member: Mapped[bool | None]
     job_title: Mapped[str | None] = mapped_column(String(200))
-    contract_type: Mapped[ContractType | None] = mapped_column(_enum(ContractType, "contract_type"))
-    salary_band: Mapped[SalaryBand | None] = mapped_column(_enum(SalaryBand, "salary_band"))
+    contract_type: Mapped[ContractType | None] = mapped_column(
+        enum_type(ContractType, "contract_type")
+    )
+    salary_band: Mapped[SalaryBand | None] = mapped_column(enum_type(SalaryBand, "salary_band"))
     comment: Mapped[str | None] = mapped_column(Text)
 
     internship: Mapped[Internship] = relationship()

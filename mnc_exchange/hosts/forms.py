@@ -32,7 +32,7 @@ from wtforms.validators import (
 
 from ..accounts.forms import RegisterForm, _NewPasswordMixin
 from ..core.errors import DomainError
-from ..core.forms import AppForm
+from ..core.forms import AppForm, required_text
 from . import services
 from .models import CompanyStatus
 
@@ -87,12 +87,10 @@ class _CompanyFields:
 
     company_id: int | None = None
 
-    legal_name = StringField(
+    legal_name = required_text(
         _l("Legal name of the company"),
-        validators=[
-            DataRequired(message=_l("Enter the company's legal name.")),
-            Length(max=200),
-        ],
+        _l("Enter the company's legal name."),
+        200,
         description=_l("As registered in the French trade register (e.g. Exemple SAS)."),
     )
     siret = StringField(
@@ -111,10 +109,7 @@ class _CompanyFields:
         ],
         description=_l("4 digits and a letter, e.g. 6201Z."),
     )
-    address = StringField(
-        _l("Address"),
-        validators=[DataRequired(message=_l("Enter the address.")), Length(max=300)],
-    )
+    address = required_text(_l("Address"), _l("Enter the address."), 300)
     postcode = StringField(
         _l("Postcode"),
         validators=[
@@ -122,10 +117,7 @@ class _CompanyFields:
             Regexp(r"^\s*\d{5}\s*$", message=_l("A French postcode has 5 digits.")),
         ],
     )
-    city = StringField(
-        _l("City"),
-        validators=[DataRequired(message=_l("Enter the city.")), Length(max=100)],
-    )
+    city = required_text(_l("City"), _l("Enter the city."), 100)
     headcount = IntegerField(
         _l("Headcount"),
         validators=[
@@ -143,9 +135,10 @@ class _CompanyFields:
         ),
         render_kw={"type": "number", "min": 0, "max": HEADCOUNT_MAX},
     )
-    sector = StringField(
+    sector = required_text(
         _l("Sector of activity"),
-        validators=[DataRequired(message=_l("Enter the sector of activity.")), Length(max=120)],
+        _l("Enter the sector of activity."),
+        120,
         description=_l("E.g. software publishing, IT consulting, mobile payments."),
     )
     mnc_member = BooleanField(_l("The company is a member of Maroc Numeric Cluster"))
@@ -199,14 +192,8 @@ class CompanyForm(_CompanyFields, AppForm):
 
 
 class TutorForm(AppForm):
-    full_name = StringField(
-        _l("Full name"),
-        validators=[DataRequired(message=_l("Enter the tutor's full name.")), Length(max=200)],
-    )
-    job_title = StringField(
-        _l("Job title"),
-        validators=[DataRequired(message=_l("Enter the tutor's job title.")), Length(max=120)],
-    )
+    full_name = required_text(_l("Full name"), _l("Enter the tutor's full name."), 200)
+    job_title = required_text(_l("Job title"), _l("Enter the tutor's job title."), 120)
     email = EmailField(
         _l("E-mail address"),
         validators=[
@@ -258,20 +245,16 @@ class InviteForm(AppForm):
 
 
 class JoinForm(_NewPasswordMixin, AppForm):
-    full_name = StringField(
-        _l("Full name"),
-        validators=[DataRequired(message=_l("Enter your full name.")), Length(max=200)],
-    )
+    full_name = required_text(_l("Full name"), _l("Enter your full name."), 200)
     submit = SubmitField(_l("Create my account"))
 
 
 class RejectForm(AppForm):
-    reason = TextAreaField(
+    reason = required_text(
         _l("Reason for refusing"),
-        validators=[
-            DataRequired(message=_l("Give the reason for refusing the company.")),
-            Length(max=REASON_MAX),
-        ],
+        _l("Give the reason for refusing the company."),
+        REASON_MAX,
+        field=TextAreaField,
         description=_l("Sent by e-mail to the company's contacts."),
     )
     next = HiddenField()

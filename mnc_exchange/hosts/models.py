@@ -5,25 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..core.models import TimestampMixin, UTCDateTime
+from ..applications.reference import Pole  # noqa: F401 (the poles, one enum for every domain)
+from ..core.models import (
+    TimestampMixin,
+    at_column,
+    enum_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
-
-
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
-
-
-class Pole(enum.StrEnum):
-    """The four thematic poles of Maroc Numeric Cluster."""
-
-    mobile = "mobile"
-    security = "security"
-    multimedia = "multimedia"
-    software = "software"
 
 
 class CompanyStatus(enum.StrEnum):
@@ -55,11 +49,11 @@ class Company(TimestampMixin, db.Model):
     mnc_member: Mapped[bool] = mapped_column(nullable=False, default=False)
     representative_name: Mapped[str | None] = mapped_column(String(200))
     representative_title: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[CompanyStatus] = mapped_column(
-        _enum(CompanyStatus, "company_status"), nullable=False, default=CompanyStatus.pending
+    status: Mapped[CompanyStatus] = enum_column(
+        CompanyStatus, "company_status", CompanyStatus.pending
     )
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = at_column()
+    approved_by_id: Mapped[int | None] = user_column()
     rejection_reason: Mapped[str | None] = mapped_column(String(1000))
 
     contacts: Mapped[list[User]] = relationship(
@@ -94,9 +88,7 @@ class Tutor(TimestampMixin, db.Model):
     __tablename__ = "tutors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    company_id: Mapped[int] = parent_column("companies.id")
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
     job_title: Mapped[str] = mapped_column(String(120), nullable=False)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
@@ -114,15 +106,13 @@ class CompanyInvitation(TimestampMixin, db.Model):
     __tablename__ = "company_invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    company_id: Mapped[int] = parent_column("companies.id")
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invited_by_id: Mapped[int] = user_column(required=True)
+    expires_at: Mapped[datetime] = at_column(nullable=False)
+    accepted_at: Mapped[datetime | None] = at_column()
+    revoked_at: Mapped[datetime | None] = at_column()
 
     company: Mapped[Company] = relationship()
     invited_by: Mapped[User] = relationship()

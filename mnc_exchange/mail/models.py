@@ -6,11 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import at_column, enum_column, now_column
 from ..extensions import db
 
 
@@ -35,21 +34,16 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, nullable=False, index=True
-    )
+    created_at: Mapped[datetime] = now_column(index=True)
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
     body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, name="outbox_status", native_enum=False, length=10),
-        nullable=False,
-        default=OutboxStatus.queued,
-        index=True,
+    status: Mapped[OutboxStatus] = enum_column(
+        OutboxStatus, "outbox_status", OutboxStatus.queued, length=10, index=True
     )
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: When the message was handed to the SMTP server; while it is ``sending``, when a delivery
     #: run claimed it (a claim left by a run that died is taken back after a while).
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = at_column()

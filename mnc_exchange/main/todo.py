@@ -100,6 +100,14 @@ def _by_cohort(statement) -> dict[int, int]:
     return {cohort_id: count for cohort_id, count in db.session.execute(statement) if count}
 
 
+def _count_per_cohort(cohort_id, ids: list[int], *conditions) -> dict[int, int]:
+    """``cohort id -> count`` of the rows whose ``cohort_id`` column is in ``ids`` and that
+    meet ``conditions``."""
+    return _by_cohort(
+        select(cohort_id, func.count()).where(cohort_id.in_(ids), *conditions).group_by(cohort_id)
+    )
+
+
 def _per_cohort(
     key: str,
     counts: dict[int, int],
@@ -138,11 +146,7 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
     if can(user, "application.review"):
         items += _per_cohort(
             "files-to-screen",
-            _by_cohort(
-                select(Application.cohort_id, func.count())
-                .where(Application.cohort_id.in_(ids), Application.status == A.submitted)
-                .group_by(Application.cohort_id)
-            ),
+            _count_per_cohort(Application.cohort_id, ids, Application.status == A.submitted),
             cohorts,
             lambda n: ngettext(
                 "%(num)d application to screen", "%(num)d applications to screen", n
@@ -151,11 +155,7 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
         )
         items += _per_cohort(
             "documents-to-check",
-            _by_cohort(
-                select(Application.cohort_id, func.count())
-                .where(Application.cohort_id.in_(ids), screening.documents_to_check())
-                .group_by(Application.cohort_id)
-            ),
+            _count_per_cohort(Application.cohort_id, ids, screening.documents_to_check()),
             cohorts,
             lambda n: ngettext(
                 "%(num)d application with documents to check",
@@ -248,11 +248,7 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
     if can(user, "offer.review"):
         items += _per_cohort(
             "offers-to-approve",
-            _by_cohort(
-                select(Offer.cohort_id, func.count())
-                .where(Offer.cohort_id.in_(ids), Offer.status == OfferStatus.submitted)
-                .group_by(Offer.cohort_id)
-            ),
+            _count_per_cohort(Offer.cohort_id, ids, Offer.status == OfferStatus.submitted),
             cohorts,
             lambda n: ngettext("%(num)d offer to approve", "%(num)d offers to approve", n),
             lambda c: url_for("offers.review", cohort=c.id, status=OfferStatus.submitted.value),
@@ -260,10 +256,8 @@ def coordinator_todo(user: User, today: date | None = None) -> list[TodoItem]:
     if can(user, "matching.run"):
         items += _per_cohort(
             "placements-awaiting-company",
-            _by_cohort(
-                select(Placement.cohort_id, func.count())
-                .where(Placement.cohort_id.in_(ids), Placement.status == PlacementStatus.proposed)
-                .group_by(Placement.cohort_id)
+            _count_per_cohort(
+                Placement.cohort_id, ids, Placement.status == PlacementStatus.proposed
             ),
             cohorts,
             lambda n: ngettext(
@@ -289,14 +283,11 @@ def _agreement_items(cohorts: dict[int, Cohort], ids: list[int], today: date) ->
     issued = select(Agreement.placement_id)
     items = _per_cohort(
         "agreements-to-issue",
-        _by_cohort(
-            select(Placement.cohort_id, func.count())
-            .where(
-                Placement.cohort_id.in_(ids),
-                Placement.status == PlacementStatus.confirmed,
-                Placement.id.not_in(issued),
-            )
-            .group_by(Placement.cohort_id)
+        _count_per_cohort(
+            Placement.cohort_id,
+            ids,
+            Placement.status == PlacementStatus.confirmed,
+            Placement.id.not_in(issued),
         ),
         cohorts,
         lambda n: ngettext(
@@ -365,27 +356,35 @@ def _followup_items(cohorts: dict[int, Cohort], ids: list[int], today: date) -> 
         for key, test in followup_services.BOARD_FLAGS.items():
             if test(row):
                 flagged[key][row.cohort_id] += 1
-    items = _per_cohort(
+
+    def board(key: str, flag: str, text, urgent: bool = False) -> list[TodoItem]:
+        """The interns of the board's ``flag``, per cohort, linked to the filtered board."""
+        return _per_cohort(
+            key,
+            dict(flagged[flag]),
+            cohorts,
+            text,
+            lambda c: url_for("followup.board", cohort=c.id, flag=flag),
+            urgent=urgent,
+        )
+
+    items = board(
         "overdue-steps",
-        dict(flagged["overdue"]),
-        cohorts,
+        "overdue",
         lambda n: ngettext(
             "%(num)d intern with overdue checklist steps",
             "%(num)d interns with overdue checklist steps",
             n,
         ),
-        lambda c: url_for("followup.board", cohort=c.id, flag="overdue"),
     )
-    items += _per_cohort(
+    items += board(
         "missing-checkins",
-        dict(flagged["checkins"]),
-        cohorts,
+        "checkins",
         lambda n: ngettext(
             "%(num)d intern with missing monthly check-ins",
             "%(num)d interns with missing monthly check-ins",
             n,
         ),
-        lambda c: url_for("followup.board", cohort=c.id, flag="checkins"),
     )
     items += _per_cohort(
         "open-incidents",
@@ -399,16 +398,14 @@ def _followup_items(cohorts: dict[int, Cohort], ids: list[int], today: date) -> 
         lambda n: ngettext("%(num)d open incident", "%(num)d open incidents", n),
         lambda c: url_for("followup.incidents", cohort=c.id, status="active"),
     )
-    items += _per_cohort(
+    items += board(
         "returns-to-confirm",
-        dict(flagged["return"]),
-        cohorts,
+        "return",
         lambda n: ngettext(
             "%(num)d internship over without a confirmed return",
             "%(num)d internships over without a confirmed return",
             n,
         ),
-        lambda c: url_for("followup.board", cohort=c.id, flag="return"),
         urgent=True,
     )
     items += _per_cohort(

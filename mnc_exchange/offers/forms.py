@@ -7,7 +7,7 @@ law check's job (``offers.law``), shown on the offer page and enforced at submis
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -32,7 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
-from ..core.forms import AppForm, DateBetween
+from ..core.forms import AppForm, DateBetween, set_decimal, strip_text, stripped_text
 from ..hosts.models import Pole, Tutor
 from .models import WorkLanguage, WorkMode
 from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
@@ -46,10 +46,6 @@ DEFAULT_DAILY_HOURS = Decimal(7)
 
 _CHOOSE = _l("Choose a value from the list.")
 _SPACES = (" ", "\u00a0", "\u202f")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _int_or_none(value):
@@ -70,23 +66,11 @@ class CommaDecimalField(DecimalField):
         self.max_places = places
 
     def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = valuelist[0] or ""
-        for space in _SPACES:
-            raw = raw.replace(space, "")
-        raw = raw.replace(",", ".")
-        if not raw:
-            self.data = None
-            return
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
-            self.data = None
-            raise ValueError(_l("Enter a number such as 35.5 or 35,5."))
-        self.data = value
+        if valuelist:
+            raw = valuelist[0] or ""
+            for space in _SPACES:
+                raw = raw.replace(space, "")
+            set_decimal(self, raw, _l("Enter a number such as 35.5 or 35,5."))
 
     def pre_validate(self, form) -> None:
         data = self.data
@@ -133,21 +117,12 @@ def _positive(maximum: Decimal):
 class OfferForm(AppForm):
     """An offer's terms. Build with ``OfferForm(tutors=company.tutors, ...)``."""
 
-    title = StringField(
-        _l("Title of the post"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the offer a title.")),
-            Length(max=200, message=_l("At most %(max)d characters.")),
-        ],
-    )
-    description = TextAreaField(
+    title = stripped_text(_l("Title of the post"), _l("Give the offer a title."), 200)
+    description = stripped_text(
         _l("Description of the missions"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Describe the missions.")),
-            Length(max=10000, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Describe the missions."),
+        10000,
+        field=TextAreaField,
         render_kw={"rows": 6},
     )
     pole = SelectField(
@@ -160,17 +135,10 @@ class OfferForm(AppForm):
     skills = StringField(
         _l("Skills to acquire"),
         description=_l("For example: Python, REST APIs, payment security."),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
     )
-    city = StringField(
-        _l("City of the internship"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the city of the internship.")),
-            Length(max=100, message=_l("At most %(max)d characters.")),
-        ],
-    )
+    city = stripped_text(_l("City of the internship"), _l("Give the city of the internship."), 100)
     start_on = _date(_l("Start date"))
     end_on = _date(_l("End date"))
     weekly_hours = CommaDecimalField(
@@ -291,7 +259,7 @@ class TransitionForm(AppForm):
     target = StringField()
     reason = TextAreaField(
         _l("What must the company change?"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
         render_kw={"rows": 3},
     )

@@ -110,16 +110,23 @@ def _weeks(start: date, end: date) -> list[date]:
     return weeks
 
 
+def _other_active_offers(offer: Offer, until: date) -> tuple:
+    """The conditions on the other active offers running on a day from ``offer``'s start
+    to ``until``."""
+    return (
+        Offer.id != offer.id,
+        Offer.status.in_(ACTIVE_OFFER),
+        Offer.start_on <= until,
+        Offer.end_on >= offer.start_on,
+    )
+
+
 def host_interns_in_same_week(offer: Offer) -> int:
     """Most interns the host already has (other active offers' seats) in any week of this
     offer, plus this offer's other seats (each seat is one intern)."""
     others = db.session.execute(
         select(Offer.start_on, Offer.end_on, Offer.seats).where(
-            Offer.company_id == offer.company_id,
-            Offer.id != offer.id,
-            Offer.status.in_(ACTIVE_OFFER),
-            Offer.start_on <= offer.end_on,
-            Offer.end_on >= offer.start_on,
+            Offer.company_id == offer.company_id, *_other_active_offers(offer, offer.end_on)
         )
     ).all()
     peak = 0
@@ -138,11 +145,7 @@ def tutor_running(offer: Offer) -> int:
         return 0
     others = db.session.scalars(
         select(Offer.seats).where(
-            Offer.tutor_id == offer.tutor_id,
-            Offer.id != offer.id,
-            Offer.status.in_(ACTIVE_OFFER),
-            Offer.start_on <= offer.start_on,
-            Offer.end_on >= offer.start_on,
+            Offer.tutor_id == offer.tutor_id, *_other_active_offers(offer, offer.start_on)
         )
     ).all()
     return sum(others) + offer.seats - 1

@@ -6,17 +6,13 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, UTCDateTime
+from ..core.models import TimestampMixin, at_column, enum_column, fk_column, user_column
 from ..extensions import db
 from ..hosts.models import Company, Pole, Tutor
-
-
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
 
 
 class OfferStatus(enum.StrEnum):
@@ -52,12 +48,12 @@ class Offer(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), nullable=False, index=True)
-    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("tutors.id"), index=True)
+    cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
+    company_id: Mapped[int] = fk_column("companies.id", required=True, index=True)
+    tutor_id: Mapped[int | None] = fk_column("tutors.id", index=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
-    pole: Mapped[Pole] = mapped_column(_enum(Pole, "pole"), nullable=False)
+    pole: Mapped[Pole] = enum_column(Pole, "pole")
     skills: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     city: Mapped[str] = mapped_column(String(100), nullable=False)
     start_on: Mapped[date] = mapped_column(nullable=False)
@@ -69,20 +65,18 @@ class Offer(TimestampMixin, db.Model):
     #: Days of leave granted during the internship (Code de l'éducation L124-13: at least one
     #: past 2 months of presence); copied into the agreement, where it is printed.
     leave_days: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
-    language: Mapped[WorkLanguage] = mapped_column(
-        _enum(WorkLanguage, "work_language", 10), nullable=False, default=WorkLanguage.fr
+    language: Mapped[WorkLanguage] = enum_column(
+        WorkLanguage, "work_language", WorkLanguage.fr, length=10
     )
-    work_mode: Mapped[WorkMode] = mapped_column(
-        _enum(WorkMode, "work_mode", 10), nullable=False, default=WorkMode.onsite
+    work_mode: Mapped[WorkMode] = enum_column(WorkMode, "work_mode", WorkMode.onsite, length=10)
+    status: Mapped[OfferStatus] = enum_column(
+        OfferStatus, "offer_status", OfferStatus.draft, index=True
     )
-    status: Mapped[OfferStatus] = mapped_column(
-        _enum(OfferStatus, "offer_status"), nullable=False, default=OfferStatus.draft, index=True
-    )
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = at_column()
+    approved_at: Mapped[datetime | None] = at_column()
+    approved_by_id: Mapped[int | None] = user_column()
+    published_at: Mapped[datetime | None] = at_column()
+    closed_at: Mapped[datetime | None] = at_column()
     #: The coordinator's reason when an offer is sent back to the company for changes.
     return_reason: Mapped[str | None] = mapped_column(Text)
     #: Warnings of the last law check (message keys and numbers), shown on the offer.

@@ -22,10 +22,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ..applications.models import Application
-from ..core.forms import AppForm
+from ..core.forms import AppForm, strip_text, stripped_text
 from ..core.timeutils import CASABLANCA
 from ..offers.models import Offer
 from .models import MAX_PREFERENCES
@@ -47,10 +47,6 @@ ORDINAL_LABELS = {
 
 def row_prefix(kind: str, object_id: int) -> str:
     return f"{kind}-{object_id}"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def choice_label(n: int):
@@ -147,7 +143,7 @@ for _n in range(1, MAX_PREFERENCES + 1):
     setattr(
         RankingForm,
         f"choice_{_n}",
-        SelectField(choice_label(_n), filters=[_strip], validate_choice=False, default=""),
+        SelectField(choice_label(_n), filters=[strip_text], validate_choice=False, default=""),
     )
 
 
@@ -250,13 +246,11 @@ def candidate_ranking_form(
 
 
 class DeclinePlacementForm(AppForm):
-    reason = TextAreaField(
+    reason = stripped_text(
         _l("Reason for declining (required, read by the programme's coordinators)"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the reason for declining.")),
-            Length(max=REASON_MAX, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Give the reason for declining."),
+        REASON_MAX,
+        field=TextAreaField,
         render_kw={"rows": 2},
     )
     submit = SubmitField(_l("Decline"))
@@ -295,26 +289,22 @@ class MatchingSettingsForm(AppForm):
 
 
 class CancelPlacementForm(AppForm):
-    reason = TextAreaField(
+    reason = stripped_text(
         _l("Reason for cancelling"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the reason for cancelling this placement.")),
-            Length(max=CANCEL_REASON_MAX, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Give the reason for cancelling this placement."),
+        CANCEL_REASON_MAX,
+        field=TextAreaField,
         render_kw={"rows": 3},
     )
     submit = SubmitField(_l("Cancel the placement"))
 
 
 class ReleaseForm(AppForm):
-    reason = TextAreaField(
+    reason = stripped_text(
         _l("Why this student cannot be placed"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the reason why this student cannot be placed.")),
-            Length(max=REASON_MAX, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Give the reason why this student cannot be placed."),
+        REASON_MAX,
+        field=TextAreaField,
         render_kw={"rows": 1},
     )
     submit = SubmitField(_l("Cannot be placed: release the seat"))

@@ -7,14 +7,22 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import (
+    CohortSettingsMixin,
+    TimestampMixin,
+    at_column,
+    enum_column,
+    fk_column,
+    now_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
 from ..offers.models import Offer
 
@@ -22,21 +30,12 @@ from ..offers.models import Offer
 MAX_PREFERENCES = 5
 
 
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
-
-
-class MatchingSettings(TimestampMixin, db.Model):
+class MatchingSettings(CohortSettingsMixin, TimestampMixin, db.Model):
     """Per cohort: the deadlines of the matching phase."""
 
     __tablename__ = "matching_settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
-    preferences_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    company_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    preferences_deadline_at: Mapped[datetime | None] = at_column()
+    company_deadline_at: Mapped[datetime | None] = at_column()
     #: Days a company has to confirm or decline a proposed placement.
     confirmation_days: Mapped[int] = mapped_column(nullable=False, default=7)
 
@@ -51,14 +50,10 @@ class StudentPreference(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    offer_id: Mapped[int] = mapped_column(
-        ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    application_id: Mapped[int] = parent_column("applications.id")
+    offer_id: Mapped[int] = parent_column("offers.id")
     rank: Mapped[int] = mapped_column(nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = now_column()
 
     application: Mapped[Application] = relationship()
     offer: Mapped[Offer] = relationship()
@@ -71,17 +66,13 @@ class CompanyRanking(db.Model):
     __table_args__ = (UniqueConstraint("offer_id", "application_id", name="uq_company_ranking"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    offer_id: Mapped[int] = mapped_column(
-        ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    offer_id: Mapped[int] = parent_column("offers.id")
+    application_id: Mapped[int] = parent_column("applications.id")
     #: 1 = preferred; ``None`` when not acceptable.
     rank: Mapped[int | None]
     acceptable: Mapped[bool] = mapped_column(nullable=False, default=True)
-    ranked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    ranked_by_id: Mapped[int | None] = user_column()
+    updated_at: Mapped[datetime] = now_column()
 
     offer: Mapped[Offer] = relationship()
     application: Mapped[Application] = relationship()
@@ -96,11 +87,9 @@ class MatchingRun(db.Model):
     __tablename__ = "matching_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cohort_id: Mapped[int] = parent_column("cohorts.id")
+    created_at: Mapped[datetime] = now_column()
+    created_by_id: Mapped[int | None] = user_column()
     #: {"student_prefs": {...}, "offer_prefs": {...}, "capacities": {...}} (string ids)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     #: student id -> offer id or None
@@ -110,8 +99,8 @@ class MatchingRun(db.Model):
     explanations: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     #: Which companies' rankings were replaced by the coordinators' scores.
     substituted_offers: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
-    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    committed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    committed_at: Mapped[datetime | None] = at_column()
+    committed_by_id: Mapped[int | None] = user_column()
 
     cohort: Mapped[Cohort] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -147,23 +136,18 @@ class Placement(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), nullable=False, index=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id"), nullable=False, index=True
-    )
-    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), nullable=False, index=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("matching_runs.id"))
-    status: Mapped[PlacementStatus] = mapped_column(
-        _enum(PlacementStatus, "placement_status"),
-        nullable=False,
-        default=PlacementStatus.proposed,
-        index=True,
+    cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
+    application_id: Mapped[int] = fk_column("applications.id", required=True, index=True)
+    offer_id: Mapped[int] = fk_column("offers.id", required=True, index=True)
+    run_id: Mapped[int | None] = fk_column("matching_runs.id")
+    status: Mapped[PlacementStatus] = enum_column(
+        PlacementStatus, "placement_status", PlacementStatus.proposed, index=True
     )
     #: The student's rank of the offer (1 = first choice), for statistics.
     student_rank: Mapped[int | None]
-    respond_by_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    respond_by_at: Mapped[datetime | None] = at_column()
+    responded_at: Mapped[datetime | None] = at_column()
+    responded_by_id: Mapped[int | None] = user_column()
     decline_reason: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
 

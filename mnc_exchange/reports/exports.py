@@ -167,6 +167,22 @@ def rate_rows(records: list[StudentRecord] | Figures, quota: int, rates: Rates) 
     figures = as_figures(records)
     n = figures.counts
     pct = "%"
+
+    def share(key: str, value, numerator: str, denominator: str, definition: str | None = None):
+        """A percentage: ``numerator`` of ``denominator`` (the counts of those names and the
+        lists behind them), defined by ``RATE_DEFINITIONS[definition]`` (none if None)."""
+        return RateRow(
+            key,
+            str(labels.RATE_LABELS[key]),
+            _typed(Percent, value),
+            pct,
+            n[numerator],
+            n[denominator],
+            numerator,
+            denominator,
+            str(labels.RATE_DEFINITIONS[definition]) if definition else "",
+        )
+
     rows = [
         RateRow(
             "quota_filled",
@@ -179,68 +195,18 @@ def rate_rows(records: list[StudentRecord] | Figures, quota: int, rates: Rates) 
             None,
             str(labels.RATE_DEFINITIONS["quota_filled"]),
         ),
-        RateRow(
-            "completion",
-            str(labels.RATE_LABELS["completion"]),
-            _typed(Percent, rates.completion),
-            pct,
-            n["completed"],
-            n["departed"],
-            "completed",
-            "departed",
-            str(labels.RATE_DEFINITIONS["completion"]),
-        ),
-        RateRow(
-            "return_rate",
-            str(labels.RATE_LABELS["return_rate"]),
-            _typed(Percent, rates.return_rate),
-            pct,
-            n["returned"],
-            n["departed"],
-            "returned",
-            "departed",
-            str(labels.RATE_DEFINITIONS["return_rate"]),
-        ),
+        share("completion", rates.completion, "completed", "departed", "completion"),
+        share("return_rate", rates.return_rate, "returned", "departed", "return_rate"),
     ]
     for wave in WAVES:
+        due = f"survey_due_{wave}"
+        employed = f"employed_morocco_{wave}"
         rows.append(
-            RateRow(
-                f"employed_morocco_{wave}",
-                str(labels.RATE_LABELS[f"employed_morocco_{wave}"]),
-                _typed(Percent, rates.employed_morocco[wave]),
-                pct,
-                n[f"employed_morocco_{wave}"],
-                n[f"survey_due_{wave}"],
-                f"employed_morocco_{wave}",
-                f"survey_due_{wave}",
-                str(labels.RATE_DEFINITIONS["employed_morocco"]),
-            )
+            share(employed, rates.employed_morocco[wave], employed, due, "employed_morocco")
         )
-        rows.append(
-            RateRow(
-                f"response_{wave}",
-                str(labels.RATE_LABELS[f"response_{wave}"]),
-                _typed(Percent, rates.response[wave]),
-                pct,
-                n[f"survey_answered_{wave}"],
-                n[f"survey_due_{wave}"],
-                f"survey_answered_{wave}",
-                f"survey_due_{wave}",
-            )
-        )
-    rows.append(
-        RateRow(
-            "agreement_signed",
-            str(labels.RATE_LABELS["agreement_signed"]),
-            None if rates.agreements_all_on_paper else _typed(Percent, rates.agreement_signed),
-            pct,
-            n["agreement_signed"],
-            n["placed"],
-            "agreement_signed",
-            "placed",
-            str(labels.RATE_DEFINITIONS["agreement_signed"]),
-        )
-    )
+        rows.append(share(f"response_{wave}", rates.response[wave], f"survey_answered_{wave}", due))
+    signed = None if rates.agreements_all_on_paper else rates.agreement_signed
+    rows.append(share("agreement_signed", signed, "agreement_signed", "placed", "agreement_signed"))
     rows.append(
         RateRow(
             "average_stipend",

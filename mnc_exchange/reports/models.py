@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import UTCDateTime
+from ..core.models import at_column
 from ..extensions import db
 
 
@@ -33,4 +33,4 @@ class ReportSnapshot(db.Model):
     valid_until: Mapped[date | None]
     figures: Mapped[str | None] = mapped_column(Text)  # metrics.Figures as JSON
     digest: Mapped[str | None] = mapped_column(String(64))
-    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    computed_at: Mapped[datetime | None] = at_column()

@@ -36,7 +36,7 @@ from ..applications.forms_reference import CommaDecimalField
 from ..applications.models import ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import QUOTA_MAX
-from ..core.forms import AppForm, AppSubForm
+from ..core.forms import AppForm, AppSubForm, required_text
 
 A = ApplicationStatus
 
@@ -212,12 +212,8 @@ class InterviewForm(AppForm):
         ],
         render_kw={"type": "number", "min": 5, "max": DURATION_MAX},
     )
-    location = StringField(
-        _l("Place or video link"),
-        validators=[
-            DataRequired(message=_l("Give the place or the video link of the interview.")),
-            Length(max=300),
-        ],
+    location = required_text(
+        _l("Place or video link"), _l("Give the place or the video link of the interview."), 300
     )
     submit = SubmitField(_l("Schedule"))
 
@@ -244,12 +240,11 @@ class OverrideForm(AppForm):
         + [SelectChoice(s.value, STATUS_LABELS[s]) for s in OVERRIDE_OUTCOMES],
         validators=[DataRequired(message=_l("Choose selected, waitlisted or not selected."))],
     )
-    reason = TextAreaField(
+    reason = required_text(
         _l("Reason (required, shown in the minutes)"),
-        validators=[
-            DataRequired(message=_l("An override needs a written reason.")),
-            Length(max=TEXT_MAX),
-        ],
+        _l("An override needs a written reason."),
+        TEXT_MAX,
+        field=TextAreaField,
         render_kw={"rows": 2},
     )
     submit = SubmitField(_l("Override"))

@@ -6,29 +6,27 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..applications.models import Application
-from ..core.models import TimestampMixin, UTCDateTime
-from ..core.timeutils import utcnow
+from ..core.models import (
+    CohortSettingsMixin,
+    TimestampMixin,
+    at_column,
+    enum_column,
+    now_column,
+    parent_column,
+    user_column,
+)
 from ..extensions import db
 
 
-def _enum(cls, name: str, length: int = 20):
-    return Enum(cls, name=name, native_enum=False, length=length)
-
-
-class SelectionSettings(TimestampMixin, db.Model):
+class SelectionSettings(CohortSettingsMixin, TimestampMixin, db.Model):
     """Per cohort: how the selection round runs, and where it stands."""
 
     __tablename__ = "selection_settings"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
     reviewers_per_application: Mapped[int] = mapped_column(nullable=False, default=2)
     disagreement_gap: Mapped[Decimal] = mapped_column(
         Numeric(5, 2), nullable=False, default=Decimal("15.00")
@@ -36,9 +34,9 @@ class SelectionSettings(TimestampMixin, db.Model):
     # None: twice the quota.
     shortlist_size: Mapped[int | None]
     seat_offer_days: Mapped[int] = mapped_column(nullable=False, default=7)
-    scoring_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decisions_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scoring_started_at: Mapped[datetime | None] = at_column()
+    decisions_at: Mapped[datetime | None] = at_column()
+    published_at: Mapped[datetime | None] = at_column()
 
 
 class RubricCriterion(db.Model):
@@ -46,9 +44,7 @@ class RubricCriterion(db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "key", name="uq_rubric_criteria_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    cohort_id: Mapped[int] = parent_column("cohorts.id")
     key: Mapped[str] = mapped_column(String(40), nullable=False)
     label: Mapped[str] = mapped_column(String(120), nullable=False)
     weight: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
@@ -71,20 +67,16 @@ class ReviewAssignment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    status: Mapped[AssignmentStatus] = mapped_column(
-        _enum(AssignmentStatus, "assignment_status"),
-        nullable=False,
-        default=AssignmentStatus.assigned,
+    application_id: Mapped[int] = parent_column("applications.id")
+    reviewer_id: Mapped[int] = user_column(required=True, index=True)
+    status: Mapped[AssignmentStatus] = enum_column(
+        AssignmentStatus, "assignment_status", AssignmentStatus.assigned
     )
     conflict_reason: Mapped[str | None] = mapped_column(Text)
     total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     comment: Mapped[str | None] = mapped_column(Text)
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    assigned_at: Mapped[datetime] = now_column()
+    submitted_at: Mapped[datetime | None] = at_column()
 
     application: Mapped[Application] = relationship()
     reviewer: Mapped[User] = relationship()
@@ -98,12 +90,8 @@ class ReviewScore(db.Model):
     __table_args__ = (UniqueConstraint("assignment_id", "criterion_id", name="uq_review_scores"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assignment_id: Mapped[int] = mapped_column(
-        ForeignKey("review_assignments.id", ondelete="CASCADE"), nullable=False
-    )
-    criterion_id: Mapped[int] = mapped_column(
-        ForeignKey("rubric_criteria.id", ondelete="CASCADE"), nullable=False
-    )
+    assignment_id: Mapped[int] = parent_column("review_assignments.id", index=False)
+    criterion_id: Mapped[int] = parent_column("rubric_criteria.id", index=False)
     score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
 
     assignment: Mapped[ReviewAssignment] = relationship(back_populates="scores")
@@ -114,16 +102,14 @@ class Interview(db.Model):
     __tablename__ = "interviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), unique=True, nullable=False
-    )
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    application_id: Mapped[int] = parent_column("applications.id", unique=True)
+    starts_at: Mapped[datetime] = at_column(nullable=False)
     duration_minutes: Mapped[int] = mapped_column(nullable=False, default=30)
     location: Mapped[str] = mapped_column(String(300), nullable=False)
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     notes: Mapped[str | None] = mapped_column(Text)
-    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scored_by_id: Mapped[int | None] = user_column()
+    scored_at: Mapped[datetime | None] = at_column()
 
     application: Mapped[Application] = relationship()
 
@@ -141,14 +127,12 @@ class SeatOffer(db.Model):
     __tablename__ = "seat_offers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    application_id: Mapped[int] = parent_column("applications.id")
+    offered_at: Mapped[datetime] = now_column()
+    deadline_at: Mapped[datetime] = at_column(nullable=False)
+    status: Mapped[SeatOfferStatus] = enum_column(
+        SeatOfferStatus, "seat_offer_status", SeatOfferStatus.open
     )
-    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    status: Mapped[SeatOfferStatus] = mapped_column(
-        _enum(SeatOfferStatus, "seat_offer_status"), nullable=False, default=SeatOfferStatus.open
-    )
-    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = at_column()
 
     application: Mapped[Application] = relationship()
