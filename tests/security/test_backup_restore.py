@@ -46,8 +46,8 @@ from mnc_exchange.extensions import db, limiter, migrate
 from mnc_exchange.followup.models import FollowUpReminder
 from mnc_exchange.hosts.models import Company, CompanyInvitation
 from mnc_exchange.mail.models import OutboxMessage
-from mnc_exchange.reports.snapshots import figures_of
 from mnc_exchange.maintenance.backup import RestoreError, backup, restore
+from mnc_exchange.reports.snapshots import figures_of
 from mnc_exchange.selection.models import (
     Interview,
     ReviewAssignment,
