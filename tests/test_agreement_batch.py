@@ -71,9 +71,7 @@ def test_pdf_workers_defaults_to_the_cpus():
     assert pdf.pdf_workers(0) >= 1
 
 
-def test_cli_issue_issues_every_waiting_agreement_in_two_processes(
-    runner, cohort, two_workers
-):
+def test_cli_issue_issues_every_waiting_agreement_in_two_processes(runner, cohort, two_workers):
     placements = [make_confirmed(cohort)[0] for _ in range(3)]
     coordinator = UserFactory(role=Role.coordinator)
     result = _issue(runner, coordinator)
@@ -96,9 +94,14 @@ def test_cli_issue_issues_every_waiting_agreement_in_two_processes(
     assert agreement.referent_name == "Pr. Youssef Bennani"
     assert agreement.activities == placements[0].offer.description
     assert _count(AuditEvent) >= 3
-    assert db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "agreement.issue")
-    ) == 3
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "agreement.issue")
+        )
+        == 3
+    )
     assert _count(OutboxMessage) >= 6  # each student and host contact
 
     again = _issue(runner, coordinator)
