@@ -28,6 +28,7 @@ from ..applications import uploads
 from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import long_date
 from ..core.timeutils import PARIS, utcnow
@@ -1323,14 +1324,7 @@ def amend(
         reasons,
     )
     record("agreement.amend", agreement, {"amendment": number, "reasons": reasons}, actor=actor)
-    from ..followup.models import Internship
-    from ..followup.services import reschedule
-
-    internship = db.session.scalar(
-        select(Internship).where(Internship.placement_id == agreement.placement_id)
-    )
-    if internship is not None:
-        reschedule(internship)
+    signals.agreement_amended.send(agreement)  # the follow-up moves the checklist's dates
     _notify_issued(document)
     return document
 
@@ -1450,7 +1444,7 @@ def _certificate_snapshot(
         "ended_early": agreement.ended_on is not None,
         # Two voices, two headings: the tutor's appraisal (their final evaluation, never
         # typed by the programme) and the programme's own note.
-        "tutor_appraisal": final_evaluation_summary(agreement),
+        "tutor_appraisal": signals.ask(signals.tutor_appraisal, agreement, ""),
         "programme_note": (programme_note or "").strip(),
         **extra,
     }
@@ -1589,35 +1583,6 @@ def certificate_shortfall(document: AgreementDocument) -> Decimal | None:
         return None
     gap = Decimal(minimum) - Decimal(paid)
     return gap if gap > 0 else None
-
-
-def final_evaluation_summary(agreement: Agreement) -> str:
-    """The tutor's final evaluation in a sentence (French, like the certificate), or ""."""
-    from ..followup.models import EvaluationKind, Internship, TutorEvaluation
-    from ..followup.services import criteria_for
-
-    evaluation = db.session.scalar(
-        select(TutorEvaluation)
-        .join(Internship, Internship.id == TutorEvaluation.internship_id)
-        .where(
-            Internship.placement_id == agreement.placement_id,
-            TutorEvaluation.kind == EvaluationKind.final,
-            TutorEvaluation.submitted_at.is_not(None),
-        )
-    )
-    if evaluation is None:
-        return ""
-    labels = {c.key: c.label for c in criteria_for(agreement.cohort)}
-    scores = ", ".join(
-        f"{labels.get(key, key)} {score}/5" for key, score in evaluation.scores.items()
-    )
-    text = (
-        f"Évaluation finale du tuteur ({evaluation.tutor_name}) : appréciation globale "
-        f"{evaluation.overall}/5 ({scores})."
-    )
-    if evaluation.comment:
-        text += f" « {evaluation.comment} »"
-    return text
 
 
 # --- verification and lists ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
+from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.timeutils import utcnow
 from ..extensions import db
@@ -569,9 +570,7 @@ def confirm(placement: Placement, actor: User, now: datetime | None = None) -> N
         offer.status = OfferStatus.filled
         record("offer.transition", offer, {"from": "published", "to": "filled"}, actor=actor)
     record("placement.confirm", placement, actor=actor)
-    from ..followup.services import ensure_internship
-
-    ensure_internship(placement)
+    signals.placement_confirmed.send(placement)  # the follow-up opens the internship
     student = placement.application.student
     queue_email(student.email, "placement_confirmed", student.locale, placement=placement)
 
@@ -654,8 +653,9 @@ def cancel(placement: Placement, reason: str, actor: User | None) -> None:
         queue_email(email, "placement_cancelled", locale, placement=placement)
 
 
-def on_withdrawal(application: Application) -> None:
-    """Called when a student withdraws: their placement, if any, is cancelled."""
+def on_withdrawal(application: Application, **_event) -> None:
+    """When a student withdraws (``signals.application_withdrawn``), their placement, if any,
+    is cancelled."""
     placement = active_placement(application)
     if placement is not None:
         cancel(placement, "withdrawn", None)

@@ -803,10 +803,7 @@ def respond_to_offer(offer: SeatOffer, accept: bool, now: datetime | None = None
 def after_withdrawal(application: Application, previous: ApplicationStatus) -> None:
     """A withdrawal frees a seat (selected) or ends an open seat offer (waitlisted): once the
     decisions are published, the seat is offered to the next student on the waitlist.
-    A proposed or confirmed placement of the student is cancelled."""
-    from ..placements.services import on_withdrawal
-
-    on_withdrawal(application)
+    (Receiver of ``signals.application_withdrawn``, after the placement is cancelled.)"""
     offer = open_offer(application)
     if offer is not None:
         offer.status = SeatOfferStatus.declined
