@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request, session
 from flask_login import current_user
 
-from . import reactions
+from . import wiring
 from .config import default_database_url, load_config, normalise_database_url
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -52,7 +52,7 @@ def create_app(config: str | dict | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0
         )
     register_extensions(app)
-    reactions.connect()
+    wiring.connect()
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
