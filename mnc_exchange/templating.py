@@ -128,4 +128,3 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["decimal"] = decimal
     app.jinja_env.globals["de"] = de
-

@@ -423,6 +423,16 @@ def _verify_url(code: str) -> str:
     return external_url("verify.check", code=code)
 
 
+def _next_version(agreement: Agreement, kind: DocumentKind) -> int:
+    """The number of the next document of ``kind`` of the agreement (1 for the first)."""
+    latest = db.session.scalar(
+        select(func.max(AgreementDocument.version)).where(
+            AgreementDocument.agreement_id == agreement.id, AgreementDocument.kind == kind
+        )
+    )
+    return (latest or 0) + 1
+
+
 def _store_document(
     agreement: Agreement,
     kind: DocumentKind,
@@ -618,15 +628,7 @@ def reissue(
     _gate(report)
     previous = current_document(agreement)
     baseline = latest_terms_document(agreement)
-    version = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.agreement,
-            )
-        )
-        or 0
-    ) + 1
+    version = _next_version(agreement, DocumentKind.agreement)
     if previous is not None:
         previous.superseded_at = utcnow()
     reference = f"{agreement.number} v{version}"
@@ -1284,15 +1286,7 @@ def amend(
     agreement.prefecture_required = agreement.prefecture_required or report.long_stay
     db.session.flush()
     db.session.refresh(agreement, ["tutor"])
-    number = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.amendment,
-            )
-        )
-        or 0
-    ) + 1
+    number = _next_version(agreement, DocumentKind.amendment)
     snapshot = build_snapshot(agreement, today)
     # An early end only shortens the stay the préfecture approved: no new submission for it.
     snapshot["changes"] = _prefecture_after_change(
@@ -1462,15 +1456,7 @@ def _store_certificate(
         )
     ):
         previous.superseded_at = utcnow()
-    version = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.certificate,
-            )
-        )
-        or 0
-    ) + 1
+    version = _next_version(agreement, DocumentKind.certificate)
     return _store_document(
         agreement,
         DocumentKind.certificate,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
+from ..cohorts.services import saved_for, settings_row
 from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import decimal, long_date
@@ -547,21 +548,12 @@ def _default_rules(cohort: Cohort) -> EligibilityRules:
 
 def rules_preview(cohort: Cohort) -> EligibilityRules:
     """The cohort's rules without writing anything (defaults when not configured yet)."""
-    rules = db.session.scalar(
-        select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
-    )
+    rules = saved_for(EligibilityRules, cohort)
     return rules if rules is not None else _default_rules(cohort)
 
 
 def rules_for(cohort: Cohort) -> EligibilityRules:
-    rules = db.session.scalar(
-        select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
-    )
-    if rules is None:
-        rules = EligibilityRules(cohort_id=cohort.id)
-        db.session.add(rules)
-        db.session.flush()
-    return rules
+    return settings_row(EligibilityRules, cohort)
 
 
 def suggest(application: Application, rules: EligibilityRules) -> eligibility.Screening:

@@ -27,6 +27,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
+from ..cohorts.services import settings_row
 from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.timeutils import utcnow
@@ -79,14 +80,7 @@ REASON_LABELS = {
 
 
 def settings_for(cohort: Cohort) -> MatchingSettings:
-    settings = db.session.scalar(
-        select(MatchingSettings).where(MatchingSettings.cohort_id == cohort.id)
-    )
-    if settings is None:
-        settings = MatchingSettings(cohort_id=cohort.id, confirmation_days=7)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    return settings_row(MatchingSettings, cohort, confirmation_days=7)
 
 
 def save_settings(
