@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from . import wiring
 from .config import default_database_url, load_config, normalise_database_url
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -51,6 +52,7 @@ def create_app(config: str | dict | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0
         )
     register_extensions(app)
+    wiring.connect()
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -251,6 +253,34 @@ def register_template_helpers(app: Flask) -> None:
     from .templating import register
 
     register(app)
+
+    @app.context_processor
+    def inject():
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        from .accounts.forms import ROLE_LABELS, ConfirmForm, LanguageForm
+        from .cohorts.services import STATE_LABELS
+        from .mail.models import OUTBOX_LABELS
+        from .main.calendar import STEP_LABELS
+        from .permissions import can
+
+        # The page forms carry a CSRF token, which needs the request's session: e-mails
+        # rendered outside a request (CLI, scheduler, demo data) get none.
+        forms = {}
+        if has_request_context():
+            forms = {
+                "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
+                "logout_form": ConfirmForm(formdata=None),
+            }
+        return forms | {
+            "can": lambda permission: can(current_user, permission),
+            "role_labels": ROLE_LABELS,
+            "current_locale": str(get_locale()),
+            "state_label": lambda state: STATE_LABELS[state],
+            "calendar_labels": STEP_LABELS,
+            "outbox_labels": OUTBOX_LABELS,
+        }
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -1,4 +1,7 @@
-"""Jinja filters and globals: local dates and times, permissions, the language form."""
+"""Jinja filters and globals: local dates and times, money and numbers, external URLs.
+
+(The page-wide template context, which names the domains' labels, is set up by
+``create_app``: this module stays below every domain.)"""
 
 from __future__ import annotations
 
@@ -14,13 +17,11 @@ from babel.dates import (
     get_time_format,
 )
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app
 from flask_babel import get_locale
-from flask_login import current_user
 
 from .core.i18n import de, decimal, filesize, long_date
 from .core.timeutils import as_utc
-from .permissions import can
 
 NAMED_FORMATS = ("short", "medium", "long", "full")
 
@@ -113,27 +114,3 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["decimal"] = decimal
     app.jinja_env.globals["de"] = de
-
-    @app.context_processor
-    def inject():
-        from .accounts.forms import ROLE_LABELS, ConfirmForm, LanguageForm
-        from .cohorts.services import STATE_LABELS
-        from .mail.models import OUTBOX_LABELS
-        from .main.calendar import STEP_LABELS
-
-        # The page forms carry a CSRF token, which needs the request's session: e-mails
-        # rendered outside a request (CLI, scheduler, demo data) get none.
-        forms = {}
-        if has_request_context():
-            forms = {
-                "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
-                "logout_form": ConfirmForm(formdata=None),
-            }
-        return forms | {
-            "can": lambda permission: can(current_user, permission),
-            "role_labels": ROLE_LABELS,
-            "current_locale": str(get_locale()),
-            "state_label": lambda state: STATE_LABELS[state],
-            "calendar_labels": STEP_LABELS,
-            "outbox_labels": OUTBOX_LABELS,
-        }

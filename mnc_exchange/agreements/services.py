@@ -31,6 +31,7 @@ from ..applications import uploads
 from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import long_date
 from ..core.timeutils import PARIS, utcnow
@@ -433,6 +434,16 @@ def _verify_url(code: str) -> str:
     return external_url("verify.check", code=code)
 
 
+def _next_version(agreement: Agreement, kind: DocumentKind) -> int:
+    """The number of the next document of ``kind`` of the agreement (1 for the first)."""
+    latest = db.session.scalar(
+        select(func.max(AgreementDocument.version)).where(
+            AgreementDocument.agreement_id == agreement.id, AgreementDocument.kind == kind
+        )
+    )
+    return (latest or 0) + 1
+
+
 def _store_document(
     agreement: Agreement,
     kind: DocumentKind,
@@ -702,15 +713,7 @@ def reissue(
     _gate(report)
     previous = current_document(agreement)
     baseline = latest_terms_document(agreement)
-    version = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.agreement,
-            )
-        )
-        or 0
-    ) + 1
+    version = _next_version(agreement, DocumentKind.agreement)
     if previous is not None:
         previous.superseded_at = utcnow()
     reference = f"{agreement.number} v{version}"
@@ -1368,15 +1371,7 @@ def amend(
     agreement.prefecture_required = agreement.prefecture_required or report.long_stay
     db.session.flush()
     db.session.refresh(agreement, ["tutor"])
-    number = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.amendment,
-            )
-        )
-        or 0
-    ) + 1
+    number = _next_version(agreement, DocumentKind.amendment)
     snapshot = build_snapshot(agreement, today)
     # An early end only shortens the stay the préfecture approved: no new submission for it.
     snapshot["changes"] = _prefecture_after_change(
@@ -1408,14 +1403,7 @@ def amend(
         reasons,
     )
     record("agreement.amend", agreement, {"amendment": number, "reasons": reasons}, actor=actor)
-    from ..followup.models import Internship
-    from ..followup.services import reschedule
-
-    internship = db.session.scalar(
-        select(Internship).where(Internship.placement_id == agreement.placement_id)
-    )
-    if internship is not None:
-        reschedule(internship)
+    signals.agreement_amended.send(agreement)  # the follow-up moves the checklist's dates
     _notify_issued(document)
     return document
 
@@ -1535,7 +1523,7 @@ def _certificate_snapshot(
         "ended_early": agreement.ended_on is not None,
         # Two voices, two headings: the tutor's appraisal (their final evaluation, never
         # typed by the programme) and the programme's own note.
-        "tutor_appraisal": final_evaluation_summary(agreement),
+        "tutor_appraisal": signals.ask(signals.tutor_appraisal, agreement, ""),
         "programme_note": (programme_note or "").strip(),
         **extra,
     }
@@ -1553,15 +1541,7 @@ def _store_certificate(
         )
     ):
         previous.superseded_at = utcnow()
-    version = (
-        db.session.scalar(
-            select(func.max(AgreementDocument.version)).where(
-                AgreementDocument.agreement_id == agreement.id,
-                AgreementDocument.kind == DocumentKind.certificate,
-            )
-        )
-        or 0
-    ) + 1
+    version = _next_version(agreement, DocumentKind.certificate)
     return _store_document(
         agreement,
         DocumentKind.certificate,
@@ -1674,35 +1654,6 @@ def certificate_shortfall(document: AgreementDocument) -> Decimal | None:
         return None
     gap = Decimal(minimum) - Decimal(paid)
     return gap if gap > 0 else None
-
-
-def final_evaluation_summary(agreement: Agreement) -> str:
-    """The tutor's final evaluation in a sentence (French, like the certificate), or ""."""
-    from ..followup.models import EvaluationKind, Internship, TutorEvaluation
-    from ..followup.services import criteria_for
-
-    evaluation = db.session.scalar(
-        select(TutorEvaluation)
-        .join(Internship, Internship.id == TutorEvaluation.internship_id)
-        .where(
-            Internship.placement_id == agreement.placement_id,
-            TutorEvaluation.kind == EvaluationKind.final,
-            TutorEvaluation.submitted_at.is_not(None),
-        )
-    )
-    if evaluation is None:
-        return ""
-    labels = {c.key: c.label for c in criteria_for(agreement.cohort)}
-    scores = ", ".join(
-        f"{labels.get(key, key)} {score}/5" for key, score in evaluation.scores.items()
-    )
-    text = (
-        f"Évaluation finale du tuteur ({evaluation.tutor_name}) : appréciation globale "
-        f"{evaluation.overall}/5 ({scores})."
-    )
-    if evaluation.comment:
-        text += f" « {evaluation.comment} »"
-    return text
 
 
 # --- verification and lists ----------------------------------------------------------------------

@@ -34,11 +34,11 @@ from .models import (
     ApplicationStatus,
     Document,
     DocumentStatus,
-    EligibilityRules,
     Institution,
     MessageKind,
 )
 from .reference import CEFR_LEVELS, GENDER_LABELS, POLE_LABELS, REGIONS, Pole
+from .services import rules_preview  # noqa: F401  (the staff views ask the screening)
 
 A = ApplicationStatus
 
@@ -337,29 +337,6 @@ def export_csv(cohort: Cohort, filters: Filters) -> str:
 
 
 # --- rules and screening ---------------------------------------------------------------------
-
-
-def _default_rules(cohort: Cohort) -> EligibilityRules:
-    """Unsaved rules holding the model's column defaults (for a read-only preview)."""
-    values: dict[str, Any] = {}
-    for column in EligibilityRules.__table__.columns:
-        default = column.default
-        if column.primary_key or default is None:
-            continue
-        if default.is_callable:
-            values[column.key] = default.arg(None)
-        elif default.is_scalar:
-            values[column.key] = default.arg
-    values["cohort_id"] = cohort.id
-    return EligibilityRules(**values)
-
-
-def rules_preview(cohort: Cohort) -> EligibilityRules:
-    """The cohort's rules without writing anything (defaults when not configured yet)."""
-    rules = db.session.scalar(
-        select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
-    )
-    return rules if rules is not None else _default_rules(cohort)
 
 
 @dataclass

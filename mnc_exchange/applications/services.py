@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,8 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
+from ..cohorts.services import saved_for, settings_row
+from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import decimal, long_date
 from ..core.timeutils import utcnow
@@ -354,8 +357,6 @@ def passport_warning(application: Application) -> str | None:
     """Before submission, when the passport expires too early for this call's rules: what
     follows (the file is declared not eligible) and what to do instead. A warning, not a
     refusal: the student may renew the passport before the call closes."""
-    from .screening import rules_preview
-
     cohort = application.cohort
     rules = rules_preview(cohort)
     months = rules.passport_months_after_end
@@ -436,10 +437,9 @@ def return_for_correction(application: Application, message: str, actor: User) -
 def withdraw(application: Application, reason: str = "") -> None:
     """The student withdraws the application (possible in any state before departure).
 
-    A freed seat (or an open seat offer) goes to the next student on the waitlist.
+    A freed seat (or an open seat offer) goes to the next student on the waitlist
+    (``signals.application_withdrawn``: the placements, then the selection react).
     """
-    from ..selection import services as selection
-
     previous = application.status
     _move(application, A.withdrawn, {"reason": reason})
     application.withdrawn_at = utcnow()
@@ -449,7 +449,7 @@ def withdraw(application: Application, reason: str = "") -> None:
         reason.strip() or _("Application withdrawn by the student."),
         application.student,
     )
-    selection.after_withdrawal(application, previous)
+    signals.application_withdrawn.send(application, previous=previous)
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -531,15 +531,29 @@ def review_document(document: Document, accept: bool, comment: str, actor: User)
 # --- eligibility -----------------------------------------------------------------------------
 
 
+def _default_rules(cohort: Cohort) -> EligibilityRules:
+    """Unsaved rules holding the model's column defaults (for a read-only preview)."""
+    values: dict[str, Any] = {}
+    for column in EligibilityRules.__table__.columns:
+        default = column.default
+        if column.primary_key or default is None:
+            continue
+        if default.is_callable:
+            values[column.key] = default.arg(None)
+        elif default.is_scalar:
+            values[column.key] = default.arg
+    values["cohort_id"] = cohort.id
+    return EligibilityRules(**values)
+
+
+def rules_preview(cohort: Cohort) -> EligibilityRules:
+    """The cohort's rules without writing anything (defaults when not configured yet)."""
+    rules = saved_for(EligibilityRules, cohort)
+    return rules if rules is not None else _default_rules(cohort)
+
+
 def rules_for(cohort: Cohort) -> EligibilityRules:
-    rules = db.session.scalar(
-        select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
-    )
-    if rules is None:
-        rules = EligibilityRules(cohort_id=cohort.id)
-        db.session.add(rules)
-        db.session.flush()
-    return rules
+    return settings_row(EligibilityRules, cohort)
 
 
 def suggest(application: Application, rules: EligibilityRules) -> eligibility.Screening:

@@ -5,11 +5,16 @@ are filled from the event's details (missing ones read "—"). ``describe`` retu
 and the details as (label, value) rows, every value formatted for the reader (statuses, kinds
 and parties by their labels, dates, numbers, yes / no). An unknown code gets a generic
 sentence and its details as rows: the pages never show an action code or raw JSON.
+
+The audit sits below every domain and imports none: the domains' label dictionaries and forms
+are registered with ``register_labels`` / ``register_field_form`` (``mnc_exchange.wiring``,
+called by ``create_app``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -253,104 +258,53 @@ def _family(action: str) -> str:
     return action.split(".", 1)[0]
 
 
+#: The label dictionaries that word a stored value, registered by the domains that own them
+#: (``register_labels``): (scope, key) → labels, the scope an action (``cohort.update``), a
+#: family (``cohort``) or ``*`` (any action).
+_VALUE_LABELS: dict[tuple[str, str], Mapping] = {}
+
+#: The forms whose field labels name the fields an action's details list (``changes``,
+#: ``identity_changed``, the settings' names), by action or family (``register_field_form``).
+_FIELD_FORMS: dict[str, type] = {}
+
+
+def register_labels(labels: Mapping, *keys: str, scope: str = "*") -> None:
+    """Word the values stored under ``keys`` with ``labels`` (enum members or strings to lazy
+    texts) in the events of ``scope``: an action, a family or ``*``."""
+    for key in keys:
+        _VALUE_LABELS[(scope, key)] = labels
+
+
+def register_field_form(scope: str, form: type) -> None:
+    """The fields named in the details of ``scope``'s events (an action or a family) read as
+    ``form``'s labels."""
+    _FIELD_FORMS[scope] = form
+
+
 def _labels_for(action: str, key: str) -> dict | None:
     """The label dictionary that words the stored value of ``key`` for ``action``."""
-    family = _family(action)
-    if key in ("from", "to", "override", "suggested_status"):
-        if family in ("application", "selection"):
-            from ..applications.services import STATUS_LABELS
-
-            return _norm(STATUS_LABELS)
-        if family == "cohort":
-            from ..cohorts.services import STATE_LABELS
-
-            return _norm(STATE_LABELS)
-        if family == "offer":
-            from ..offers.services import STATUS_LABELS as OFFER_LABELS
-
-            return _norm(OFFER_LABELS)
-        if family == "incident":
-            from ..followup.services import INCIDENT_STATUS_LABELS
-
-            return _norm(INCIDENT_STATUS_LABELS)
-    if key == "kind" and family == "document":
-        from ..applications.reference import DOCUMENT_LABELS
-
-        return _norm(DOCUMENT_LABELS)
-    if key == "kind" and family == "evaluation":
-        from ..followup.forms_staff import EVALUATION_KIND_LABELS
-
-        return _norm(EVALUATION_KIND_LABELS)
-    if key == "party":
-        from ..agreements.services import PARTY_LABELS
-
-        return _norm(PARTY_LABELS)
-    if key == "decision" and family == "agreement":
-        from ..agreements.forms import PREFECTURE_DECISION_LABELS
-
-        return _norm(PREFECTURE_DECISION_LABELS)
-    if key == "reasons" and family == "agreement":
-        from ..agreements.services import AMENDMENT_REASONS
-
-        return _norm(AMENDMENT_REASONS)
-    if key == "role":
-        from ..accounts.forms import ROLE_LABELS
-
-        return _norm(ROLE_LABELS)
     if key == "locale":
         return {"fr": _l("French"), "en": _l("English")}
     if key == "reason" and action == "auth.login_failed":
         return _FAILED_LOGIN_REASONS
     if key == "method":
         return _SIGNATURE_METHODS
-    if key == "step" and family == "internship":
-        from ..followup.services import STEP_LABELS
-
-        return _norm(STEP_LABELS)
-    if key == "severity":
-        from ..followup.services import SEVERITY_LABELS
-
-        return _norm(SEVERITY_LABELS)
-    if key == "category":
-        from ..followup.services import CATEGORY_LABELS
-
-        return _norm(CATEGORY_LABELS)
-    if key == "situation":
-        from ..followup.services import SITUATION_LABELS
-
-        return _norm(SITUATION_LABELS)
     if key in ("changes", "identity_changed") and field_labels(action):
         return field_labels(action)
-    if key in ("fields", "changes") and family == "application":
-        from ..applications.services import FIELD_LABELS
-
-        return dict(FIELD_LABELS)
-    if key in ("required", "optional") or (key == "changes" and action.endswith("requirements")):
-        from ..applications.reference import DOCUMENT_LABELS
-
-        return _norm(DOCUMENT_LABELS)
+    if key == "changes" and action.endswith("requirements"):
+        key = "required"  # a change of the documents asked names the documents
+    for scope in (action, _family(action), "*"):
+        labels = _VALUE_LABELS.get((scope, key))
+        if labels is not None:
+            return _norm(labels)
     return None
-
-
-#: The forms whose field labels name the fields an action's details list (``changes``,
-#: ``identity_changed``, the settings' names): (module, class) by action or family.
-_FIELD_FORMS = {
-    "cohort.update": ("..cohorts.forms", "CohortForm"),
-    "cohort.eligibility_rules": ("..applications.forms_reference", "EligibilityRulesForm"),
-    "institution": ("..applications.forms_reference", "InstitutionForm"),
-    "company": ("..hosts.forms", "CompanyForm"),
-    "selection.settings": ("..selection.forms_staff", "SettingsForm"),
-}
 
 
 def field_labels(action: str) -> dict:
     """The labels of the form fields an action's details name, or {}."""
-    import importlib
-
-    spec = _FIELD_FORMS.get(action) or _FIELD_FORMS.get(_family(action))
-    if spec is None:
+    form = _FIELD_FORMS.get(action) or _FIELD_FORMS.get(_family(action))
+    if form is None:
         return {}
-    form = getattr(importlib.import_module(spec[0], __package__), spec[1])
     labels = {}
     for name in dir(form):
         unbound = getattr(form, name, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,24 @@ from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import long_date
 from ..extensions import db
 from .models import DEFAULT_QUOTA, QUOTA_MAX, QUOTA_MIN, Cohort, CohortState
+
+T = TypeVar("T")
+
+
+def saved_for(model: type[T], cohort: Cohort) -> T | None:
+    """The cohort's row of ``model`` (settings kept one per cohort), or None."""
+    return db.session.scalar(select(model).where(model.cohort_id == cohort.id))
+
+
+def settings_row(model: type[T], cohort: Cohort, **defaults) -> T:
+    """The cohort's row of ``model``, created with ``defaults`` on first use."""
+    row = saved_for(model, cohort)
+    if row is None:
+        row = model(cohort_id=cohort.id, **defaults)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
 
 S = CohortState
 

@@ -12,7 +12,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -54,6 +54,9 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
+
+if TYPE_CHECKING:
+    from ..agreements.models import Agreement
 
 EVALUATION_LINK_DAYS = 30
 
@@ -207,6 +210,43 @@ def reschedule(internship: Internship) -> None:
         elif step.done_on is None:
             step.due_on = due
     internship.visa_type = internship.visa_type or ("vls_ts" if long_stay else "short_stay")
+
+
+def reschedule_amended(agreement: Agreement) -> None:
+    """An amendment changed the agreement's terms (``signals.agreement_amended``): the steps
+    of its internship not done yet follow the new dates."""
+    internship = db.session.scalar(
+        select(Internship).where(Internship.placement_id == agreement.placement_id)
+    )
+    if internship is not None:
+        reschedule(internship)
+
+
+def final_evaluation_summary(agreement: Agreement) -> str:
+    """The tutor's final evaluation in a sentence (French, like the certificate), or ""
+    (the certificate asks it through ``signals.tutor_appraisal``)."""
+    evaluation = db.session.scalar(
+        select(TutorEvaluation)
+        .join(Internship, Internship.id == TutorEvaluation.internship_id)
+        .where(
+            Internship.placement_id == agreement.placement_id,
+            TutorEvaluation.kind == EvaluationKind.final,
+            TutorEvaluation.submitted_at.is_not(None),
+        )
+    )
+    if evaluation is None:
+        return ""
+    labels = {c.key: c.label for c in criteria_for(agreement.cohort)}
+    scores = ", ".join(
+        f"{labels.get(key, key)} {score}/5" for key, score in evaluation.scores.items()
+    )
+    text = (
+        f"Évaluation finale du tuteur ({evaluation.tutor_name}) : appréciation globale "
+        f"{evaluation.overall}/5 ({scores})."
+    )
+    if evaluation.comment:
+        text += f" « {evaluation.comment} »"
+    return text
 
 
 def internship_of_student(user: User, cohort: Cohort | None = None) -> Internship | None:

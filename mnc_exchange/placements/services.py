@@ -27,6 +27,8 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
 from ..cohorts.models import Cohort, CohortState
+from ..cohorts.services import settings_row
+from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.timeutils import utcnow
 from ..extensions import db
@@ -78,14 +80,7 @@ REASON_LABELS = {
 
 
 def settings_for(cohort: Cohort) -> MatchingSettings:
-    settings = db.session.scalar(
-        select(MatchingSettings).where(MatchingSettings.cohort_id == cohort.id)
-    )
-    if settings is None:
-        settings = MatchingSettings(cohort_id=cohort.id, confirmation_days=7)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    return settings_row(MatchingSettings, cohort, confirmation_days=7)
 
 
 def save_settings(
@@ -569,9 +564,7 @@ def confirm(placement: Placement, actor: User, now: datetime | None = None) -> N
         offer.status = OfferStatus.filled
         record("offer.transition", offer, {"from": "published", "to": "filled"}, actor=actor)
     record("placement.confirm", placement, actor=actor)
-    from ..followup.services import ensure_internship
-
-    ensure_internship(placement)
+    signals.placement_confirmed.send(placement)  # the follow-up opens the internship
     student = placement.application.student
     queue_email(student.email, "placement_confirmed", student.locale, placement=placement)
 
@@ -654,8 +647,9 @@ def cancel(placement: Placement, reason: str, actor: User | None) -> None:
         queue_email(email, "placement_cancelled", locale, placement=placement)
 
 
-def on_withdrawal(application: Application) -> None:
-    """Called when a student withdraws: their placement, if any, is cancelled."""
+def on_withdrawal(application: Application, **_event) -> None:
+    """When a student withdraws (``signals.application_withdrawn``), their placement, if any,
+    is cancelled."""
     placement = active_placement(application)
     if placement is not None:
         cancel(placement, "withdrawn", None)

@@ -24,6 +24,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..cohorts.services import settings_row
 from ..core.errors import DomainError
 from ..core.timeutils import as_utc, utcnow
 from ..extensions import db
@@ -89,15 +90,19 @@ def criterion_label(criterion: RubricCriterion) -> str:
 # --- settings and rubric ---------------------------------------------------------------------
 
 
-def settings_for(cohort: Cohort) -> SelectionSettings:
-    settings = db.session.scalar(
-        select(SelectionSettings).where(SelectionSettings.cohort_id == cohort.id)
+def _applications_in(cohort: Cohort, status: ApplicationStatus) -> list[Application]:
+    """The cohort's applications in ``status``."""
+    return list(
+        db.session.scalars(
+            select(Application).where(
+                Application.cohort_id == cohort.id, Application.status == status
+            )
+        )
     )
-    if settings is None:
-        settings = SelectionSettings(cohort_id=cohort.id)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+
+
+def settings_for(cohort: Cohort) -> SelectionSettings:
+    return settings_row(SelectionSettings, cohort)
 
 
 def shortlist_size(cohort: Cohort, settings: SelectionSettings) -> int:
@@ -422,11 +427,7 @@ def make_shortlist(cohort: Cohort) -> tuple[int, int]:
                 n=counts[A.eligible],
             )
         )
-    scored = db.session.scalars(
-        select(Application).where(
-            Application.cohort_id == cohort.id, Application.status == A.scored
-        )
-    ).all()
+    scored = _applications_in(cohort, A.scored)
     if not scored:
         raise DomainError(_("No scored application to shortlist."))
     candidates = [ranking.Candidate(a.id, Decimal(a.review_score)) for a in scored]
@@ -576,11 +577,7 @@ def make_decisions(cohort: Cohort) -> dict[str, int]:
         raise DomainError(
             _("%(n)d shortlisted applications still have no interview score.", n=pending)
         )
-    interviewed = db.session.scalars(
-        select(Application).where(
-            Application.cohort_id == cohort.id, Application.status == A.interviewed
-        )
-    ).all()
+    interviewed = _applications_in(cohort, A.interviewed)
     if not interviewed:
         raise DomainError(_("No interviewed application to decide on."))
     criteria = rubric_for(cohort)
@@ -803,10 +800,7 @@ def respond_to_offer(offer: SeatOffer, accept: bool, now: datetime | None = None
 def after_withdrawal(application: Application, previous: ApplicationStatus) -> None:
     """A withdrawal frees a seat (selected) or ends an open seat offer (waitlisted): once the
     decisions are published, the seat is offered to the next student on the waitlist.
-    A proposed or confirmed placement of the student is cancelled."""
-    from ..placements.services import on_withdrawal
-
-    on_withdrawal(application)
+    (Receiver of ``signals.application_withdrawn``, after the placement is cancelled.)"""
     offer = open_offer(application)
     if offer is not None:
         offer.status = SeatOfferStatus.declined
