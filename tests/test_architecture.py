@@ -122,6 +122,8 @@ LAYERS: dict[str, int] = {
     # contact belongs to (users.company_id)
     "accounts.models": 1,
     "hosts.models": 1,
+    # the programme's reference lists (regions, MNC poles, languages, document kinds): pure data
+    "applications.reference": 1,
     "audit": 2,
     "permissions": 2,
     "templating": 2,
