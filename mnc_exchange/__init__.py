@@ -268,13 +268,16 @@ def register_template_helpers(app: Flask) -> None:
         # The page forms carry a CSRF token, which needs the request's session: e-mails
         # rendered outside a request (CLI, scheduler, demo data) get none.
         forms = {}
+        user = None  # outside a request (e-mails): nobody, as current_user is there
         if has_request_context():
             forms = {
                 "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
                 "logout_form": ConfirmForm(formdata=None),
             }
+            # The user object itself: a page's menu asks `can` a dozen times.
+            user = current_user._get_current_object()
         return forms | {
-            "can": lambda permission: can(current_user, permission),
+            "can": lambda permission: can(user, permission),
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale()),
             "state_label": lambda state: STATE_LABELS[state],
