@@ -1,6 +1,6 @@
 """Demo host companies, their offers, and the previous cohort's matching (issue 5).
 
-Called at the end of ``demo.load_demo_data``. Idempotent: nothing is done when a company
+Called by ``load_demo_data``. Idempotent: nothing is done when a company
 already exists.
 
 - 15 approved French IT / offshoring companies (valid SIRETs), each with a host contact account
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import random
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,27 +34,36 @@ from decimal import Decimal
 from itertools import combinations
 
 import phonenumbers
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from stdnum import luhn
 from stdnum.fr import siret as stdnum_siret
 
-from . import internship_law, matching
-from .accounts.models import Role, User
-from .applications import services as app_services
-from .applications.models import Application, ApplicationStatus
-from .audit.services import record
-from .cohorts.models import Cohort
-from .core.timeutils import CASABLANCA, utcnow
-from .demo_applications import _at, _people, _profile, ensure_demo_institutions
-from .extensions import db
-from .hosts.models import Company, CompanyStatus, Pole, Tutor
-from .mail.models import OutboxMessage
-from .offers import law
-from .offers import services as offer_services
-from .offers.models import Offer, OfferStatus, WorkLanguage, WorkMode
-from .placements import services as placement_services
-from .placements.models import MAX_PREFERENCES, CompanyRanking, Placement, StudentPreference
-from .selection.models import SelectionSettings
+from .. import internship_law, matching
+from ..accounts.models import Role, User
+from ..applications import services as app_services
+from ..applications.models import Application, ApplicationStatus
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.timeutils import CASABLANCA, utcnow
+from ..extensions import db
+from ..hosts.models import Company, CompanyStatus, Pole, Tutor
+from ..offers import law
+from ..offers import services as offer_services
+from ..offers.models import Offer, OfferStatus, WorkLanguage, WorkMode
+from ..placements import services as placement_services
+from ..placements.models import MAX_PREFERENCES, CompanyRanking, Placement, StudentPreference
+from ..selection import services as selection_services
+from .accounts import create_accounts, demo_coordinator, hash_password
+from .applicants import draw_people, ensure_demo_institutions, fill_profile, record_demo_states
+from .common import (
+    drop_emails_since,
+    email_for,
+    first_working_day,
+    outbox_mark,
+    random_time,
+    start_days,
+    utc_at,
+)
 
 A = ApplicationStatus
 O = OfferStatus  # noqa: E741 - short alias, as in offers.services
@@ -70,7 +78,7 @@ RANKING_COMPANIES = 9
 
 
 @dataclass(frozen=True)
-class _Company:
+class CompanySpec:
     legal_name: str
     domain: str
     naf_code: str
@@ -93,8 +101,8 @@ class _Company:
 
 M, S, MM, SW = Pole.mobile, Pole.security, Pole.multimedia, Pole.software
 
-DEMO_COMPANIES: tuple[_Company, ...] = (
-    _Company(
+DEMO_COMPANIES: tuple[CompanySpec, ...] = (
+    CompanySpec(
         "Demo Entreprise SAS", "demo-entreprise.fr", "6202A", "12 rue de Châteaudun", "75009",
         "Paris", 240, "Conseil en systèmes et logiciels informatiques", True,
         ("Philippe Renaud", "Président"), None, (SW, M, S),
@@ -105,14 +113,14 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         4,
     ),
-    _Company(
+    CompanySpec(
         "Atlantique Mobile SAS", "atlantique-mobile.fr", "6201Z", "5 boulevard Vincent Gâche",
         "44200", "Nantes", 85, "Développement d'applications mobiles", False,
         ("Erwan Le Goff", "Directeur général"), "Maëlle Guérin", (M, MM),
         (("Thomas Le Bihan", "Lead développeur Android"), ("Camille Rousseau", "Lead développeuse iOS")),  # noqa: E501
         3,
     ),
-    _Company(
+    CompanySpec(
         "Sécurion Paiements SA", "securion-paiements.fr", "6202A", "40 rue de la Villette",
         "69003", "Lyon", 620, "Sécurité des paiements et monétique", True,
         ("Bernard Faure", "Directeur général"), "Isabelle Chevalier", (S, SW),
@@ -123,14 +131,14 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         3, "Valérie Marchand",
     ),
-    _Company(
+    CompanySpec(
         "Garonne Logiciels SARL", "garonne-logiciels.fr", "5829C", "18 rue d'Alsace-Lorraine",
         "31000", "Toulouse", 14, "Édition de logiciels de gestion pour les PME", False,
         ("Pierre Castan", "Gérant"), "Anne Sabatier", (SW,),
         (("Mathieu Delmas", "Développeur senior"), ("Anne Sabatier", "Cheffe de produit")),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Nordsoft Services SAS", "nordsoft-services.fr", "6202A",
         "EuraTechnologies, 165 avenue de Bretagne", "59000", "Lille", 1450,
         "Infogérance et centres de services nearshore", True,
@@ -142,14 +150,14 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         4, "Jérôme Lecomte",
     ),
-    _Company(
+    CompanySpec(
         "Aquitaine Digital Média SAS", "aquitaine-digital.fr", "6201Z", "74 quai des Chartrons",
         "33000", "Bordeaux", 120, "Plateformes vidéo et production multimédia", False,
         ("Hélène Darrigrand", "Présidente"), "Julie Lacoste", (MM, M),
         (("Antoine Mercier", "Responsable vidéo en ligne"), ("Inès Barbier", "Designer UX senior")),  # noqa: E501
         3,
     ),
-    _Company(
+    CompanySpec(
         "Calanques Cloud SAS", "calanques-cloud.fr", "6311Z", "10 place de la Joliette",
         "13002", "Marseille", 310, "Hébergement, cloud et services managés", False,
         ("Marc Giraud", "Directeur général"), "Sandrine Ferrand", (SW, S),
@@ -160,7 +168,7 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         3,
     ),
-    _Company(
+    CompanySpec(
         "Armor Cyber SAS", "armor-cyber.fr", "6202A", "2 rue de la Mabilais", "35000", "Rennes",
         180, "Cybersécurité : audit, SOC et réponse à incident", True,
         ("Yann Le Floch", "Président"), "Gwenaëlle Tanguy", (S,),
@@ -171,21 +179,21 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         3,
     ),
-    _Company(
+    CompanySpec(
         "Occitanie Data Systems SAS", "occitanie-data.fr", "6311Z", "1025 rue Henri Becquerel",
         "34000", "Montpellier", 95, "Traitement de données, IA et tableaux de bord", False,
         ("Sylvie Combes", "Présidente"), "Fabien Roques", (SW, MM),
         (("Guillaume Bonnet", "Lead data engineer"), ("Sarah Benhamou", "Data scientist senior")),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Alpes Embarqué SAS", "alpes-embarque.fr", "6201Z", "12 rue Félix Esclangon", "38000",
         "Grenoble", 17, "Logiciel embarqué et objets connectés", False,
         ("Vincent Arnaud", "Président"), "Léa Blanc", (M, SW),
         (("Damien Chabert", "Ingénieur logiciel embarqué"), ("Léa Blanc", "Cheffe de projet IoT")),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Azur Telecom Innovation SAS", "azur-telecom.fr", "6202A", "2000 route des Lucioles",
         "06410", "Sophia Antipolis", 1980, "Services télécoms, paiement mobile et réseaux", True,
         ("Jean-Marc Bertrand", "Directeur général"), "Stéphanie Giordano", (M, S, MM),
@@ -196,14 +204,14 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         4, "Patricia Rossi",
     ),
-    _Company(
+    CompanySpec(
         "Rhin Numérique SAS", "rhin-numerique.fr", "6202A", "3 quai Kléber", "67000",
         "Strasbourg", 65, "Conseil en transformation numérique", False,
         ("Michel Schmitt", "Président"), "Caroline Meyer", (SW,),
         (("Lucas Weber", "Consultant ERP senior"), ("Céline Muller", "Cheffe de projet digital")),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Capitole Monétique SAS", "capitole-monetique.fr", "6201Z", "15 avenue Didier Daurat",
         "31400", "Toulouse", 420, "Monétique, terminaux et paiement en ligne", False,
         ("Gilles Fabre", "Directeur général"), "Émilie Rey", (S,),
@@ -214,14 +222,14 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
         ),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Lumière Studio Interactif SAS", "lumiere-studio.fr", "6201Z", "25 rue de Marseille",
         "69007", "Lyon", 12, "Expériences interactives, jeux et réalité augmentée", False,
         ("Bastien Girard", "Président"), "Manon Dubois", (MM,),
         (("Bastien Girard", "Directeur technique"), ("Chloé Perret", "Développeuse Unity senior")),
         2,
     ),
-    _Company(
+    CompanySpec(
         "Seine Progiciels SA", "seine-progiciels.fr", "5829C", "45 avenue de France", "75013",
         "Paris", 870, "Édition de progiciels de gestion (ERP, paie, RH)", False,
         ("Catherine Lemaire", "Présidente-directrice générale"), "Nathalie Girard", (SW,),
@@ -236,7 +244,7 @@ DEMO_COMPANIES: tuple[_Company, ...] = (
 
 
 @dataclass(frozen=True)
-class _Template:
+class OfferTemplate:
     title: str
     team: str
     context: str
@@ -244,9 +252,9 @@ class _Template:
     skills: str
 
 
-OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
+OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
     Pole.mobile: (
-        _Template(
+        OfferTemplate(
             "Développeur·se mobile Flutter", "applications mobiles",
             "la refonte de notre application grand public utilisée par plus de 500 000 clients",
             (
@@ -257,7 +265,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Flutter, Dart, Git, API REST, tests automatisés",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se Android (Kotlin)", "mobile",
             "une application de mobilité (billettique, information voyageurs en temps réel)",
             (
@@ -267,7 +275,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Kotlin, Jetpack Compose, coroutines, Gradle, CI/CD",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se iOS (Swift)", "mobile",
             "notre application de banque au quotidien",
             (
@@ -277,7 +285,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Swift, SwiftUI, Xcode, XCTest, Combine",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e backend d'API mobiles", "plateforme",
             "la plateforme d'API qui alimente nos applications mobiles et celles de nos "
             "partenaires",
@@ -288,7 +296,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Node.js, TypeScript, PostgreSQL, Docker, OpenAPI",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e QA mobile – automatisation des tests", "qualité",
             "la qualité de nos applications Android et iOS, publiées chaque semaine",
             (
@@ -298,7 +306,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Appium, Python ou Java, Git, Jira, tests mobiles",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se IoT et application compagnon", "objets connectés",
             "nos capteurs connectés et leur application mobile compagnon (Bluetooth Low Energy)",
             (
@@ -310,7 +318,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
         ),
     ),
     Pole.security: (
-        _Template(
+        OfferTemplate(
             "Analyste SOC junior", "SOC",
             "la surveillance 24 h/24 des systèmes d'information de nos clients",
             (
@@ -320,7 +328,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "SIEM (Splunk ou ELK), réseaux TCP/IP, Linux, MITRE ATT&CK",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e sécurité applicative – tests d'intrusion", "audit",
             "des audits de sécurité d'applications web et mobiles",
             (
@@ -330,7 +338,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "OWASP, Burp Suite, Python, Linux, rédaction",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se monétique – terminaux de paiement", "monétique",
             "le logiciel de nos terminaux de paiement certifiés EMV",
             (
@@ -340,7 +348,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "C, EMV, ISO 8583, tests, Linux embarqué",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se Java – paiement en ligne 3-D Secure", "paiement en ligne",
             "notre passerelle de paiement qui traite plusieurs millions de transactions par mois",
             (
@@ -350,7 +358,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Java 17, Spring Boot, PostgreSQL, Kafka, sécurité",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e conformité PCI DSS et gestion des identités", "conformité",
             "la conformité PCI DSS et la gestion des identités et des accès (IAM)",
             (
@@ -360,7 +368,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "PCI DSS, IAM, Active Directory, Python, rigueur",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se droits numériques (DRM) et licences", "protection des contenus",
             "la protection des contenus numériques (DRM) et la gestion des licences de nos "
             "clients éditeurs",
@@ -373,7 +381,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
         ),
     ),
     Pole.multimedia: (
-        _Template(
+        OfferTemplate(
             "Développeur·se front-end – plateforme vidéo", "produit",
             "notre plateforme de vidéo à la demande",
             (
@@ -383,7 +391,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "React, TypeScript, HTML/CSS, accessibilité, tests",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e streaming vidéo (HLS/DASH)", "diffusion",
             "la chaîne de diffusion vidéo en direct et à la demande",
             (
@@ -393,7 +401,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "FFmpeg, HLS/DASH, Python, Linux, AWS",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se Unity – réalité augmentée", "studio",
             "des expériences interactives en réalité augmentée pour des musées et des marques",
             (
@@ -403,7 +411,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Unity, C#, ARCore/ARKit, 3D temps réel",
         ),
-        _Template(
+        OfferTemplate(
             "Data analyst – mesure d'audience", "data",
             "la mesure d'audience de nos contenus vidéo et audio",
             (
@@ -413,7 +421,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "SQL, Python, Power BI ou Metabase, statistiques",
         ),
-        _Template(
+        OfferTemplate(
             "Designer UX/UI – applications multimédia", "design",
             "la conception de nos applications multimédia sur le web, le mobile et la TV "
             "connectée",
@@ -424,7 +432,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Figma, recherche utilisateur, design system, accessibilité",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e vision par ordinateur", "R&D",
             "l'indexation automatique d'images et de vidéos",
             (
@@ -436,7 +444,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
         ),
     ),
     Pole.software: (
-        _Template(
+        OfferTemplate(
             "Consultant·e ERP junior (Odoo)", "intégration ERP",
             "le déploiement de notre progiciel de gestion chez des PME industrielles",
             (
@@ -446,7 +454,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Odoo, Python, SQL, gestion de projet, relation client",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se full-stack Java / Angular", "développement",
             "notre progiciel de gestion commerciale",
             (
@@ -456,7 +464,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Java, Spring Boot, Angular, PostgreSQL, Git",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e DevOps", "plateforme SaaS",
             "l'industrialisation du déploiement de nos progiciels en mode SaaS",
             (
@@ -466,7 +474,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Linux, Docker, Kubernetes, Terraform, GitLab CI",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se Python – progiciel RH et paie", "RH et paie",
             "les modules RH et paie de notre progiciel",
             (
@@ -476,7 +484,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "Python, Django, PostgreSQL, tests, rigueur",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e data – entrepôt de données", "data",
             "l'entrepôt de données et les tableaux de bord de nos clients",
             (
@@ -486,7 +494,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "SQL, Python, dbt ou Airflow, modélisation",
         ),
-        _Template(
+        OfferTemplate(
             "Développeur·se .NET – progiciel de gestion", "développement",
             "notre progiciel de gestion de la relation client",
             (
@@ -496,7 +504,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
             ),
             "C#, .NET, SQL Server, Blazor, Azure DevOps",
         ),
-        _Template(
+        OfferTemplate(
             "Ingénieur·e cloud – migration vers Kubernetes", "cloud",
             "la migration des applications de nos clients vers un cloud souverain",
             (
@@ -533,16 +541,6 @@ POLE_WEIGHTS = (10, 4, 1.5, 0.6)
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return ascii_text.lower().replace(" ", "-").replace("'", "")
-
-
-def _email(full_name: str, domain: str) -> str:
-    first, _, last = full_name.partition(" ")
-    return f"{_slug(first)}.{_slug(last)}@{domain}"
-
-
 def _siret(rng: random.Random, taken: set[str]) -> str:
     """SIREN = 8 digits + Luhn digit; SIRET = SIREN + 4-digit NIC + Luhn digit."""
     while True:
@@ -564,17 +562,9 @@ def _phone(rng: random.Random, city: str) -> str:
             return number
 
 
-def _utc(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-
 def _local_end_of_day(day: date) -> datetime:
     """23:59 on ``day`` in Casablanca, as an aware UTC datetime."""
     return datetime.combine(day, time(23, 59), tzinfo=CASABLANCA).astimezone(UTC)
-
-
-def _first_working_day(day: date) -> date:
-    return internship_law.working_days(day, day + timedelta(days=14))[0]
 
 
 def _stipend(rng: random.Random, year: int, weekly: Decimal, big: bool) -> Decimal:
@@ -586,42 +576,12 @@ def _stipend(rng: random.Random, year: int, weekly: Decimal, big: bool) -> Decim
     return Decimal(math.ceil(minimum / 50) * 50 + extra)
 
 
-def _accounts(specs, password_hash: str, now: datetime) -> list[User]:
-    """Create the accounts ``(email, full name, role, company id)``; one shared hash."""
-    users = []
-    for email, full_name, role, company_id in specs:
-        user = User(
-            email=email,
-            full_name=full_name,
-            role=role,
-            locale="fr",
-            active=True,
-            approved_at=now,
-            company_id=company_id,
-            password_hash=password_hash,
-        )
-        db.session.add(user)
-        users.append(user)
-    db.session.flush()
-    for user in users:
-        record("user.create", user, {"email": user.email, "role": user.role.value, "demo": True})
-    return users
-
-
-def _demo_password_hash() -> str:
-    from .demo import DEMO_PASSWORD
-
-    user = User(email="-", full_name="-", role=Role.student)
-    user.set_password(DEMO_PASSWORD)  # scrypt is slow: hash once, copy the hash
-    return user.password_hash
-
-
 # --- companies -------------------------------------------------------------------------------
 
 
 @dataclass
-class _Host:
-    spec: _Company
+class Host:
+    spec: CompanySpec
     company: Company
     contact: User
     tutors: list[Tutor]
@@ -630,9 +590,9 @@ class _Host:
 def _companies(rng, coordinator: User, host: User | None, password_hash: str, year: int):
     """The 15 approved companies with their contacts and tutors."""
     taken = set(db.session.scalars(select(Company.siret)))
-    hosts: list[_Host] = []
+    hosts: list[Host] = []
     for spec in DEMO_COMPANIES:
-        registered = _at(date(year - 1, 6, 1) + timedelta(days=rng.randint(0, 90)), rng)
+        registered = random_time(date(year - 1, 6, 1) + timedelta(days=rng.randint(0, 90)), rng)
         company = Company(
             legal_name=spec.legal_name,
             siret=_siret(rng, taken),
@@ -651,7 +611,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
             approved_by_id=coordinator.id,
         )
         db.session.add(company)
-        hosts.append(_Host(spec, company, host, []))
+        hosts.append(Host(spec, company, host, []))
     db.session.flush()
 
     specs = []
@@ -659,15 +619,15 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
         spec = entry.spec
         if spec.contact is not None:
             specs.append(
-                (_email(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id)
+                (email_for(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id)
             )
         if spec.hr_account:
             specs.append((f"rh@{spec.domain}", spec.hr_account, Role.host, entry.company.id))
-    users = {user.email: user for user in _accounts(specs, password_hash, utcnow())}
+    users = {user.email: user for user in create_accounts(specs, password_hash, utcnow())}
     for entry in hosts:
         spec = entry.spec
         if spec.contact is not None:
-            entry.contact = users[_email(spec.contact, spec.domain)]
+            entry.contact = users[email_for(spec.contact, spec.domain)]
         elif host is not None and host.company_id is None:
             host.company_id = entry.company.id  # the demo host account: the demo company
             record("user.company", host, {"company": entry.company.id, "demo": True})
@@ -684,7 +644,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
                 created_at=entry.company.approved_at + timedelta(days=rng.randint(1, 20)),
                 full_name=full_name,
                 job_title=job_title,
-                email=_email(full_name, spec.domain),
+                email=email_for(full_name, spec.domain),
                 phone=_phone(rng, spec.city),
             )
             db.session.add(tutor)
@@ -699,7 +659,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
 # --- offers ----------------------------------------------------------------------------------
 
 
-class _Templates:
+class Templates:
     """Hands out offer templates per pole, in a shuffled rotation."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -709,7 +669,7 @@ class _Templates:
             rng.shuffle(items)
             self.queues[pole] = items
 
-    def next(self, pole: Pole, avoid: set[str]) -> _Template:
+    def next(self, pole: Pole, avoid: set[str]) -> OfferTemplate:
         queue = self.queues[pole]
         for index, template in enumerate(queue):
             if template.title not in avoid:
@@ -720,7 +680,7 @@ class _Templates:
         return template
 
 
-def _description(rng, template: _Template, entry: _Host, language: WorkLanguage, mode) -> str:
+def _description(rng, template: OfferTemplate, entry: Host, language: WorkLanguage, mode) -> str:
     english = " et en anglais" if language is not WorkLanguage.fr else ""
     remote = (
         " Télétravail possible deux jours par semaine après la période d'intégration."
@@ -741,7 +701,7 @@ def _description(rng, template: _Template, entry: _Host, language: WorkLanguage,
 
 
 def _new_offer(
-    rng, cohort: Cohort, entry: _Host, tutor: Tutor, template: _Template, pole: Pole,
+    rng, cohort: Cohort, entry: Host, tutor: Tutor, template: OfferTemplate, pole: Pole,
     start: date, checked_on: date, latest_end: date | None, max_seats: int = 1,
 ) -> Offer:  # fmt: skip
     """A draft offer that passes the law check on ``checked_on`` (its law warnings stored)."""
@@ -796,7 +756,9 @@ def _new_offer(
     return offer
 
 
-def _advance(offer: Offer, target: OfferStatus, at: datetime, entry: _Host, coordinator) -> None:
+def advance_offer(
+    offer: Offer, target: OfferStatus, at: datetime, entry: Host, coordinator
+) -> None:
     """One step of the offer's life, with the services' audit event (no e-mail)."""
     source = offer.status
     assert target in offer_services.TRANSITIONS[source], (source, target)
@@ -817,8 +779,8 @@ def _advance(offer: Offer, target: OfferStatus, at: datetime, entry: _Host, coor
     )
 
 
-def _offers(
-    rng, cohort: Cohort, plan: list[tuple[_Host, OfferStatus]], templates: _Templates,
+def create_offers(
+    rng, cohort: Cohort, plan: list[tuple[Host, OfferStatus]], templates: Templates,
     start_choices: tuple[date, ...], opened: date, last: date, coordinator,
 ) -> list[Offer]:  # fmt: skip
     """Offers of ``cohort`` following ``plan`` (company, final status); submitted between
@@ -838,7 +800,7 @@ def _offers(
         tutor = min(entry.tutors, key=lambda t: (tutor_seats[t.id], tutor_turn[t.id]))
         tutor_turn[tutor.id] = len(offers) + 1
         submitted_on = opened + timedelta(days=rng.randint(0, span))
-        created = _at(submitted_on - timedelta(days=rng.randint(1, 10)), rng)
+        created = random_time(submitted_on - timedelta(days=rng.randint(1, 10)), rng)
         start = rng.choice(start_choices)
         offer = _new_offer(
             rng, cohort, entry, tutor, template, pole, start, submitted_on, latest_end,
@@ -847,12 +809,12 @@ def _offers(
         tutor_seats[tutor.id] += offer.seats
         offer.created_at = created
         record("offer.create", offer, {"demo": True}, actor=entry.contact)
-        at = _at(submitted_on, rng)
+        at = random_time(submitted_on, rng)
         if status is O.draft:
             offer.law_warnings = []  # checked when it is submitted
         else:
             for target in (O.submitted, O.approved, O.published):
-                _advance(offer, target, at, entry, coordinator)
+                advance_offer(offer, target, at, entry, coordinator)
                 if target is status:
                     break
                 at += timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6))
@@ -869,27 +831,27 @@ def _alumni(rng, cohort: Cohort, coordinator: User, password_hash: str) -> list[
     institutions = ensure_demo_institutions()
     rules = app_services.rules_for(cohort)
     latest_end = app_services.latest_internship_end(cohort)
-    people = _people(rng)[:ALUMNI]
+    people = draw_people(rng)[:ALUMNI]
     opened = cohort.applications_open_on or date(cohort.year - 1, 10, 1)
     closed = cohort.applications_close_on or date(cohort.year - 1, 12, 15)
     selection_on = cohort.selection_on or date(cohort.year, 1, 31)
-    students = _accounts(
+    students = create_accounts(
         [
             (ALUMNI_EMAIL.format(i + 1), f"{p.first_name} {p.last_name}", Role.student, None)
             for i, p in enumerate(people)
         ],
         password_hash,
-        _at(opened, rng),
+        random_time(opened, rng),
     )
     score = Decimal("91.50")
     applications = []
     cins: set[str] = set()
     for rank, (person, student) in enumerate(zip(people, students, strict=True), start=1):
         application = Application(cohort_id=cohort.id, student=student, status=A.draft)
-        _profile(rng, application, person, institutions, cins, rules, latest_end, opened, set())
+        fill_profile(rng, application, person, institutions, cins, rules, latest_end, opened, set())
         started = opened + timedelta(days=rng.randint(0, 50))
-        application.created_at = _at(started, rng)
-        application.submitted_at = _at(
+        application.created_at = random_time(started, rng)
+        application.submitted_at = random_time(
             min(closed, started + timedelta(days=rng.randint(2, 20))), rng
         )
         application.consent_at = application.submitted_at - timedelta(hours=1)
@@ -909,27 +871,12 @@ def _alumni(rng, cohort: Cohort, coordinator: User, password_hash: str) -> list[
             application.waitlist_rank = rank - SELECTED
         db.session.add(application)
         applications.append(application)
-    settings = db.session.scalar(
-        select(SelectionSettings).where(SelectionSettings.cohort_id == cohort.id)
-    )
-    if settings is None:
-        settings = SelectionSettings(cohort_id=cohort.id, reviewers_per_application=2)
-        db.session.add(settings)
-    settings.scoring_started_at = _utc(closed + timedelta(days=3), 9)
-    settings.decisions_at = _utc(selection_on - timedelta(days=1), 17)
-    settings.published_at = _utc(selection_on, 10)
+    settings = selection_services.settings_for(cohort)
+    settings.scoring_started_at = utc_at(closed + timedelta(days=3), 9)
+    settings.decisions_at = utc_at(selection_on - timedelta(days=1), 17)
+    settings.published_at = utc_at(selection_on, 10)
     db.session.flush()
-    for application in applications:
-        record(
-            "application.demo_state",
-            application,
-            {
-                "status": application.status.value,
-                "final_rank": application.final_rank,
-                "demo": True,
-            },
-            actor=coordinator,
-        )
+    record_demo_states(applications, lambda _application: coordinator)
     return applications
 
 
@@ -1067,7 +1014,7 @@ def _plan(rng, selected: list[Application], offers: list[Offer], ranking_offers:
 # --- the previous cohort: the matching through the services ----------------------------------
 
 
-def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordinator) -> None:
+def run_matching(rng, cohort: Cohort, hosts: list[Host], offers, selected, coordinator) -> None:
     contacts = {entry.company.id: entry.contact for entry in hosts}
     ranking_companies = {hosts[0].company.id} | {
         entry.company.id for entry in rng.sample(hosts[1:], RANKING_COMPANIES)
@@ -1087,7 +1034,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     settings.company_deadline_at = None
     for application in selected:
         placement_services.set_preferences(application, prefs[application.id], application.student)
-        at = _at(preferences_deadline.date() - timedelta(days=rng.randint(1, 12)), rng)
+        at = random_time(preferences_deadline.date() - timedelta(days=rng.randint(1, 12)), rng)
         db.session.execute(
             update(StudentPreference)
             .where(StudentPreference.application_id == application.id)
@@ -1099,7 +1046,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     for offer_id, entries in rankings.items():
         offer = offers_by_id[offer_id]
         placement_services.set_company_ranking(offer, entries, contacts[offer.company_id])
-        at = _at(company_deadline.date() - timedelta(days=rng.randint(1, 8)), rng)
+        at = random_time(company_deadline.date() - timedelta(days=rng.randint(1, 8)), rng)
         db.session.execute(
             update(CompanyRanking).where(CompanyRanking.offer_id == offer_id).values(updated_at=at)
         )
@@ -1107,10 +1054,10 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     settings.confirmation_days = 7
 
     # 3. Preview, commit; the companies confirm, two decline with their reason.
-    committed = _run(cohort, coordinator, _utc(matching_on, 9, 30))
+    committed = _run(cohort, coordinator, utc_at(matching_on, 9, 30))
     for placement in committed:
         contact = contacts[offers_by_id[placement.offer_id].company_id]
-        answered = _utc(matching_on, 9, 30) + timedelta(hours=rng.randint(3, 120))
+        answered = utc_at(matching_on, 9, 30) + timedelta(hours=rng.randint(3, 120))
         if placement.application_id in declines:
             reason = DECLINE_REASONS[declines.index(placement.application_id)]
             placement_services.decline(placement, reason, contact, now=answered)
@@ -1119,7 +1066,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
 
     # 4. Follow-up run for the declined students; their new companies confirm.
     if declines:
-        follow_up = _utc(matching_on + timedelta(days=7), 9, 30)
+        follow_up = utc_at(matching_on + timedelta(days=7), 9, 30)
         for placement in _run(cohort, coordinator, follow_up):
             contact = contacts[offers_by_id[placement.offer_id].company_id]
             answered = follow_up + timedelta(hours=rng.randint(3, 48))
@@ -1150,16 +1097,14 @@ def load_demo_hosts(
     today = today or date.today()
     if db.session.scalar(select(Company.id).limit(1)) is not None:
         return 0
-    coordinator = db.session.scalar(
-        select(User).where(User.role == Role.coordinator, User.active).order_by(User.id)
-    )
+    coordinator = demo_coordinator()
     if coordinator is None or host is None:
-        return 0  # demo.load_demo_data creates both first
-    last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+        return 0  # load_demo_data creates both first
+    mark = outbox_mark()
     rng = random.Random(SEED)
-    password_hash = _demo_password_hash()
+    password_hash = hash_password()
     hosts = _companies(rng, coordinator, host, password_hash, previous.year)
-    templates = _Templates(rng)
+    templates = Templates(rng)
 
     # The previous cohort: 40 published offers, the students, the matching.
     has_data = db.session.scalar(
@@ -1170,18 +1115,13 @@ def load_demo_hosts(
     if not has_data:
         plan = [(entry, O.published) for entry in hosts for _ in range(entry.spec.offers)]
         departure = previous.departure_on or date(previous.year, 4, 1)
-        starts = (
-            _first_working_day(departure),
-            _first_working_day(departure),
-            _first_working_day(departure + timedelta(days=(7 - departure.weekday()) % 7 or 7)),
-        )
         opened = previous.applications_open_on or date(previous.year - 1, 10, 1)
-        offers = _offers(
+        offers = create_offers(
             rng,
             previous,
             plan,
             templates,
-            starts,
+            start_days(departure),
             opened + timedelta(days=15),
             # published before the students rank (two weeks before the matching)
             (previous.matching_on or date(previous.year, 2, 20)) - timedelta(days=30),
@@ -1189,7 +1129,7 @@ def load_demo_hosts(
         )
         applications = _alumni(rng, previous, coordinator, password_hash)
         selected = [a for a in applications if a.status is A.selected]
-        _matching(rng, previous, hosts, offers, selected, coordinator)
+        run_matching(rng, previous, hosts, offers, selected, coordinator)
 
     # The current cohort: 8 published offers of other companies; the demo company has one
     # offer in each state.
@@ -1203,21 +1143,17 @@ def load_demo_hosts(
         ]
         departure = current.departure_on or today + timedelta(days=150)
         opened = current.applications_open_on or today - timedelta(days=30)
-        _offers(
+        create_offers(
             rng,
             current,
             plan,
             templates,
-            (_first_working_day(departure),),
+            (first_working_day(departure),),
             max(opened, today - timedelta(days=60)),
             today - timedelta(days=1),
             coordinator,
         )
 
     # The services queued e-mails (proposals, confirmations…): demo data send none.
-    db.session.flush()
-    db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id > last_message),
-        execution_options={"synchronize_session": "fetch"},
-    )
+    drop_emails_since(mark)
     return len(hosts)
