@@ -1,10 +1,10 @@
 """Demo history (issue 7, for the reports of issue 8): the five cohorts before the previous one,
 archived, and the whole follow-up of every intern since the first of them.
 
-Called by ``load_demo_data`` (``history=True``). Idempotent: a past year is
-created only when its cohort does not exist yet; the previous cohort (created by ``load_demo_data`` and
-``hosts``, 30 confirmed placements) gets its unsuccessful applicants, its agreements and
-its follow-up only when it has none yet.
+Called by ``load_demo_data`` (``history=True``). Idempotent: a past year is created only when
+its cohort does not exist yet; the previous cohort (created by ``load_demo_data`` and ``hosts``,
+30 confirmed placements) gets its unsuccessful applicants, its agreements and its follow-up only
+when it has none yet.
 
 For each past year (the previous cohort's year − 5 … − 1, i.e. 2021–2025 when the previous
 cohort is 2026):
