@@ -52,14 +52,12 @@ from ..core.timeutils import utcnow
 from ..extensions import db
 from .accounts import create_accounts, demo_coordinator, hash_password
 from .common import (
-    FEMALE_NAMES,
-    LAST_NAMES,
-    MALE_NAMES,
     OVERRIDE_ELIGIBLE,
     OVERRIDE_INELIGIBLE,
-    REGION_WEIGHTS,
     Person,
     minimal_pdf,
+    random_person,
+    random_regions,
     random_time,
 )
 
@@ -298,16 +296,12 @@ def ensure_demo_institutions() -> list[Institution]:
 
 def draw_people(rng: random.Random) -> list[Person]:
     regions = list(REGIONS)  # every region at least once, then weighted
-    regions += rng.choices(
-        list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()), k=DEMO_APPLICANTS - 12
-    )
+    regions += random_regions(rng, DEMO_APPLICANTS - 12)
     rng.shuffle(regions)
-    people = []
-    for i, region in enumerate(regions):
-        gender = Gender.female if i % 2 else Gender.male
-        first = rng.choice(FEMALE_NAMES if gender is Gender.female else MALE_NAMES)
-        people.append(Person(first, rng.choice(LAST_NAMES), gender, region))
-    return people
+    return [
+        random_person(rng, Gender.female if i % 2 else Gender.male, region)
+        for i, region in enumerate(regions)
+    ]
 
 
 def _students(people: list[Person]) -> list[User]:

@@ -7,10 +7,13 @@ Imports no other part of the demo (``accounts``, ``applicants`` and ``hosts`` bu
 
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import delete, func, select
 
@@ -19,6 +22,9 @@ from ..accounts.models import Role
 from ..applications.reference import Gender
 from ..extensions import db
 from ..mail.models import OutboxMessage
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEMO_PASSWORD = "mnc-demo-2026!"  # noqa: S105 - printed demo password, demo data only
 
@@ -85,6 +91,21 @@ class Person:
     last_name: str
     gender: Gender
     region: str
+
+
+def random_name(rng: random.Random, female: bool) -> tuple[str, str]:
+    """A first name and a last name."""
+    first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
+    return first, rng.choice(LAST_NAMES)
+
+
+def random_person(rng: random.Random, gender: Gender, region: str) -> Person:
+    return Person(*random_name(rng, gender is Gender.female), gender, region)
+
+
+def random_regions(rng: random.Random, k: int) -> list[str]:
+    """``k`` regions drawn by their weight among the applicants."""
+    return rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()), k=k)
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -169,15 +190,19 @@ def minimal_pdf(lines: list[str]) -> bytes:
 # --- e-mails ---------------------------------------------------------------------------------
 
 
-def outbox_mark() -> int:
-    """The last e-mail queued so far (see ``drop_emails_since``)."""
-    return db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+def sends_no_emails(load: Callable[P, R]) -> Callable[P, R]:
+    """Decorator of a part of the demo: the e-mails the services queue while it runs are
+    deleted at the end (demo data send none)."""
 
+    @functools.wraps(load)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        mark = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+        result = load(*args, **kwargs)
+        db.session.flush()
+        db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id > mark),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        return result
 
-def drop_emails_since(mark: int) -> None:
-    """Delete the e-mails the services queued after ``mark``: demo data send none."""
-    db.session.flush()
-    db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id > mark),
-        execution_options={"synchronize_session": "fetch"},
-    )
+    return wrapper

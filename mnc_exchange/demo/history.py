@@ -100,19 +100,17 @@ from .applicants import (
     record_demo_states,
 )
 from .common import (
-    FEMALE_NAMES,
-    LAST_NAMES,
-    MALE_NAMES,
     OVERRIDE_ELIGIBLE,
     OVERRIDE_INELIGIBLE,
-    REGION_WEIGHTS,
     Person,
     cohort_years,
-    drop_emails_since,
     email_for,
     minimal_pdf,
-    outbox_mark,
+    random_name,
+    random_person,
+    random_regions,
     random_time,
+    sends_no_emails,
     start_days,
     utc_at,
 )
@@ -703,15 +701,9 @@ def _people(rng: random.Random, n: int, female_share: float) -> list[Person]:
     women = round(n * female_share)
     genders = [Gender.female] * women + [Gender.male] * (n - women)
     rng.shuffle(genders)
-    regions = rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()), k=n)
+    regions = random_regions(rng, n)
     return [
-        Person(
-            rng.choice(FEMALE_NAMES if gender is Gender.female else MALE_NAMES),
-            rng.choice(LAST_NAMES),
-            gender,
-            region,
-        )
-        for gender, region in zip(genders, regions, strict=True)
+        random_person(rng, gender, region) for gender, region in zip(genders, regions, strict=True)
     ]
 
 
@@ -1037,8 +1029,7 @@ def _previous_applicants(previous: Cohort, ctx: _Ctx) -> int:
 
 def _referent(rng: random.Random, institution: Institution) -> tuple[str, str]:
     female = rng.random() < 0.45
-    first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
-    name = f"{first} {rng.choice(LAST_NAMES)}"
+    name = " ".join(random_name(rng, female))
     domain = INSTITUTION_DOMAINS.get(institution.name, "ecole.ac.ma")
     return f"Pr. {name}", email_for(name, domain)
 
@@ -1661,6 +1652,7 @@ def _surveys(rng: random.Random, internships: list[Internship], plan: _Plan, ctx
 # --- entry point -------------------------------------------------------------------------------
 
 
+@sends_no_emails  # the services queue e-mails (agreements, alerts, evaluation links…)
 def load_demo_history(today: date | None = None, archived: bool = True) -> int:
     """Create the archived cohorts that are missing and the previous cohort's history;
     returns how many cohorts were created. ``archived=False``: only the previous cohort's
@@ -1690,7 +1682,6 @@ def load_demo_history(today: date | None = None, archived: bool = True) -> int:
     if len(existing) == len(years) and has_history:
         return 0
 
-    mark = outbox_mark()
     institutions = ensure_demo_institutions()
     pool = [i for i in institutions for _ in range(INSTITUTION_WEIGHTS.get(i.name, 1))]
     ctx = _Ctx(
@@ -1726,6 +1717,4 @@ def load_demo_history(today: date | None = None, archived: bool = True) -> int:
             _agreements(rng, previous, ctx)
         _follow_up(rng, previous, PREVIOUS_PLAN, ctx, unconfirmed=2, still_open=1)
 
-    # The services queued e-mails (agreements, alerts, evaluation links…): demo data send none.
-    drop_emails_since(mark)
     return created

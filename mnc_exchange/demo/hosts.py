@@ -55,15 +55,7 @@ from ..placements.models import MAX_PREFERENCES, CompanyRanking, Placement, Stud
 from ..selection import services as selection_services
 from .accounts import create_accounts, demo_coordinator, hash_password
 from .applicants import draw_people, ensure_demo_institutions, fill_profile, record_demo_states
-from .common import (
-    drop_emails_since,
-    email_for,
-    first_working_day,
-    outbox_mark,
-    random_time,
-    start_days,
-    utc_at,
-)
+from .common import email_for, first_working_day, random_time, sends_no_emails, start_days, utc_at
 
 A = ApplicationStatus
 O = OfferStatus  # noqa: E741 - short alias, as in offers.services
@@ -1088,6 +1080,7 @@ def _run(cohort: Cohort, coordinator: User, at: datetime) -> list[Placement]:
 # --- entry point -----------------------------------------------------------------------------
 
 
+@sends_no_emails  # the services queue e-mails (proposals, confirmations…)
 def load_demo_hosts(
     previous: Cohort, current: Cohort, host: User | None, today: date | None = None
 ) -> int:
@@ -1100,7 +1093,6 @@ def load_demo_hosts(
     coordinator = demo_coordinator()
     if coordinator is None or host is None:
         return 0  # load_demo_data creates both first
-    mark = outbox_mark()
     rng = random.Random(SEED)
     password_hash = hash_password()
     hosts = _companies(rng, coordinator, host, password_hash, previous.year)
@@ -1154,6 +1146,4 @@ def load_demo_hosts(
             coordinator,
         )
 
-    # The services queued e-mails (proposals, confirmations…): demo data send none.
-    drop_emails_since(mark)
     return len(hosts)

@@ -55,7 +55,7 @@ from ..models import (
     User,
 )
 from ..placements.models import PlacementStatus
-from .common import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from .common import random_name
 
 SEED = 1600
 #: E-mail of the scale data set's students (also its mark: loaded once).
@@ -181,8 +181,7 @@ def _scale_cohort(rng: random.Random, cohort: Cohort, n: int, added: dict[str, i
         application = dict(source)
         anonymised = source["anonymised_at"] is not None
         gender = source["gender"]
-        first = rng.choice(FEMALE_NAMES if gender == Gender.female else MALE_NAMES)
-        last = rng.choice(LAST_NAMES)
+        first, last = random_name(rng, gender == Gender.female)
         user["email"] = EMAIL.format(year=cohort.year, n=number)
         user["full_name"] = "—" if anonymised else f"{first} {last}"
         if not anonymised:
