@@ -70,7 +70,7 @@ RANKING_COMPANIES = 9
 
 
 @dataclass(frozen=True)
-class CompanySpec:
+class _Company:
     legal_name: str
     domain: str
     naf_code: str
@@ -93,8 +93,8 @@ class CompanySpec:
 
 M, S, MM, SW = Pole.mobile, Pole.security, Pole.multimedia, Pole.software
 
-DEMO_COMPANIES: tuple[CompanySpec, ...] = (
-    CompanySpec(
+DEMO_COMPANIES: tuple[_Company, ...] = (
+    _Company(
         "Demo Entreprise SAS", "demo-entreprise.fr", "6202A", "12 rue de Châteaudun", "75009",
         "Paris", 240, "Conseil en systèmes et logiciels informatiques", True,
         ("Philippe Renaud", "Président"), None, (SW, M, S),
@@ -105,14 +105,14 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         4,
     ),
-    CompanySpec(
+    _Company(
         "Atlantique Mobile SAS", "atlantique-mobile.fr", "6201Z", "5 boulevard Vincent Gâche",
         "44200", "Nantes", 85, "Développement d'applications mobiles", False,
         ("Erwan Le Goff", "Directeur général"), "Maëlle Guérin", (M, MM),
         (("Thomas Le Bihan", "Lead développeur Android"), ("Camille Rousseau", "Lead développeuse iOS")),  # noqa: E501
         3,
     ),
-    CompanySpec(
+    _Company(
         "Sécurion Paiements SA", "securion-paiements.fr", "6202A", "40 rue de la Villette",
         "69003", "Lyon", 620, "Sécurité des paiements et monétique", True,
         ("Bernard Faure", "Directeur général"), "Isabelle Chevalier", (S, SW),
@@ -123,14 +123,14 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         3, "Valérie Marchand",
     ),
-    CompanySpec(
+    _Company(
         "Garonne Logiciels SARL", "garonne-logiciels.fr", "5829C", "18 rue d'Alsace-Lorraine",
         "31000", "Toulouse", 14, "Édition de logiciels de gestion pour les PME", False,
         ("Pierre Castan", "Gérant"), "Anne Sabatier", (SW,),
         (("Mathieu Delmas", "Développeur senior"), ("Anne Sabatier", "Cheffe de produit")),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Nordsoft Services SAS", "nordsoft-services.fr", "6202A",
         "EuraTechnologies, 165 avenue de Bretagne", "59000", "Lille", 1450,
         "Infogérance et centres de services nearshore", True,
@@ -142,14 +142,14 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         4, "Jérôme Lecomte",
     ),
-    CompanySpec(
+    _Company(
         "Aquitaine Digital Média SAS", "aquitaine-digital.fr", "6201Z", "74 quai des Chartrons",
         "33000", "Bordeaux", 120, "Plateformes vidéo et production multimédia", False,
         ("Hélène Darrigrand", "Présidente"), "Julie Lacoste", (MM, M),
         (("Antoine Mercier", "Responsable vidéo en ligne"), ("Inès Barbier", "Designer UX senior")),  # noqa: E501
         3,
     ),
-    CompanySpec(
+    _Company(
         "Calanques Cloud SAS", "calanques-cloud.fr", "6311Z", "10 place de la Joliette",
         "13002", "Marseille", 310, "Hébergement, cloud et services managés", False,
         ("Marc Giraud", "Directeur général"), "Sandrine Ferrand", (SW, S),
@@ -160,7 +160,7 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         3,
     ),
-    CompanySpec(
+    _Company(
         "Armor Cyber SAS", "armor-cyber.fr", "6202A", "2 rue de la Mabilais", "35000", "Rennes",
         180, "Cybersécurité : audit, SOC et réponse à incident", True,
         ("Yann Le Floch", "Président"), "Gwenaëlle Tanguy", (S,),
@@ -171,21 +171,21 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         3,
     ),
-    CompanySpec(
+    _Company(
         "Occitanie Data Systems SAS", "occitanie-data.fr", "6311Z", "1025 rue Henri Becquerel",
         "34000", "Montpellier", 95, "Traitement de données, IA et tableaux de bord", False,
         ("Sylvie Combes", "Présidente"), "Fabien Roques", (SW, MM),
         (("Guillaume Bonnet", "Lead data engineer"), ("Sarah Benhamou", "Data scientist senior")),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Alpes Embarqué SAS", "alpes-embarque.fr", "6201Z", "12 rue Félix Esclangon", "38000",
         "Grenoble", 17, "Logiciel embarqué et objets connectés", False,
         ("Vincent Arnaud", "Président"), "Léa Blanc", (M, SW),
         (("Damien Chabert", "Ingénieur logiciel embarqué"), ("Léa Blanc", "Cheffe de projet IoT")),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Azur Telecom Innovation SAS", "azur-telecom.fr", "6202A", "2000 route des Lucioles",
         "06410", "Sophia Antipolis", 1980, "Services télécoms, paiement mobile et réseaux", True,
         ("Jean-Marc Bertrand", "Directeur général"), "Stéphanie Giordano", (M, S, MM),
@@ -196,14 +196,14 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         4, "Patricia Rossi",
     ),
-    CompanySpec(
+    _Company(
         "Rhin Numérique SAS", "rhin-numerique.fr", "6202A", "3 quai Kléber", "67000",
         "Strasbourg", 65, "Conseil en transformation numérique", False,
         ("Michel Schmitt", "Président"), "Caroline Meyer", (SW,),
         (("Lucas Weber", "Consultant ERP senior"), ("Céline Muller", "Cheffe de projet digital")),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Capitole Monétique SAS", "capitole-monetique.fr", "6201Z", "15 avenue Didier Daurat",
         "31400", "Toulouse", 420, "Monétique, terminaux et paiement en ligne", False,
         ("Gilles Fabre", "Directeur général"), "Émilie Rey", (S,),
@@ -214,14 +214,14 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
         ),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Lumière Studio Interactif SAS", "lumiere-studio.fr", "6201Z", "25 rue de Marseille",
         "69007", "Lyon", 12, "Expériences interactives, jeux et réalité augmentée", False,
         ("Bastien Girard", "Président"), "Manon Dubois", (MM,),
         (("Bastien Girard", "Directeur technique"), ("Chloé Perret", "Développeuse Unity senior")),
         2,
     ),
-    CompanySpec(
+    _Company(
         "Seine Progiciels SA", "seine-progiciels.fr", "5829C", "45 avenue de France", "75013",
         "Paris", 870, "Édition de progiciels de gestion (ERP, paie, RH)", False,
         ("Catherine Lemaire", "Présidente-directrice générale"), "Nathalie Girard", (SW,),
@@ -236,7 +236,7 @@ DEMO_COMPANIES: tuple[CompanySpec, ...] = (
 
 
 @dataclass(frozen=True)
-class OfferTemplate:
+class _Template:
     title: str
     team: str
     context: str
@@ -244,9 +244,9 @@ class OfferTemplate:
     skills: str
 
 
-OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
+OFFER_TEMPLATES: dict[Pole, tuple[_Template, ...]] = {
     Pole.mobile: (
-        OfferTemplate(
+        _Template(
             "Développeur·se mobile Flutter", "applications mobiles",
             "la refonte de notre application grand public utilisée par plus de 500 000 clients",
             (
@@ -257,7 +257,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Flutter, Dart, Git, API REST, tests automatisés",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se Android (Kotlin)", "mobile",
             "une application de mobilité (billettique, information voyageurs en temps réel)",
             (
@@ -267,7 +267,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Kotlin, Jetpack Compose, coroutines, Gradle, CI/CD",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se iOS (Swift)", "mobile",
             "notre application de banque au quotidien",
             (
@@ -277,7 +277,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Swift, SwiftUI, Xcode, XCTest, Combine",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e backend d'API mobiles", "plateforme",
             "la plateforme d'API qui alimente nos applications mobiles et celles de nos "
             "partenaires",
@@ -288,7 +288,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Node.js, TypeScript, PostgreSQL, Docker, OpenAPI",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e QA mobile – automatisation des tests", "qualité",
             "la qualité de nos applications Android et iOS, publiées chaque semaine",
             (
@@ -298,7 +298,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Appium, Python ou Java, Git, Jira, tests mobiles",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se IoT et application compagnon", "objets connectés",
             "nos capteurs connectés et leur application mobile compagnon (Bluetooth Low Energy)",
             (
@@ -310,7 +310,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
         ),
     ),
     Pole.security: (
-        OfferTemplate(
+        _Template(
             "Analyste SOC junior", "SOC",
             "la surveillance 24 h/24 des systèmes d'information de nos clients",
             (
@@ -320,7 +320,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "SIEM (Splunk ou ELK), réseaux TCP/IP, Linux, MITRE ATT&CK",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e sécurité applicative – tests d'intrusion", "audit",
             "des audits de sécurité d'applications web et mobiles",
             (
@@ -330,7 +330,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "OWASP, Burp Suite, Python, Linux, rédaction",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se monétique – terminaux de paiement", "monétique",
             "le logiciel de nos terminaux de paiement certifiés EMV",
             (
@@ -340,7 +340,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "C, EMV, ISO 8583, tests, Linux embarqué",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se Java – paiement en ligne 3-D Secure", "paiement en ligne",
             "notre passerelle de paiement qui traite plusieurs millions de transactions par mois",
             (
@@ -350,7 +350,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Java 17, Spring Boot, PostgreSQL, Kafka, sécurité",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e conformité PCI DSS et gestion des identités", "conformité",
             "la conformité PCI DSS et la gestion des identités et des accès (IAM)",
             (
@@ -360,7 +360,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "PCI DSS, IAM, Active Directory, Python, rigueur",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se droits numériques (DRM) et licences", "protection des contenus",
             "la protection des contenus numériques (DRM) et la gestion des licences de nos "
             "clients éditeurs",
@@ -373,7 +373,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
         ),
     ),
     Pole.multimedia: (
-        OfferTemplate(
+        _Template(
             "Développeur·se front-end – plateforme vidéo", "produit",
             "notre plateforme de vidéo à la demande",
             (
@@ -383,7 +383,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "React, TypeScript, HTML/CSS, accessibilité, tests",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e streaming vidéo (HLS/DASH)", "diffusion",
             "la chaîne de diffusion vidéo en direct et à la demande",
             (
@@ -393,7 +393,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "FFmpeg, HLS/DASH, Python, Linux, AWS",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se Unity – réalité augmentée", "studio",
             "des expériences interactives en réalité augmentée pour des musées et des marques",
             (
@@ -403,7 +403,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Unity, C#, ARCore/ARKit, 3D temps réel",
         ),
-        OfferTemplate(
+        _Template(
             "Data analyst – mesure d'audience", "data",
             "la mesure d'audience de nos contenus vidéo et audio",
             (
@@ -413,7 +413,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "SQL, Python, Power BI ou Metabase, statistiques",
         ),
-        OfferTemplate(
+        _Template(
             "Designer UX/UI – applications multimédia", "design",
             "la conception de nos applications multimédia sur le web, le mobile et la TV "
             "connectée",
@@ -424,7 +424,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Figma, recherche utilisateur, design system, accessibilité",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e vision par ordinateur", "R&D",
             "l'indexation automatique d'images et de vidéos",
             (
@@ -436,7 +436,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
         ),
     ),
     Pole.software: (
-        OfferTemplate(
+        _Template(
             "Consultant·e ERP junior (Odoo)", "intégration ERP",
             "le déploiement de notre progiciel de gestion chez des PME industrielles",
             (
@@ -446,7 +446,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Odoo, Python, SQL, gestion de projet, relation client",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se full-stack Java / Angular", "développement",
             "notre progiciel de gestion commerciale",
             (
@@ -456,7 +456,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Java, Spring Boot, Angular, PostgreSQL, Git",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e DevOps", "plateforme SaaS",
             "l'industrialisation du déploiement de nos progiciels en mode SaaS",
             (
@@ -466,7 +466,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Linux, Docker, Kubernetes, Terraform, GitLab CI",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se Python – progiciel RH et paie", "RH et paie",
             "les modules RH et paie de notre progiciel",
             (
@@ -476,7 +476,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "Python, Django, PostgreSQL, tests, rigueur",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e data – entrepôt de données", "data",
             "l'entrepôt de données et les tableaux de bord de nos clients",
             (
@@ -486,7 +486,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "SQL, Python, dbt ou Airflow, modélisation",
         ),
-        OfferTemplate(
+        _Template(
             "Développeur·se .NET – progiciel de gestion", "développement",
             "notre progiciel de gestion de la relation client",
             (
@@ -496,7 +496,7 @@ OFFER_TEMPLATES: dict[Pole, tuple[OfferTemplate, ...]] = {
             ),
             "C#, .NET, SQL Server, Blazor, Azure DevOps",
         ),
-        OfferTemplate(
+        _Template(
             "Ingénieur·e cloud – migration vers Kubernetes", "cloud",
             "la migration des applications de nos clients vers un cloud souverain",
             (
@@ -573,7 +573,7 @@ def _stipend(rng: random.Random, year: int, weekly: Decimal, big: bool) -> Decim
 
 @dataclass
 class Host:
-    spec: CompanySpec
+    spec: _Company
     company: Company
     contact: User
     tutors: list[Tutor]
@@ -661,7 +661,7 @@ class Templates:
             rng.shuffle(items)
             self.queues[pole] = items
 
-    def next(self, pole: Pole, avoid: set[str]) -> OfferTemplate:
+    def next(self, pole: Pole, avoid: set[str]) -> _Template:
         queue = self.queues[pole]
         for index, template in enumerate(queue):
             if template.title not in avoid:
@@ -672,7 +672,7 @@ class Templates:
         return template
 
 
-def _description(rng, template: OfferTemplate, entry: Host, language: WorkLanguage, mode) -> str:
+def _description(rng, template: _Template, entry: Host, language: WorkLanguage, mode) -> str:
     english = " et en anglais" if language is not WorkLanguage.fr else ""
     remote = (
         " Télétravail possible deux jours par semaine après la période d'intégration."
@@ -693,7 +693,7 @@ def _description(rng, template: OfferTemplate, entry: Host, language: WorkLangua
 
 
 def _new_offer(
-    rng, cohort: Cohort, entry: Host, tutor: Tutor, template: OfferTemplate, pole: Pole,
+    rng, cohort: Cohort, entry: Host, tutor: Tutor, template: _Template, pole: Pole,
     start: date, checked_on: date, latest_end: date | None, max_seats: int = 1,
 ) -> Offer:  # fmt: skip
     """A draft offer that passes the law check on ``checked_on`` (its law warnings stored)."""
