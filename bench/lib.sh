@@ -141,7 +141,7 @@ bench_setup() {
   bench_log "Migrations and demo data${BENCH_SCALE:+ (scale $BENCH_SCALE)}"
   .venv/bin/flask --app app db upgrade >"$BENCH_TMP/upgrade.log" 2>&1 \
     || { cat "$BENCH_TMP/upgrade.log" >&2; return 1; }
-  # BENCH_SCALE=N: N times the demo programme (flask demo-data --scale N, mnc_exchange/demo_scale).
+  # BENCH_SCALE=N: N times the demo programme (flask demo-data --scale N, mnc_exchange/demo/scale.py).
   .venv/bin/flask --app app demo-data ${BENCH_SCALE:+--scale "$BENCH_SCALE"} | tail -n 3
 }
 

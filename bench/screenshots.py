@@ -2,10 +2,10 @@
 
 A throw-away SQLite database (temporary folder, test configuration) gets the demo data (the
 current cohort and its applicants, the host companies, the previous cohort's matching, then its
-agreements and follow-up: ``load_demo_data(history=False)`` plus the previous cohort's part of
-``demo_history``), the app is served on a free local port, and Chromium (through Playwright)
-logs in as each role and saves the top of the dashboard as a PNG in ``docs/screenshots/``
-(``<role>-<width>.png``, e.g. ``coordinator-1280.png``).
+agreements and follow-up: ``mnc_exchange.demo.load_demo_without_archives``), the app is served
+on a free local port, and Chromium (through Playwright) logs in as each role and saves the top
+of the dashboard as a PNG in ``docs/screenshots/`` (``<role>-<width>.png``, e.g.
+``coordinator-1280.png``).
 
 Usage: python bench/screenshots.py [--out docs/screenshots] [--roles coordinator,host]
 (or ``make screenshots``). Needs the dev requirements and Chromium (``CHROMIUM_PATH``, default
@@ -22,7 +22,6 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run from a checkout without installing: make the repository root importable.
@@ -39,18 +38,15 @@ def demo_accounts() -> dict[str, str]:
     """Load the demo data in the current app context; the e-mail of each role's account."""
     from sqlalchemy import select
 
-    from mnc_exchange import demo_history
     from mnc_exchange.accounts.models import Role, User
     from mnc_exchange.applications.models import Application, ApplicationStatus
     from mnc_exchange.cohorts.models import Cohort
-    from mnc_exchange.demo import DEMO_ACCOUNTS, load_demo_data
+    from mnc_exchange.demo import DEMO_ACCOUNTS, load_demo_without_archives
     from mnc_exchange.extensions import db
 
-    load_demo_data(history=False)
     # The previous cohort's agreements and follow-up, without the five archived years (the
     # slow part of the demo history).
-    with mock.patch.object(demo_history, "YEARS", 0):
-        demo_history.load_demo_history()
+    load_demo_without_archives()
     db.session.commit()
     emails = {role.value: email for role, email, _name in DEMO_ACCOUNTS}
     current = db.session.scalar(select(Cohort).where(Cohort.is_current))

@@ -83,7 +83,7 @@ def create_user_command(role, email, full_name, locale, password):
     show_default=True,
     metavar="N",
     help="N times the demo programme: N times the applications of every cohort, N times the "
-    "interns of the finished ones (at most 500 a year), written in bulk (demo_scale).",
+    "interns of the finished ones (at most 500 a year), written in bulk (demo.scale).",
 )
 @with_appcontext
 def demo_data_command(if_empty, history, scale):
@@ -106,7 +106,7 @@ def demo_data_command(if_empty, history, scale):
     if scale > 1:
         import time
 
-        from .demo_scale import load_scale_data
+        from .demo.scale import load_scale_data
 
         click.echo(f"Scale data set: {scale} times the demo programme…")
         started = time.perf_counter()

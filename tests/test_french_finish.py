@@ -298,7 +298,7 @@ def test_the_passport_warning_has_no_iso_date(client, auth):
 
 def test_deadlines_fall_at_the_hour_they_were_set(app):
     """The demo's ranking deadlines are 23:59 in Casablanca; shown there, not "00:59"."""
-    from mnc_exchange.demo_hosts import _local_end_of_day
+    from mnc_exchange.demo.hosts import _local_end_of_day
     from mnc_exchange.templating import localdt
 
     with app.test_request_context():

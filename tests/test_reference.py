@@ -526,7 +526,7 @@ def _pdf_is_consistent(data: bytes) -> bool:
 
 
 def test_demo_pdf_and_png_are_real_files():
-    from mnc_exchange.demo_applications import demo_files
+    from mnc_exchange.demo.applicants import demo_files
 
     files = demo_files()
     assert set(files) == set(DocumentKind)

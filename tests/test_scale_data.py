@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from mnc_exchange.demo import load_demo_data
-from mnc_exchange.demo_scale import DOMAIN, load_scale_data
+from mnc_exchange.demo.scale import DOMAIN, load_scale_data
 from mnc_exchange.extensions import db
 from mnc_exchange.models import (
     Application,

@@ -26,8 +26,8 @@ from collections import Counter, defaultdict
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
-# The demo accounts (mnc_exchange/demo.py, DEMO_ACCOUNTS / DEMO_PASSWORD); not imported, so that
-# locust does not have to import the application.
+# The demo accounts (mnc_exchange/demo/common.py, DEMO_ACCOUNTS / DEMO_PASSWORD); not imported,
+# so that locust does not have to import the application.
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "mnc-demo-2026!")
 ACCOUNTS = {
     "student": "etudiant@demo.mnc.ma",

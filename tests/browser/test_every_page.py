@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,11 +43,10 @@ try:
 except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
     Axe = Page = None
 
-from mnc_exchange import demo_history
 from mnc_exchange.accounts.models import Role, User
 from mnc_exchange.applications.models import Application, ApplicationStatus
 from mnc_exchange.cohorts.models import Cohort
-from mnc_exchange.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_data
+from mnc_exchange.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_without_archives
 from mnc_exchange.extensions import db, limiter
 from mnc_exchange.followup.models import Internship
 from mnc_exchange.placements.models import Placement
@@ -103,10 +101,8 @@ FAILING_IMPACTS = ("serious", "critical")
 def accounts(app, data_app) -> Iterator[dict[str, str]]:
     """Load the demo data once for the module; the e-mail of each role's account."""
     with data_app.app_context():
-        load_demo_data(history=False)
         # The previous cohort's agreements and follow-up, without the five archived years.
-        with mock.patch.object(demo_history, "YEARS", 0):
-            demo_history.load_demo_history()
+        load_demo_without_archives()
         db.session.commit()
         emails = {role.value: email for role, email, _name in DEMO_ACCOUNTS}
         current = db.session.scalar(select(Cohort).where(Cohort.is_current))

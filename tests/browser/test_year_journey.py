@@ -69,7 +69,7 @@ from mnc_exchange.accounts.models import Role
 from mnc_exchange.agreements.models import Agreement, AgreementDocument, Party, Signature
 from mnc_exchange.applications.models import Application, ApplicationStatus
 from mnc_exchange.cohorts.models import Cohort, CohortState
-from mnc_exchange.demo_applications import demo_files
+from mnc_exchange.demo.applicants import demo_files
 from mnc_exchange.extensions import db
 from mnc_exchange.followup.models import (
     EmploymentSurvey,

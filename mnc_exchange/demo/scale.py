@@ -34,12 +34,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, insert, select, update
 
-from .applications.models import ApplicationStatus
-from .applications.reference import Gender
-from .cohorts.models import QUOTA_MAX
-from .demo_applications import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
-from .extensions import db
-from .models import (
+from ..applications.models import ApplicationStatus
+from ..applications.reference import Gender
+from ..cohorts.models import QUOTA_MAX
+from ..extensions import db
+from ..models import (
     Agreement,
     AgreementDocument,
     Application,
@@ -55,7 +54,8 @@ from .models import (
     TutorEvaluation,
     User,
 )
-from .placements.models import PlacementStatus
+from ..placements.models import PlacementStatus
+from .common import random_name
 
 SEED = 1600
 #: E-mail of the scale data set's students (also its mark: loaded once).
@@ -123,7 +123,7 @@ def load_scale_data(n: int) -> dict[str, int]:
     for cohort in cohorts:
         _scale_cohort(rng, cohort, n, added)
     # Core statements go round the session's listeners: the reports' kept figures are stale.
-    from .reports.snapshots import SNAPSHOTS
+    from ..reports.snapshots import SNAPSHOTS
 
     db.session.execute(update(SNAPSHOTS).values(version=SNAPSHOTS.c.version + 1))
     db.session.flush()
@@ -181,8 +181,7 @@ def _scale_cohort(rng: random.Random, cohort: Cohort, n: int, added: dict[str, i
         application = dict(source)
         anonymised = source["anonymised_at"] is not None
         gender = source["gender"]
-        first = rng.choice(FEMALE_NAMES if gender == Gender.female else MALE_NAMES)
-        last = rng.choice(LAST_NAMES)
+        first, last = random_name(rng, gender == Gender.female)
         user["email"] = EMAIL.format(year=cohort.year, n=number)
         user["full_name"] = "—" if anonymised else f"{first} {last}"
         if not anonymised:

@@ -1,6 +1,6 @@
 """Demo applications: sending institutions, ~150 student accounts and their files.
 
-Called at the end of ``demo.load_demo_data``. Idempotent: the institutions are added when
+Called by ``load_demo_data``. Idempotent: the institutions are added when
 missing, and the applications only when the cohort has none yet.
 
 The data are random but reproducible (fixed seed), spread over every application status, with
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import phonenumbers
@@ -26,10 +26,10 @@ from flask_babel import gettext as _
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from .accounts.models import Role, User
-from .applications import reference_services, services, uploads
-from .applications.eligibility import add_months
-from .applications.models import (
+from ..accounts.models import Role, User
+from ..applications import reference_services, services, uploads
+from ..applications.eligibility import add_months
+from ..applications.models import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
@@ -38,7 +38,7 @@ from .applications.models import (
     Institution,
     MessageKind,
 )
-from .applications.reference import (
+from ..applications.reference import (
     CEFR_LEVELS,
     DOCUMENT_LABELS,
     REGIONS,
@@ -46,10 +46,20 @@ from .applications.reference import (
     Gender,
     Pole,
 )
-from .audit.services import record
-from .cohorts.models import Cohort
-from .core.timeutils import utcnow
-from .extensions import db
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.timeutils import utcnow
+from ..extensions import db
+from .accounts import create_accounts, demo_coordinator, hash_password
+from .common import (
+    OVERRIDE_ELIGIBLE,
+    OVERRIDE_INELIGIBLE,
+    Person,
+    minimal_pdf,
+    random_person,
+    random_regions,
+    random_time,
+)
 
 A = ApplicationStatus
 
@@ -115,28 +125,6 @@ DEMO_INSTITUTIONS: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 
-MALE_NAMES = (
-    "Mohammed", "Youssef", "Ayoub", "Hamza", "Omar", "Mehdi", "Anas", "Amine", "Reda",
-    "Othmane", "Ilyas", "Zakaria", "Soufiane", "Adil", "Yassine", "Bilal", "Hicham", "Nabil",
-    "Karim", "Badr", "Ismail", "Achraf", "Walid", "Saad", "Taha", "Rayan", "Marouane",
-    "Abdelilah", "Khalid", "Imad",
-)  # fmt: skip
-FEMALE_NAMES = (
-    "Fatima Zahra", "Salma", "Khadija", "Aya", "Imane", "Meryem", "Sara", "Hajar", "Nouhaila",
-    "Kawtar", "Oumaima", "Chaimae", "Asmae", "Ghita", "Hiba", "Yasmine", "Zineb", "Houda",
-    "Lamia", "Nada", "Soukaina", "Ikram", "Rim", "Douae", "Hanane", "Siham", "Loubna", "Wiam",
-    "Amal", "Malak",
-)  # fmt: skip
-LAST_NAMES = (
-    "Alaoui", "Bennani", "El Idrissi", "Tazi", "Berrada", "Chraibi", "El Amrani", "Benjelloun",
-    "Fassi Fihri", "Lahlou", "Bensouda", "Ouazzani", "El Mansouri", "Benkirane", "Sebti",
-    "Kettani", "Ziani", "Amrani", "Boukhari", "El Khatib", "Naciri", "Hajji", "Bouzid",
-    "Ait Lahcen", "Benali", "El Ouafi", "Zerouali", "Laaroussi", "Filali", "Guessous", "Skalli",
-    "Cherkaoui", "Haddad", "Essaidi", "Tahiri", "Bakkali", "Jebbari", "Boutaleb", "Ennaji",
-    "Ghazouani", "Moussaoui", "Oukacha", "Ait Ouahmane", "Belhaj", "Rhazi", "Sqalli",
-    "El Hankouri", "Mouline",
-)  # fmt: skip
-
 #: region code -> plausible CIN letter prefixes
 CIN_PREFIXES: dict[str, tuple[str, ...]] = {
     "tanger-tetouan-al-hoceima": ("KB", "LC", "RB"),
@@ -152,22 +140,6 @@ CIN_PREFIXES: dict[str, tuple[str, ...]] = {
     "laayoune-sakia-el-hamra": ("SH", "SJ"),
     "dakhla-oued-ed-dahab": ("VA", "VB"),
 }
-#: relative weight of each region among the applicants (every region appears at least once)
-REGION_WEIGHTS: dict[str, int] = {
-    "tanger-tetouan-al-hoceima": 10,
-    "oriental": 6,
-    "fes-meknes": 11,
-    "rabat-sale-kenitra": 16,
-    "beni-mellal-khenifra": 5,
-    "casablanca-settat": 20,
-    "marrakech-safi": 10,
-    "draa-tafilalet": 4,
-    "souss-massa": 7,
-    "guelmim-oued-noun": 2,
-    "laayoune-sakia-el-hamra": 2,
-    "dakhla-oued-ed-dahab": 1,
-}
-
 PROGRAMMES: dict[str, str] = {
     "Génie logiciel": "la conception de logiciels",
     "Réseaux et télécoms": "les réseaux et les télécommunications",
@@ -243,12 +215,6 @@ WITHDRAWALS = (
     "Je poursuis finalement en master au Maroc.",
     "",
 )
-OVERRIDE_ELIGIBLE = (
-    "Moyenne légèrement inférieure au seuil, mais très bon classement dans la promotion et "
-    "projets remarquables : dossier retenu par la commission."
-)
-OVERRIDE_INELIGIBLE = "Dossier jugé non recevable par la commission après vérification."
-
 #: how many applications of each status (150 in all; most submitted or eligible)
 STATUS_COUNTS: dict[ApplicationStatus, int] = {
     A.draft: 18,
@@ -261,39 +227,6 @@ STATUS_COUNTS: dict[ApplicationStatus, int] = {
 
 
 # --- demo files ------------------------------------------------------------------------------
-
-
-def _pdf_text(text: str) -> bytes:
-    raw = text.encode("cp1252", "replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def minimal_pdf(lines: list[str]) -> bytes:
-    """A valid one-page PDF (Helvetica text lines), with a correct cross-reference table."""
-    text = b" T* ".join(b"(" + _pdf_text(line) + b") Tj" for line in lines)
-    content = b"BT /F1 12 Tf 16 TL 56 780 Td " + text + b" ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def passport_png() -> bytes:
@@ -361,63 +294,28 @@ def ensure_demo_institutions() -> list[Institution]:
 # --- applicants ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Person:
-    first_name: str
-    last_name: str
-    gender: Gender
-    region: str
-
-
-def _at(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(rng.randint(8, 22), rng.randint(0, 59)), tzinfo=UTC)
-
-
-def _people(rng: random.Random) -> list[_Person]:
+def draw_people(rng: random.Random) -> list[Person]:
     regions = list(REGIONS)  # every region at least once, then weighted
-    regions += rng.choices(
-        list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()), k=DEMO_APPLICANTS - 12
-    )
+    regions += random_regions(rng, DEMO_APPLICANTS - 12)
     rng.shuffle(regions)
-    people = []
-    for i, region in enumerate(regions):
-        gender = Gender.female if i % 2 else Gender.male
-        first = rng.choice(FEMALE_NAMES if gender is Gender.female else MALE_NAMES)
-        people.append(_Person(first, rng.choice(LAST_NAMES), gender, region))
-    return people
+    return [
+        random_person(rng, Gender.female if i % 2 else Gender.male, region)
+        for i, region in enumerate(regions)
+    ]
 
 
-def _students(people: list[_Person]) -> list[User]:
-    """The applicants' accounts; the demo password is hashed once and the hash copied."""
-    from .demo import DEMO_PASSWORD
-
+def _students(people: list[Person]) -> list[User]:
+    """The applicants' accounts (the existing ones kept), in the order of ``people``."""
     emails = [DEMO_EMAIL.format(i + 1) for i in range(len(people))]
     existing = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
-    password_hash = None
-    students = []
-    now = utcnow()
-    for email, person in zip(emails, people, strict=True):
-        user = existing.get(email)
-        if user is None:
-            user = User(
-                email=email,
-                full_name=f"{person.first_name} {person.last_name}",
-                role=Role.student,
-                locale="fr",
-                active=True,
-                approved_at=now,
-            )
-            if password_hash is None:
-                user.set_password(DEMO_PASSWORD)  # scrypt is slow: hash once, copy the hash
-                password_hash = user.password_hash
-            user.password_hash = password_hash
-            db.session.add(user)
-        students.append(user)
-    db.session.flush()
-    for user in students:
-        if user.email not in existing:
-            record("user.create", user, {"email": user.email, "role": "student", "demo": True})
-    return students
+    specs = [
+        (email, f"{person.first_name} {person.last_name}", Role.student, None)
+        for email, person in zip(emails, people, strict=True)
+        if email not in existing
+    ]
+    created = create_accounts(specs, hash_password(), utcnow()) if specs else []
+    users = {**existing, **{user.email: user for user in created}}
+    return [users[email] for email in emails]
 
 
 def _motivation(rng, person, programme, year, institution, poles) -> str:
@@ -438,7 +336,7 @@ def _motivation(rng, person, programme, year, institution, poles) -> str:
     return " ".join(s.format(**words) for s in sentences)
 
 
-def _profile(rng, application, person, institutions, cins, rules, latest_end, today, fail):
+def fill_profile(rng, application, person, institutions, cins, rules, latest_end, today, fail):
     """Fill the file; ``fail`` is the set of rule codes to break (empty: meets every rule),
     or "random" (usually fine, sometimes not)."""
     if fail == "random":
@@ -502,7 +400,7 @@ def _phone(rng: random.Random) -> str:
             return number
 
 
-def _leave_incomplete(rng, application) -> None:
+def leave_incomplete(rng, application) -> None:
     """A draft: some fields still empty."""
     for key in rng.sample(
         ["passport_number", "passport_expiry", "motivation", "english_level", "phone"],
@@ -534,10 +432,8 @@ def load_demo_applications(cohort: Cohort, today: date | None = None) -> int:
     rules = services.rules_for(cohort)
     requirements = services.requirements_for(cohort)
     latest_end = services.latest_internship_end(cohort)
-    coordinator = db.session.scalar(
-        select(User).where(User.role == Role.coordinator, User.active).order_by(User.id)
-    )
-    people = _people(rng)
+    coordinator = demo_coordinator()
+    people = draw_people(rng)
     students = _students(people)
     statuses = _statuses(rng)
     cins: set[str] = set(
@@ -566,14 +462,14 @@ def load_demo_applications(cohort: Cohort, today: date | None = None) -> int:
             fail = set()
         else:
             fail = "random"
-        _profile(rng, application, person, institutions, cins, rules, latest_end, today, fail)
+        fill_profile(rng, application, person, institutions, cins, rules, latest_end, today, fail)
         started = opened + timedelta(days=rng.randint(0, max(0, span - 3)))
-        application.created_at = _at(started, rng)
+        application.created_at = random_time(started, rng)
         if status is A.draft:
-            _leave_incomplete(rng, application)
+            leave_incomplete(rng, application)
         else:
             submitted = min(today - timedelta(days=1), started + timedelta(days=rng.randint(1, 5)))
-            application.submitted_at = max(application.created_at, _at(submitted, rng))
+            application.submitted_at = max(application.created_at, random_time(submitted, rng))
             application.return_commitment_at = application.submitted_at - timedelta(hours=1)
             application.consent_at = application.submitted_at - timedelta(hours=1)
         db.session.add(application)
@@ -635,6 +531,23 @@ def load_demo_applications(cohort: Cohort, today: date | None = None) -> int:
         _history(rng, application, status, coordinator, requirements, today)
     db.session.flush()
     return len(plans)
+
+
+def record_demo_states(
+    applications: list[Application], actor: Callable[[Application], User | None]
+) -> None:
+    """The audit event of applications whose outcome the demo wrote directly."""
+    for application in applications:
+        record(
+            "application.demo_state",
+            application,
+            {
+                "status": application.status.value,
+                "final_rank": application.final_rank,
+                "demo": True,
+            },
+            actor=actor(application),
+        )
 
 
 def _move(application: Application, target: ApplicationStatus, actor, **details) -> None:

@@ -1,6 +1,6 @@
 """Demo host companies, their offers, and the previous cohort's matching (issue 5).
 
-Called at the end of ``demo.load_demo_data``. Idempotent: nothing is done when a company
+Called by ``load_demo_data``. Idempotent: nothing is done when a company
 already exists.
 
 - 15 approved French IT / offshoring companies (valid SIRETs), each with a host contact account
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import random
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,27 +34,28 @@ from decimal import Decimal
 from itertools import combinations
 
 import phonenumbers
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from stdnum import luhn
 from stdnum.fr import siret as stdnum_siret
 
-from . import internship_law, matching
-from .accounts.models import Role, User
-from .applications import services as app_services
-from .applications.models import Application, ApplicationStatus
-from .audit.services import record
-from .cohorts.models import Cohort
-from .core.timeutils import CASABLANCA, utcnow
-from .demo_applications import _at, _people, _profile, ensure_demo_institutions
-from .extensions import db
-from .hosts.models import Company, CompanyStatus, Pole, Tutor
-from .mail.models import OutboxMessage
-from .offers import law
-from .offers import services as offer_services
-from .offers.models import Offer, OfferStatus, WorkLanguage, WorkMode
-from .placements import services as placement_services
-from .placements.models import MAX_PREFERENCES, CompanyRanking, Placement, StudentPreference
-from .selection.models import SelectionSettings
+from .. import internship_law, matching
+from ..accounts.models import Role, User
+from ..applications import services as app_services
+from ..applications.models import Application, ApplicationStatus
+from ..audit.services import record
+from ..cohorts.models import Cohort
+from ..core.timeutils import CASABLANCA, utcnow
+from ..extensions import db
+from ..hosts.models import Company, CompanyStatus, Pole, Tutor
+from ..offers import law
+from ..offers import services as offer_services
+from ..offers.models import Offer, OfferStatus, WorkLanguage, WorkMode
+from ..placements import services as placement_services
+from ..placements.models import MAX_PREFERENCES, CompanyRanking, Placement, StudentPreference
+from ..selection import services as selection_services
+from .accounts import create_accounts, demo_coordinator, hash_password
+from .applicants import draw_people, ensure_demo_institutions, fill_profile, record_demo_states
+from .common import email_for, first_working_day, random_time, sends_no_emails, start_days, utc_at
 
 A = ApplicationStatus
 O = OfferStatus  # noqa: E741 - short alias, as in offers.services
@@ -533,16 +533,6 @@ POLE_WEIGHTS = (10, 4, 1.5, 0.6)
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return ascii_text.lower().replace(" ", "-").replace("'", "")
-
-
-def _email(full_name: str, domain: str) -> str:
-    first, _, last = full_name.partition(" ")
-    return f"{_slug(first)}.{_slug(last)}@{domain}"
-
-
 def _siret(rng: random.Random, taken: set[str]) -> str:
     """SIREN = 8 digits + Luhn digit; SIRET = SIREN + 4-digit NIC + Luhn digit."""
     while True:
@@ -564,17 +554,9 @@ def _phone(rng: random.Random, city: str) -> str:
             return number
 
 
-def _utc(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-
 def _local_end_of_day(day: date) -> datetime:
     """23:59 on ``day`` in Casablanca, as an aware UTC datetime."""
     return datetime.combine(day, time(23, 59), tzinfo=CASABLANCA).astimezone(UTC)
-
-
-def _first_working_day(day: date) -> date:
-    return internship_law.working_days(day, day + timedelta(days=14))[0]
 
 
 def _stipend(rng: random.Random, year: int, weekly: Decimal, big: bool) -> Decimal:
@@ -586,41 +568,11 @@ def _stipend(rng: random.Random, year: int, weekly: Decimal, big: bool) -> Decim
     return Decimal(math.ceil(minimum / 50) * 50 + extra)
 
 
-def _accounts(specs, password_hash: str, now: datetime) -> list[User]:
-    """Create the accounts ``(email, full name, role, company id)``; one shared hash."""
-    users = []
-    for email, full_name, role, company_id in specs:
-        user = User(
-            email=email,
-            full_name=full_name,
-            role=role,
-            locale="fr",
-            active=True,
-            approved_at=now,
-            company_id=company_id,
-            password_hash=password_hash,
-        )
-        db.session.add(user)
-        users.append(user)
-    db.session.flush()
-    for user in users:
-        record("user.create", user, {"email": user.email, "role": user.role.value, "demo": True})
-    return users
-
-
-def _demo_password_hash() -> str:
-    from .demo import DEMO_PASSWORD
-
-    user = User(email="-", full_name="-", role=Role.student)
-    user.set_password(DEMO_PASSWORD)  # scrypt is slow: hash once, copy the hash
-    return user.password_hash
-
-
 # --- companies -------------------------------------------------------------------------------
 
 
 @dataclass
-class _Host:
+class Host:
     spec: _Company
     company: Company
     contact: User
@@ -630,9 +582,9 @@ class _Host:
 def _companies(rng, coordinator: User, host: User | None, password_hash: str, year: int):
     """The 15 approved companies with their contacts and tutors."""
     taken = set(db.session.scalars(select(Company.siret)))
-    hosts: list[_Host] = []
+    hosts: list[Host] = []
     for spec in DEMO_COMPANIES:
-        registered = _at(date(year - 1, 6, 1) + timedelta(days=rng.randint(0, 90)), rng)
+        registered = random_time(date(year - 1, 6, 1) + timedelta(days=rng.randint(0, 90)), rng)
         company = Company(
             legal_name=spec.legal_name,
             siret=_siret(rng, taken),
@@ -651,7 +603,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
             approved_by_id=coordinator.id,
         )
         db.session.add(company)
-        hosts.append(_Host(spec, company, host, []))
+        hosts.append(Host(spec, company, host, []))
     db.session.flush()
 
     specs = []
@@ -659,15 +611,15 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
         spec = entry.spec
         if spec.contact is not None:
             specs.append(
-                (_email(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id)
+                (email_for(spec.contact, spec.domain), spec.contact, Role.host, entry.company.id)
             )
         if spec.hr_account:
             specs.append((f"rh@{spec.domain}", spec.hr_account, Role.host, entry.company.id))
-    users = {user.email: user for user in _accounts(specs, password_hash, utcnow())}
+    users = {user.email: user for user in create_accounts(specs, password_hash, utcnow())}
     for entry in hosts:
         spec = entry.spec
         if spec.contact is not None:
-            entry.contact = users[_email(spec.contact, spec.domain)]
+            entry.contact = users[email_for(spec.contact, spec.domain)]
         elif host is not None and host.company_id is None:
             host.company_id = entry.company.id  # the demo host account: the demo company
             record("user.company", host, {"company": entry.company.id, "demo": True})
@@ -684,7 +636,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
                 created_at=entry.company.approved_at + timedelta(days=rng.randint(1, 20)),
                 full_name=full_name,
                 job_title=job_title,
-                email=_email(full_name, spec.domain),
+                email=email_for(full_name, spec.domain),
                 phone=_phone(rng, spec.city),
             )
             db.session.add(tutor)
@@ -699,7 +651,7 @@ def _companies(rng, coordinator: User, host: User | None, password_hash: str, ye
 # --- offers ----------------------------------------------------------------------------------
 
 
-class _Templates:
+class Templates:
     """Hands out offer templates per pole, in a shuffled rotation."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -720,7 +672,7 @@ class _Templates:
         return template
 
 
-def _description(rng, template: _Template, entry: _Host, language: WorkLanguage, mode) -> str:
+def _description(rng, template: _Template, entry: Host, language: WorkLanguage, mode) -> str:
     english = " et en anglais" if language is not WorkLanguage.fr else ""
     remote = (
         " Télétravail possible deux jours par semaine après la période d'intégration."
@@ -741,7 +693,7 @@ def _description(rng, template: _Template, entry: _Host, language: WorkLanguage,
 
 
 def _new_offer(
-    rng, cohort: Cohort, entry: _Host, tutor: Tutor, template: _Template, pole: Pole,
+    rng, cohort: Cohort, entry: Host, tutor: Tutor, template: _Template, pole: Pole,
     start: date, checked_on: date, latest_end: date | None, max_seats: int = 1,
 ) -> Offer:  # fmt: skip
     """A draft offer that passes the law check on ``checked_on`` (its law warnings stored)."""
@@ -796,7 +748,9 @@ def _new_offer(
     return offer
 
 
-def _advance(offer: Offer, target: OfferStatus, at: datetime, entry: _Host, coordinator) -> None:
+def advance_offer(
+    offer: Offer, target: OfferStatus, at: datetime, entry: Host, coordinator
+) -> None:
     """One step of the offer's life, with the services' audit event (no e-mail)."""
     source = offer.status
     assert target in offer_services.TRANSITIONS[source], (source, target)
@@ -817,8 +771,8 @@ def _advance(offer: Offer, target: OfferStatus, at: datetime, entry: _Host, coor
     )
 
 
-def _offers(
-    rng, cohort: Cohort, plan: list[tuple[_Host, OfferStatus]], templates: _Templates,
+def create_offers(
+    rng, cohort: Cohort, plan: list[tuple[Host, OfferStatus]], templates: Templates,
     start_choices: tuple[date, ...], opened: date, last: date, coordinator,
 ) -> list[Offer]:  # fmt: skip
     """Offers of ``cohort`` following ``plan`` (company, final status); submitted between
@@ -838,7 +792,7 @@ def _offers(
         tutor = min(entry.tutors, key=lambda t: (tutor_seats[t.id], tutor_turn[t.id]))
         tutor_turn[tutor.id] = len(offers) + 1
         submitted_on = opened + timedelta(days=rng.randint(0, span))
-        created = _at(submitted_on - timedelta(days=rng.randint(1, 10)), rng)
+        created = random_time(submitted_on - timedelta(days=rng.randint(1, 10)), rng)
         start = rng.choice(start_choices)
         offer = _new_offer(
             rng, cohort, entry, tutor, template, pole, start, submitted_on, latest_end,
@@ -847,12 +801,12 @@ def _offers(
         tutor_seats[tutor.id] += offer.seats
         offer.created_at = created
         record("offer.create", offer, {"demo": True}, actor=entry.contact)
-        at = _at(submitted_on, rng)
+        at = random_time(submitted_on, rng)
         if status is O.draft:
             offer.law_warnings = []  # checked when it is submitted
         else:
             for target in (O.submitted, O.approved, O.published):
-                _advance(offer, target, at, entry, coordinator)
+                advance_offer(offer, target, at, entry, coordinator)
                 if target is status:
                     break
                 at += timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6))
@@ -869,27 +823,27 @@ def _alumni(rng, cohort: Cohort, coordinator: User, password_hash: str) -> list[
     institutions = ensure_demo_institutions()
     rules = app_services.rules_for(cohort)
     latest_end = app_services.latest_internship_end(cohort)
-    people = _people(rng)[:ALUMNI]
+    people = draw_people(rng)[:ALUMNI]
     opened = cohort.applications_open_on or date(cohort.year - 1, 10, 1)
     closed = cohort.applications_close_on or date(cohort.year - 1, 12, 15)
     selection_on = cohort.selection_on or date(cohort.year, 1, 31)
-    students = _accounts(
+    students = create_accounts(
         [
             (ALUMNI_EMAIL.format(i + 1), f"{p.first_name} {p.last_name}", Role.student, None)
             for i, p in enumerate(people)
         ],
         password_hash,
-        _at(opened, rng),
+        random_time(opened, rng),
     )
     score = Decimal("91.50")
     applications = []
     cins: set[str] = set()
     for rank, (person, student) in enumerate(zip(people, students, strict=True), start=1):
         application = Application(cohort_id=cohort.id, student=student, status=A.draft)
-        _profile(rng, application, person, institutions, cins, rules, latest_end, opened, set())
+        fill_profile(rng, application, person, institutions, cins, rules, latest_end, opened, set())
         started = opened + timedelta(days=rng.randint(0, 50))
-        application.created_at = _at(started, rng)
-        application.submitted_at = _at(
+        application.created_at = random_time(started, rng)
+        application.submitted_at = random_time(
             min(closed, started + timedelta(days=rng.randint(2, 20))), rng
         )
         application.consent_at = application.submitted_at - timedelta(hours=1)
@@ -909,27 +863,12 @@ def _alumni(rng, cohort: Cohort, coordinator: User, password_hash: str) -> list[
             application.waitlist_rank = rank - SELECTED
         db.session.add(application)
         applications.append(application)
-    settings = db.session.scalar(
-        select(SelectionSettings).where(SelectionSettings.cohort_id == cohort.id)
-    )
-    if settings is None:
-        settings = SelectionSettings(cohort_id=cohort.id, reviewers_per_application=2)
-        db.session.add(settings)
-    settings.scoring_started_at = _utc(closed + timedelta(days=3), 9)
-    settings.decisions_at = _utc(selection_on - timedelta(days=1), 17)
-    settings.published_at = _utc(selection_on, 10)
+    settings = selection_services.settings_for(cohort)
+    settings.scoring_started_at = utc_at(closed + timedelta(days=3), 9)
+    settings.decisions_at = utc_at(selection_on - timedelta(days=1), 17)
+    settings.published_at = utc_at(selection_on, 10)
     db.session.flush()
-    for application in applications:
-        record(
-            "application.demo_state",
-            application,
-            {
-                "status": application.status.value,
-                "final_rank": application.final_rank,
-                "demo": True,
-            },
-            actor=coordinator,
-        )
+    record_demo_states(applications, lambda _application: coordinator)
     return applications
 
 
@@ -1067,7 +1006,7 @@ def _plan(rng, selected: list[Application], offers: list[Offer], ranking_offers:
 # --- the previous cohort: the matching through the services ----------------------------------
 
 
-def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordinator) -> None:
+def run_matching(rng, cohort: Cohort, hosts: list[Host], offers, selected, coordinator) -> None:
     contacts = {entry.company.id: entry.contact for entry in hosts}
     ranking_companies = {hosts[0].company.id} | {
         entry.company.id for entry in rng.sample(hosts[1:], RANKING_COMPANIES)
@@ -1087,7 +1026,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     settings.company_deadline_at = None
     for application in selected:
         placement_services.set_preferences(application, prefs[application.id], application.student)
-        at = _at(preferences_deadline.date() - timedelta(days=rng.randint(1, 12)), rng)
+        at = random_time(preferences_deadline.date() - timedelta(days=rng.randint(1, 12)), rng)
         db.session.execute(
             update(StudentPreference)
             .where(StudentPreference.application_id == application.id)
@@ -1099,7 +1038,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     for offer_id, entries in rankings.items():
         offer = offers_by_id[offer_id]
         placement_services.set_company_ranking(offer, entries, contacts[offer.company_id])
-        at = _at(company_deadline.date() - timedelta(days=rng.randint(1, 8)), rng)
+        at = random_time(company_deadline.date() - timedelta(days=rng.randint(1, 8)), rng)
         db.session.execute(
             update(CompanyRanking).where(CompanyRanking.offer_id == offer_id).values(updated_at=at)
         )
@@ -1107,10 +1046,10 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
     settings.confirmation_days = 7
 
     # 3. Preview, commit; the companies confirm, two decline with their reason.
-    committed = _run(cohort, coordinator, _utc(matching_on, 9, 30))
+    committed = _run(cohort, coordinator, utc_at(matching_on, 9, 30))
     for placement in committed:
         contact = contacts[offers_by_id[placement.offer_id].company_id]
-        answered = _utc(matching_on, 9, 30) + timedelta(hours=rng.randint(3, 120))
+        answered = utc_at(matching_on, 9, 30) + timedelta(hours=rng.randint(3, 120))
         if placement.application_id in declines:
             reason = DECLINE_REASONS[declines.index(placement.application_id)]
             placement_services.decline(placement, reason, contact, now=answered)
@@ -1119,7 +1058,7 @@ def _matching(rng, cohort: Cohort, hosts: list[_Host], offers, selected, coordin
 
     # 4. Follow-up run for the declined students; their new companies confirm.
     if declines:
-        follow_up = _utc(matching_on + timedelta(days=7), 9, 30)
+        follow_up = utc_at(matching_on + timedelta(days=7), 9, 30)
         for placement in _run(cohort, coordinator, follow_up):
             contact = contacts[offers_by_id[placement.offer_id].company_id]
             answered = follow_up + timedelta(hours=rng.randint(3, 48))
@@ -1141,6 +1080,7 @@ def _run(cohort: Cohort, coordinator: User, at: datetime) -> list[Placement]:
 # --- entry point -----------------------------------------------------------------------------
 
 
+@sends_no_emails  # the services queue e-mails (proposals, confirmations…)
 def load_demo_hosts(
     previous: Cohort, current: Cohort, host: User | None, today: date | None = None
 ) -> int:
@@ -1150,16 +1090,13 @@ def load_demo_hosts(
     today = today or date.today()
     if db.session.scalar(select(Company.id).limit(1)) is not None:
         return 0
-    coordinator = db.session.scalar(
-        select(User).where(User.role == Role.coordinator, User.active).order_by(User.id)
-    )
+    coordinator = demo_coordinator()
     if coordinator is None or host is None:
-        return 0  # demo.load_demo_data creates both first
-    last_message = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+        return 0  # load_demo_data creates both first
     rng = random.Random(SEED)
-    password_hash = _demo_password_hash()
+    password_hash = hash_password()
     hosts = _companies(rng, coordinator, host, password_hash, previous.year)
-    templates = _Templates(rng)
+    templates = Templates(rng)
 
     # The previous cohort: 40 published offers, the students, the matching.
     has_data = db.session.scalar(
@@ -1170,18 +1107,13 @@ def load_demo_hosts(
     if not has_data:
         plan = [(entry, O.published) for entry in hosts for _ in range(entry.spec.offers)]
         departure = previous.departure_on or date(previous.year, 4, 1)
-        starts = (
-            _first_working_day(departure),
-            _first_working_day(departure),
-            _first_working_day(departure + timedelta(days=(7 - departure.weekday()) % 7 or 7)),
-        )
         opened = previous.applications_open_on or date(previous.year - 1, 10, 1)
-        offers = _offers(
+        offers = create_offers(
             rng,
             previous,
             plan,
             templates,
-            starts,
+            start_days(departure),
             opened + timedelta(days=15),
             # published before the students rank (two weeks before the matching)
             (previous.matching_on or date(previous.year, 2, 20)) - timedelta(days=30),
@@ -1189,7 +1121,7 @@ def load_demo_hosts(
         )
         applications = _alumni(rng, previous, coordinator, password_hash)
         selected = [a for a in applications if a.status is A.selected]
-        _matching(rng, previous, hosts, offers, selected, coordinator)
+        run_matching(rng, previous, hosts, offers, selected, coordinator)
 
     # The current cohort: 8 published offers of other companies; the demo company has one
     # offer in each state.
@@ -1203,21 +1135,15 @@ def load_demo_hosts(
         ]
         departure = current.departure_on or today + timedelta(days=150)
         opened = current.applications_open_on or today - timedelta(days=30)
-        _offers(
+        create_offers(
             rng,
             current,
             plan,
             templates,
-            (_first_working_day(departure),),
+            (first_working_day(departure),),
             max(opened, today - timedelta(days=60)),
             today - timedelta(days=1),
             coordinator,
         )
 
-    # The services queued e-mails (proposals, confirmations…): demo data send none.
-    db.session.flush()
-    db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id > last_message),
-        execution_options={"synchronize_session": "fetch"},
-    )
     return len(hosts)
