@@ -91,14 +91,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# removed when demo/ lands
-KNOWN_CYCLES = [
-    sorted(f"{PACKAGE}.{m}" for m in ("demo", "demo_applications", "demo_history", "demo_hosts"))
-]
-
-
 def test_no_import_cycle():
-    found = [c for c in cycles(import_graph()) if c not in KNOWN_CYCLES]
+    found = cycles(import_graph())
     assert not found, "import cycles between mnc_exchange modules:\n" + "\n".join(
         " ↔ ".join(c) for c in found
     )
@@ -150,10 +144,6 @@ TOP_MODULES = (
     "errors",
     "cli",
     "demo",
-    "demo_applications",
-    "demo_history",
-    "demo_hosts",
-    "demo_scale",
     "main",
     "admin",
 )
