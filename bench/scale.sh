@@ -7,8 +7,9 @@
 #   2. locust, LOAD_USERS (50) officials on the reports dashboard for LOAD_DURATION (60s)
 #      (bench/load/reports_locustfile.py);
 #   3. locust, the load test's mix of every role (bench/load/locustfile.py), same settings;
-#   4. bench/bench_agreements.py --cohort 300: a 300-intern cohort's agreements issued one
-#      after the other (temporary SQLite database, as `make bench`).
+#   4. bench/bench_agreements.py --cohort 300 (BENCH_AGREEMENTS): a 300-intern cohort's
+#      agreements issued in one batch as `flask agreements issue` does, the PDFs laid out in
+#      one process per CPU (temporary SQLite database, as `make bench`).
 # Output: bench/out/scale/ (locust CSV files, the server log). About 10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,8 +53,8 @@ locust_run reports bench/load/reports_locustfile.py
 bench_log "3. locust: $USERS users of every role (the load test's mix) for $DURATION"
 locust_run mix bench/load/locustfile.py
 
-bench_log "4. The agreements of a 300-intern cohort"
-.venv/bin/python bench/bench_agreements.py --cohort 300 --runs 3 || status=$?
+bench_log "4. The agreements of a ${BENCH_AGREEMENTS:-300}-intern cohort"
+.venv/bin/python bench/bench_agreements.py --cohort "${BENCH_AGREEMENTS:-300}" --runs 3 || status=$?
 
 echo "after the run: $(bench_machine)"
 tracebacks="$(bench_server_errors)"
