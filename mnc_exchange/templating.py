@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import (
@@ -26,6 +27,7 @@ from .core.timeutils import as_utc
 NAMED_FORMATS = ("short", "medium", "long", "full")
 
 
+@lru_cache(maxsize=64)
 def datetime_pattern(fmt: str, locale: str) -> str:
     """The locale's date pattern ``fmt`` with the hours and minutes, never the seconds nor
     the zone (``12 mars 2027, 14:05``)."""

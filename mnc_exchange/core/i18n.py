@@ -11,9 +11,10 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal, parse_pattern
 from babel.units import format_unit
 from flask_babel import get_locale
 
@@ -55,13 +56,17 @@ def decimal(value, places: int | None = None, locale: str | None = None) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    return format_decimal(
+        amount, format=_decimal_pattern(places), locale=locale or str(get_locale())
+    )
+
+
+@lru_cache(maxsize=16)
+def _decimal_pattern(places: int | None) -> NumberPattern:
+    """The parsed pattern of ``decimal`` (parsing it costs more than formatting a number)."""
     if places is None:
-        pattern = "#,##0.###"
-    elif places == 0:
-        pattern = "#,##0"
-    else:
-        pattern = "#,##0." + "0" * places
-    return format_decimal(amount, format=pattern, locale=locale or str(get_locale()))
+        return parse_pattern("#,##0.###")
+    return parse_pattern("#,##0." + "0" * places if places else "#,##0")
 
 
 def filesize(size, locale: str | None = None) -> str:
