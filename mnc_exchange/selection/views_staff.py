@@ -19,12 +19,10 @@ from flask_login import current_user
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.services import STATUS_LABELS
-from ..audit.services import record
 from ..cohorts.models import Cohort
-from ..core.errors import DomainError
 from ..core.i18n import de
 from ..core.timeutils import utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import minutes, queries, services
@@ -40,6 +38,7 @@ from .forms_staff import (
     row_prefix,
 )
 from .models import AssignmentStatus, SeatOfferStatus
+from .settings import save_settings
 
 bp = Blueprint("selection", __name__, url_prefix="/selection")
 
@@ -64,11 +63,6 @@ LABELS = {
     "zone": minutes.ZONE_NAME,
     "criterion_label": services.criterion_label,
 }
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 def _no_store(response: Response) -> Response:
@@ -111,48 +105,6 @@ def overview(cohort_id: int):
     return _render_overview(queries.load_cohort(cohort_id))
 
 
-def save_settings(
-    cohort: Cohort,
-    reviewers_per_application: int,
-    disagreement_gap: Decimal,
-    shortlist_size: int | None,
-    seat_offer_days: int,
-) -> list[str]:
-    """Change the round's settings; those that shape the scoring are frozen once scoring has
-    started, the shortlist size once the shortlist exists. Returns the changed fields."""
-    settings = services.settings_for(cohort)
-    values = {
-        "reviewers_per_application": reviewers_per_application,
-        "disagreement_gap": Decimal(disagreement_gap),
-        "shortlist_size": shortlist_size,
-        "seat_offer_days": seat_offer_days,
-    }
-    current = {name: getattr(settings, name) for name in values}
-    current["disagreement_gap"] = Decimal(current["disagreement_gap"])
-    changed = {name: value for name, value in values.items() if current[name] != value}
-    scoring_fields = {"reviewers_per_application", "disagreement_gap"} & set(changed)
-    if scoring_fields and settings.scoring_started_at is not None:
-        raise DomainError(
-            _(
-                "Scoring has started: the number of reviewers and the disagreement gap can no "
-                "longer be changed."
-            )
-        )
-    if "shortlist_size" in changed and (
-        settings.decisions_at is not None or queries.shortlist_exists(cohort)
-    ):
-        raise DomainError(_("The shortlist is made: its size can no longer be changed."))
-    for name, value in changed.items():
-        setattr(settings, name, value)
-    if changed:
-        record(
-            "selection.settings",
-            cohort,
-            {name: (None if v is None else str(v)) for name, v in changed.items()},
-        )
-    return list(changed)
-
-
 @bp.route("/<int:cohort_id>/settings", methods=["POST"])
 @permission_required("selection.manage")
 def settings(cohort_id: int):
@@ -161,22 +113,19 @@ def settings(cohort_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_overview(cohort, 400, settings_form=form)
-    try:
-        changed = save_settings(
+    done = attempt(
+        lambda: save_settings(
             cohort,
             form.reviewers_per_application.data,
             form.disagreement_gap.data,
             form.shortlist_size.data,
             form.seat_offer_days.data,
         )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        if changed:
-            flash(_("The selection settings are saved."), "success")
-        else:
-            flash(_("Nothing to change."), "info")
+    )
+    if done and done.value:
+        flash(_("The selection settings are saved."), "success")
+    elif done:
+        flash(_("Nothing to change."), "info")
     return redirect(url_for("selection.overview", cohort_id=cohort_id))
 
 
@@ -209,13 +158,7 @@ def rubric(cohort_id: int):
     if form.is_submitted():
         if form.validate():
             rows = [services.CriterionInput(**row) for row in form.rows()]
-            try:
-                services.update_rubric(cohort, rows)
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(_("The rubric is saved."), "success")
+            attempt(lambda: services.update_rubric(cohort, rows), _("The rubric is saved."))
             return redirect(url_for("selection.rubric", cohort_id=cohort_id))
         flash_form_errors(form)
         status = 400
@@ -240,24 +183,27 @@ def rubric(cohort_id: int):
 # --- reviewers -------------------------------------------------------------------------------
 
 
+def _step(cohort: Cohort, action, success, then: str, refused_to: str = "selection.overview"):
+    """A step button of the round (a bare confirmation form): one service call, then the page
+    ``then`` (``refused_to`` when a rule refuses it; the overview when the form expired)."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort.id))
+    done = attempt(action, success)
+    return redirect(url_for(then if done else refused_to, cohort_id=cohort.id))
+
+
 @bp.route("/<int:cohort_id>/assign", methods=["POST"])
 @permission_required("selection.manage")
 def assign(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        created = services.assign_reviewers(cohort)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            ngettext("%(num)d review assigned.", "%(num)d reviews assigned.", created),
-            "success",
-        )
-    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
+    return _step(
+        cohort,
+        lambda: services.assign_reviewers(cohort),
+        lambda created: ngettext("%(num)d review assigned.", "%(num)d reviews assigned.", created),
+        "selection.assignments",
+        refused_to="selection.assignments",
+    )
 
 
 def _render_assignments(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -320,13 +266,10 @@ def reassign(assignment_id: int):
         flash_form_errors(form)
         return _render_assignments(assignment.application.cohort, 400, {prefix: form})
     reviewer = db.session.get(User, form.reviewer_id.data)
-    try:
-        services.reassign(assignment, reviewer)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The review is given to %(name)s.", name=reviewer.full_name), "success")
+    attempt(
+        lambda: services.reassign(assignment, reviewer),
+        lambda _value: _("The review is given to %(name)s.", name=reviewer.full_name),
+    )
     return redirect(url_for("selection.assignments", cohort_id=cohort_id))
 
 
@@ -337,24 +280,16 @@ def reassign(assignment_id: int):
 @permission_required("selection.manage")
 def shortlist(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        kept, left_out = services.make_shortlist(cohort)
-    except DomainError as exc:
-        _refused(exc)
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    db.session.commit()
-    flash(
-        _(
+    return _step(
+        cohort,
+        lambda: services.make_shortlist(cohort),
+        lambda made: _(
             "Shortlist made: %(kept)d shortlisted, %(rejected)d not selected.",
-            kept=kept,
-            rejected=left_out,
+            kept=made[0],
+            rejected=made[1],
         ),
-        "success",
+        "selection.interviews",
     )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
 def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -424,24 +359,18 @@ def schedule_interview(application_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_interviews(application.cohort, 400, {prefix: form})
-    try:
-        services.schedule_interview(
+    attempt(
+        lambda: services.schedule_interview(
             application,
             casablanca_to_utc(form.day.data, form.time.data),
             form.location.data,
             form.duration_minutes.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "The interview %(of_name)s is scheduled; the student is e-mailed.",
-                of_name=de(application.full_name),
-            ),
-            "success",
-        )
+        ),
+        lambda _value: _(
+            "The interview %(of_name)s is scheduled; the student is e-mailed.",
+            of_name=de(application.full_name),
+        ),
+    )
     return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
@@ -455,18 +384,14 @@ def score_interview(application_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_interviews(application.cohort, 400, {prefix: form})
-    try:
-        services.score_interview(
+    attempt(
+        lambda: services.score_interview(
             application, form.score.data, form.notes.data or "", current_user._get_current_object()
-        )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _("The interview score %(of_name)s is saved.", of_name=de(application.full_name)),
-            "success",
-        )
+        ),
+        lambda _value: _(
+            "The interview score %(of_name)s is saved.", of_name=de(application.full_name)
+        ),
+    )
     return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
@@ -477,26 +402,18 @@ def score_interview(application_id: int):
 @permission_required("selection.manage")
 def decide(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        counts = services.make_decisions(cohort)
-    except DomainError as exc:
-        _refused(exc)
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    db.session.commit()
-    flash(
-        _(
+    return _step(
+        cohort,
+        lambda: services.make_decisions(cohort),
+        lambda counts: _(
             "Decisions made: %(selected)d selected, %(waitlisted)d waitlisted, %(rejected)d not "
             "selected. They stay hidden from the students until you publish them.",
             selected=counts.get("selected", 0),
             waitlisted=counts.get("waitlisted", 0),
             rejected=counts.get("rejected", 0),
         ),
-        "success",
+        "selection.ranking",
     )
-    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
 def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -544,20 +461,14 @@ def override(application_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_ranking(application.cohort, 400, {prefix: form})
-    try:
-        services.override_decision(application, form.target, form.reason.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "The decision on %(name)s is now “%(status)s”.",
-                name=application.full_name,
-                status=STATUS_LABELS[application.status],
-            ),
-            "success",
-        )
+    attempt(
+        lambda: services.override_decision(application, form.target, form.reason.data),
+        lambda _value: _(
+            "The decision on %(name)s is now “%(status)s”.",
+            name=application.full_name,
+            status=STATUS_LABELS[application.status],
+        ),
+    )
     return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
@@ -575,20 +486,14 @@ def publish(cohort_id: int):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                notified = services.publish(cohort, form.note.data)
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(
-                    ngettext(
-                        "The decisions are published; %(num)d student is e-mailed.",
-                        "The decisions are published; %(num)d students are e-mailed.",
-                        notified,
-                    ),
-                    "success",
-                )
+            attempt(
+                lambda: services.publish(cohort, form.note.data),
+                lambda notified: ngettext(
+                    "The decisions are published; %(num)d student is e-mailed.",
+                    "The decisions are published; %(num)d students are e-mailed.",
+                    notified,
+                ),
+            )
             return redirect(url_for("selection.overview", cohort_id=cohort_id))
         flash_form_errors(form)
         status = 400
