@@ -15,10 +15,9 @@ from ..accounts.forms import ConfirmForm
 from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
-from ..core.errors import DomainError
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company
 from ..hosts.services import company_of
@@ -100,15 +99,13 @@ def offer(offer_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_offer(offer, form, 400)
-    try:
-        services.set_company_ranking(offer, form.entries(), current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_offer(offer, form, 400)
-    db.session.commit()
-    flash(_("Your ranking of the candidates is saved."), "success")
-    return back
+    done = attempt(
+        lambda: services.set_company_ranking(
+            offer, form.entries(), current_user._get_current_object()
+        ),
+        _("Your ranking of the candidates is saved."),
+    )
+    return back if done else _render_offer(offer, form, 400)
 
 
 # --- a candidate's profile ------------------------------------------------------------------------
@@ -204,16 +201,9 @@ def confirm(placement_id: int):
         flash(_("The form has expired; try again."), "danger")
         return _back_to_placements()
     name = placement.application.full_name
-    try:
-        services.confirm(placement, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back_to_placements()
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.confirm(placement, current_user._get_current_object()),
         _("The placement %(of_name)s is confirmed; the student is e-mailed.", of_name=de(name)),
-        "success",
     )
     return _back_to_placements()
 
@@ -231,19 +221,13 @@ def decline(placement_id: int):
             return _back_to_placements()
         return _render_placements(company, {prefix: form}, 400)
     name = placement.application.full_name
-    try:
-        services.decline(placement, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back_to_placements()
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.decline(placement, form.reason.data, current_user._get_current_object()),
         _(
             "You declined the placement %(of_name)s; the student and the coordinators are "
             "informed.",
             of_name=de(name),
         ),
-        "info",
+        category="info",
     )
     return _back_to_placements()

@@ -23,11 +23,10 @@ from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
-from ..core.errors import DomainError
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..offers.models import Offer
 from ..permissions import permission_required
@@ -65,11 +64,6 @@ def _to_index(cohort: Cohort | None):
     if cohort is None:
         return redirect(url_for("matching.index"))
     return redirect(url_for("matching.index", cohort=cohort.id))
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 # --- the overview ------------------------------------------------------------------------------
@@ -277,19 +271,18 @@ def settings():
     def utc(value):
         return value.astimezone(UTC) if value is not None else None
 
-    try:
-        services.save_settings(
+    done = attempt(
+        lambda: services.save_settings(
             cohort,
             utc(form.preferences_deadline_at.data),
             utc(form.company_deadline_at.data),
             form.confirmation_days.data,
             current_user._get_current_object(),
-        )
-    except DomainError as exc:
-        _refused(exc)
+        ),
+        _("The matching settings are saved."),
+    )
+    if not done:
         return _render_index(cohort, choices, settings_form=form, status=400)
-    db.session.commit()
-    flash(_("The matching settings are saved."), "success")
     return _to_index(cohort)
 
 
@@ -306,25 +299,20 @@ def run():
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; try again."), "danger")
         return _to_index(cohort)
-    try:
-        matching_run = services.run_preview(cohort, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    stats = matching_run.statistics
-    flash(
-        ngettext(
+    done = attempt(
+        lambda: services.run_preview(cohort, current_user._get_current_object()),
+        lambda matching_run: ngettext(
             "Preview computed: %(matched)d of %(num)d student matched. Nothing is proposed "
             "until you commit this run.",
             "Preview computed: %(matched)d of %(num)d students matched. Nothing is proposed "
             "until you commit this run.",
-            stats.get("students", 0),
-            matched=stats.get("matched", 0),
+            matching_run.statistics.get("students", 0),
+            matched=matching_run.statistics.get("matched", 0),
         ),
-        "success",
     )
-    return redirect(url_for("matching.run_detail", run_id=matching_run.id))
+    if not done:
+        return _to_index(cohort)
+    return redirect(url_for("matching.run_detail", run_id=done.value.id))
 
 
 @dataclass(frozen=True)
@@ -444,21 +432,15 @@ def commit(run_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; try again."), "danger")
         return back
-    try:
-        placements = services.commit_run(matching_run, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return back
-    db.session.commit()
-    flash(
-        ngettext(
+    done = attempt(
+        lambda: services.commit_run(matching_run, current_user._get_current_object()),
+        lambda placements: ngettext(
             "%(num)d placement is proposed; the student and the company are e-mailed.",
             "%(num)d placements are proposed; the students and the companies are e-mailed.",
             len(placements),
         ),
-        "success",
     )
-    return _to_index(cohort)
+    return _to_index(cohort) if done else back
 
 
 # --- placements and unplaced students ------------------------------------------------------
@@ -482,19 +464,15 @@ def cancel_placement(placement_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             name = placement.application.full_name
-            try:
-                services.cancel(placement, form.reason.data, current_user._get_current_object())
-            except DomainError as exc:
-                _refused(exc)
-                return _to_index(cohort)
-            db.session.commit()
-            flash(
-                _(
+            attempt(
+                lambda: services.cancel(
+                    placement, form.reason.data, current_user._get_current_object()
+                ),
+                lambda _value: _(
                     "The placement %(of_name)s is cancelled; the student and the seat are "
                     "free for the next run.",
                     of_name=de(name),
                 ),
-                "success",
             )
             return _to_index(cohort)
         flash_form_errors(form)
@@ -526,18 +504,14 @@ def release(application_id: int):
             return _to_index(cohort)
         return _render_index(cohort, forms={prefix: form}, status=400)
     name = application.full_name
-    try:
-        services.release_unplaced(application, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.release_unplaced(
+            application, form.reason.data, current_user._get_current_object()
+        ),
         _(
             "%(name)s is released and e-mailed; the seat is offered to the next student on the "
             "waiting list, if any.",
             name=name,
         ),
-        "success",
     )
     return _to_index(cohort)

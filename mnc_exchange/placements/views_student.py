@@ -15,8 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..applications import services as app_services
 from ..applications.models import Application
 from ..cohorts.services import current_cohort
-from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..offers import services as offer_services
 from ..offers.models import Offer
@@ -156,13 +155,11 @@ def index():
         flash_form_errors(form)
         return _render(cohort, application, form=form, status=400)
     offer_ids = form.offer_ids()
-    try:
-        services.set_preferences(application, offer_ids, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    done = attempt(
+        lambda: services.set_preferences(application, offer_ids, current_user._get_current_object())
+    )
+    if not done:
         return _render(cohort, application, form=form, status=400)
-    db.session.commit()
     if offer_ids:
         flash(_("Your ranking is saved. You can change it until the deadline."), "success")
     else:

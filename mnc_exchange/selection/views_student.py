@@ -21,10 +21,9 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
-from ..core.errors import DomainError
 from ..core.forms import AppForm
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -253,16 +252,10 @@ def respond():
         flash_form_errors(form)
         return _render(cohort, application, offer_form=form, status=400)
     accept = form.response.data == "accept"
-    try:
-        services.respond_to_offer(offer, accept)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    if accept:
+    done = attempt(lambda: services.respond_to_offer(offer, accept))
+    if done and accept:
         flash(_("You accepted the seat: you are selected. Congratulations!"), "success")
-    else:
+    elif done:
         flash(_("You declined the seat; it goes to the next student on the waitlist."), "info")
     return _back()
 
@@ -282,12 +275,11 @@ def decline_seat():
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(cohort, application, decline_form=form, status=400)
-    try:
-        app_services.withdraw(application, form.reason.data or _("Seat declined by the student."))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    flash(_("You declined your seat; it goes to the next student on the waitlist."), "info")
+    attempt(
+        lambda: app_services.withdraw(
+            application, form.reason.data or _("Seat declined by the student.")
+        ),
+        _("You declined your seat; it goes to the next student on the waitlist."),
+        category="info",
+    )
     return _back()
