@@ -24,6 +24,7 @@ from ..audit.events import describe
 from ..audit.models import AuditEvent
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..core.listing import preview
 from ..core.spreadsheet import safe_text, write_csv
 from ..core.timeutils import as_utc
 from ..extensions import db
@@ -163,20 +164,21 @@ def _name_key():
     return func.lower(func.coalesce(func.nullif(Application.last_name, ""), User.full_name))
 
 
-def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = True) -> Select:
-    query = query.where(Application.cohort_id == cohort.id)
+def _conditions(cohort: Cohort, filters: Filters, with_status: bool = True) -> list:
+    """The list's filters as conditions on ``Application`` (the search also on its ``User``)."""
+    conditions = [Application.cohort_id == cohort.id]
     if with_status and filters.status:
-        query = query.where(Application.status == ApplicationStatus(filters.status))
+        conditions.append(Application.status == ApplicationStatus(filters.status))
     if filters.institution is not None:
-        query = query.where(Application.institution_id == filters.institution)
+        conditions.append(Application.institution_id == filters.institution)
     if filters.pole:
-        query = query.where(Application.pole_ranking[0].as_string() == filters.pole)
+        conditions.append(Application.pole_ranking[0].as_string() == filters.pole)
     if filters.french_level:
-        query = query.where(Application.french_level == filters.french_level)
+        conditions.append(Application.french_level == filters.french_level)
     if filters.region:
-        query = query.where(Application.region == filters.region)
+        conditions.append(Application.region == filters.region)
     if filters.documents == "pending":
-        query = query.where(documents_to_check())
+        conditions.append(documents_to_check())
     if filters.q:
         needle = filters.q.lower()
         full = (
@@ -192,8 +194,8 @@ def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = 
             func.lower(User.email),
             func.lower(Application.cin),
         )
-        query = query.where(or_(*(c.contains(needle, autoescape=True) for c in columns)))
-    return query
+        conditions.append(or_(*(c.contains(needle, autoescape=True) for c in columns)))
+    return conditions
 
 
 def _order(filters: Filters) -> list:
@@ -224,14 +226,22 @@ def list_query(cohort: Cohort, filters: Filters) -> Select:
         .outerjoin(Application.institution)
         .options(contains_eager(Application.student), contains_eager(Application.institution))
     )
-    return _where(query, cohort, filters).order_by(*_order(filters))
+    return query.where(*_conditions(cohort, filters)).order_by(*_order(filters))
+
+
+def count_by_status(*conditions, with_student: bool = False) -> dict[ApplicationStatus, int]:
+    """How many applications meeting ``conditions`` per status, the statuses found only (one
+    query; ``with_student``: joined to the student's account, for conditions on it)."""
+    query = select(Application.status, func.count(Application.id))
+    if with_student:
+        query = query.join(Application.student)
+    rows = db.session.execute(query.where(*conditions).group_by(Application.status))
+    return {ApplicationStatus(status): count for status, count in rows}
 
 
 def status_counts(cohort: Cohort, filters: Filters) -> dict[ApplicationStatus, int]:
     """How many applications per status, with every filter but the status (one query)."""
-    query = select(Application.status, func.count(Application.id)).join(Application.student)
-    query = _where(query, cohort, filters, with_status=False).group_by(Application.status)
-    found = {ApplicationStatus(status): count for status, count in db.session.execute(query)}
+    found = count_by_status(*_conditions(cohort, filters, with_status=False), with_student=True)
     # The screening statuses always show; the selection ones once they are reached.
     return {
         status: found.get(status, 0)
@@ -339,27 +349,12 @@ def export_csv(cohort: Cohort, filters: Filters) -> str:
 # --- rules and screening ---------------------------------------------------------------------
 
 
-def _default_rules(cohort: Cohort) -> EligibilityRules:
-    """Unsaved rules holding the model's column defaults (for a read-only preview)."""
-    values: dict[str, Any] = {}
-    for column in EligibilityRules.__table__.columns:
-        default = column.default
-        if column.primary_key or default is None:
-            continue
-        if default.is_callable:
-            values[column.key] = default.arg(None)
-        elif default.is_scalar:
-            values[column.key] = default.arg
-    values["cohort_id"] = cohort.id
-    return EligibilityRules(**values)
-
-
 def rules_preview(cohort: Cohort) -> EligibilityRules:
     """The cohort's rules without writing anything (defaults when not configured yet)."""
     rules = db.session.scalar(
         select(EligibilityRules).where(EligibilityRules.cohort_id == cohort.id)
     )
-    return rules if rules is not None else _default_rules(cohort)
+    return rules if rules is not None else preview(EligibilityRules, cohort_id=cohort.id)
 
 
 @dataclass

@@ -12,15 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Role, User
 from ..applications.models import Application, ApplicationStatus
+from ..applications.screening import count_by_status
 from ..audit.models import AuditEvent
 from ..cohorts.models import Cohort
+from ..core.listing import preview
 from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
@@ -75,19 +76,6 @@ def load_assignment(assignment_id: int) -> ReviewAssignment:
 # --- settings and rubric (previews) ----------------------------------------------------------
 
 
-def _column_defaults(model) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for column in model.__table__.columns:
-        default = column.default
-        if column.primary_key or default is None:
-            continue
-        if default.is_callable:
-            values[column.key] = default.arg(None)
-        elif default.is_scalar:
-            values[column.key] = default.arg
-    return values
-
-
 def settings_preview(cohort: Cohort) -> SelectionSettings:
     """The cohort's settings, or unsaved ones holding the defaults."""
     settings = db.session.scalar(
@@ -95,10 +83,7 @@ def settings_preview(cohort: Cohort) -> SelectionSettings:
     )
     if settings is not None:
         return settings
-    values = _column_defaults(SelectionSettings)
-    values.pop("created_at", None)
-    values.pop("updated_at", None)
-    return SelectionSettings(cohort_id=cohort.id, **values)
+    return preview(SelectionSettings, skip=("created_at", "updated_at"), cohort_id=cohort.id)
 
 
 def rubric_preview(cohort: Cohort) -> list[RubricCriterion]:
@@ -136,12 +121,9 @@ def interview_criterion(criteria: list[RubricCriterion]) -> RubricCriterion | No
 
 
 def status_counts(cohort: Cohort) -> dict[ApplicationStatus, int]:
-    rows = db.session.execute(
-        select(Application.status, func.count(Application.id))
-        .where(Application.cohort_id == cohort.id, Application.status.in_(STATUS_ORDER))
-        .group_by(Application.status)
+    found = count_by_status(
+        Application.cohort_id == cohort.id, Application.status.in_(STATUS_ORDER)
     )
-    found = {ApplicationStatus(status): count for status, count in rows}
     return {status: found.get(status, 0) for status in STATUS_ORDER}
 
 
