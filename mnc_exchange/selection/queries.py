@@ -37,16 +37,11 @@ from .models import (
 
 A = ApplicationStatus
 
-#: The statuses of the selection round, in workflow order (for the counts).
-STATUS_ORDER: tuple[ApplicationStatus, ...] = (
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-    A.rejected,
-    A.withdrawn,
+#: Statuses before the selection round proper (the file and its eligibility).
+BEFORE_SELECTION = (A.draft, A.submitted, A.returned, A.ineligible)
+#: The statuses of the selection round, in workflow order (the enum's order; for the counts).
+STATUS_ORDER: tuple[ApplicationStatus, ...] = tuple(
+    status for status in ApplicationStatus if status not in BEFORE_SELECTION
 )
 DECIDED = (A.selected, A.waitlisted, A.rejected)
 #: Once an application reaches one of these, the shortlist exists.
@@ -62,6 +57,18 @@ def load_application(application_id: int) -> Application:
         select(Application)
         .where(Application.id == application_id)
         .options(selectinload(Application.cohort), selectinload(Application.student))
+    )
+
+
+def _applications(*conditions, order_by=()) -> list[Application]:
+    """The applications meeting ``conditions``, in ``order_by`` order, students loaded."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(*conditions)
+            .options(selectinload(Application.student))
+            .order_by(*order_by)
+        )
     )
 
 
@@ -158,12 +165,11 @@ class WaitlistRow:
 
 def waitlist(cohort: Cohort) -> list[WaitlistRow]:
     """The waitlisted applications in rank order, with their seat offers."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.cohort_id == cohort.id, Application.status == A.waitlisted)
-        .options(selectinload(Application.student))
-        .order_by(Application.waitlist_rank.asc().nulls_last(), Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.status == A.waitlisted,
+        order_by=(Application.waitlist_rank.asc().nulls_last(), Application.id),
+    )
     offers = _offers_by_application([a.id for a in applications])
     return [WaitlistRow(a, offers.get(a.id, [])) for a in applications]
 
@@ -264,15 +270,11 @@ def _reviewed_ids(cohort: Cohort):
 
 def assignment_rows(cohort: Cohort) -> list[AssignmentRow]:
     """Every application of the round (eligible, or with a reviewer), with its assignments."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(
-            Application.cohort_id == cohort.id,
-            (Application.status == A.eligible) | Application.id.in_(_reviewed_ids(cohort)),
-        )
-        .options(selectinload(Application.student))
-        .order_by(Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        (Application.status == A.eligible) | Application.id.in_(_reviewed_ids(cohort)),
+        order_by=(Application.id,),
+    )
     by_application: dict[int, list[ReviewAssignment]] = {}
     if applications:
         for assignment in db.session.scalars(
@@ -348,15 +350,11 @@ class InterviewRow:
 
 def interview_rows(cohort: Cohort) -> list[InterviewRow]:
     """Shortlisted and interviewed applications (best review score first), with interviews."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(
-            Application.cohort_id == cohort.id,
-            Application.status.in_((A.shortlisted, A.interviewed)),
-        )
-        .options(selectinload(Application.student))
-        .order_by(Application.review_score.desc().nulls_last(), Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.status.in_((A.shortlisted, A.interviewed)),
+        order_by=(Application.review_score.desc().nulls_last(), Application.id),
+    )
     interviews = _interviews([a.id for a in applications])
     return [InterviewRow(a, interviews.get(a.id)) for a in applications]
 
@@ -414,12 +412,11 @@ class RankRow:
 
 def ranking(cohort: Cohort) -> list[RankRow]:
     """The final ranking (applications with a final rank), rank order."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.cohort_id == cohort.id, Application.final_rank.is_not(None))
-        .options(selectinload(Application.student))
-        .order_by(Application.final_rank, Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.final_rank.is_not(None),
+        order_by=(Application.final_rank, Application.id),
+    )
     ids = [a.id for a in applications]
     interviews = _interviews(ids)
     offers = _offers_by_application(ids)
@@ -428,18 +425,12 @@ def ranking(cohort: Cohort) -> list[RankRow]:
 
 def not_shortlisted(cohort: Cohort) -> list[Application]:
     """Scored applications left out of the shortlist (no final rank), best score first."""
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.final_rank.is_(None),
-                Application.review_score.is_not(None),
-                Application.status.in_((A.rejected, A.selected, A.waitlisted, A.withdrawn)),
-            )
-            .options(selectinload(Application.student))
-            .order_by(Application.review_score.desc(), Application.id)
-        )
+    return _applications(
+        Application.cohort_id == cohort.id,
+        Application.final_rank.is_(None),
+        Application.review_score.is_not(None),
+        Application.status.in_((A.rejected, A.selected, A.waitlisted, A.withdrawn)),
+        order_by=(Application.review_score.desc(), Application.id),
     )
 
 
@@ -469,14 +460,7 @@ def overrides(cohort: Cohort) -> list[OverrideEntry]:
     ids = {e.target_id for e in events}
     applications = {}
     if ids:
-        applications = {
-            a.id: a
-            for a in db.session.scalars(
-                select(Application)
-                .where(Application.id.in_(ids))
-                .options(selectinload(Application.student))
-            )
-        }
+        applications = {a.id: a for a in _applications(Application.id.in_(ids))}
     return [
         OverrideEntry(
             at=e.created_at,

@@ -28,13 +28,11 @@ from ..extensions import db
 from ..permissions import permission_required
 from . import services
 from .models import Interview, SeatOffer, SeatOfferStatus
+from .queries import BEFORE_SELECTION
 
 bp = Blueprint("my_selection", __name__, url_prefix="/application/selection")
 
 A = ApplicationStatus
-
-#: Statuses before the selection round proper (the file and its eligibility).
-BEFORE_SELECTION = (A.draft, A.submitted, A.returned, A.ineligible)
 
 #: What the student reads for each status they may see (``services.visible_status``).
 SELECTION_LABELS = {
