@@ -15,6 +15,7 @@ from ..accounts.forms import ConfirmForm
 from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
+from ..core.fields import row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors
@@ -25,7 +26,7 @@ from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
-from .forms import DeclinePlacementForm, candidate_ranking_form, row_prefix
+from .forms import DeclinePlacementForm, candidate_ranking_form
 from .models import Placement, PlacementStatus, StudentPreference
 
 bp = Blueprint("candidates", __name__)

@@ -23,6 +23,7 @@ from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
+from ..core.fields import row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
@@ -31,7 +32,7 @@ from ..extensions import db
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
-from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm, row_prefix
+from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm
 from .models import (
     CompanyRanking,
     MatchingRun,

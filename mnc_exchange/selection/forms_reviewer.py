@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..core.fields import reason_field, strip
 from ..core.forms import AppForm
 from .models import RubricCriterion
 from .services import criterion_label
@@ -23,10 +24,6 @@ from .services import criterion_label
 SCORE_RE = re.compile(r"^\d{1,4}(?:[.,]\d+)?$")
 COMMENT_MAX = 4000
 REASON_MAX = 1000
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def parse_score(raw: str | None) -> Decimal | None:
@@ -69,7 +66,7 @@ class ReviewForm(AppForm):
 
     comment = TextAreaField(
         _l("Comment (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=COMMENT_MAX, message=_l("At most %(max)d characters.")),
@@ -114,7 +111,7 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
                     label=criterion_label(criterion),
                     max=format_max(criterion.max_score),
                 ),
-                filters=[_strip],
+                filters=[strip],
                 validators=[
                     InputRequired(message=_l("Give a score.")),
                     ScoreInRange(criterion.max_score),
@@ -126,17 +123,14 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
 
 
 class ConflictForm(AppForm):
-    reason = TextAreaField(
+    reason = reason_field(
         _l("What is the conflict of interest?"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Say briefly what the conflict of interest is.")),
-            Length(max=REASON_MAX, message=_l("At most %(max)d characters.")),
-        ],
+        _l("Say briefly what the conflict of interest is."),
+        REASON_MAX,
+        3,
         description=_l(
             "For example: a relative, a student you supervise, a personal link. The file is "
             "given to another coordinator."
         ),
-        render_kw={"rows": 3},
     )
     declare = SubmitField(_l("Declare a conflict of interest"))

@@ -1,7 +1,7 @@
 """Coordinators' selection forms: round settings, rubric, reassignment, interviews, overrides.
 
 Forms repeated once per row of a page (reassign, interview, score, override) are built with a
-``prefix`` from ``row_prefix`` so that each row's fields have their own names and ids.
+``prefix`` from ``core.fields.row_prefix`` so that each row's fields have their own names and ids.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from ..applications.forms_reference import CommaDecimalField
 from ..applications.models import ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import QUOTA_MAX
+from ..core.fields import count_field
 from ..core.forms import AppForm, AppSubForm
 
 A = ApplicationStatus
@@ -52,10 +53,6 @@ MAX_CRITERIA = 40
 OVERRIDE_OUTCOMES = (A.selected, A.waitlisted, A.rejected)
 
 
-def row_prefix(kind: str, object_id: int) -> str:
-    return f"{kind}-{object_id}"
-
-
 def _two_decimals(form, field):
     data = field.data
     if isinstance(data, Decimal) and data.is_finite() and data.normalize().as_tuple().exponent < -2:
@@ -63,13 +60,11 @@ def _two_decimals(form, field):
 
 
 class SettingsForm(AppForm):
-    reviewers_per_application = IntegerField(
+    reviewers_per_application = count_field(
         _l("Reviewers per application"),
-        validators=[
-            InputRequired(message=_l("Enter the number of reviewers per application.")),
-            NumberRange(min=1, max=REVIEWERS_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 1, "max": REVIEWERS_MAX},
+        _l("Enter the number of reviewers per application."),
+        1,
+        REVIEWERS_MAX,
     )
     disagreement_gap = CommaDecimalField(
         _l("Disagreement gap (points out of 100)"),
@@ -89,13 +84,8 @@ class SettingsForm(AppForm):
         description=_l("Leave empty for twice the quota. Ties at the cut-off are all kept."),
         render_kw={"type": "number", "min": 1},
     )
-    seat_offer_days = IntegerField(
-        _l("Days to answer a seat offer"),
-        validators=[
-            InputRequired(message=_l("Enter the number of days.")),
-            NumberRange(min=1, max=SEAT_OFFER_DAYS_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 1, "max": SEAT_OFFER_DAYS_MAX},
+    seat_offer_days = count_field(
+        _l("Days to answer a seat offer"), _l("Enter the number of days."), 1, SEAT_OFFER_DAYS_MAX
     )
     submit = SubmitField(_l("Save the settings"))
 
@@ -203,14 +193,8 @@ class InterviewForm(AppForm):
         validators=[InputRequired(message=_l("Enter the time."))],
         render_kw={"type": "time"},
     )
-    duration_minutes = IntegerField(
-        _l("Duration (minutes)"),
-        default=30,
-        validators=[
-            InputRequired(message=_l("Enter the duration.")),
-            NumberRange(min=5, max=DURATION_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 5, "max": DURATION_MAX},
+    duration_minutes = count_field(
+        _l("Duration (minutes)"), _l("Enter the duration."), 5, DURATION_MAX, default=30
     )
     location = StringField(
         _l("Place or video link"),

@@ -20,6 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import Cohort
+from ..core.fields import row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
 from ..core.web import attempt, flash_form_errors
@@ -35,7 +36,6 @@ from .forms_staff import (
     ReassignForm,
     RubricForm,
     SettingsForm,
-    row_prefix,
 )
 from .models import AssignmentStatus, SeatOfferStatus
 from .settings import save_settings

@@ -21,6 +21,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
+from ..core.fields import strip
 from ..core.forms import AppForm
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors
@@ -148,10 +149,6 @@ def _inject() -> dict:
 # --- forms -----------------------------------------------------------------------------------
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class OfferResponseForm(AppForm):
     offer_id = HiddenField()
     response = HiddenField(
@@ -171,7 +168,7 @@ class OfferResponseForm(AppForm):
 class DeclineSeatForm(AppForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=1000, message=_l("At most %(max)d characters."))],
         render_kw={"rows": 3},
     )
