@@ -100,18 +100,24 @@ class Inputs:
         return [row for row in self.offers if not row.company_ranked and row.candidates]
 
 
-def _preference_counts(cohort: Cohort) -> dict[int, int]:
-    """Application id → number of offers ranked, for the cohort's selected students."""
+def _selected_preferences_per(key, cohort_column, cohort: Cohort) -> dict[int, int]:
+    """``key`` → how many preferences the selected students gave, where ``cohort_column`` is
+    the cohort's (one query; ``Offer`` joined)."""
     return dict(
         db.session.execute(
-            select(StudentPreference.application_id, func.count())
+            select(key, func.count())
             .join(Application, Application.id == StudentPreference.application_id)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-            )
-            .group_by(StudentPreference.application_id)
+            .join(Offer, Offer.id == StudentPreference.offer_id)
+            .where(cohort_column == cohort.id, Application.status == ApplicationStatus.selected)
+            .group_by(key)
         ).all()
+    )
+
+
+def _preference_counts(cohort: Cohort) -> dict[int, int]:
+    """Application id → number of offers ranked, for the cohort's selected students."""
+    return _selected_preferences_per(
+        StudentPreference.application_id, Application.cohort_id, cohort
     )
 
 
@@ -125,18 +131,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             Application.status == ApplicationStatus.selected,
         )
     )
-    candidates = dict(
-        db.session.execute(
-            select(StudentPreference.offer_id, func.count())
-            .join(Application, Application.id == StudentPreference.application_id)
-            .join(Offer, Offer.id == StudentPreference.offer_id)
-            .where(
-                Offer.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-            )
-            .group_by(StudentPreference.offer_id)
-        ).all()
-    )
+    candidates = _selected_preferences_per(StudentPreference.offer_id, Offer.cohort_id, cohort)
     ranked_offers = set(
         db.session.scalars(
             select(CompanyRanking.offer_id)

@@ -153,14 +153,25 @@ def missing_reviewers(cohort: Cohort, needed: int) -> int:
     )
 
 
-@dataclass(frozen=True)
-class WaitlistRow:
-    application: Application
+def first_open(offers: list[SeatOffer]) -> SeatOffer | None:
+    """The open seat offer among ``offers``, if any."""
+    return next((o for o in offers if o.status is SeatOfferStatus.open), None)
+
+
+class _WithSeatOffers:
+    """A row holding its application's seat ``offers``."""
+
     offers: list[SeatOffer]
 
     @property
     def open_offer(self) -> SeatOffer | None:
-        return next((o for o in self.offers if o.status is SeatOfferStatus.open), None)
+        return first_open(self.offers)
+
+
+@dataclass(frozen=True)
+class WaitlistRow(_WithSeatOffers):
+    application: Application
+    offers: list[SeatOffer]
 
 
 def waitlist(cohort: Cohort) -> list[WaitlistRow]:
@@ -394,7 +405,7 @@ def _interviews(ids: list[int]) -> dict[int, Interview]:
 
 
 @dataclass(frozen=True)
-class RankRow:
+class RankRow(_WithSeatOffers):
     application: Application
     interview: Interview | None
     offers: list[SeatOffer]
@@ -404,10 +415,6 @@ class RankRow:
         if self.interview is None or self.interview.score is None:
             return None
         return Decimal(self.interview.score)
-
-    @property
-    def open_offer(self) -> SeatOffer | None:
-        return next((o for o in self.offers if o.status is SeatOfferStatus.open), None)
 
 
 def ranking(cohort: Cohort) -> list[RankRow]:

@@ -183,6 +183,18 @@ def rubric(cohort_id: int):
 # --- reviewers -------------------------------------------------------------------------------
 
 
+def _row_post(cohort: Cohort, form, prefix: str, page: str, render, action, success):
+    """A form posted from one row of a list page (``page``, shown by ``render``): its errors
+    show the page again (400); else ``action(form)`` is the one service call, and back to the
+    page."""
+    cohort_id = cohort.id
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return render(cohort, 400, {prefix: form})
+    attempt(lambda: action(form), success)
+    return redirect(url_for(page, cohort_id=cohort_id))
+
+
 def _step(cohort: Cohort, action, success, then: str, refused_to: str = "selection.overview"):
     """A step button of the round (a bare confirmation form): one service call, then the page
     ``then`` (``refused_to`` when a rule refuses it; the overview when the form expired)."""
@@ -259,18 +271,22 @@ def assignments(cohort_id: int):
 @permission_required("selection.manage")
 def reassign(assignment_id: int):
     assignment = queries.load_assignment(assignment_id)
-    cohort_id = assignment.application.cohort_id
     prefix = row_prefix("reassign", assignment.id)
-    form = ReassignForm(prefix=prefix, reviewers=queries.coordinators())
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_assignments(assignment.application.cohort, 400, {prefix: form})
-    reviewer = db.session.get(User, form.reviewer_id.data)
-    attempt(
-        lambda: services.reassign(assignment, reviewer),
-        lambda _value: _("The review is given to %(name)s.", name=reviewer.full_name),
+
+    def give(form: ReassignForm) -> User:
+        reviewer = db.session.get(User, form.reviewer_id.data)
+        services.reassign(assignment, reviewer)
+        return reviewer
+
+    return _row_post(
+        assignment.application.cohort,
+        ReassignForm(prefix=prefix, reviewers=queries.coordinators()),
+        prefix,
+        "selection.assignments",
+        _render_assignments,
+        give,
+        lambda reviewer: _("The review is given to %(name)s.", name=reviewer.full_name),
     )
-    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
 
 
 # --- shortlist and interviews ----------------------------------------------------------------
@@ -353,14 +369,14 @@ def casablanca_to_utc(day, time) -> datetime:
 @permission_required("selection.manage")
 def schedule_interview(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("interview", application.id)
-    form = InterviewForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_interviews(application.cohort, 400, {prefix: form})
-    attempt(
-        lambda: services.schedule_interview(
+    return _row_post(
+        application.cohort,
+        InterviewForm(prefix=prefix),
+        prefix,
+        "selection.interviews",
+        _render_interviews,
+        lambda form: services.schedule_interview(
             application,
             casablanca_to_utc(form.day.data, form.time.data),
             form.location.data,
@@ -371,28 +387,26 @@ def schedule_interview(application_id: int):
             of_name=de(application.full_name),
         ),
     )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
 @bp.route("/applications/<int:application_id>/interview-score", methods=["POST"])
 @permission_required("selection.manage")
 def score_interview(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("score", application.id)
-    form = InterviewScoreForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_interviews(application.cohort, 400, {prefix: form})
-    attempt(
-        lambda: services.score_interview(
+    return _row_post(
+        application.cohort,
+        InterviewScoreForm(prefix=prefix),
+        prefix,
+        "selection.interviews",
+        _render_interviews,
+        lambda form: services.score_interview(
             application, form.score.data, form.notes.data or "", current_user._get_current_object()
         ),
         lambda _value: _(
             "The interview score %(of_name)s is saved.", of_name=de(application.full_name)
         ),
     )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -455,21 +469,20 @@ def ranking(cohort_id: int):
 @permission_required("selection.manage")
 def override(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("override", application.id)
-    form = OverrideForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_ranking(application.cohort, 400, {prefix: form})
-    attempt(
-        lambda: services.override_decision(application, form.target, form.reason.data),
+    return _row_post(
+        application.cohort,
+        OverrideForm(prefix=prefix),
+        prefix,
+        "selection.ranking",
+        _render_ranking,
+        lambda form: services.override_decision(application, form.target, form.reason.data),
         lambda _value: _(
             "The decision on %(name)s is now “%(status)s”.",
             name=application.full_name,
             status=STATUS_LABELS[application.status],
         ),
     )
-    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
 @bp.route("/<int:cohort_id>/publish", methods=["GET", "POST"])

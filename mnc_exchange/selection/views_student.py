@@ -29,7 +29,7 @@ from ..extensions import db
 from ..permissions import permission_required
 from . import services
 from .models import Interview, SeatOffer, SeatOfferStatus
-from .queries import BEFORE_SELECTION
+from .queries import BEFORE_SELECTION, first_open
 
 bp = Blueprint("my_selection", __name__, url_prefix="/application/selection")
 
@@ -116,7 +116,7 @@ def selection_view(application: Application) -> SelectionView:
                 .order_by(SeatOffer.offered_at.desc(), SeatOffer.id.desc())
             )
         )
-    offer = next((o for o in offers if o.status is SeatOfferStatus.open), None)
+    offer = first_open(offers)
     return SelectionView(
         application=application,
         status=status,
@@ -193,7 +193,10 @@ def _my_application(cohort: Cohort | None) -> Application | None:
     return app_services.application_of(current_user._get_current_object(), cohort)
 
 
-def _back():
+def _back(refusal: str | None = None):
+    """Back to the student's selection page, saying first why the request is refused."""
+    if refusal:
+        flash(refusal, "danger")
     return redirect(url_for("my_selection.index"))
 
 
@@ -236,13 +239,11 @@ def respond():
     cohort = current_cohort()
     application = _my_application(cohort)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     form = OfferResponseForm()
     offer = services.open_offer(application) if services.is_published(cohort) else None
     if offer is None or (form.offer_id.data and form.offer_id.data != str(offer.id)):
-        flash(_("This offer is no longer open."), "danger")
-        return _back()
+        return _back(_("This offer is no longer open."))
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(cohort, application, offer_form=form, status=400)
@@ -261,11 +262,9 @@ def decline_seat():
     cohort = current_cohort()
     application = _my_application(cohort)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     if services.visible_status(application) is not A.selected:
-        flash(_("You have no seat to decline."), "danger")
-        return _back()
+        return _back(_("You have no seat to decline."))
     form = DeclineSeatForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
