@@ -65,6 +65,11 @@ LABELS = {
 }
 
 
+def _page(template: str, status: int, **context):
+    """A page of the round, with the labels every one of them uses."""
+    return render_template(template, **context, **LABELS), status
+
+
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -79,23 +84,20 @@ def _render_overview(cohort: Cohort, status: int = 200, settings_form: SettingsF
     missing = queries.missing_reviewers(cohort, settings.reviewers_per_application)
     if settings_form is None:
         settings_form = SettingsForm(formdata=None, obj=settings)
-    return (
-        render_template(
-            "selection/overview.html",
-            cohort=cohort,
-            settings=settings,
-            shortlist_size=settings.shortlist_size or 2 * cohort.quota,
-            counts=counts,
-            seats_taken=services.seats_taken(cohort),
-            steps=queries.steps(settings, counts, missing),
-            waitlist=queries.waitlist(cohort),
-            offers=queries.seat_offers(cohort),
-            settings_form=settings_form,
-            step_form=ConfirmForm(formdata=None),
-            now=utcnow(),
-            **LABELS,
-        ),
+    return _page(
+        "selection/overview.html",
         status,
+        cohort=cohort,
+        settings=settings,
+        shortlist_size=settings.shortlist_size or 2 * cohort.quota,
+        counts=counts,
+        seats_taken=services.seats_taken(cohort),
+        steps=queries.steps(settings, counts, missing),
+        waitlist=queries.waitlist(cohort),
+        offers=queries.seat_offers(cohort),
+        settings_form=settings_form,
+        step_form=ConfirmForm(formdata=None),
+        now=utcnow(),
     )
 
 
@@ -167,16 +169,13 @@ def rubric(cohort_id: int):
         if editable:
             for _i in range(BLANK_CRITERIA):
                 form.criteria.append_entry()
-    return (
-        render_template(
-            "selection/rubric.html",
-            cohort=cohort,
-            form=form,
-            editable=editable,
-            criteria=queries.rubric_preview(cohort),
-            **LABELS,
-        ),
+    return _page(
+        "selection/rubric.html",
         status,
+        cohort=cohort,
+        form=form,
+        editable=editable,
+        criteria=queries.rubric_preview(cohort),
     )
 
 
@@ -244,20 +243,17 @@ def _render_assignments(cohort: Cohort, status: int = 200, forms: dict | None = 
         if a.reviewer_id == current_user.id and a.status is AssignmentStatus.assigned
     }
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/assignments.html",
-            cohort=cohort,
-            rows=rows,
-            loads=queries.reviewer_loads(cohort, pool),
-            reassign_forms=reassign_forms,
-            blind=blind,
-            settings=settings,
-            step_form=ConfirmForm(formdata=None),
-            missing=queries.missing_reviewers(cohort, settings.reviewers_per_application),
-            **LABELS,
-        ),
+    return _page(
+        "selection/assignments.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        loads=queries.reviewer_loads(cohort, pool),
+        reassign_forms=reassign_forms,
+        blind=blind,
+        settings=settings,
+        step_form=ConfirmForm(formdata=None),
+        missing=queries.missing_reviewers(cohort, settings.reviewers_per_application),
     )
 
 
@@ -338,19 +334,16 @@ def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = N
             formdata=None, prefix=prefix
         )
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/interviews.html",
-            cohort=cohort,
-            rows=rows,
-            schedule_forms=schedule_forms,
-            score_forms=score_forms,
-            criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
-            decided=settings.decisions_at is not None,
-            to_score=to_score,
-            **LABELS,
-        ),
+    return _page(
+        "selection/interviews.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        schedule_forms=schedule_forms,
+        score_forms=score_forms,
+        criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
+        decided=settings.decisions_at is not None,
+        to_score=to_score,
     )
 
 
@@ -443,19 +436,16 @@ def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None
             formdata=None, prefix=prefix
         )
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/ranking.html",
-            cohort=cohort,
-            rows=rows,
-            left_out=left_out,
-            override_forms=override_forms,
-            settings=settings,
-            seats_taken=services.seats_taken(cohort),
-            step_form=ConfirmForm(formdata=None),
-            **LABELS,
-        ),
+    return _page(
+        "selection/ranking.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        left_out=left_out,
+        override_forms=override_forms,
+        settings=settings,
+        seats_taken=services.seats_taken(cohort),
+        step_form=ConfirmForm(formdata=None),
     )
 
 
@@ -511,15 +501,12 @@ def publish(cohort_id: int):
         flash_form_errors(form)
         status = 400
     counts = queries.status_counts(cohort)
-    return (
-        render_template(
-            "selection/publish.html",
-            cohort=cohort,
-            form=form,
-            counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
-            **LABELS,
-        ),
+    return _page(
+        "selection/publish.html",
         status,
+        cohort=cohort,
+        form=form,
+        counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
     )
 
 
