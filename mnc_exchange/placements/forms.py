@@ -254,20 +254,24 @@ class DeclinePlacementForm(AppForm):
 # --- coordinators ------------------------------------------------------------------------------
 
 
-class MatchingSettingsForm(AppForm):
-    preferences_deadline_at = DateTimeLocalField(
-        _l("Students rank offers until (Casablanca time)"),
+def _deadline_field(label, description) -> DateTimeLocalField:
+    """An optional date and time, typed in Casablanca time."""
+    return DateTimeLocalField(
+        label,
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         tz=CASABLANCA,
         validators=[Optional()],
-        description=_l("Leave empty for no deadline."),
+        description=description,
     )
-    company_deadline_at = DateTimeLocalField(
+
+
+class MatchingSettingsForm(AppForm):
+    preferences_deadline_at = _deadline_field(
+        _l("Students rank offers until (Casablanca time)"), _l("Leave empty for no deadline.")
+    )
+    company_deadline_at = _deadline_field(
         _l("Companies rank candidates until (Casablanca time)"),
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        tz=CASABLANCA,
-        validators=[Optional()],
-        description=_l("Leave empty for no deadline. It cannot come before the students' one."),
+        _l("Leave empty for no deadline. It cannot come before the students' one."),
     )
     confirmation_days = count_field(
         _l("Days a company has to confirm a proposed placement"),

@@ -90,6 +90,19 @@ class SettingsForm(AppForm):
     submit = SubmitField(_l("Save the settings"))
 
 
+def _positive_score(label) -> CommaDecimalField:
+    """A rubric number (a weight, a maximum): positive, two decimals at most; empty allowed
+    (``CriterionForm.validate`` requires it on a row that is kept)."""
+    return CommaDecimalField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
+            _two_decimals,
+        ],
+    )
+
+
 class CriterionForm(AppSubForm):
     """One rubric row. A row left entirely empty, or marked “remove”, is ignored."""
 
@@ -105,22 +118,8 @@ class CriterionForm(AppSubForm):
         ],
     )
     label = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
-    weight = CommaDecimalField(
-        _l("Weight"),
-        validators=[
-            Optional(),
-            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
-            _two_decimals,
-        ],
-    )
-    max_score = CommaDecimalField(
-        _l("Maximum score"),
-        validators=[
-            Optional(),
-            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
-            _two_decimals,
-        ],
-    )
+    weight = _positive_score(_l("Weight"))
+    max_score = _positive_score(_l("Maximum score"))
     is_interview = BooleanField(_l("Interview"))
     remove = BooleanField(_l("Remove"))
 

@@ -513,12 +513,16 @@ def publish(cohort_id: int):
 # --- minutes and exports ---------------------------------------------------------------------
 
 
-def _download(body: bytes, content_type: str, filename: str) -> Response:
+def _download(cohort_id: int, build, content_type: str, filename: str) -> Response:
+    """``build(cohort)`` as an attachment named ``filename`` (``{year}`` is the cohort's)."""
+    cohort = queries.load_cohort(cohort_id)
     return _no_store(
         Response(
-            body,
+            build(cohort),
             content_type=content_type,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename.format(year=cohort.year)}"'
+            },
         )
     )
 
@@ -526,22 +530,22 @@ def _download(body: bytes, content_type: str, filename: str) -> Response:
 @bp.route("/<int:cohort_id>/minutes.pdf")
 @permission_required("selection.manage")
 def minutes_pdf(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.minutes_pdf(cohort)
-    return _download(body, minutes.PDF_CONTENT_TYPE, f"selection-minutes-{cohort.year}.pdf")
+    return _download(
+        cohort_id, minutes.minutes_pdf, minutes.PDF_CONTENT_TYPE, "selection-minutes-{year}.pdf"
+    )
 
 
 @bp.route("/<int:cohort_id>/ranking.csv")
 @permission_required("selection.manage")
 def ranking_csv(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.ranking_csv(cohort)
-    return _download(body, minutes.CSV_CONTENT_TYPE, f"selection-ranking-{cohort.year}.csv")
+    return _download(
+        cohort_id, minutes.ranking_csv, minutes.CSV_CONTENT_TYPE, "selection-ranking-{year}.csv"
+    )
 
 
 @bp.route("/<int:cohort_id>/ranking.xlsx")
 @permission_required("selection.manage")
 def ranking_xlsx(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.ranking_xlsx(cohort)
-    return _download(body, minutes.XLSX_CONTENT_TYPE, f"selection-ranking-{cohort.year}.xlsx")
+    return _download(
+        cohort_id, minutes.ranking_xlsx, minutes.XLSX_CONTENT_TYPE, "selection-ranking-{year}.xlsx"
+    )
