@@ -189,7 +189,10 @@ def placements():
     return _render_placements(_company())
 
 
-def _back_to_placements():
+def _back_to_placements(refusal: str | None = None):
+    """Back to the company's placements, saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     return redirect(url_for("candidates.placements"))
 
 
@@ -199,8 +202,7 @@ def confirm(placement_id: int):
     company = _company()
     placement = _own_placement(company, placement_id)
     if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _back_to_placements()
+        return _back_to_placements(_("The form has expired; try again."))
     name = placement.application.full_name
     attempt(
         lambda: services.confirm(placement, current_user._get_current_object()),

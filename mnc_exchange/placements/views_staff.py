@@ -61,7 +61,10 @@ def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
     return working_cohort("matching")
 
 
-def _to_index(cohort: Cohort | None):
+def _to_index(cohort: Cohort | None, refusal: str | None = None):
+    """Back to the matching page (of ``cohort``), saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     if cohort is None:
         return redirect(url_for("matching.index"))
     return redirect(url_for("matching.index", cohort=cohort.id))
@@ -257,8 +260,7 @@ def index():
 def settings():
     cohort, choices = _requested_cohort()
     if cohort is None:
-        flash(_("There is no cohort yet."), "danger")
-        return _to_index(None)
+        return _to_index(None, _("There is no cohort yet."))
     form = MatchingSettingsForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -290,11 +292,9 @@ def settings():
 def run():
     cohort, _choices = _requested_cohort()
     if cohort is None:
-        flash(_("There is no cohort yet."), "danger")
-        return _to_index(None)
+        return _to_index(None, _("There is no cohort yet."))
     if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_index(cohort)
+        return _to_index(cohort, _("The form has expired; try again."))
     done = attempt(
         lambda: services.run_preview(cohort, current_user._get_current_object()),
         lambda matching_run: ngettext(
@@ -452,8 +452,7 @@ def cancel_placement(placement_id: int):
     cohort = placement.cohort
     refusal = services.cancel_refusal(placement)
     if refusal is not None:
-        flash(refusal, "danger")
-        return _to_index(cohort)
+        return _to_index(cohort, refusal)
     prefix = row_prefix("cancel", placement.id)
     form = CancelPlacementForm(prefix=prefix)
     status = 200

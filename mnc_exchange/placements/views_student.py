@@ -127,7 +127,10 @@ def _render(cohort, application, form=None, status: int = 200):
     )
 
 
-def _back():
+def _back(refusal: str | None = None):
+    """Back to the student's ranking page, saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     return redirect(url_for("my_ranking.index"))
 
 
@@ -143,12 +146,10 @@ def index():
     if request.method != "POST":
         return _render(cohort, application)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     reason = services.ranking_closed_reason(application)
     if reason:
-        flash(reason, "danger")
-        return _back()
+        return _back(reason)
     offers = offer_services.published_offers(cohort)
     form = RankingForm(offers=offers)
     if not form.validate_on_submit():

@@ -195,7 +195,7 @@ def _my_application(cohort: Cohort | None) -> Application | None:
 
 def _back(refusal: str | None = None):
     """Back to the student's selection page, saying first why the request is refused."""
-    if refusal:
+    if refusal is not None:
         flash(refusal, "danger")
     return redirect(url_for("my_selection.index"))
 
