@@ -48,3 +48,10 @@ def count_field(label, required, minimum: int, maximum: int, **kwargs) -> Intege
         render_kw={"type": "number", "min": minimum, "max": maximum},
         **kwargs,
     )
+
+
+def row_form(form_class, kind: str, object_id: int, posted: dict | None = None):
+    """The form of one row of a page: the one just posted (``posted``, by prefix, to show its
+    errors), else a blank one."""
+    prefix = row_prefix(kind, object_id)
+    return (posted or {}).get(prefix) or form_class(formdata=None, prefix=prefix)

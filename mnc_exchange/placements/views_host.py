@@ -15,7 +15,7 @@ from ..accounts.forms import ConfirmForm
 from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
-from ..core.fields import row_prefix
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors
@@ -163,8 +163,7 @@ def _render_placements(company: Company, forms: dict | None = None, status: int 
         key=lambda p: (p.respond_by_at is None, p.respond_by_at and as_utc(p.respond_by_at), p.id)
     )
     decline_forms = {
-        p.id: forms.get(row_prefix("decline", p.id))
-        or DeclinePlacementForm(formdata=None, prefix=row_prefix("decline", p.id))
+        p.id: row_form(DeclinePlacementForm, "decline", p.id, forms)
         for p in groups[PlacementStatus.proposed]
     }
     return (

@@ -23,7 +23,7 @@ from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
-from ..core.fields import row_prefix
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
@@ -235,11 +235,7 @@ def _render_index(
             unplaced_page=unplaced_page,
             preference_counts=counts,
             cancellable={p.id for p in placements if services.cancel_refusal(p) is None},
-            release_forms={
-                a.id: forms.get(row_prefix("release", a.id))
-                or ReleaseForm(formdata=None, prefix=row_prefix("release", a.id))
-                for a in unplaced
-            },
+            release_forms={a.id: row_form(ReleaseForm, "release", a.id, forms) for a in unplaced},
             run_form=ConfirmForm(formdata=None),
             status_labels=services.STATUS_LABELS,
             shown_status=shown_status,

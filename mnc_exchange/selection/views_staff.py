@@ -20,7 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import Cohort
-from ..core.fields import row_prefix
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
 from ..core.web import attempt, flash_form_errors
@@ -329,10 +329,7 @@ def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = N
                 form.duration_minutes.data = row.interview.duration_minutes
                 form.location.data = row.interview.location
         schedule_forms[application.id] = form
-        prefix = row_prefix("score", application.id)
-        score_forms[application.id] = forms.get(prefix) or InterviewScoreForm(
-            formdata=None, prefix=prefix
-        )
+        score_forms[application.id] = row_form(InterviewScoreForm, "score", application.id, forms)
     settings = queries.settings_preview(cohort)
     return _page(
         "selection/interviews.html",
@@ -431,10 +428,7 @@ def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None
     for application in [r.application for r in rows] + left_out:
         if application.status not in queries.DECIDED:
             continue
-        prefix = row_prefix("override", application.id)
-        override_forms[application.id] = forms.get(prefix) or OverrideForm(
-            formdata=None, prefix=prefix
-        )
+        override_forms[application.id] = row_form(OverrideForm, "override", application.id, forms)
     settings = queries.settings_preview(cohort)
     return _page(
         "selection/ranking.html",
