@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +23,7 @@ from ..cohorts.services import saved_for, settings_row
 from ..core import signals
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import decimal, long_date
+from ..core.listing import preview
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..mail.services import queue_email
@@ -531,25 +531,10 @@ def review_document(document: Document, accept: bool, comment: str, actor: User)
 # --- eligibility -----------------------------------------------------------------------------
 
 
-def _default_rules(cohort: Cohort) -> EligibilityRules:
-    """Unsaved rules holding the model's column defaults (for a read-only preview)."""
-    values: dict[str, Any] = {}
-    for column in EligibilityRules.__table__.columns:
-        default = column.default
-        if column.primary_key or default is None:
-            continue
-        if default.is_callable:
-            values[column.key] = default.arg(None)
-        elif default.is_scalar:
-            values[column.key] = default.arg
-    values["cohort_id"] = cohort.id
-    return EligibilityRules(**values)
-
-
 def rules_preview(cohort: Cohort) -> EligibilityRules:
     """The cohort's rules without writing anything (defaults when not configured yet)."""
     rules = saved_for(EligibilityRules, cohort)
-    return rules if rules is not None else _default_rules(cohort)
+    return rules if rules is not None else preview(EligibilityRules, cohort_id=cohort.id)
 
 
 def rules_for(cohort: Cohort) -> EligibilityRules:

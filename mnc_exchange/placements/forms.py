@@ -2,7 +2,7 @@
 candidates and its answer to a proposed placement, the coordinators' settings and actions.
 
 Forms repeated once per row of a page (decline, cancel, release) are built with a ``prefix``
-from ``row_prefix`` so that each row's fields have their own names and ids.
+from ``core.fields.row_prefix`` so that each row's fields have their own names and ids.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from wtforms import (
     IntegerField,
     SelectField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from ..applications.models import Application
-from ..core.forms import AppForm, strip_text, stripped_text
+from ..core.fields import count_field, reason_field, strip
+from ..core.forms import AppForm
 from ..core.timeutils import CASABLANCA
 from ..offers.models import Offer
 from .models import MAX_PREFERENCES
@@ -43,10 +43,6 @@ ORDINAL_LABELS = {
     4: _l("4th choice"),
     5: _l("5th choice"),
 }
-
-
-def row_prefix(kind: str, object_id: int) -> str:
-    return f"{kind}-{object_id}"
 
 
 def choice_label(n: int):
@@ -143,7 +139,7 @@ for _n in range(1, MAX_PREFERENCES + 1):
     setattr(
         RankingForm,
         f"choice_{_n}",
-        SelectField(choice_label(_n), filters=[strip_text], validate_choice=False, default=""),
+        SelectField(choice_label(_n), filters=[strip], validate_choice=False, default=""),
     )
 
 
@@ -246,12 +242,11 @@ def candidate_ranking_form(
 
 
 class DeclinePlacementForm(AppForm):
-    reason = stripped_text(
+    reason = reason_field(
         _l("Reason for declining (required, read by the programme's coordinators)"),
         _l("Give the reason for declining."),
         REASON_MAX,
-        field=TextAreaField,
-        render_kw={"rows": 2},
+        2,
     )
     submit = SubmitField(_l("Decline"))
 
@@ -259,52 +254,50 @@ class DeclinePlacementForm(AppForm):
 # --- coordinators ------------------------------------------------------------------------------
 
 
+def _deadline_field(label, description) -> DateTimeLocalField:
+    """An optional date and time, typed in Casablanca time."""
+    return DateTimeLocalField(
+        label,
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        tz=CASABLANCA,
+        validators=[Optional()],
+        description=description,
+    )
+
+
 class MatchingSettingsForm(AppForm):
-    preferences_deadline_at = DateTimeLocalField(
-        _l("Students rank offers until (Casablanca time)"),
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        tz=CASABLANCA,
-        validators=[Optional()],
-        description=_l("Leave empty for no deadline."),
+    preferences_deadline_at = _deadline_field(
+        _l("Students rank offers until (Casablanca time)"), _l("Leave empty for no deadline.")
     )
-    company_deadline_at = DateTimeLocalField(
+    company_deadline_at = _deadline_field(
         _l("Companies rank candidates until (Casablanca time)"),
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        tz=CASABLANCA,
-        validators=[Optional()],
-        description=_l("Leave empty for no deadline. It cannot come before the students' one."),
+        _l("Leave empty for no deadline. It cannot come before the students' one."),
     )
-    confirmation_days = IntegerField(
+    confirmation_days = count_field(
         _l("Days a company has to confirm a proposed placement"),
+        _l("Enter the number of days."),
+        1,
+        CONFIRMATION_DAYS_MAX,
         default=7,
-        validators=[
-            InputRequired(message=_l("Enter the number of days.")),
-            NumberRange(
-                min=1, max=CONFIRMATION_DAYS_MAX, message=_l("Between %(min)s and %(max)s.")
-            ),
-        ],
-        render_kw={"type": "number", "min": 1, "max": CONFIRMATION_DAYS_MAX},
     )
     submit = SubmitField(_l("Save the settings"))
 
 
 class CancelPlacementForm(AppForm):
-    reason = stripped_text(
+    reason = reason_field(
         _l("Reason for cancelling"),
         _l("Give the reason for cancelling this placement."),
         CANCEL_REASON_MAX,
-        field=TextAreaField,
-        render_kw={"rows": 3},
+        3,
     )
     submit = SubmitField(_l("Cancel the placement"))
 
 
 class ReleaseForm(AppForm):
-    reason = stripped_text(
+    reason = reason_field(
         _l("Why this student cannot be placed"),
         _l("Give the reason why this student cannot be placed."),
         REASON_MAX,
-        field=TextAreaField,
-        render_kw={"rows": 1},
+        1,
     )
     submit = SubmitField(_l("Cannot be placed: release the seat"))

@@ -15,10 +15,10 @@ from ..accounts.forms import ConfirmForm
 from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
-from ..core.errors import DomainError
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company
 from ..hosts.services import company_of
@@ -26,7 +26,7 @@ from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
-from .forms import DeclinePlacementForm, candidate_ranking_form, row_prefix
+from .forms import DeclinePlacementForm, candidate_ranking_form
 from .models import Placement, PlacementStatus, StudentPreference
 
 bp = Blueprint("candidates", __name__)
@@ -100,15 +100,13 @@ def offer(offer_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_offer(offer, form, 400)
-    try:
-        services.set_company_ranking(offer, form.entries(), current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_offer(offer, form, 400)
-    db.session.commit()
-    flash(_("Your ranking of the candidates is saved."), "success")
-    return back
+    done = attempt(
+        lambda: services.set_company_ranking(
+            offer, form.entries(), current_user._get_current_object()
+        ),
+        _("Your ranking of the candidates is saved."),
+    )
+    return back if done else _render_offer(offer, form, 400)
 
 
 # --- a candidate's profile ------------------------------------------------------------------------
@@ -165,8 +163,7 @@ def _render_placements(company: Company, forms: dict | None = None, status: int 
         key=lambda p: (p.respond_by_at is None, p.respond_by_at and as_utc(p.respond_by_at), p.id)
     )
     decline_forms = {
-        p.id: forms.get(row_prefix("decline", p.id))
-        or DeclinePlacementForm(formdata=None, prefix=row_prefix("decline", p.id))
+        p.id: row_form(DeclinePlacementForm, "decline", p.id, forms)
         for p in groups[PlacementStatus.proposed]
     }
     return (
@@ -191,7 +188,10 @@ def placements():
     return _render_placements(_company())
 
 
-def _back_to_placements():
+def _back_to_placements(refusal: str | None = None):
+    """Back to the company's placements, saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     return redirect(url_for("candidates.placements"))
 
 
@@ -201,19 +201,11 @@ def confirm(placement_id: int):
     company = _company()
     placement = _own_placement(company, placement_id)
     if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _back_to_placements()
+        return _back_to_placements(_("The form has expired; try again."))
     name = placement.application.full_name
-    try:
-        services.confirm(placement, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back_to_placements()
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.confirm(placement, current_user._get_current_object()),
         _("The placement %(of_name)s is confirmed; the student is e-mailed.", of_name=de(name)),
-        "success",
     )
     return _back_to_placements()
 
@@ -231,19 +223,13 @@ def decline(placement_id: int):
             return _back_to_placements()
         return _render_placements(company, {prefix: form}, 400)
     name = placement.application.full_name
-    try:
-        services.decline(placement, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back_to_placements()
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.decline(placement, form.reason.data, current_user._get_current_object()),
         _(
             "You declined the placement %(of_name)s; the student and the coordinators are "
             "informed.",
             of_name=de(name),
         ),
-        "info",
+        category="info",
     )
     return _back_to_placements()

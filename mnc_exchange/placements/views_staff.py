@@ -23,16 +23,16 @@ from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
-from ..core.errors import DomainError
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
-from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm, row_prefix
+from .forms import CancelPlacementForm, MatchingSettingsForm, ReleaseForm
 from .models import (
     CompanyRanking,
     MatchingRun,
@@ -61,15 +61,13 @@ def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
     return working_cohort("matching")
 
 
-def _to_index(cohort: Cohort | None):
+def _to_index(cohort: Cohort | None, refusal: str | None = None):
+    """Back to the matching page (of ``cohort``), saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     if cohort is None:
         return redirect(url_for("matching.index"))
     return redirect(url_for("matching.index", cohort=cohort.id))
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 # --- the overview ------------------------------------------------------------------------------
@@ -105,18 +103,24 @@ class Inputs:
         return [row for row in self.offers if not row.company_ranked and row.candidates]
 
 
-def _preference_counts(cohort: Cohort) -> dict[int, int]:
-    """Application id → number of offers ranked, for the cohort's selected students."""
+def _selected_preferences_per(key, cohort_column, cohort: Cohort) -> dict[int, int]:
+    """``key`` → how many preferences the selected students gave, where ``cohort_column`` is
+    the cohort's (one query; ``Offer`` joined)."""
     return dict(
         db.session.execute(
-            select(StudentPreference.application_id, func.count())
+            select(key, func.count())
             .join(Application, Application.id == StudentPreference.application_id)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-            )
-            .group_by(StudentPreference.application_id)
+            .join(Offer, Offer.id == StudentPreference.offer_id)
+            .where(cohort_column == cohort.id, Application.status == ApplicationStatus.selected)
+            .group_by(key)
         ).all()
+    )
+
+
+def _preference_counts(cohort: Cohort) -> dict[int, int]:
+    """Application id → number of offers ranked, for the cohort's selected students."""
+    return _selected_preferences_per(
+        StudentPreference.application_id, Application.cohort_id, cohort
     )
 
 
@@ -130,18 +134,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             Application.status == ApplicationStatus.selected,
         )
     )
-    candidates = dict(
-        db.session.execute(
-            select(StudentPreference.offer_id, func.count())
-            .join(Application, Application.id == StudentPreference.application_id)
-            .join(Offer, Offer.id == StudentPreference.offer_id)
-            .where(
-                Offer.cohort_id == cohort.id,
-                Application.status == ApplicationStatus.selected,
-            )
-            .group_by(StudentPreference.offer_id)
-        ).all()
-    )
+    candidates = _selected_preferences_per(StudentPreference.offer_id, Offer.cohort_id, cohort)
     ranked_offers = set(
         db.session.scalars(
             select(CompanyRanking.offer_id)
@@ -242,11 +235,7 @@ def _render_index(
             unplaced_page=unplaced_page,
             preference_counts=counts,
             cancellable={p.id for p in placements if services.cancel_refusal(p) is None},
-            release_forms={
-                a.id: forms.get(row_prefix("release", a.id))
-                or ReleaseForm(formdata=None, prefix=row_prefix("release", a.id))
-                for a in unplaced
-            },
+            release_forms={a.id: row_form(ReleaseForm, "release", a.id, forms) for a in unplaced},
             run_form=ConfirmForm(formdata=None),
             status_labels=services.STATUS_LABELS,
             shown_status=shown_status,
@@ -267,8 +256,7 @@ def index():
 def settings():
     cohort, choices = _requested_cohort()
     if cohort is None:
-        flash(_("There is no cohort yet."), "danger")
-        return _to_index(None)
+        return _to_index(None, _("There is no cohort yet."))
     form = MatchingSettingsForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -277,19 +265,18 @@ def settings():
     def utc(value):
         return value.astimezone(UTC) if value is not None else None
 
-    try:
-        services.save_settings(
+    done = attempt(
+        lambda: services.save_settings(
             cohort,
             utc(form.preferences_deadline_at.data),
             utc(form.company_deadline_at.data),
             form.confirmation_days.data,
             current_user._get_current_object(),
-        )
-    except DomainError as exc:
-        _refused(exc)
+        ),
+        _("The matching settings are saved."),
+    )
+    if not done:
         return _render_index(cohort, choices, settings_form=form, status=400)
-    db.session.commit()
-    flash(_("The matching settings are saved."), "success")
     return _to_index(cohort)
 
 
@@ -301,30 +288,23 @@ def settings():
 def run():
     cohort, _choices = _requested_cohort()
     if cohort is None:
-        flash(_("There is no cohort yet."), "danger")
-        return _to_index(None)
+        return _to_index(None, _("There is no cohort yet."))
     if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_index(cohort)
-    try:
-        matching_run = services.run_preview(cohort, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    stats = matching_run.statistics
-    flash(
-        ngettext(
+        return _to_index(cohort, _("The form has expired; try again."))
+    done = attempt(
+        lambda: services.run_preview(cohort, current_user._get_current_object()),
+        lambda matching_run: ngettext(
             "Preview computed: %(matched)d of %(num)d student matched. Nothing is proposed "
             "until you commit this run.",
             "Preview computed: %(matched)d of %(num)d students matched. Nothing is proposed "
             "until you commit this run.",
-            stats.get("students", 0),
-            matched=stats.get("matched", 0),
+            matching_run.statistics.get("students", 0),
+            matched=matching_run.statistics.get("matched", 0),
         ),
-        "success",
     )
-    return redirect(url_for("matching.run_detail", run_id=matching_run.id))
+    if not done:
+        return _to_index(cohort)
+    return redirect(url_for("matching.run_detail", run_id=done.value.id))
 
 
 @dataclass(frozen=True)
@@ -444,21 +424,15 @@ def commit(run_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; try again."), "danger")
         return back
-    try:
-        placements = services.commit_run(matching_run, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return back
-    db.session.commit()
-    flash(
-        ngettext(
+    done = attempt(
+        lambda: services.commit_run(matching_run, current_user._get_current_object()),
+        lambda placements: ngettext(
             "%(num)d placement is proposed; the student and the company are e-mailed.",
             "%(num)d placements are proposed; the students and the companies are e-mailed.",
             len(placements),
         ),
-        "success",
     )
-    return _to_index(cohort)
+    return _to_index(cohort) if done else back
 
 
 # --- placements and unplaced students ------------------------------------------------------
@@ -474,27 +448,22 @@ def cancel_placement(placement_id: int):
     cohort = placement.cohort
     refusal = services.cancel_refusal(placement)
     if refusal is not None:
-        flash(refusal, "danger")
-        return _to_index(cohort)
+        return _to_index(cohort, refusal)
     prefix = row_prefix("cancel", placement.id)
     form = CancelPlacementForm(prefix=prefix)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             name = placement.application.full_name
-            try:
-                services.cancel(placement, form.reason.data, current_user._get_current_object())
-            except DomainError as exc:
-                _refused(exc)
-                return _to_index(cohort)
-            db.session.commit()
-            flash(
-                _(
+            attempt(
+                lambda: services.cancel(
+                    placement, form.reason.data, current_user._get_current_object()
+                ),
+                lambda _value: _(
                     "The placement %(of_name)s is cancelled; the student and the seat are "
                     "free for the next run.",
                     of_name=de(name),
                 ),
-                "success",
             )
             return _to_index(cohort)
         flash_form_errors(form)
@@ -526,18 +495,14 @@ def release(application_id: int):
             return _to_index(cohort)
         return _render_index(cohort, forms={prefix: form}, status=400)
     name = application.full_name
-    try:
-        services.release_unplaced(application, form.reason.data, current_user._get_current_object())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_index(cohort)
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.release_unplaced(
+            application, form.reason.data, current_user._get_current_object()
+        ),
         _(
             "%(name)s is released and e-mailed; the seat is offered to the next student on the "
             "waiting list, if any.",
             name=name,
         ),
-        "success",
     )
     return _to_index(cohort)

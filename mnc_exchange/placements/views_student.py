@@ -15,8 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..applications import services as app_services
 from ..applications.models import Application
 from ..cohorts.services import current_cohort
-from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..offers import services as offer_services
 from ..offers.models import Offer
@@ -128,7 +127,10 @@ def _render(cohort, application, form=None, status: int = 200):
     )
 
 
-def _back():
+def _back(refusal: str | None = None):
+    """Back to the student's ranking page, saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     return redirect(url_for("my_ranking.index"))
 
 
@@ -144,25 +146,21 @@ def index():
     if request.method != "POST":
         return _render(cohort, application)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     reason = services.ranking_closed_reason(application)
     if reason:
-        flash(reason, "danger")
-        return _back()
+        return _back(reason)
     offers = offer_services.published_offers(cohort)
     form = RankingForm(offers=offers)
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(cohort, application, form=form, status=400)
     offer_ids = form.offer_ids()
-    try:
-        services.set_preferences(application, offer_ids, current_user._get_current_object())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    done = attempt(
+        lambda: services.set_preferences(application, offer_ids, current_user._get_current_object())
+    )
+    if not done:
         return _render(cohort, application, form=form, status=400)
-    db.session.commit()
     if offer_ids:
         flash(_("Your ranking is saved. You can change it until the deadline."), "success")
     else:

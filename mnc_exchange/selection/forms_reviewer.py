@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..core.forms import AppForm, strip_text, stripped_text
+from ..core.fields import reason_field, strip
+from ..core.forms import AppForm
 from .models import RubricCriterion
 from .services import criterion_label
 
@@ -65,7 +66,7 @@ class ReviewForm(AppForm):
 
     comment = TextAreaField(
         _l("Comment (optional)"),
-        filters=[strip_text],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=COMMENT_MAX, message=_l("At most %(max)d characters.")),
@@ -110,7 +111,7 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
                     label=criterion_label(criterion),
                     max=format_max(criterion.max_score),
                 ),
-                filters=[strip_text],
+                filters=[strip],
                 validators=[
                     InputRequired(message=_l("Give a score.")),
                     ScoreInRange(criterion.max_score),
@@ -122,15 +123,14 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
 
 
 class ConflictForm(AppForm):
-    reason = stripped_text(
+    reason = reason_field(
         _l("What is the conflict of interest?"),
         _l("Say briefly what the conflict of interest is."),
         REASON_MAX,
-        field=TextAreaField,
+        3,
         description=_l(
             "For example: a relative, a student you supervise, a personal link. The file is "
             "given to another coordinator."
         ),
-        render_kw={"rows": 3},
     )
     declare = SubmitField(_l("Declare a conflict of interest"))

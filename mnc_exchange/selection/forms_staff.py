@@ -1,7 +1,7 @@
 """Coordinators' selection forms: round settings, rubric, reassignment, interviews, overrides.
 
 Forms repeated once per row of a page (reassign, interview, score, override) are built with a
-``prefix`` from ``row_prefix`` so that each row's fields have their own names and ids.
+``prefix`` from ``core.fields.row_prefix`` so that each row's fields have their own names and ids.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from ..applications.forms_reference import CommaDecimalField
 from ..applications.models import ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import QUOTA_MAX
-from ..core.forms import AppForm, AppSubForm, required_text
+from ..core.fields import count_field
+from ..core.forms import AppForm, AppSubForm
 
 A = ApplicationStatus
 
@@ -52,10 +53,6 @@ MAX_CRITERIA = 40
 OVERRIDE_OUTCOMES = (A.selected, A.waitlisted, A.rejected)
 
 
-def row_prefix(kind: str, object_id: int) -> str:
-    return f"{kind}-{object_id}"
-
-
 def _two_decimals(form, field):
     data = field.data
     if isinstance(data, Decimal) and data.is_finite() and data.normalize().as_tuple().exponent < -2:
@@ -63,13 +60,11 @@ def _two_decimals(form, field):
 
 
 class SettingsForm(AppForm):
-    reviewers_per_application = IntegerField(
+    reviewers_per_application = count_field(
         _l("Reviewers per application"),
-        validators=[
-            InputRequired(message=_l("Enter the number of reviewers per application.")),
-            NumberRange(min=1, max=REVIEWERS_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 1, "max": REVIEWERS_MAX},
+        _l("Enter the number of reviewers per application."),
+        1,
+        REVIEWERS_MAX,
     )
     disagreement_gap = CommaDecimalField(
         _l("Disagreement gap (points out of 100)"),
@@ -89,15 +84,23 @@ class SettingsForm(AppForm):
         description=_l("Leave empty for twice the quota. Ties at the cut-off are all kept."),
         render_kw={"type": "number", "min": 1},
     )
-    seat_offer_days = IntegerField(
-        _l("Days to answer a seat offer"),
-        validators=[
-            InputRequired(message=_l("Enter the number of days.")),
-            NumberRange(min=1, max=SEAT_OFFER_DAYS_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 1, "max": SEAT_OFFER_DAYS_MAX},
+    seat_offer_days = count_field(
+        _l("Days to answer a seat offer"), _l("Enter the number of days."), 1, SEAT_OFFER_DAYS_MAX
     )
     submit = SubmitField(_l("Save the settings"))
+
+
+def _positive_score(label) -> CommaDecimalField:
+    """A rubric number (a weight, a maximum): positive, two decimals at most; empty allowed
+    (``CriterionForm.validate`` requires it on a row that is kept)."""
+    return CommaDecimalField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
+            _two_decimals,
+        ],
+    )
 
 
 class CriterionForm(AppSubForm):
@@ -115,22 +118,8 @@ class CriterionForm(AppSubForm):
         ],
     )
     label = StringField(_l("Label"), validators=[Optional(), Length(max=120)])
-    weight = CommaDecimalField(
-        _l("Weight"),
-        validators=[
-            Optional(),
-            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
-            _two_decimals,
-        ],
-    )
-    max_score = CommaDecimalField(
-        _l("Maximum score"),
-        validators=[
-            Optional(),
-            NumberRange(min=Decimal("0.01"), max=SCORE_MAX, message=_l("Must be positive.")),
-            _two_decimals,
-        ],
-    )
+    weight = _positive_score(_l("Weight"))
+    max_score = _positive_score(_l("Maximum score"))
     is_interview = BooleanField(_l("Interview"))
     remove = BooleanField(_l("Remove"))
 
@@ -203,17 +192,15 @@ class InterviewForm(AppForm):
         validators=[InputRequired(message=_l("Enter the time."))],
         render_kw={"type": "time"},
     )
-    duration_minutes = IntegerField(
-        _l("Duration (minutes)"),
-        default=30,
-        validators=[
-            InputRequired(message=_l("Enter the duration.")),
-            NumberRange(min=5, max=DURATION_MAX, message=_l("Between %(min)s and %(max)s.")),
-        ],
-        render_kw={"type": "number", "min": 5, "max": DURATION_MAX},
+    duration_minutes = count_field(
+        _l("Duration (minutes)"), _l("Enter the duration."), 5, DURATION_MAX, default=30
     )
-    location = required_text(
-        _l("Place or video link"), _l("Give the place or the video link of the interview."), 300
+    location = StringField(
+        _l("Place or video link"),
+        validators=[
+            DataRequired(message=_l("Give the place or the video link of the interview.")),
+            Length(max=300),
+        ],
     )
     submit = SubmitField(_l("Schedule"))
 
@@ -240,11 +227,12 @@ class OverrideForm(AppForm):
         + [SelectChoice(s.value, STATUS_LABELS[s]) for s in OVERRIDE_OUTCOMES],
         validators=[DataRequired(message=_l("Choose selected, waitlisted or not selected."))],
     )
-    reason = required_text(
+    reason = TextAreaField(
         _l("Reason (required, shown in the minutes)"),
-        _l("An override needs a written reason."),
-        TEXT_MAX,
-        field=TextAreaField,
+        validators=[
+            DataRequired(message=_l("An override needs a written reason.")),
+            Length(max=TEXT_MAX),
+        ],
         render_kw={"rows": 2},
     )
     submit = SubmitField(_l("Override"))

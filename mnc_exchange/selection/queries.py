@@ -12,15 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Role, User
 from ..applications.models import Application, ApplicationStatus
+from ..applications.screening import count_by_status
 from ..audit.models import AuditEvent
 from ..cohorts.models import Cohort
+from ..core.listing import preview
 from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
@@ -36,16 +37,11 @@ from .models import (
 
 A = ApplicationStatus
 
-#: The statuses of the selection round, in workflow order (for the counts).
-STATUS_ORDER: tuple[ApplicationStatus, ...] = (
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-    A.rejected,
-    A.withdrawn,
+#: Statuses before the selection round proper (the file and its eligibility).
+BEFORE_SELECTION = (A.draft, A.submitted, A.returned, A.ineligible)
+#: The statuses of the selection round, in workflow order (the enum's order; for the counts).
+STATUS_ORDER: tuple[ApplicationStatus, ...] = tuple(
+    status for status in ApplicationStatus if status not in BEFORE_SELECTION
 )
 DECIDED = (A.selected, A.waitlisted, A.rejected)
 #: Once an application reaches one of these, the shortlist exists.
@@ -64,6 +60,18 @@ def load_application(application_id: int) -> Application:
     )
 
 
+def _applications(*conditions, order_by=()) -> list[Application]:
+    """The applications meeting ``conditions``, in ``order_by`` order, students loaded."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(*conditions)
+            .options(selectinload(Application.student))
+            .order_by(*order_by)
+        )
+    )
+
+
 def load_assignment(assignment_id: int) -> ReviewAssignment:
     return db.first_or_404(
         select(ReviewAssignment)
@@ -75,19 +83,6 @@ def load_assignment(assignment_id: int) -> ReviewAssignment:
 # --- settings and rubric (previews) ----------------------------------------------------------
 
 
-def _column_defaults(model) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for column in model.__table__.columns:
-        default = column.default
-        if column.primary_key or default is None:
-            continue
-        if default.is_callable:
-            values[column.key] = default.arg(None)
-        elif default.is_scalar:
-            values[column.key] = default.arg
-    return values
-
-
 def settings_preview(cohort: Cohort) -> SelectionSettings:
     """The cohort's settings, or unsaved ones holding the defaults."""
     settings = db.session.scalar(
@@ -95,10 +90,7 @@ def settings_preview(cohort: Cohort) -> SelectionSettings:
     )
     if settings is not None:
         return settings
-    values = _column_defaults(SelectionSettings)
-    values.pop("created_at", None)
-    values.pop("updated_at", None)
-    return SelectionSettings(cohort_id=cohort.id, **values)
+    return preview(SelectionSettings, skip=("created_at", "updated_at"), cohort_id=cohort.id)
 
 
 def rubric_preview(cohort: Cohort) -> list[RubricCriterion]:
@@ -136,12 +128,9 @@ def interview_criterion(criteria: list[RubricCriterion]) -> RubricCriterion | No
 
 
 def status_counts(cohort: Cohort) -> dict[ApplicationStatus, int]:
-    rows = db.session.execute(
-        select(Application.status, func.count(Application.id))
-        .where(Application.cohort_id == cohort.id, Application.status.in_(STATUS_ORDER))
-        .group_by(Application.status)
+    found = count_by_status(
+        Application.cohort_id == cohort.id, Application.status.in_(STATUS_ORDER)
     )
-    found = {ApplicationStatus(status): count for status, count in rows}
     return {status: found.get(status, 0) for status in STATUS_ORDER}
 
 
@@ -164,24 +153,34 @@ def missing_reviewers(cohort: Cohort, needed: int) -> int:
     )
 
 
-@dataclass(frozen=True)
-class WaitlistRow:
-    application: Application
+def first_open(offers: list[SeatOffer]) -> SeatOffer | None:
+    """The open seat offer among ``offers``, if any."""
+    return next((o for o in offers if o.status is SeatOfferStatus.open), None)
+
+
+class _WithSeatOffers:
+    """A row holding its application's seat ``offers``."""
+
     offers: list[SeatOffer]
 
     @property
     def open_offer(self) -> SeatOffer | None:
-        return next((o for o in self.offers if o.status is SeatOfferStatus.open), None)
+        return first_open(self.offers)
+
+
+@dataclass(frozen=True)
+class WaitlistRow(_WithSeatOffers):
+    application: Application
+    offers: list[SeatOffer]
 
 
 def waitlist(cohort: Cohort) -> list[WaitlistRow]:
     """The waitlisted applications in rank order, with their seat offers."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.cohort_id == cohort.id, Application.status == A.waitlisted)
-        .options(selectinload(Application.student))
-        .order_by(Application.waitlist_rank.asc().nulls_last(), Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.status == A.waitlisted,
+        order_by=(Application.waitlist_rank.asc().nulls_last(), Application.id),
+    )
     offers = _offers_by_application([a.id for a in applications])
     return [WaitlistRow(a, offers.get(a.id, [])) for a in applications]
 
@@ -282,15 +281,11 @@ def _reviewed_ids(cohort: Cohort):
 
 def assignment_rows(cohort: Cohort) -> list[AssignmentRow]:
     """Every application of the round (eligible, or with a reviewer), with its assignments."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(
-            Application.cohort_id == cohort.id,
-            (Application.status == A.eligible) | Application.id.in_(_reviewed_ids(cohort)),
-        )
-        .options(selectinload(Application.student))
-        .order_by(Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        (Application.status == A.eligible) | Application.id.in_(_reviewed_ids(cohort)),
+        order_by=(Application.id,),
+    )
     by_application: dict[int, list[ReviewAssignment]] = {}
     if applications:
         for assignment in db.session.scalars(
@@ -366,15 +361,11 @@ class InterviewRow:
 
 def interview_rows(cohort: Cohort) -> list[InterviewRow]:
     """Shortlisted and interviewed applications (best review score first), with interviews."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(
-            Application.cohort_id == cohort.id,
-            Application.status.in_((A.shortlisted, A.interviewed)),
-        )
-        .options(selectinload(Application.student))
-        .order_by(Application.review_score.desc().nulls_last(), Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.status.in_((A.shortlisted, A.interviewed)),
+        order_by=(Application.review_score.desc().nulls_last(), Application.id),
+    )
     interviews = _interviews([a.id for a in applications])
     return [InterviewRow(a, interviews.get(a.id)) for a in applications]
 
@@ -414,7 +405,7 @@ def _interviews(ids: list[int]) -> dict[int, Interview]:
 
 
 @dataclass(frozen=True)
-class RankRow:
+class RankRow(_WithSeatOffers):
     application: Application
     interview: Interview | None
     offers: list[SeatOffer]
@@ -425,19 +416,14 @@ class RankRow:
             return None
         return Decimal(self.interview.score)
 
-    @property
-    def open_offer(self) -> SeatOffer | None:
-        return next((o for o in self.offers if o.status is SeatOfferStatus.open), None)
-
 
 def ranking(cohort: Cohort) -> list[RankRow]:
     """The final ranking (applications with a final rank), rank order."""
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.cohort_id == cohort.id, Application.final_rank.is_not(None))
-        .options(selectinload(Application.student))
-        .order_by(Application.final_rank, Application.id)
-    ).all()
+    applications = _applications(
+        Application.cohort_id == cohort.id,
+        Application.final_rank.is_not(None),
+        order_by=(Application.final_rank, Application.id),
+    )
     ids = [a.id for a in applications]
     interviews = _interviews(ids)
     offers = _offers_by_application(ids)
@@ -446,18 +432,12 @@ def ranking(cohort: Cohort) -> list[RankRow]:
 
 def not_shortlisted(cohort: Cohort) -> list[Application]:
     """Scored applications left out of the shortlist (no final rank), best score first."""
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(
-                Application.cohort_id == cohort.id,
-                Application.final_rank.is_(None),
-                Application.review_score.is_not(None),
-                Application.status.in_((A.rejected, A.selected, A.waitlisted, A.withdrawn)),
-            )
-            .options(selectinload(Application.student))
-            .order_by(Application.review_score.desc(), Application.id)
-        )
+    return _applications(
+        Application.cohort_id == cohort.id,
+        Application.final_rank.is_(None),
+        Application.review_score.is_not(None),
+        Application.status.in_((A.rejected, A.selected, A.waitlisted, A.withdrawn)),
+        order_by=(Application.review_score.desc(), Application.id),
     )
 
 
@@ -487,14 +467,7 @@ def overrides(cohort: Cohort) -> list[OverrideEntry]:
     ids = {e.target_id for e in events}
     applications = {}
     if ids:
-        applications = {
-            a.id: a
-            for a in db.session.scalars(
-                select(Application)
-                .where(Application.id.in_(ids))
-                .options(selectinload(Application.student))
-            )
-        }
+        applications = {a.id: a for a in _applications(Application.id.in_(ids))}
     return [
         OverrideEntry(
             at=e.created_at,

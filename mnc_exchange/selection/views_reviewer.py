@@ -21,8 +21,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..applications.reference import DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS
 from ..cohorts.models import Cohort
-from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -180,14 +179,10 @@ def review(assignment_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_review(assignment, form=form, status=400)
-    try:
-        services.submit_review(assignment, form.scores(criteria), form.comment.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _to_review(assignment_id)
-    db.session.commit()
-    flash(_("Your review is submitted. The other reviewers' scores are now shown."), "success")
+    attempt(
+        lambda: services.submit_review(assignment, form.scores(criteria), form.comment.data or ""),
+        _("Your review is submitted. The other reviewers' scores are now shown."),
+    )
     return _to_review(assignment_id)
 
 
@@ -202,13 +197,10 @@ def conflict(assignment_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_review(assignment, conflict_form=form, status=400)
-    try:
-        replacement = services.declare_conflict(assignment, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    done = attempt(lambda: services.declare_conflict(assignment, form.reason.data))
+    if not done:
         return _to_review(assignment_id)
-    db.session.commit()
+    replacement = done.value
     if replacement is None:
         flash(
             _(

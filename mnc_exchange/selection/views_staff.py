@@ -19,12 +19,11 @@ from flask_login import current_user
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.services import STATUS_LABELS
-from ..audit.services import record
 from ..cohorts.models import Cohort
-from ..core.errors import DomainError
+from ..core.fields import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import minutes, queries, services
@@ -37,9 +36,9 @@ from .forms_staff import (
     ReassignForm,
     RubricForm,
     SettingsForm,
-    row_prefix,
 )
 from .models import AssignmentStatus, SeatOfferStatus
+from .settings import save_settings
 
 bp = Blueprint("selection", __name__, url_prefix="/selection")
 
@@ -66,9 +65,9 @@ LABELS = {
 }
 
 
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
+def _page(template: str, status: int, **context):
+    """A page of the round, with the labels every one of them uses."""
+    return render_template(template, **context, **LABELS), status
 
 
 def _no_store(response: Response) -> Response:
@@ -85,23 +84,20 @@ def _render_overview(cohort: Cohort, status: int = 200, settings_form: SettingsF
     missing = queries.missing_reviewers(cohort, settings.reviewers_per_application)
     if settings_form is None:
         settings_form = SettingsForm(formdata=None, obj=settings)
-    return (
-        render_template(
-            "selection/overview.html",
-            cohort=cohort,
-            settings=settings,
-            shortlist_size=settings.shortlist_size or 2 * cohort.quota,
-            counts=counts,
-            seats_taken=services.seats_taken(cohort),
-            steps=queries.steps(settings, counts, missing),
-            waitlist=queries.waitlist(cohort),
-            offers=queries.seat_offers(cohort),
-            settings_form=settings_form,
-            step_form=ConfirmForm(formdata=None),
-            now=utcnow(),
-            **LABELS,
-        ),
+    return _page(
+        "selection/overview.html",
         status,
+        cohort=cohort,
+        settings=settings,
+        shortlist_size=settings.shortlist_size or 2 * cohort.quota,
+        counts=counts,
+        seats_taken=services.seats_taken(cohort),
+        steps=queries.steps(settings, counts, missing),
+        waitlist=queries.waitlist(cohort),
+        offers=queries.seat_offers(cohort),
+        settings_form=settings_form,
+        step_form=ConfirmForm(formdata=None),
+        now=utcnow(),
     )
 
 
@@ -109,48 +105,6 @@ def _render_overview(cohort: Cohort, status: int = 200, settings_form: SettingsF
 @permission_required("selection.manage")
 def overview(cohort_id: int):
     return _render_overview(queries.load_cohort(cohort_id))
-
-
-def save_settings(
-    cohort: Cohort,
-    reviewers_per_application: int,
-    disagreement_gap: Decimal,
-    shortlist_size: int | None,
-    seat_offer_days: int,
-) -> list[str]:
-    """Change the round's settings; those that shape the scoring are frozen once scoring has
-    started, the shortlist size once the shortlist exists. Returns the changed fields."""
-    settings = services.settings_for(cohort)
-    values = {
-        "reviewers_per_application": reviewers_per_application,
-        "disagreement_gap": Decimal(disagreement_gap),
-        "shortlist_size": shortlist_size,
-        "seat_offer_days": seat_offer_days,
-    }
-    current = {name: getattr(settings, name) for name in values}
-    current["disagreement_gap"] = Decimal(current["disagreement_gap"])
-    changed = {name: value for name, value in values.items() if current[name] != value}
-    scoring_fields = {"reviewers_per_application", "disagreement_gap"} & set(changed)
-    if scoring_fields and settings.scoring_started_at is not None:
-        raise DomainError(
-            _(
-                "Scoring has started: the number of reviewers and the disagreement gap can no "
-                "longer be changed."
-            )
-        )
-    if "shortlist_size" in changed and (
-        settings.decisions_at is not None or queries.shortlist_exists(cohort)
-    ):
-        raise DomainError(_("The shortlist is made: its size can no longer be changed."))
-    for name, value in changed.items():
-        setattr(settings, name, value)
-    if changed:
-        record(
-            "selection.settings",
-            cohort,
-            {name: (None if v is None else str(v)) for name, v in changed.items()},
-        )
-    return list(changed)
 
 
 @bp.route("/<int:cohort_id>/settings", methods=["POST"])
@@ -161,22 +115,19 @@ def settings(cohort_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_overview(cohort, 400, settings_form=form)
-    try:
-        changed = save_settings(
+    done = attempt(
+        lambda: save_settings(
             cohort,
             form.reviewers_per_application.data,
             form.disagreement_gap.data,
             form.shortlist_size.data,
             form.seat_offer_days.data,
         )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        if changed:
-            flash(_("The selection settings are saved."), "success")
-        else:
-            flash(_("Nothing to change."), "info")
+    )
+    if done and done.value:
+        flash(_("The selection settings are saved."), "success")
+    elif done:
+        flash(_("Nothing to change."), "info")
     return redirect(url_for("selection.overview", cohort_id=cohort_id))
 
 
@@ -209,13 +160,7 @@ def rubric(cohort_id: int):
     if form.is_submitted():
         if form.validate():
             rows = [services.CriterionInput(**row) for row in form.rows()]
-            try:
-                services.update_rubric(cohort, rows)
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(_("The rubric is saved."), "success")
+            attempt(lambda: services.update_rubric(cohort, rows), _("The rubric is saved."))
             return redirect(url_for("selection.rubric", cohort_id=cohort_id))
         flash_form_errors(form)
         status = 400
@@ -224,40 +169,52 @@ def rubric(cohort_id: int):
         if editable:
             for _i in range(BLANK_CRITERIA):
                 form.criteria.append_entry()
-    return (
-        render_template(
-            "selection/rubric.html",
-            cohort=cohort,
-            form=form,
-            editable=editable,
-            criteria=queries.rubric_preview(cohort),
-            **LABELS,
-        ),
+    return _page(
+        "selection/rubric.html",
         status,
+        cohort=cohort,
+        form=form,
+        editable=editable,
+        criteria=queries.rubric_preview(cohort),
     )
 
 
 # --- reviewers -------------------------------------------------------------------------------
 
 
+def _row_post(cohort: Cohort, form, prefix: str, page: str, render, action, success):
+    """A form posted from one row of a list page (``page``, shown by ``render``): its errors
+    show the page again (400); else ``action(form)`` is the one service call, and back to the
+    page."""
+    cohort_id = cohort.id
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return render(cohort, 400, {prefix: form})
+    attempt(lambda: action(form), success)
+    return redirect(url_for(page, cohort_id=cohort_id))
+
+
+def _step(cohort: Cohort, action, success, then: str, refused_to: str = "selection.overview"):
+    """A step button of the round (a bare confirmation form): one service call, then the page
+    ``then`` (``refused_to`` when a rule refuses it; the overview when the form expired)."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+        return redirect(url_for("selection.overview", cohort_id=cohort.id))
+    done = attempt(action, success)
+    return redirect(url_for(then if done else refused_to, cohort_id=cohort.id))
+
+
 @bp.route("/<int:cohort_id>/assign", methods=["POST"])
 @permission_required("selection.manage")
 def assign(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        created = services.assign_reviewers(cohort)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            ngettext("%(num)d review assigned.", "%(num)d reviews assigned.", created),
-            "success",
-        )
-    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
+    return _step(
+        cohort,
+        lambda: services.assign_reviewers(cohort),
+        lambda created: ngettext("%(num)d review assigned.", "%(num)d reviews assigned.", created),
+        "selection.assignments",
+        refused_to="selection.assignments",
+    )
 
 
 def _render_assignments(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -286,20 +243,17 @@ def _render_assignments(cohort: Cohort, status: int = 200, forms: dict | None = 
         if a.reviewer_id == current_user.id and a.status is AssignmentStatus.assigned
     }
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/assignments.html",
-            cohort=cohort,
-            rows=rows,
-            loads=queries.reviewer_loads(cohort, pool),
-            reassign_forms=reassign_forms,
-            blind=blind,
-            settings=settings,
-            step_form=ConfirmForm(formdata=None),
-            missing=queries.missing_reviewers(cohort, settings.reviewers_per_application),
-            **LABELS,
-        ),
+    return _page(
+        "selection/assignments.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        loads=queries.reviewer_loads(cohort, pool),
+        reassign_forms=reassign_forms,
+        blind=blind,
+        settings=settings,
+        step_form=ConfirmForm(formdata=None),
+        missing=queries.missing_reviewers(cohort, settings.reviewers_per_application),
     )
 
 
@@ -313,21 +267,22 @@ def assignments(cohort_id: int):
 @permission_required("selection.manage")
 def reassign(assignment_id: int):
     assignment = queries.load_assignment(assignment_id)
-    cohort_id = assignment.application.cohort_id
     prefix = row_prefix("reassign", assignment.id)
-    form = ReassignForm(prefix=prefix, reviewers=queries.coordinators())
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_assignments(assignment.application.cohort, 400, {prefix: form})
-    reviewer = db.session.get(User, form.reviewer_id.data)
-    try:
+
+    def give(form: ReassignForm) -> User:
+        reviewer = db.session.get(User, form.reviewer_id.data)
         services.reassign(assignment, reviewer)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The review is given to %(name)s.", name=reviewer.full_name), "success")
-    return redirect(url_for("selection.assignments", cohort_id=cohort_id))
+        return reviewer
+
+    return _row_post(
+        assignment.application.cohort,
+        ReassignForm(prefix=prefix, reviewers=queries.coordinators()),
+        prefix,
+        "selection.assignments",
+        _render_assignments,
+        give,
+        lambda reviewer: _("The review is given to %(name)s.", name=reviewer.full_name),
+    )
 
 
 # --- shortlist and interviews ----------------------------------------------------------------
@@ -337,24 +292,16 @@ def reassign(assignment_id: int):
 @permission_required("selection.manage")
 def shortlist(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        kept, left_out = services.make_shortlist(cohort)
-    except DomainError as exc:
-        _refused(exc)
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    db.session.commit()
-    flash(
-        _(
+    return _step(
+        cohort,
+        lambda: services.make_shortlist(cohort),
+        lambda made: _(
             "Shortlist made: %(kept)d shortlisted, %(rejected)d not selected.",
-            kept=kept,
-            rejected=left_out,
+            kept=made[0],
+            rejected=made[1],
         ),
-        "success",
+        "selection.interviews",
     )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
 
 
 def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -382,24 +329,18 @@ def _render_interviews(cohort: Cohort, status: int = 200, forms: dict | None = N
                 form.duration_minutes.data = row.interview.duration_minutes
                 form.location.data = row.interview.location
         schedule_forms[application.id] = form
-        prefix = row_prefix("score", application.id)
-        score_forms[application.id] = forms.get(prefix) or InterviewScoreForm(
-            formdata=None, prefix=prefix
-        )
+        score_forms[application.id] = row_form(InterviewScoreForm, "score", application.id, forms)
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/interviews.html",
-            cohort=cohort,
-            rows=rows,
-            schedule_forms=schedule_forms,
-            score_forms=score_forms,
-            criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
-            decided=settings.decisions_at is not None,
-            to_score=to_score,
-            **LABELS,
-        ),
+    return _page(
+        "selection/interviews.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        schedule_forms=schedule_forms,
+        score_forms=score_forms,
+        criterion=queries.interview_criterion(queries.rubric_preview(cohort)),
+        decided=settings.decisions_at is not None,
+        to_score=to_score,
     )
 
 
@@ -418,56 +359,44 @@ def casablanca_to_utc(day, time) -> datetime:
 @permission_required("selection.manage")
 def schedule_interview(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("interview", application.id)
-    form = InterviewForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_interviews(application.cohort, 400, {prefix: form})
-    try:
-        services.schedule_interview(
+    return _row_post(
+        application.cohort,
+        InterviewForm(prefix=prefix),
+        prefix,
+        "selection.interviews",
+        _render_interviews,
+        lambda form: services.schedule_interview(
             application,
             casablanca_to_utc(form.day.data, form.time.data),
             form.location.data,
             form.duration_minutes.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "The interview %(of_name)s is scheduled; the student is e-mailed.",
-                of_name=de(application.full_name),
-            ),
-            "success",
-        )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
+        ),
+        lambda _value: _(
+            "The interview %(of_name)s is scheduled; the student is e-mailed.",
+            of_name=de(application.full_name),
+        ),
+    )
 
 
 @bp.route("/applications/<int:application_id>/interview-score", methods=["POST"])
 @permission_required("selection.manage")
 def score_interview(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("score", application.id)
-    form = InterviewScoreForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_interviews(application.cohort, 400, {prefix: form})
-    try:
-        services.score_interview(
+    return _row_post(
+        application.cohort,
+        InterviewScoreForm(prefix=prefix),
+        prefix,
+        "selection.interviews",
+        _render_interviews,
+        lambda form: services.score_interview(
             application, form.score.data, form.notes.data or "", current_user._get_current_object()
-        )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _("The interview score %(of_name)s is saved.", of_name=de(application.full_name)),
-            "success",
-        )
-    return redirect(url_for("selection.interviews", cohort_id=cohort_id))
+        ),
+        lambda _value: _(
+            "The interview score %(of_name)s is saved.", of_name=de(application.full_name)
+        ),
+    )
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -477,26 +406,18 @@ def score_interview(application_id: int):
 @permission_required("selection.manage")
 def decide(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    try:
-        counts = services.make_decisions(cohort)
-    except DomainError as exc:
-        _refused(exc)
-        return redirect(url_for("selection.overview", cohort_id=cohort_id))
-    db.session.commit()
-    flash(
-        _(
+    return _step(
+        cohort,
+        lambda: services.make_decisions(cohort),
+        lambda counts: _(
             "Decisions made: %(selected)d selected, %(waitlisted)d waitlisted, %(rejected)d not "
             "selected. They stay hidden from the students until you publish them.",
             selected=counts.get("selected", 0),
             waitlisted=counts.get("waitlisted", 0),
             rejected=counts.get("rejected", 0),
         ),
-        "success",
+        "selection.ranking",
     )
-    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
 
 
 def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None):
@@ -507,24 +428,18 @@ def _render_ranking(cohort: Cohort, status: int = 200, forms: dict | None = None
     for application in [r.application for r in rows] + left_out:
         if application.status not in queries.DECIDED:
             continue
-        prefix = row_prefix("override", application.id)
-        override_forms[application.id] = forms.get(prefix) or OverrideForm(
-            formdata=None, prefix=prefix
-        )
+        override_forms[application.id] = row_form(OverrideForm, "override", application.id, forms)
     settings = queries.settings_preview(cohort)
-    return (
-        render_template(
-            "selection/ranking.html",
-            cohort=cohort,
-            rows=rows,
-            left_out=left_out,
-            override_forms=override_forms,
-            settings=settings,
-            seats_taken=services.seats_taken(cohort),
-            step_form=ConfirmForm(formdata=None),
-            **LABELS,
-        ),
+    return _page(
+        "selection/ranking.html",
         status,
+        cohort=cohort,
+        rows=rows,
+        left_out=left_out,
+        override_forms=override_forms,
+        settings=settings,
+        seats_taken=services.seats_taken(cohort),
+        step_form=ConfirmForm(formdata=None),
     )
 
 
@@ -538,27 +453,20 @@ def ranking(cohort_id: int):
 @permission_required("selection.manage")
 def override(application_id: int):
     application = queries.load_application(application_id)
-    cohort_id = application.cohort_id
     prefix = row_prefix("override", application.id)
-    form = OverrideForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_ranking(application.cohort, 400, {prefix: form})
-    try:
-        services.override_decision(application, form.target, form.reason.data)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "The decision on %(name)s is now “%(status)s”.",
-                name=application.full_name,
-                status=STATUS_LABELS[application.status],
-            ),
-            "success",
-        )
-    return redirect(url_for("selection.ranking", cohort_id=cohort_id))
+    return _row_post(
+        application.cohort,
+        OverrideForm(prefix=prefix),
+        prefix,
+        "selection.ranking",
+        _render_ranking,
+        lambda form: services.override_decision(application, form.target, form.reason.data),
+        lambda _value: _(
+            "The decision on %(name)s is now “%(status)s”.",
+            name=application.full_name,
+            status=STATUS_LABELS[application.status],
+        ),
+    )
 
 
 @bp.route("/<int:cohort_id>/publish", methods=["GET", "POST"])
@@ -575,45 +483,40 @@ def publish(cohort_id: int):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                notified = services.publish(cohort, form.note.data)
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(
-                    ngettext(
-                        "The decisions are published; %(num)d student is e-mailed.",
-                        "The decisions are published; %(num)d students are e-mailed.",
-                        notified,
-                    ),
-                    "success",
-                )
+            attempt(
+                lambda: services.publish(cohort, form.note.data),
+                lambda notified: ngettext(
+                    "The decisions are published; %(num)d student is e-mailed.",
+                    "The decisions are published; %(num)d students are e-mailed.",
+                    notified,
+                ),
+            )
             return redirect(url_for("selection.overview", cohort_id=cohort_id))
         flash_form_errors(form)
         status = 400
     counts = queries.status_counts(cohort)
-    return (
-        render_template(
-            "selection/publish.html",
-            cohort=cohort,
-            form=form,
-            counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
-            **LABELS,
-        ),
+    return _page(
+        "selection/publish.html",
         status,
+        cohort=cohort,
+        form=form,
+        counts={s: counts.get(s, 0) for s in services.HIDDEN_UNTIL_PUBLISHED},
     )
 
 
 # --- minutes and exports ---------------------------------------------------------------------
 
 
-def _download(body: bytes, content_type: str, filename: str) -> Response:
+def _download(cohort_id: int, build, content_type: str, filename: str) -> Response:
+    """``build(cohort)`` as an attachment named ``filename`` (``{year}`` is the cohort's)."""
+    cohort = queries.load_cohort(cohort_id)
     return _no_store(
         Response(
-            body,
+            build(cohort),
             content_type=content_type,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename.format(year=cohort.year)}"'
+            },
         )
     )
 
@@ -621,22 +524,22 @@ def _download(body: bytes, content_type: str, filename: str) -> Response:
 @bp.route("/<int:cohort_id>/minutes.pdf")
 @permission_required("selection.manage")
 def minutes_pdf(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.minutes_pdf(cohort)
-    return _download(body, minutes.PDF_CONTENT_TYPE, f"selection-minutes-{cohort.year}.pdf")
+    return _download(
+        cohort_id, minutes.minutes_pdf, minutes.PDF_CONTENT_TYPE, "selection-minutes-{year}.pdf"
+    )
 
 
 @bp.route("/<int:cohort_id>/ranking.csv")
 @permission_required("selection.manage")
 def ranking_csv(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.ranking_csv(cohort)
-    return _download(body, minutes.CSV_CONTENT_TYPE, f"selection-ranking-{cohort.year}.csv")
+    return _download(
+        cohort_id, minutes.ranking_csv, minutes.CSV_CONTENT_TYPE, "selection-ranking-{year}.csv"
+    )
 
 
 @bp.route("/<int:cohort_id>/ranking.xlsx")
 @permission_required("selection.manage")
 def ranking_xlsx(cohort_id: int):
-    cohort = queries.load_cohort(cohort_id)
-    body = minutes.ranking_xlsx(cohort)
-    return _download(body, minutes.XLSX_CONTENT_TYPE, f"selection-ranking-{cohort.year}.xlsx")
+    return _download(
+        cohort_id, minutes.ranking_xlsx, minutes.XLSX_CONTENT_TYPE, "selection-ranking-{year}.xlsx"
+    )

@@ -21,21 +21,19 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
-from ..core.errors import DomainError
+from ..core.fields import strip
 from ..core.forms import AppForm
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
 from .models import Interview, SeatOffer, SeatOfferStatus
+from .queries import BEFORE_SELECTION, first_open
 
 bp = Blueprint("my_selection", __name__, url_prefix="/application/selection")
 
 A = ApplicationStatus
-
-#: Statuses before the selection round proper (the file and its eligibility).
-BEFORE_SELECTION = (A.draft, A.submitted, A.returned, A.ineligible)
 
 #: What the student reads for each status they may see (``services.visible_status``).
 SELECTION_LABELS = {
@@ -118,7 +116,7 @@ def selection_view(application: Application) -> SelectionView:
                 .order_by(SeatOffer.offered_at.desc(), SeatOffer.id.desc())
             )
         )
-    offer = next((o for o in offers if o.status is SeatOfferStatus.open), None)
+    offer = first_open(offers)
     return SelectionView(
         application=application,
         status=status,
@@ -151,10 +149,6 @@ def _inject() -> dict:
 # --- forms -----------------------------------------------------------------------------------
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class OfferResponseForm(AppForm):
     offer_id = HiddenField()
     response = HiddenField(
@@ -174,7 +168,7 @@ class OfferResponseForm(AppForm):
 class DeclineSeatForm(AppForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=1000, message=_l("At most %(max)d characters."))],
         render_kw={"rows": 3},
     )
@@ -199,7 +193,10 @@ def _my_application(cohort: Cohort | None) -> Application | None:
     return app_services.application_of(current_user._get_current_object(), cohort)
 
 
-def _back():
+def _back(refusal: str | None = None):
+    """Back to the student's selection page, saying first why the request is refused."""
+    if refusal is not None:
+        flash(refusal, "danger")
     return redirect(url_for("my_selection.index"))
 
 
@@ -242,27 +239,19 @@ def respond():
     cohort = current_cohort()
     application = _my_application(cohort)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     form = OfferResponseForm()
     offer = services.open_offer(application) if services.is_published(cohort) else None
     if offer is None or (form.offer_id.data and form.offer_id.data != str(offer.id)):
-        flash(_("This offer is no longer open."), "danger")
-        return _back()
+        return _back(_("This offer is no longer open."))
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(cohort, application, offer_form=form, status=400)
     accept = form.response.data == "accept"
-    try:
-        services.respond_to_offer(offer, accept)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    if accept:
+    done = attempt(lambda: services.respond_to_offer(offer, accept))
+    if done and accept:
         flash(_("You accepted the seat: you are selected. Congratulations!"), "success")
-    else:
+    elif done:
         flash(_("You declined the seat; it goes to the next student on the waitlist."), "info")
     return _back()
 
@@ -273,21 +262,18 @@ def decline_seat():
     cohort = current_cohort()
     application = _my_application(cohort)
     if application is None:
-        flash(_("You have no application for the current call."), "danger")
-        return _back()
+        return _back(_("You have no application for the current call."))
     if services.visible_status(application) is not A.selected:
-        flash(_("You have no seat to decline."), "danger")
-        return _back()
+        return _back(_("You have no seat to decline."))
     form = DeclineSeatForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(cohort, application, decline_form=form, status=400)
-    try:
-        app_services.withdraw(application, form.reason.data or _("Seat declined by the student."))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    flash(_("You declined your seat; it goes to the next student on the waitlist."), "info")
+    attempt(
+        lambda: app_services.withdraw(
+            application, form.reason.data or _("Seat declined by the student.")
+        ),
+        _("You declined your seat; it goes to the next student on the waitlist."),
+        category="info",
+    )
     return _back()
