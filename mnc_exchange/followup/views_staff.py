@@ -28,7 +28,7 @@ from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors, refused
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -136,11 +136,6 @@ LABELS = {
     "kind_labels": EVALUATION_KIND_LABELS,
     "evaluation_state_labels": EVALUATION_STATE_LABELS,
 }
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 def _actor() -> User:
@@ -387,22 +382,20 @@ def step(step_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    try:
-        services.update_step(
+    done = attempt(
+        lambda: services.update_step(
             mobility_step,
             form.done_on.data,
             form.note.data,
             _actor(),
             visa_type=form.visa_type.data or None,
-        )
-    except DomainError as exc:
-        _refused(exc)
-        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    db.session.commit()
-    flash(
-        _("The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]),
-        "success",
+        ),
+        lambda _value: _(
+            "The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]
+        ),
     )
+    if not done:
+        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
     return _to_intern(internship_id, f"step-{step_id}")
 
 
@@ -418,22 +411,18 @@ def send_evaluation(internship_id: int):
         flash(_("Choose the evaluation to send (mid-term or final)."), "danger")
         return _to_intern(internship_id, "evaluations")
     kind = EvaluationKind(form.kind.data)
-    try:
-        evaluation, _token = services.send_evaluation_link(internship, kind, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "evaluations")
-    db.session.commit()
-    flash(
-        _(
+
+    def sent(value) -> str:
+        evaluation, _token = value
+        return _(
             "The link to the %(kind)s was e-mailed to %(tutor)s (%(email)s). Any earlier link "
             "no longer works.",
             kind=str(EVALUATION_KIND_LABELS[kind]).lower(),
             tutor=evaluation.tutor_name,
             email=evaluation.tutor_email,
-        ),
-        "success",
-    )
+        )
+
+    attempt(lambda: services.send_evaluation_link(internship, kind, _actor()), sent)
     return _to_intern(internship_id, "evaluations")
 
 
@@ -445,13 +434,10 @@ def revoke_evaluation(evaluation_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; try again."), "danger")
         return _to_intern(internship_id, "evaluations")
-    try:
-        services.revoke_evaluation_link(evaluation, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "evaluations")
-    db.session.commit()
-    flash(_("The link is withdrawn: the tutor can no longer open it."), "success")
+    attempt(
+        lambda: services.revoke_evaluation_link(evaluation, _actor()),
+        _("The link is withdrawn: the tutor can no longer open it."),
+    )
     return _to_intern(internship_id, "evaluations")
 
 
@@ -466,20 +452,10 @@ def report_incident(internship_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_intern(internship, {"report": form}, 400)
-    try:
-        incident = services.report_incident(
-            internship,
-            _actor(),
-            form.category_value,
-            form.severity_value,
-            form.occurred_on.data,
-            form.summary.data,
-            form.description.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
+    done = attempt(lambda: services.report_incident(internship, _actor(), *form.details()))
+    if not done:
         return _render_intern(_load_internship(internship_id), {"report": form}, 400)
-    db.session.commit()
+    incident = done.value
     if incident.severity is Severity.critical:
         flash(_("The critical incident is recorded; every coordinator is e-mailed."), "warning")
     else:
@@ -498,15 +474,14 @@ def end_early(internship_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_intern(internship, {"end": form}, 400)
-    try:
-        services.end_early(
+    done = attempt(
+        lambda: services.end_early(
             internship, form.ended_on.data, form.reason.data, form.early_return.data, _actor()
-        )
-    except DomainError as exc:
-        _refused(exc)
+        ),
+        _("The internship is recorded as ended early."),
+    )
+    if not done:
         return _render_intern(_load_internship(internship_id), {"end": form}, 400)
-    db.session.commit()
-    flash(_("The internship is recorded as ended early."), "success")
     return _to_intern(internship_id, "end")
 
 
@@ -518,16 +493,12 @@ def confirm_return(internship_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_intern(internship, {"return": form}, 400)
-    try:
-        services.confirm_return(internship, form.returned_on.data, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _render_intern(_load_internship(internship_id), {"return": form}, 400)
-    db.session.commit()
-    flash(
+    done = attempt(
+        lambda: services.confirm_return(internship, form.returned_on.data, _actor()),
         _("The return is confirmed; the employment surveys at 3, 6 and 12 months are scheduled."),
-        "success",
     )
+    if not done:
+        return _render_intern(_load_internship(internship_id), {"return": form}, 400)
     return _to_intern(internship_id, "surveys")
 
 
@@ -566,17 +537,13 @@ def record_survey(survey_id: int):
     form = SituationForm()
     if form.is_submitted():
         if form.validate():
-            try:
-                services.answer_survey(
-                    survey, services.SituationInput(**form.values()), _actor(), by_phone=True
-                )
-            except DomainError as exc:
-                _refused(exc)
-                survey = _load_survey(survey_id)
-            else:
-                db.session.commit()
-                flash(_("The answer given on the phone is recorded."), "success")
+            done = attempt(
+                lambda: services.answer_survey(survey, form.to_input(), _actor(), by_phone=True),
+                _("The answer given on the phone is recorded."),
+            )
+            if done:
                 return _to_intern(internship_id, "surveys")
+            survey = _load_survey(survey_id)
         else:
             flash_form_errors(form)
         status = 400
@@ -601,13 +568,10 @@ def unreachable(survey_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form has expired; try again."), "danger")
         return _to_intern(internship_id, "surveys")
-    try:
-        services.mark_unreachable(survey, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "surveys")
-    db.session.commit()
-    flash(_("The survey is closed: the alumnus could not be reached."), "success")
+    attempt(
+        lambda: services.mark_unreachable(survey, _actor()),
+        _("The survey is closed: the alumnus could not be reached."),
+    )
     return _to_intern(internship_id, "surveys")
 
 
@@ -740,13 +704,12 @@ def comment_incident(incident_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_incident(incident, {"comment": form}, 400)
-    try:
-        services.comment_incident(incident, _actor(), form.body.data)
-    except DomainError as exc:
-        _refused(exc)
+    done = attempt(
+        lambda: services.comment_incident(incident, _actor(), form.body.data),
+        _("Your comment is added."),
+    )
+    if not done:
         return _render_incident(_load_incident(incident_id), {"comment": form}, 400)
-    db.session.commit()
-    flash(_("Your comment is added."), "success")
     return redirect(url_for("followup.incident", incident_id=incident_id, _anchor="comments"))
 
 
@@ -768,7 +731,7 @@ def update_incident(incident_id: int):
             severity=form.severity_value,
         )
     except DomainError as exc:
-        _refused(exc)
+        refused(exc)
         return _render_incident(_load_incident(incident_id), {"triage": form}, 400)
     if before == (incident.status, incident.severity):
         flash(_("Nothing to change."), "info")
@@ -808,13 +771,10 @@ def criteria():
     form = CriteriaForm()
     if form.is_submitted():
         if form.validate():
-            try:
-                services.save_criteria(cohort, form.lines(), _actor())
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(_("The evaluation criteria are saved."), "success")
+            if attempt(
+                lambda: services.save_criteria(cohort, form.lines(), _actor()),
+                _("The evaluation criteria are saved."),
+            ):
                 return redirect(url_for("followup.criteria", cohort=cohort.id))
         else:
             flash_form_errors(form)
