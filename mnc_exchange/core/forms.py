@@ -151,3 +151,89 @@ class AppForm(TextSafeMixin, FlaskForm):
 
 class AppSubForm(TextSafeMixin, _WTForm):
     """The base of a form nested in another one (``FormField``): no CSRF of its own."""
+
+
+# --- added by r3 ---
+# Field builders shared by the forms of the domains (agreements, follow-up...): one place for
+# the usual validators and their messages. The imports stay in this block so that it reads
+# (and merges) on its own.
+
+from wtforms import DateField, IntegerField  # noqa: E402
+from wtforms.validators import (  # noqa: E402
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+#: The longest free text of a form (descriptions, comments, answers).
+TEXT_MAX = 5000
+
+
+def strip(value):
+    """A filter: surrounding spaces removed from a text (other values untouched)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def int_or_none(value):
+    """A select's ``coerce``: an id, ``None`` for the blank choice."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_l("Choose a value from the list.")) from None
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+def date_field(label, required: bool = False, **kwargs) -> DateField:
+    """A date picked in the browser's calendar (``YYYY-MM-DD``)."""
+    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
+    return DateField(
+        label,
+        validators=[first],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+        invalid_value_message=_l("Enter a valid date."),
+        **kwargs,
+    )
+
+
+def text_field(label, max_chars: int, *, required=None, optional: bool = True, **kwargs):
+    """A one-line text (stripped) of at most ``max_chars``: ``required`` is the message when it
+    is left empty; otherwise it may be empty (``optional=False``: no ``Optional`` validator)."""
+    validators = [max_length(max_chars)]
+    if required:
+        validators.insert(0, DataRequired(message=required))
+    elif optional:
+        validators.insert(0, Optional())
+    return StringField(label, filters=[strip], validators=validators, **kwargs)
+
+
+def textarea_field(label, *, required=None, rows: int | None = None, max_chars=TEXT_MAX, **kwargs):
+    """A free text (stripped) of at most ``max_chars``: ``required`` is the message when it is
+    left empty (otherwise optional); ``rows``, the height of the box."""
+    first = DataRequired(message=required) if required else Optional()
+    if rows:
+        kwargs["render_kw"] = {"rows": rows}
+    return TextAreaField(
+        label, filters=[strip], validators=[first, max_length(max_chars)], **kwargs
+    )
+
+
+def count_field(label, maximum: int, required: str, *, minimum: int = 0, **kwargs) -> IntegerField:
+    """A whole number from ``minimum`` to ``maximum`` (a number box with those bounds):
+    ``required`` is the message when it is left empty."""
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=required),
+            NumberRange(min=minimum, max=maximum, message=_l("Between %(min)d and %(max)d.")),
+        ],
+        render_kw={"type": "number", "min": minimum, "max": maximum},
+        **kwargs,
+    )

@@ -12,17 +12,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
     RadioField,
     SelectField,
-    StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, date_field, text_field, textarea_field
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from . import services
@@ -38,52 +35,10 @@ from .models import (
 
 _CHOOSE = _l("Choose a value from the list.")
 
-#: Longest free texts (check-in answers, incident descriptions, comments).
-TEXT_MAX = 5000
 NOTE_MAX = 500  # MobilityStep.note is a String(500)
 
 #: The 1-5 scales: (value, what it means).
 SCALE = (1, 2, 3, 4, 5)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _max_length(n: int) -> Length:
-    return Length(max=n, message=_l("At most %(max)d characters."))
-
-
-def _text(label, max_chars: int, *, optional: bool = False, **kwargs) -> StringField:
-    """A one-line text of at most ``max_chars`` (stripped)."""
-    length = _max_length(max_chars)
-    return StringField(
-        label, filters=[_strip], validators=[Optional(), length] if optional else [length], **kwargs
-    )
-
-
-def _textarea(
-    label, *, required=None, rows: int | None = None, max_chars: int = TEXT_MAX, **kwargs
-):
-    """A free text (stripped): ``required`` is the message when it is left empty (else optional)."""
-    first = DataRequired(message=required) if required else Optional()
-    if rows:
-        kwargs["render_kw"] = {"rows": rows}
-    return TextAreaField(
-        label, filters=[_strip], validators=[first, _max_length(max_chars)], **kwargs
-    )
-
-
-def _date(label, required: bool = False, **kwargs) -> DateField:
-    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
-    return DateField(
-        label,
-        validators=[first],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-        invalid_value_message=_l("Enter a valid date."),
-        **kwargs,
-    )
 
 
 def _scale(label, message, description=None) -> RadioField:
@@ -121,8 +76,8 @@ class StepForm(AppForm):
     """One step of the mobility checklist: when it was done (empty: not done yet), a note, the
     visa obtained. In the intern's words; ``forms_staff.StepForm`` words it for coordinators."""
 
-    done_on = _date(_l("Done on"), description=_l("Leave empty while the step is not done."))
-    note = _text(_l("Note (optional)"), NOTE_MAX)
+    done_on = date_field(_l("Done on"), description=_l("Leave empty while the step is not done."))
+    note = text_field(_l("Note (optional)"), NOTE_MAX, optional=False)
     visa_type = SelectField(
         _l("Type of visa"),
         choices=[SelectChoice("", "—")]
@@ -152,12 +107,12 @@ class CheckInForm(AppForm):
         _l("Rate your workload from 1 to 5."),
         description=_l("1 = far too light, 3 = right, 5 = far too heavy"),
     )
-    learned = _textarea(
+    learned = textarea_field(
         _l("What I learned this month"),
         required=_l("Say in a few words what you learned."),
         rows=3,
     )
-    problems = _textarea(
+    problems = textarea_field(
         _l("Problems or worries (optional)"),
         description=_l("The programme team reads it; for something urgent, report an incident."),
         rows=2,
@@ -193,13 +148,11 @@ class IncidentForm(AppForm):
             "once. In an emergency, call 112 first."
         ),
     )
-    occurred_on = _date(_l("Date of the incident"), required=True)
-    summary = StringField(
-        _l("Short title"),
-        filters=[_strip],
-        validators=[DataRequired(message=_l("Give a short title.")), _max_length(200)],
+    occurred_on = date_field(_l("Date of the incident"), required=True)
+    summary = text_field(_l("Short title"), 200, required=_l("Give a short title."))
+    description = textarea_field(
+        _l("What happened"), required=_l("Describe what happened."), rows=4
     )
-    description = _textarea(_l("What happened"), required=_l("Describe what happened."), rows=4)
     submit = SubmitField(_l("Report the incident"))
 
     @property
@@ -224,7 +177,7 @@ class IncidentForm(AppForm):
 class ReturnForm(AppForm):
     """The return to Morocco (the intern's words; ``forms_staff.ReturnForm``: the coordinators')."""
 
-    returned_on = _date(_l("Date of my return to Morocco"), required=True)
+    returned_on = date_field(_l("Date of my return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm my return"))
 
 
@@ -259,10 +212,13 @@ class SituationForm(AppForm):
         required=True,
         message=_l("Choose your situation."),
     )
-    employer = _text(_l("Employer"), 200)
-    city = _text(_l("City"), 100)
-    sector = _text(
-        _l("Sector"), 120, description=_l("For example: banking, telecoms, software publishing.")
+    employer = text_field(_l("Employer"), 200, optional=False)
+    city = text_field(_l("City"), 100, optional=False)
+    sector = text_field(
+        _l("Sector"),
+        120,
+        optional=False,
+        description=_l("For example: banking, telecoms, software publishing."),
     )
     pole = _select(_l("Closest MNC pole"), POLE_LABELS, required=False)
     employer_mnc_member = SelectField(
@@ -272,7 +228,7 @@ class SituationForm(AppForm):
         validators=[Optional()],
         invalid_choice_message=_CHOOSE,
     )
-    job_title = _text(_l("Job title"), 200)
+    job_title = text_field(_l("Job title"), 200, optional=False)
     contract_type = _select(_l("Type of contract"), services.CONTRACT_LABELS, required=False)
     salary_band = _select(
         _l("Monthly net salary"),
@@ -280,7 +236,7 @@ class SituationForm(AppForm):
         required=False,
         description=_l("Optional; used only for anonymous statistics."),
     )
-    comment = _textarea(_l("Comment (optional)"), rows=2, max_chars=2000)
+    comment = textarea_field(_l("Comment (optional)"), rows=2, max_chars=2000)
     submit = SubmitField(_l("Send"))
 
     def validate(self, extra_validators=None) -> bool:
@@ -345,7 +301,7 @@ class _EvaluationBase(AppForm):
         _l("Overall assessment"),
         _l("Give an overall score from 1 to 5."),
     )
-    comment = _textarea(
+    comment = textarea_field(
         _l("Comment (optional)"),
         description=_l("Strengths, points to improve, anything the programme should know."),
         rows=5,

@@ -12,10 +12,10 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, date_field, strip, text_field, textarea_field
 from ..offers.services import POLE_LABELS
 from . import forms
-from .forms import NOTE_MAX, IncidentForm, _date, _strip, _text, _textarea
+from .forms import NOTE_MAX, IncidentForm
 from .models import EvaluationKind, IncidentStatus, Severity
 from .services import (
     CONTRACT_LABELS,
@@ -57,7 +57,7 @@ class _EnumSelect(SelectField):
             label,
             choices=_choices(labels, blank),
             validators=validators,
-            filters=[_strip],
+            filters=[strip],
             default="",
             **kwargs,
         )
@@ -69,10 +69,10 @@ class _EnumSelect(SelectField):
 class StepForm(forms.StepForm):
     """The intern's checklist step in the coordinators' words."""
 
-    done_on = _date(
+    done_on = date_field(
         _l("Done on"), description=_l("Leave empty if the step is not done (or no longer).")
     )
-    note = _text(_l("Note"), NOTE_MAX, optional=True)
+    note = text_field(_l("Note"), NOTE_MAX)
     visa_type = _EnumSelect(_l("Visa obtained"), VISA_LABELS, blank="—", required=False)
 
 
@@ -92,14 +92,14 @@ IncidentReportForm = IncidentForm
 
 
 class CommentForm(AppForm):
-    body = _textarea(_l("Comment"), required=_l("Write a comment."), rows=3)
+    body = textarea_field(_l("Comment"), required=_l("Write a comment."), rows=3)
     submit = SubmitField(_l("Add the comment"))
 
 
 class TriageForm(AppForm):
     status = _EnumSelect(_l("Status"), INCIDENT_STATUS_LABELS)
     severity = _EnumSelect(_l("Severity"), SEVERITY_LABELS)
-    resolution = _textarea(
+    resolution = textarea_field(
         _l("Resolution"),
         description=_l("Required to close the incident: say how it was resolved."),
         rows=3,
@@ -119,8 +119,8 @@ class TriageForm(AppForm):
 
 
 class EndEarlyForm(AppForm):
-    ended_on = _date(_l("Last day of the internship"), required=True)
-    reason = _textarea(
+    ended_on = date_field(_l("Last day of the internship"), required=True)
+    reason = textarea_field(
         _l("Reason for the early end"), required=_l("Give the reason for the early end."), rows=3
     )
     early_return = BooleanField(_l("The intern returns to Morocco early"))
@@ -130,7 +130,7 @@ class EndEarlyForm(AppForm):
 class ReturnForm(forms.ReturnForm):
     """The intern's return in the coordinators' words."""
 
-    returned_on = _date(_l("Date of return to Morocco"), required=True)
+    returned_on = date_field(_l("Date of return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm the return"))
 
 
@@ -149,21 +149,21 @@ class SituationForm(forms.SituationForm):
     employed_check_on_errors = False
 
     situation = _EnumSelect(_l("Situation"), SITUATION_LABELS, blank=_l("— choose —"))
-    employer = _text(_l("Employer"), 200, optional=True)
-    job_title = _text(_l("Job title"), 200, optional=True)
-    city = _text(_l("City"), 100, optional=True)
-    sector = _text(_l("Sector"), 120, optional=True)
+    employer = text_field(_l("Employer"), 200)
+    job_title = text_field(_l("Job title"), 200)
+    city = text_field(_l("City"), 100)
+    sector = text_field(_l("Sector"), 120)
     pole = SelectField(
         _l("MNC pole"),
         choices=[SelectChoice("", _l("— none —"))]
         + [SelectChoice(p.value, label) for p, label in POLE_LABELS.items()],
-        filters=[_strip],
+        filters=[strip],
         default="",
     )
     employer_mnc_member = SelectField(
         _l("Is the employer a member of Maroc Numeric Cluster?"),
         choices=[SelectChoice(value, label) for value, label in MNC_MEMBER_CHOICES],
-        filters=[_strip],
+        filters=[strip],
         default="",
     )
     contract_type = _EnumSelect(
@@ -175,7 +175,7 @@ class SituationForm(forms.SituationForm):
         blank=_l("— not given —"),
         required=False,
     )
-    comment = _textarea(_l("Comment"))
+    comment = textarea_field(_l("Comment"))
     submit = SubmitField(_l("Record the answer"))
 
 
@@ -183,7 +183,7 @@ class SituationForm(forms.SituationForm):
 
 
 class CriteriaForm(AppForm):
-    labels = _textarea(
+    labels = textarea_field(
         _l("Criteria, one per line"),
         required=_l("Give at least one criterion."),
         description=_l("Tutors score each criterion from 1 to 5. At most 12 criteria."),
