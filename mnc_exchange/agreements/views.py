@@ -42,7 +42,7 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import attempt, flash_form_errors
+from ..core.web import Outcome, attempt, flash_form_errors
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
 from ..offers import law as offer_law
@@ -344,6 +344,19 @@ def _flash_prefecture(document: AgreementDocument) -> None:
         )
 
 
+def _issue_posted(form, issue, success, *, prefecture: bool = True) -> Outcome | None:
+    """The issue, re-issue and amendment pages: ``None`` when the posted ``form`` is not valid
+    (its errors are flashed); else what :func:`attempt` made of ``issue``, with whether the
+    préfecture's answer carries over flashed after the success (``prefecture``)."""
+    if not form.validate():
+        flash_form_errors(form)
+        return None
+    done = attempt(issue, success)
+    if done and prefecture:
+        _flash_prefecture(done.value)
+    return done
+
+
 def _load_placement(placement_id: int) -> Placement:
     return db.first_or_404(
         select(Placement)
@@ -374,24 +387,21 @@ def issue(placement_id: int):
     status = 200
     form = IssueForm()
     if form.is_submitted():
-        if form.validate():
-            done = attempt(
-                lambda: services.issue(
-                    placement, form.to_input(), current_user, today=date.today()
-                ),
-                lambda document: _(
-                    "Agreement %(number)s is issued; the student and the host company are "
-                    "e-mailed to sign it.",
-                    number=document.reference,
-                ),
-            )
-            if done:
-                return redirect(url_for("agreements.detail", agreement_id=done.value.agreement_id))
-            status = 400
+        done = _issue_posted(
+            form,
+            lambda: services.issue(placement, form.to_input(), current_user, today=date.today()),
+            lambda document: _(
+                "Agreement %(number)s is issued; the student and the host company are "
+                "e-mailed to sign it.",
+                number=document.reference,
+            ),
+            prefecture=False,
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=done.value.agreement_id))
+        status = 400
+        if done is not None:  # refused: the page shows what is saved
             placement = _load_placement(placement_id)
-        else:
-            flash_form_errors(form)
-            status = 400
     else:
         form = IssueForm(
             formdata=None,
@@ -426,28 +436,25 @@ def reissue(agreement_id: int):
     status = 200
     form = ReissueForm()
     if form.is_submitted():
-        if form.validate():
-            # The dates do not change here: the préfecture deadline is not judged again
-            # (a running internship may need a corrected version).
-            done = attempt(
-                lambda: services.reissue(
-                    agreement, form.to_input(), current_user, reason=form.reason.data
-                ),
-                lambda document: _(
-                    "Version %(version)d (%(reference)s) is issued and supersedes the "
-                    "previous one; the parties sign it again.",
-                    version=document.version,
-                    reference=document.reference,
-                ),
-            )
-            if done:
-                _flash_prefecture(done.value)
-                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
-            status = 400
+        # The dates do not change here: the préfecture deadline is not judged again
+        # (a running internship may need a corrected version).
+        done = _issue_posted(
+            form,
+            lambda: services.reissue(
+                agreement, form.to_input(), current_user, reason=form.reason.data
+            ),
+            lambda document: _(
+                "Version %(version)d (%(reference)s) is issued and supersedes the "
+                "previous one; the parties sign it again.",
+                version=document.version,
+                reference=document.reference,
+            ),
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        status = 400
+        if done is not None:
             agreement = _load_agreement(agreement_id)
-        else:
-            flash_form_errors(form)
-            status = 400
     else:
         form = ReissueForm(formdata=None, obj=agreement)
     current = services.current_document(agreement)
@@ -718,24 +725,19 @@ def amend(agreement_id: int):
     status = 200
     form = AmendmentForm(tutors=_company_tutors(agreement))
     if form.is_submitted():
-        if form.validate():
-            done = attempt(
-                lambda: services.amend(
-                    agreement, form.to_input(), current_user, today=date.today()
-                ),
-                lambda document: _(
-                    "Amendment %(reference)s is issued; the parties are e-mailed to sign it.",
-                    reference=document.reference,
-                ),
-            )
-            if done:
-                _flash_prefecture(done.value)
-                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
-            status = 400
+        done = _issue_posted(
+            form,
+            lambda: services.amend(agreement, form.to_input(), current_user, today=date.today()),
+            lambda document: _(
+                "Amendment %(reference)s is issued; the parties are e-mailed to sign it.",
+                reference=document.reference,
+            ),
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        status = 400
+        if done is not None:
             agreement = _load_agreement(agreement_id)
-        else:
-            flash_form_errors(form)
-            status = 400
     else:
         form = AmendmentForm(
             formdata=None,

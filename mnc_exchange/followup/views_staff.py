@@ -64,6 +64,7 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
+from .views_student import posted
 
 bp = Blueprint("followup", __name__)
 
@@ -362,6 +363,11 @@ def _render_intern(internship: Internship, forms: dict | None = None, status: in
     )
 
 
+def _intern_again(internship_id: int, key: str):
+    """The intern's page again (400) with the form posted as ``key``: for :func:`posted`."""
+    return lambda form: _render_intern(_load_internship(internship_id), {key: form}, 400)
+
+
 def _to_intern(internship_id: int, anchor: str | None = None):
     return redirect(url_for("followup.intern", internship_id=internship_id, _anchor=anchor))
 
@@ -379,10 +385,8 @@ def step(step_id: int):
     internship_id = mobility_step.internship_id
     prefix = row_prefix("step", step_id)
     form = StepForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    done = attempt(
+    return posted(
+        form,
         lambda: services.update_step(
             mobility_step,
             form.done_on.data,
@@ -393,10 +397,8 @@ def step(step_id: int):
         lambda _value: _(
             "The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]
         ),
-    )
-    if not done:
-        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    return _to_intern(internship_id, f"step-{step_id}")
+        _intern_again(internship_id, prefix),
+    ) or _to_intern(internship_id, f"step-{step_id}")
 
 
 # --- tutor evaluations -------------------------------------------------------------------------
@@ -471,18 +473,14 @@ def report_incident(internship_id: int):
 def end_early(internship_id: int):
     internship = _load_internship(internship_id)
     form = EndEarlyForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(internship, {"end": form}, 400)
-    done = attempt(
+    return posted(
+        form,
         lambda: services.end_early(
             internship, form.ended_on.data, form.reason.data, form.early_return.data, _actor()
         ),
         _("The internship is recorded as ended early."),
-    )
-    if not done:
-        return _render_intern(_load_internship(internship_id), {"end": form}, 400)
-    return _to_intern(internship_id, "end")
+        _intern_again(internship_id, "end"),
+    ) or _to_intern(internship_id, "end")
 
 
 @bp.route("/followup/interns/<int:internship_id>/return", methods=["POST"])
@@ -490,16 +488,12 @@ def end_early(internship_id: int):
 def confirm_return(internship_id: int):
     internship = _load_internship(internship_id)
     form = ReturnForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(internship, {"return": form}, 400)
-    done = attempt(
+    return posted(
+        form,
         lambda: services.confirm_return(internship, form.returned_on.data, _actor()),
         _("The return is confirmed; the employment surveys at 3, 6 and 12 months are scheduled."),
-    )
-    if not done:
-        return _render_intern(_load_internship(internship_id), {"return": form}, 400)
-    return _to_intern(internship_id, "surveys")
+        _intern_again(internship_id, "return"),
+    ) or _to_intern(internship_id, "surveys")
 
 
 # --- employment surveys ------------------------------------------------------------------------
@@ -701,15 +695,14 @@ def incident(incident_id: int):
 def comment_incident(incident_id: int):
     incident = _load_incident(incident_id)
     form = CommentForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_incident(incident, {"comment": form}, 400)
-    done = attempt(
+    again = posted(
+        form,
         lambda: services.comment_incident(incident, _actor(), form.body.data),
         _("Your comment is added."),
+        lambda form: _render_incident(_load_incident(incident_id), {"comment": form}, 400),
     )
-    if not done:
-        return _render_incident(_load_incident(incident_id), {"comment": form}, 400)
+    if again is not None:
+        return again
     return redirect(url_for("followup.incident", incident_id=incident_id, _anchor="comments"))
 
 

@@ -109,6 +109,18 @@ def _survey_or_404(survey_id: int) -> EmploymentSurvey:
     return survey
 
 
+def posted(form, action, success, again):
+    """A form posted to a page of the follow-up: when it is not valid (its errors flashed) or a
+    rule refuses ``action`` (rolled back, flashed), the response ``again(form)`` (the page with
+    the form, 400); ``None`` once done (committed, ``success`` flashed, see ``attempt``)."""
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return again(form)
+    if not attempt(action, success):
+        return again(form)
+    return None
+
+
 def _back():
     return redirect(url_for("my_internship.index"))
 
@@ -428,19 +440,18 @@ def confirm_return():
         )
         return _back()
     form = ReturnForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(internship, return_form=form, status=400)
-    done = attempt(
-        lambda: services.confirm_return(internship, form.returned_on.data, _me()),
-        _(
-            "Welcome back! Your return is confirmed. We will ask about your situation 3, 6 and "
-            "12 months after the end of your internship."
-        ),
+    return (
+        posted(
+            form,
+            lambda: services.confirm_return(internship, form.returned_on.data, _me()),
+            _(
+                "Welcome back! Your return is confirmed. We will ask about your situation 3, 6 and "
+                "12 months after the end of your internship."
+            ),
+            lambda form: _render(internship, return_form=form, status=400),
+        )
+        or _back()
     )
-    if not done:
-        return _render(internship, return_form=form, status=400)
-    return _back()
 
 
 def _render_survey(survey: EmploymentSurvey, form: SituationForm | None, status: int = 200):
@@ -493,16 +504,15 @@ def survey(my_survey_id: int):
         previous = services.latest_situation(item.internship)
         return _render_survey(item, SituationForm.from_survey(previous))
     form = SituationForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_survey(item, form, status=400)
-    done = attempt(
-        lambda: services.answer_survey(item, form.to_input(), _me()),
-        _("Thank you for your answer: it helps the programme a lot."),
+    return (
+        posted(
+            form,
+            lambda: services.answer_survey(item, form.to_input(), _me()),
+            _("Thank you for your answer: it helps the programme a lot."),
+            lambda form: _render_survey(item, form, status=400),
+        )
+        or _back()
     )
-    if not done:
-        return _render_survey(item, form, status=400)
-    return _back()
 
 
 @bp.route("/my/internship/situation", methods=["GET", "POST"])
@@ -519,16 +529,15 @@ def situation():
         form = SituationForm.from_survey(latest)
         return _render_situation(internship, form, latest)
     form = SituationForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_situation(internship, form, latest, status=400)
-    done = attempt(
-        lambda: services.update_situation(internship, form.to_input(), _me()),
-        _("Your situation is updated. Thank you!"),
+    return (
+        posted(
+            form,
+            lambda: services.update_situation(internship, form.to_input(), _me()),
+            _("Your situation is updated. Thank you!"),
+            lambda form: _render_situation(internship, form, latest, status=400),
+        )
+        or _back()
     )
-    if not done:
-        return _render_situation(internship, form, latest, status=400)
-    return _back()
 
 
 def _render_situation(internship, form, latest, status: int = 200):
