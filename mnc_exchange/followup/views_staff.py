@@ -363,6 +363,16 @@ def _render_intern(internship: Internship, forms: dict | None = None, status: in
     )
 
 
+def _confirmed(internship_id: int, anchor: str, action, success: str):
+    """A button of the intern's page (a ``ConfirmForm``): ``action`` once the form is checked
+    (see ``attempt``), then back to the intern's page at ``anchor``."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+    else:
+        attempt(action, success)
+    return _to_intern(internship_id, anchor)
+
+
 def _intern_again(internship_id: int, key: str):
     """The intern's page again (400) with the form posted as ``key``: for :func:`posted`."""
     return lambda form: _render_intern(_load_internship(internship_id), {key: form}, 400)
@@ -433,14 +443,12 @@ def send_evaluation(internship_id: int):
 def revoke_evaluation(evaluation_id: int):
     evaluation = db.get_or_404(TutorEvaluation, evaluation_id)
     internship_id = evaluation.internship_id
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_intern(internship_id, "evaluations")
-    attempt(
+    return _confirmed(
+        internship_id,
+        "evaluations",
         lambda: services.revoke_evaluation_link(evaluation, _actor()),
         _("The link is withdrawn: the tutor can no longer open it."),
     )
-    return _to_intern(internship_id, "evaluations")
 
 
 # --- incidents of an intern --------------------------------------------------------------------
@@ -559,14 +567,12 @@ def record_survey(survey_id: int):
 def unreachable(survey_id: int):
     survey = db.get_or_404(EmploymentSurvey, survey_id)
     internship_id = survey.internship_id
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_intern(internship_id, "surveys")
-    attempt(
+    return _confirmed(
+        internship_id,
+        "surveys",
         lambda: services.mark_unreachable(survey, _actor()),
         _("The survey is closed: the alumnus could not be reached."),
     )
-    return _to_intern(internship_id, "surveys")
 
 
 # --- incidents ---------------------------------------------------------------------------------
