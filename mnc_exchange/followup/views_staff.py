@@ -64,7 +64,7 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
-from .views_student import posted
+from .views_student import post_form
 
 bp = Blueprint("followup", __name__)
 
@@ -374,7 +374,7 @@ def _confirmed(internship_id: int, anchor: str, action, success: str):
 
 
 def _intern_again(internship_id: int, key: str):
-    """The intern's page again (400) with the form posted as ``key``: for :func:`posted`."""
+    """The intern's page again (400) with the form posted as ``key``: for :func:`post_form`."""
     return lambda form: _render_intern(_load_internship(internship_id), {key: form}, 400)
 
 
@@ -395,7 +395,7 @@ def step(step_id: int):
     internship_id = mobility_step.internship_id
     prefix = row_prefix("step", step_id)
     form = StepForm(prefix=prefix)
-    return posted(
+    return post_form(
         form,
         lambda: services.update_step(
             mobility_step,
@@ -481,7 +481,7 @@ def report_incident(internship_id: int):
 def end_early(internship_id: int):
     internship = _load_internship(internship_id)
     form = EndEarlyForm()
-    return posted(
+    return post_form(
         form,
         lambda: services.end_early(
             internship, form.ended_on.data, form.reason.data, form.early_return.data, _actor()
@@ -496,7 +496,7 @@ def end_early(internship_id: int):
 def confirm_return(internship_id: int):
     internship = _load_internship(internship_id)
     form = ReturnForm()
-    return posted(
+    return post_form(
         form,
         lambda: services.confirm_return(internship, form.returned_on.data, _actor()),
         _("The return is confirmed; the employment surveys at 3, 6 and 12 months are scheduled."),
@@ -701,7 +701,7 @@ def incident(incident_id: int):
 def comment_incident(incident_id: int):
     incident = _load_incident(incident_id)
     form = CommentForm()
-    again = posted(
+    again = post_form(
         form,
         lambda: services.comment_incident(incident, _actor(), form.body.data),
         _("Your comment is added."),

@@ -109,7 +109,7 @@ def _survey_or_404(survey_id: int) -> EmploymentSurvey:
     return survey
 
 
-def posted(form, action, success, again):
+def post_form(form, action, success, again):
     """A form posted to a page of the follow-up: when it is not valid (its errors flashed) or a
     rule refuses ``action`` (rolled back, flashed), the response ``again(form)`` (the page with
     the form, 400); ``None`` once done (committed, ``success`` flashed, see ``attempt``)."""
@@ -441,7 +441,7 @@ def confirm_return():
         return _back()
     form = ReturnForm()
     return (
-        posted(
+        post_form(
             form,
             lambda: services.confirm_return(internship, form.returned_on.data, _me()),
             _(
@@ -505,7 +505,7 @@ def survey(my_survey_id: int):
         return _render_survey(item, SituationForm.from_survey(previous))
     form = SituationForm()
     return (
-        posted(
+        post_form(
             form,
             lambda: services.answer_survey(item, form.to_input(), _me()),
             _("Thank you for your answer: it helps the programme a lot."),
@@ -530,7 +530,7 @@ def situation():
         return _render_situation(internship, form, latest)
     form = SituationForm()
     return (
-        posted(
+        post_form(
             form,
             lambda: services.update_situation(internship, form.to_input(), _me()),
             _("Your situation is updated. Thank you!"),
