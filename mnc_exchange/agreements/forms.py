@@ -15,26 +15,31 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
 from ..applications.forms_reference import MultiCheckboxField
-from ..core.forms import AppForm
+from ..core.forms import (
+    AppForm,
+    count_field,
+    date_field,
+    int_or_none,
+    max_length,
+    strip,
+    text_field,
+    textarea_field,
+)
 from ..hosts.models import Tutor
 from ..offers.forms import CommaDecimalField
 from .models import Party, PrefectureDecision
@@ -46,7 +51,6 @@ from .services import (
     IssueInput,
 )
 
-TEXT_MAX = 5000
 TEACHING_HOURS_MAX = 2000
 LEAVE_DAYS_MAX = 60
 STIPEND_MAX = Decimal("999999.99")  # Numeric(8, 2)
@@ -62,35 +66,6 @@ PREFECTURE_DECISION_LABELS = {
 }
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("Choose a value from the list.")) from None
-
-
-def _max_length(n: int) -> Length:
-    return Length(max=n, message=_l("At most %(max)d characters."))
-
-
-def _date(label, required: bool = False, **kwargs) -> DateField:
-    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
-    return DateField(
-        label,
-        validators=[first],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-        invalid_value_message=_l("Enter a valid date."),
-        **kwargs,
-    )
-
-
 def doc_prefix(document_id: int) -> str:
     """The prefix of a form repeated for each document on one page."""
     return f"doc{document_id}"
@@ -103,82 +78,62 @@ class IssueForm(AppForm):
     """What the coordinator adds to the placement's terms: the sending institution's side,
     the content of the internship, teaching hours, leave and benefits."""
 
-    referent_name = StringField(
+    referent_name = text_field(
         _l("Referent teacher (name)"),
+        200,
+        required=_l("Name the referent teacher."),
         description=_l("The teacher of the sending institution who follows the student."),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Name the referent teacher.")),
-            _max_length(200),
-        ],
     )
     referent_email = StringField(
         _l("Referent teacher (e-mail)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(message=_l("Give the referent teacher's e-mail address.")),
             Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-            _max_length(254),
+            max_length(254),
         ],
     )
-    activities = TextAreaField(
+    activities = textarea_field(
         _l("Activities entrusted to the student"),
+        required=_l("Describe the activities entrusted to the student."),
         description=_l("Prefilled from the offer's description: adapt it if needed."),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Describe the activities entrusted to the student.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 5},
+        rows=5,
     )
-    skills_to_acquire = TextAreaField(
+    skills_to_acquire = textarea_field(
         _l("Skills to acquire or develop"),
+        required=_l("List the skills to acquire or develop."),
         description=_l("Prefilled from the offer's skills: adapt it if needed."),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("List the skills to acquire or develop.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 3},
+        rows=3,
     )
-    teaching_hours = IntegerField(
+    teaching_hours = count_field(
         _l("Teaching hours of the programme (per academic year)"),
+        TEACHING_HOURS_MAX,
+        _l("Give the number of teaching hours (0 if none)."),
         default=0,
         description=_l(
             "Hours of teaching the sending institution gives in the year (Code de l'éducation "
             "D124-4)."
         ),
-        validators=[
-            InputRequired(message=_l("Give the number of teaching hours (0 if none).")),
-            NumberRange(min=0, max=TEACHING_HOURS_MAX, message=_l("Between %(min)d and %(max)d.")),
-        ],
-        render_kw={"type": "number", "min": 0, "max": TEACHING_HOURS_MAX},
     )
-    leave_days = IntegerField(
+    leave_days = count_field(
         _l("Days of leave"),
+        LEAVE_DAYS_MAX,
+        _l("Give the number of days of leave (0 if none)."),
         default=0,
         description=_l(
             "Days of leave granted during the internship, prefilled from the offer; at least one "
             "above 2 months of presence (Code de l'éducation L124-13)."
         ),
-        validators=[
-            InputRequired(message=_l("Give the number of days of leave (0 if none).")),
-            NumberRange(min=0, max=LEAVE_DAYS_MAX, message=_l("Between %(min)d and %(max)d.")),
-        ],
-        render_kw={"type": "number", "min": 0, "max": LEAVE_DAYS_MAX},
     )
-    benefits = TextAreaField(
+    benefits = textarea_field(
         _l("Benefits (optional)"),
         description=_l("For example: meal vouchers, half of the public transport pass."),
-        filters=[_strip],
-        validators=[Optional(), _max_length(TEXT_MAX)],
-        render_kw={"rows": 2},
+        rows=2,
     )
-    work_address = StringField(
+    work_address = text_field(
         _l("Address of the place of work (optional)"),
+        300,
         description=_l("Leave empty to use the company's address."),
-        filters=[_strip],
-        validators=[Optional(), _max_length(300)],
     )
     submit = SubmitField(_l("Issue the agreement"))
 
@@ -199,15 +154,12 @@ class ReissueForm(IssueForm):
     """A new version voids the one in force and its signatures: it needs a written reason
     (kept in the audit) and a ticked box."""
 
-    reason = TextAreaField(
+    reason = textarea_field(
         _l("Why a new version?"),
+        required=_l("Write why the agreement needs a new version."),
+        max_chars=1000,
         description=_l("Kept in the agreement's history and the audit log."),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Write why the agreement needs a new version.")),
-            _max_length(1000),
-        ],
-        render_kw={"rows": 2},
+        rows=2,
     )
     confirm = BooleanField(
         _l(
@@ -225,27 +177,38 @@ class ReissueForm(IssueForm):
 
 
 def _capacity_field() -> StringField:
-    return StringField(
+    return text_field(
         _l("Capacity of the signer"),
-        filters=[_strip],
+        200,
         description=_l("Job title, e.g. HR manager (printed in the signature record)."),
-        validators=[Optional(), _max_length(200)],
     )
 
 
 def _on_behalf_field() -> StringField:
-    return StringField(
+    return text_field(
         _l("Signing on behalf of"),
-        filters=[_strip],
+        200,
         description=_l(
             "Only for a delegation: the name and title of the person of the organisation the "
             "signer signs for (e.g. its legal representative)."
         ),
-        validators=[Optional(), _max_length(200)],
     )
 
 
-class SignForm(AppForm):
+class _OnBehalfCheck:
+    """A signer who signs on behalf of someone gives their own capacity (the field named
+    ``capacity_field``)."""
+
+    capacity_field = "capacity"
+
+    def validate_on_behalf_of(self, field) -> None:
+        if field.data and not self[self.capacity_field].data:
+            raise ValidationError(
+                _l("Give the signer's capacity when they sign on behalf of someone.")
+            )
+
+
+class SignForm(_OnBehalfCheck, AppForm):
     """The logged-in party's acknowledgement of one document; a host contact may give their
     capacity and sign on behalf of a named person of the company (the page shows these two
     fields to host contacts only)."""
@@ -258,32 +221,23 @@ class SignForm(AppForm):
     on_behalf_of = _on_behalf_field()
     submit = SubmitField(_l("Sign"))
 
-    def validate_on_behalf_of(self, field) -> None:
-        if field.data and not self.capacity.data:
-            raise ValidationError(
-                _l("Give the signer's capacity when they sign on behalf of someone.")
-            )
 
-
-class PaperSignatureForm(AppForm):
+class PaperSignatureForm(_OnBehalfCheck, AppForm):
     """A coordinator records a signature made on paper, with the signed scan."""
+
+    capacity_field = "signer_capacity"
 
     party = SelectField(
         _l("Party"),
         validators=[DataRequired(message=_l("Choose the party who signed."))],
         invalid_choice_message=_l("This party has already signed or does not sign this document."),
     )
-    signer_name = StringField(
-        _l("Name of the signer"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the name of the person who signed.")),
-            _max_length(200),
-        ],
+    signer_name = text_field(
+        _l("Name of the signer"), 200, required=_l("Give the name of the person who signed.")
     )
     signer_capacity = _capacity_field()
     on_behalf_of = _on_behalf_field()
-    signed_on = _date(_l("Date of the signature"), required=True)
+    signed_on = date_field(_l("Date of the signature"), required=True)
     scan = FileField(
         _l("Signed scan"),
         description=_l("PDF, JPEG or PNG of the signed page(s)."),
@@ -297,18 +251,12 @@ class PaperSignatureForm(AppForm):
             SelectChoice(p.value, PARTY_LABELS[p]) for p in parties
         ]
 
-    def validate_on_behalf_of(self, field) -> None:
-        if field.data and not self.signer_capacity.data:
-            raise ValidationError(
-                _l("Give the signer's capacity when they sign on behalf of someone.")
-            )
-
 
 # --- préfecture -----------------------------------------------------------------------------
 
 
 class PrefectureForm(AppForm):
-    submitted_on = _date(
+    submitted_on = date_field(
         _l("Submitted to the préfecture on"),
         description=_l("Leave empty while the host company has not submitted the agreement."),
     )
@@ -319,12 +267,8 @@ class PrefectureForm(AppForm):
         validators=[InputRequired(message=_CHOOSE)],
         invalid_choice_message=_CHOOSE,
     )
-    decided_on = _date(_l("Decided on"))
-    note = StringField(
-        _l("Note (optional)"),
-        filters=[_strip],
-        validators=[Optional(), _max_length(500)],
-    )
+    decided_on = date_field(_l("Decided on"))
+    note = text_field(_l("Note (optional)"), 500)
     submit = SubmitField(_l("Save the préfecture's answer"))
 
     def validate_decided_on(self, field) -> None:
@@ -342,11 +286,11 @@ class AmendmentForm(AppForm):
         choices=[SelectChoice(key, label) for key, label in AMENDMENT_REASONS.items()],
         validators=[DataRequired(message=_l("Choose at least one reason for the amendment."))],
     )
-    start_on = _date(_l("New start date"))
-    end_on = _date(_l("New end date"))
+    start_on = date_field(_l("New start date"))
+    end_on = date_field(_l("New end date"))
     tutor_id = SelectField(
         _l("New tutor"),
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validators=[Optional()],
         invalid_choice_message=_l("Choose one of the host company's tutors."),
         invalid_value_message=_l("Choose one of the host company's tutors."),
@@ -360,26 +304,17 @@ class AmendmentForm(AppForm):
             NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
         ],
     )
-    work_address = StringField(
-        _l("New address of the place of work"),
-        filters=[_strip],
-        validators=[Optional(), _max_length(300)],
-    )
-    work_city = StringField(
-        _l("New city"), filters=[_strip], validators=[Optional(), _max_length(100)]
-    )
-    interruption_from = _date(_l("Interruption: first day"))
-    interruption_to = _date(_l("Interruption: last day"))
-    early_end_on = _date(_l("Early end: last day of the internship"))
-    explanation = TextAreaField(
+    work_address = text_field(_l("New address of the place of work"), 300)
+    work_city = text_field(_l("New city"), 100)
+    interruption_from = date_field(_l("Interruption: first day"))
+    interruption_to = date_field(_l("Interruption: last day"))
+    early_end_on = date_field(_l("Early end: last day of the internship"))
+    explanation = textarea_field(
         _l("Explanation"),
+        required=_l("Explain the amendment in a sentence or two."),
+        max_chars=2000,
         description=_l("Why the terms change, in a sentence or two (printed on the amendment)."),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Explain the amendment in a sentence or two.")),
-            _max_length(2000),
-        ],
-        render_kw={"rows": 3},
+        rows=3,
     )
     submit = SubmitField(_l("Issue the amendment"))
 
@@ -456,24 +391,23 @@ class CertificateForm(AppForm):
             NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
         ],
     )
-    programme_note = TextAreaField(
+    programme_note = textarea_field(
         _l("Note of the programme (optional)"),
+        max_chars=2000,
         description=_l(
             "Printed under its own heading, apart from the tutor's appraisal (which comes from "
             "the tutor's final evaluation)."
         ),
-        filters=[_strip],
-        validators=[Optional(), _max_length(2000)],
-        render_kw={"rows": 3},
+        rows=3,
     )
     submit = SubmitField(_l("Prepare the certificate for the host company"))
 
 
-class ConfirmCertificateForm(AppForm):
+class ConfirmCertificateForm(_OnBehalfCheck, AppForm):
     """The host company confirms (or corrects) the certificate's figures and signs it."""
 
-    start_on = _date(_l("First day of the internship"), required=True)
-    end_on = _date(_l("Last day of the internship"), required=True)
+    start_on = date_field(_l("First day of the internship"), required=True)
+    end_on = date_field(_l("Last day of the internship"), required=True)
     presence_hours = CommaDecimalField(
         _l("Hours of presence actually done"),
         places=2,
@@ -506,12 +440,6 @@ class ConfirmCertificateForm(AppForm):
     def validate_end_on(self, field) -> None:
         if field.data and self.start_on.data and field.data < self.start_on.data:
             raise ValidationError(_l("This date must not be before the first one."))
-
-    def validate_on_behalf_of(self, field) -> None:
-        if field.data and not self.capacity.data:
-            raise ValidationError(
-                _l("Give the signer's capacity when they sign on behalf of someone.")
-            )
 
     def to_figures(self) -> CertificateFigures:
         return CertificateFigures(

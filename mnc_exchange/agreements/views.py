@@ -42,7 +42,7 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import flash_form_errors
+from ..core.web import Outcome, attempt, flash_form_errors
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
 from ..offers import law as offer_law
@@ -126,11 +126,6 @@ def _manage_or_sign(view):
 
 def _is_manager() -> bool:
     return can(current_user, "agreement.manage")
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 def _no_store(response: Response) -> Response:
@@ -349,6 +344,19 @@ def _flash_prefecture(document: AgreementDocument) -> None:
         )
 
 
+def _issue_posted(form, issue, success, *, prefecture: bool = True) -> Outcome | None:
+    """The issue, re-issue and amendment pages: ``None`` when the posted ``form`` is not valid
+    (its errors are flashed); else what :func:`attempt` made of ``issue``, with whether the
+    préfecture's answer carries over flashed after the success (``prefecture``)."""
+    if not form.validate():
+        flash_form_errors(form)
+        return None
+    done = attempt(issue, success)
+    if done and prefecture:
+        _flash_prefecture(done.value)
+    return done
+
+
 def _load_placement(placement_id: int) -> Placement:
     return db.first_or_404(
         select(Placement)
@@ -379,29 +387,21 @@ def issue(placement_id: int):
     status = 200
     form = IssueForm()
     if form.is_submitted():
-        if form.validate():
-            try:
-                document = services.issue(
-                    placement, form.to_input(), current_user, today=date.today()
-                )
-            except DomainError as exc:
-                _refused(exc)
-                status = 400
-                placement = _load_placement(placement_id)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Agreement %(number)s is issued; the student and the host company are "
-                        "e-mailed to sign it.",
-                        number=document.reference,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("agreements.detail", agreement_id=document.agreement_id))
-        else:
-            flash_form_errors(form)
-            status = 400
+        done = _issue_posted(
+            form,
+            lambda: services.issue(placement, form.to_input(), current_user, today=date.today()),
+            lambda document: _(
+                "Agreement %(number)s is issued; the student and the host company are "
+                "e-mailed to sign it.",
+                number=document.reference,
+            ),
+            prefecture=False,
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=done.value.agreement_id))
+        status = 400
+        if done is not None:  # refused: the page shows what is saved
+            placement = _load_placement(placement_id)
     else:
         form = IssueForm(
             formdata=None,
@@ -436,33 +436,25 @@ def reissue(agreement_id: int):
     status = 200
     form = ReissueForm()
     if form.is_submitted():
-        if form.validate():
-            try:
-                # The dates do not change here: the préfecture deadline is not judged again
-                # (a running internship may need a corrected version).
-                document = services.reissue(
-                    agreement, form.to_input(), current_user, reason=form.reason.data
-                )
-            except DomainError as exc:
-                _refused(exc)
-                status = 400
-                agreement = _load_agreement(agreement_id)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Version %(version)d (%(reference)s) is issued and supersedes the "
-                        "previous one; the parties sign it again.",
-                        version=document.version,
-                        reference=document.reference,
-                    ),
-                    "success",
-                )
-                _flash_prefecture(document)
-                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
-        else:
-            flash_form_errors(form)
-            status = 400
+        # The dates do not change here: the préfecture deadline is not judged again
+        # (a running internship may need a corrected version).
+        done = _issue_posted(
+            form,
+            lambda: services.reissue(
+                agreement, form.to_input(), current_user, reason=form.reason.data
+            ),
+            lambda document: _(
+                "Version %(version)d (%(reference)s) is issued and supersedes the "
+                "previous one; the parties sign it again.",
+                version=document.version,
+                reference=document.reference,
+            ),
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        status = 400
+        if done is not None:
+            agreement = _load_agreement(agreement_id)
     else:
         form = ReissueForm(formdata=None, obj=agreement)
     current = services.current_document(agreement)
@@ -633,25 +625,18 @@ def sign(doc_id: int):
         # error beside the box (not an error page).
         flash_form_errors(form)
         return _render_detail(agreement, party, 200, **{f"sign_{document.id}": form})
-    try:
-        services.sign_in_app(
+    attempt(
+        lambda: services.sign_in_app(
             document,
             current_user,
             request.remote_addr,
             capacity=form.capacity.data,
             on_behalf_of=form.on_behalf_of.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "Thank you: your signature of %(reference)s is recorded.",
-                reference=document.reference,
-            ),
-            "success",
-        )
+        ),
+        lambda _value: _(
+            "Thank you: your signature of %(reference)s is recorded.", reference=document.reference
+        ),
+    )
     return redirect(url_for("agreements.detail", agreement_id=agreement.id))
 
 
@@ -713,20 +698,19 @@ def prefecture(agreement_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_detail(agreement, None, 400, prefecture=form)
-    try:
-        services.record_prefecture(
+    done = attempt(
+        lambda: services.record_prefecture(
             agreement,
             form.submitted_on.data,
             PrefectureDecision(form.decision.data),
             form.decided_on.data,
             form.note.data,
             current_user,
-        )
-    except DomainError as exc:
-        _refused(exc)
+        ),
+        _("The préfecture's answer is saved."),
+    )
+    if not done:
         return _render_detail(_load_agreement(agreement_id), None, 400, prefecture=form)
-    db.session.commit()
-    flash(_("The préfecture's answer is saved."), "success")
     return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#prefecture")
 
 
@@ -741,29 +725,19 @@ def amend(agreement_id: int):
     status = 200
     form = AmendmentForm(tutors=_company_tutors(agreement))
     if form.is_submitted():
-        if form.validate():
-            try:
-                document = services.amend(
-                    agreement, form.to_input(), current_user, today=date.today()
-                )
-            except DomainError as exc:
-                _refused(exc)
-                status = 400
-                agreement = _load_agreement(agreement_id)
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Amendment %(reference)s is issued; the parties are e-mailed to sign it.",
-                        reference=document.reference,
-                    ),
-                    "success",
-                )
-                _flash_prefecture(document)
-                return redirect(url_for("agreements.detail", agreement_id=agreement_id))
-        else:
-            flash_form_errors(form)
-            status = 400
+        done = _issue_posted(
+            form,
+            lambda: services.amend(agreement, form.to_input(), current_user, today=date.today()),
+            lambda document: _(
+                "Amendment %(reference)s is issued; the parties are e-mailed to sign it.",
+                reference=document.reference,
+            ),
+        )
+        if done:
+            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        status = 400
+        if done is not None:
+            agreement = _load_agreement(agreement_id)
     else:
         form = AmendmentForm(
             formdata=None,
@@ -791,25 +765,21 @@ def certificate(agreement_id: int):
         flash_form_errors(form)
         return _render_detail(agreement, None, 400, certificate=form)
     paid = form.total_stipend_paid.data
-    try:
-        document = services.prepare_certificate(
+    done = attempt(
+        lambda: services.prepare_certificate(
             agreement,
             current_user,
             total_stipend_paid=paid.quantize(_CENT) if paid is not None else None,
             programme_note=form.programme_note.data or "",
-        )
-    except DomainError as exc:
-        _refused(exc)
-        return _render_detail(_load_agreement(agreement_id), None, 400, certificate=form)
-    db.session.commit()
-    flash(
-        _(
+        ),
+        lambda document: _(
             "The internship certificate %(reference)s is prepared: the host company is e-mailed "
             "to confirm its figures and sign it.",
             reference=document.reference,
         ),
-        "success",
     )
+    if not done:
+        return _render_detail(_load_agreement(agreement_id), None, 400, certificate=form)
     return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#certificates")
 
 
@@ -824,30 +794,26 @@ def confirm_certificate(doc_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_detail(agreement, party, 400, **{f"confirm_{document.id}": form})
-    try:
-        signed = services.confirm_certificate(
+    done = attempt(
+        lambda: services.confirm_certificate(
             document,
             current_user,
             form.to_figures(),
             request.remote_addr,
             capacity=form.capacity.data,
             on_behalf_of=form.on_behalf_of.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
-        return _render_detail(
-            _load_agreement(agreement.id), party, 400, **{f"confirm_{document.id}": form}
-        )
-    db.session.commit()
-    flash(
-        _(
+        ),
+        lambda signed: _(
             "The internship certificate %(reference)s is signed; its final version is sealed by "
             "the programme.",
             reference=signed.reference,
         ),
-        "success",
     )
-    gap = services.certificate_shortfall(signed)
+    if not done:
+        return _render_detail(
+            _load_agreement(agreement.id), party, 400, **{f"confirm_{document.id}": form}
+        )
+    gap = services.certificate_shortfall(done.value)
     if gap is not None:
         flash(
             _(

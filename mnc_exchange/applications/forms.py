@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     HiddenField,
     IntegerField,
@@ -27,7 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..core.forms import AppForm, set_decimal, strip_text, stripped_text
+from ..core.forms import AppForm, date_field, set_decimal, strip, textarea_field
 from ..core.i18n import decimal
 from .reference import (
     CEFR_LEVELS,
@@ -66,6 +65,9 @@ def _compact_upper(value):
 
 
 def _str_or_none(value):
+    """A select's ``coerce``: the value chosen, ``None`` for the blank choice (or blanks)."""
+    if isinstance(value, str):
+        value = value.strip()
     return value or None
 
 
@@ -122,21 +124,10 @@ def _select(label, choices, coerce=_str_or_none, **kwargs):
     )
 
 
-def _date(label, **kwargs):
-    return DateField(
-        label,
-        validators=[Optional()],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-        invalid_value_message=_l("Enter a valid date."),
-        **kwargs,
-    )
-
-
 def _name(label, autocomplete):
     return StringField(
         label,
-        filters=[strip_text],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=100, message=_l("At most %(max)d characters.")),
@@ -157,7 +148,7 @@ class ApplicationForm(AppForm):
     # Identity
     first_name = _name(_l("First name(s) as in the passport"), "given-name")
     last_name = _name(_l("Last name as in the passport"), "family-name")
-    birth_date = _date(_l("Date of birth"))
+    birth_date = date_field(_l("Date of birth"))
     gender = _select(_l("Gender"), [SelectChoice(g.value, GENDER_LABELS[g]) for g in Gender])
     cin = StringField(
         _l("CIN (national identity card)"),
@@ -168,7 +159,7 @@ class ApplicationForm(AppForm):
     # Contact
     phone = StringField(
         _l("Phone number"),
-        filters=[strip_text],
+        filters=[strip],
         validators=[Optional()],
         description=_l("A Moroccan number (06…, 07… or +212…) or a French one (+33…)."),
         render_kw={"autocomplete": "tel", "type": "tel"},
@@ -183,12 +174,12 @@ class ApplicationForm(AppForm):
         validators=[Optional()],
         description=_l("6 to 9 letters or digits."),
     )
-    passport_expiry = _date(_l("Passport expiry date"))
+    passport_expiry = date_field(_l("Passport expiry date"))
     # Studies
     institution_id = _select(_l("Sending institution"), [], coerce=_int_or_none)
     programme = StringField(
         _l("Programme of study"),
-        filters=[strip_text],
+        filters=[strip],
         validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
     )
     year_of_study = IntegerField(
@@ -270,7 +261,7 @@ class ApplicationForm(AppForm):
 
     validate_last_name = validate_first_name
 
-    def validate_birth_date(self, field) -> None:
+    def validate_birthdate_field(self, field) -> None:
         if field.data is None:  # not a date / number: already reported
             return
         if field.data >= self.today:
@@ -423,13 +414,12 @@ class SubmitForm(AppForm):
 
 
 class WithdrawForm(AppForm):
-    reason = stripped_text(
+    reason = textarea_field(
         _l("Why do you withdraw?"),
-        _l("Say in a few words why you withdraw your application."),
-        1000,
-        field=TextAreaField,
+        required=_l("Say in a few words why you withdraw your application."),
+        rows=3,
+        max_chars=1000,
         description=_l("The programme team reads it; it is kept in your file's history."),
-        render_kw={"rows": 3},
     )
     confirm = BooleanField(
         _l("I confirm that I withdraw my application. This cannot be undone."),

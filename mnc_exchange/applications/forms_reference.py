@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from ..core.forms import AppForm, strip_text
+from ..core.forms import AppForm, strip
 from .reference import CEFR_LEVELS, DOCUMENT_LABELS, DocumentKind
 from .reference_services import (
     INSTITUTION_MAX,
@@ -42,7 +42,7 @@ def _text(label, key, message, textarea=False):
     field = TextAreaField if textarea else StringField
     return field(
         label,
-        filters=[strip_text],
+        filters=[strip],
         validators=[
             DataRequired(message=message),
             Length(

@@ -163,20 +163,21 @@ def _name_key():
     return func.lower(func.coalesce(func.nullif(Application.last_name, ""), User.full_name))
 
 
-def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = True) -> Select:
-    query = query.where(Application.cohort_id == cohort.id)
+def _conditions(cohort: Cohort, filters: Filters, with_status: bool = True) -> list:
+    """The list's filters as conditions on ``Application`` (the search also on its ``User``)."""
+    conditions = [Application.cohort_id == cohort.id]
     if with_status and filters.status:
-        query = query.where(Application.status == ApplicationStatus(filters.status))
+        conditions.append(Application.status == ApplicationStatus(filters.status))
     if filters.institution is not None:
-        query = query.where(Application.institution_id == filters.institution)
+        conditions.append(Application.institution_id == filters.institution)
     if filters.pole:
-        query = query.where(Application.pole_ranking[0].as_string() == filters.pole)
+        conditions.append(Application.pole_ranking[0].as_string() == filters.pole)
     if filters.french_level:
-        query = query.where(Application.french_level == filters.french_level)
+        conditions.append(Application.french_level == filters.french_level)
     if filters.region:
-        query = query.where(Application.region == filters.region)
+        conditions.append(Application.region == filters.region)
     if filters.documents == "pending":
-        query = query.where(documents_to_check())
+        conditions.append(documents_to_check())
     if filters.q:
         needle = filters.q.lower()
         full = (
@@ -192,8 +193,8 @@ def _where(query: Select, cohort: Cohort, filters: Filters, with_status: bool = 
             func.lower(User.email),
             func.lower(Application.cin),
         )
-        query = query.where(or_(*(c.contains(needle, autoescape=True) for c in columns)))
-    return query
+        conditions.append(or_(*(c.contains(needle, autoescape=True) for c in columns)))
+    return conditions
 
 
 def _order(filters: Filters) -> list:
@@ -224,14 +225,22 @@ def list_query(cohort: Cohort, filters: Filters) -> Select:
         .outerjoin(Application.institution)
         .options(contains_eager(Application.student), contains_eager(Application.institution))
     )
-    return _where(query, cohort, filters).order_by(*_order(filters))
+    return query.where(*_conditions(cohort, filters)).order_by(*_order(filters))
+
+
+def count_by_status(*conditions, with_student: bool = False) -> dict[ApplicationStatus, int]:
+    """How many applications meeting ``conditions`` per status, the statuses found only (one
+    query; ``with_student``: joined to the student's account, for conditions on it)."""
+    query = select(Application.status, func.count(Application.id))
+    if with_student:
+        query = query.join(Application.student)
+    rows = db.session.execute(query.where(*conditions).group_by(Application.status))
+    return {ApplicationStatus(status): count for status, count in rows}
 
 
 def status_counts(cohort: Cohort, filters: Filters) -> dict[ApplicationStatus, int]:
     """How many applications per status, with every filter but the status (one query)."""
-    query = select(Application.status, func.count(Application.id)).join(Application.student)
-    query = _where(query, cohort, filters, with_status=False).group_by(Application.status)
-    found = {ApplicationStatus(status): count for status, count in db.session.execute(query)}
+    found = count_by_status(*_conditions(cohort, filters, with_status=False), with_student=True)
     # The screening statuses always show; the selection ones once they are reached.
     return {
         status: found.get(status, 0)

@@ -8,9 +8,24 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import Form as _WTForm
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import TextArea
 
 # A few of the most common passwords of 12+ characters (issue 9 extends the policy).
@@ -154,14 +169,21 @@ class AppSubForm(TextSafeMixin, _WTForm):
     """The base of a form nested in another one (``FormField``): no CSRF of its own."""
 
 
-# --- added by r6 ---
-# Field builders shared by the domains' forms (same labels, validators and messages as the
-# fields they replace).
+# --- field builders --------------------------------------------------------------------------
+# The fields several domains declare alike, with the usual validators and their messages. Each
+# returns an ordinary (unbound) WTForms field, which keeps its place among the form's fields.
+
+#: The longest free text of a form (descriptions, comments, answers).
+TEXT_MAX = 5000
 
 
-def strip_text(value):
-    """A filter: a text without its surrounding spaces (any other value as it is)."""
+def strip(value):
+    """A filter: surrounding spaces removed from a text (other values untouched)."""
     return value.strip() if isinstance(value, str) else value
+
+
+def max_length(n: int) -> Length:
+    return Length(max=n, message=_l("At most %(max)d characters."))
 
 
 def required_text(label, message, max_length: int, *, field=StringField, **kwargs):
@@ -172,18 +194,63 @@ def required_text(label, message, max_length: int, *, field=StringField, **kwarg
     )
 
 
-def stripped_text(label, message, max_length: int, *, field=StringField, **kwargs):
-    """A required text (``DataRequired`` with ``message``), stripped, of at most
-    ``max_length`` characters (“At most … characters.”)."""
-    return field(
+def text_field(label, max_chars: int, *, required=None, optional: bool = True, **kwargs):
+    """A one-line text (stripped) of at most ``max_chars``: ``required`` is the message when it
+    is left empty; otherwise it may be empty (``optional=False``: no ``Optional`` validator)."""
+    validators = [max_length(max_chars)]
+    if required:
+        validators.insert(0, DataRequired(message=required))
+    elif optional:
+        validators.insert(0, Optional())
+    return StringField(label, filters=[strip], validators=validators, **kwargs)
+
+
+def textarea_field(label, *, required=None, rows: int | None = None, max_chars=TEXT_MAX, **kwargs):
+    """A free text (stripped) of at most ``max_chars``: ``required`` is the message when it is
+    left empty (otherwise optional); ``rows``, the height of the box."""
+    first = DataRequired(message=required) if required else Optional()
+    if rows:
+        kwargs["render_kw"] = {"rows": rows}
+    return TextAreaField(
+        label, filters=[strip], validators=[first, max_length(max_chars)], **kwargs
+    )
+
+
+def count_field(label, maximum: int, required: str, *, minimum: int = 0, **kwargs) -> IntegerField:
+    """A whole number from ``minimum`` to ``maximum`` (a number box with those bounds):
+    ``required`` is the message when it is left empty."""
+    return IntegerField(
         label,
-        filters=[strip_text],
         validators=[
-            DataRequired(message=message),
-            Length(max=max_length, message=_l("At most %(max)d characters.")),
+            InputRequired(message=required),
+            NumberRange(min=minimum, max=maximum, message=_l("Between %(min)d and %(max)d.")),
         ],
+        render_kw={"type": "number", "min": minimum, "max": maximum},
         **kwargs,
     )
+
+
+def date_field(label, required: bool = False, **kwargs) -> DateField:
+    """A date picked in the browser's calendar (``YYYY-MM-DD``)."""
+    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
+    return DateField(
+        label,
+        validators=[first],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+        invalid_value_message=_l("Enter a valid date."),
+        **kwargs,
+    )
+
+
+def int_or_none(value):
+    """A select's ``coerce``: an id, ``None`` for the blank choice."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_l("Choose a value from the list.")) from None
 
 
 def set_decimal(field, raw: str, message) -> None:
@@ -201,3 +268,19 @@ def set_decimal(field, raw: str, message) -> None:
         field.data = None
         raise ValueError(message)
     field.data = value
+
+
+# --- forms repeated once per row of a page -----------------------------------------------------
+
+
+def row_prefix(kind: str, object_id: int) -> str:
+    """The prefix of a form repeated once per row of a page, so that each row's fields have
+    their own names and ids."""
+    return f"{kind}-{object_id}"
+
+
+def row_form(form_class, kind: str, object_id: int, posted: dict | None = None):
+    """The form of one row of a page: the one just posted (``posted``, by prefix, to show its
+    errors), else a blank one."""
+    prefix = row_prefix(kind, object_id)
+    return (posted or {}).get(prefix) or form_class(formdata=None, prefix=prefix)

@@ -12,17 +12,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField,
     RadioField,
     SelectField,
-    StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, date_field, text_field, textarea_field
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from . import services
@@ -38,31 +35,10 @@ from .models import (
 
 _CHOOSE = _l("Choose a value from the list.")
 
-#: Longest free texts (check-in answers, incident descriptions, comments).
-TEXT_MAX = 5000
+NOTE_MAX = 500  # MobilityStep.note is a String(500)
 
 #: The 1-5 scales: (value, what it means).
 SCALE = (1, 2, 3, 4, 5)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _max_length(n: int) -> Length:
-    return Length(max=n, message=_l("At most %(max)d characters."))
-
-
-def _date(label, required: bool = False, **kwargs) -> DateField:
-    first = InputRequired(message=_l("Enter a date.")) if required else Optional()
-    return DateField(
-        label,
-        validators=[first],
-        format="%Y-%m-%d",
-        render_kw={"type": "date"},
-        invalid_value_message=_l("Enter a valid date."),
-        **kwargs,
-    )
 
 
 def _scale(label, message, description=None) -> RadioField:
@@ -97,13 +73,11 @@ def step_prefix(step_id: int) -> str:
 
 
 class StepForm(AppForm):
-    """One step of the mobility checklist: when it was done (empty: not done yet), a note."""
+    """One step of the mobility checklist: when it was done (empty: not done yet), a note, the
+    visa obtained. In the intern's words; ``forms_staff.StepForm`` words it for coordinators."""
 
-    done_on = _date(
-        _l("Done on"),
-        description=_l("Leave empty while the step is not done."),
-    )
-    note = StringField(_l("Note (optional)"), filters=[_strip], validators=[_max_length(500)])
+    done_on = date_field(_l("Done on"), description=_l("Leave empty while the step is not done."))
+    note = text_field(_l("Note (optional)"), NOTE_MAX, optional=False)
     visa_type = SelectField(
         _l("Type of visa"),
         choices=[SelectChoice("", "—")]
@@ -133,21 +107,15 @@ class CheckInForm(AppForm):
         _l("Rate your workload from 1 to 5."),
         description=_l("1 = far too light, 3 = right, 5 = far too heavy"),
     )
-    learned = TextAreaField(
+    learned = textarea_field(
         _l("What I learned this month"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Say in a few words what you learned.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 3},
+        required=_l("Say in a few words what you learned."),
+        rows=3,
     )
-    problems = TextAreaField(
+    problems = textarea_field(
         _l("Problems or worries (optional)"),
         description=_l("The programme team reads it; for something urgent, report an incident."),
-        filters=[_strip],
-        validators=[Optional(), _max_length(TEXT_MAX)],
-        render_kw={"rows": 2},
+        rows=2,
     )
     submit = SubmitField(_l("Send my check-in"))
 
@@ -180,20 +148,10 @@ class IncidentForm(AppForm):
             "once. In an emergency, call 112 first."
         ),
     )
-    occurred_on = _date(_l("Date of the incident"), required=True)
-    summary = StringField(
-        _l("Short title"),
-        filters=[_strip],
-        validators=[DataRequired(message=_l("Give a short title.")), _max_length(200)],
-    )
-    description = TextAreaField(
-        _l("What happened"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Describe what happened.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 4},
+    occurred_on = date_field(_l("Date of the incident"), required=True)
+    summary = text_field(_l("Short title"), 200, required=_l("Give a short title."))
+    description = textarea_field(
+        _l("What happened"), required=_l("Describe what happened."), rows=4
     )
     submit = SubmitField(_l("Report the incident"))
 
@@ -205,9 +163,21 @@ class IncidentForm(AppForm):
     def severity_value(self) -> Severity:
         return Severity(self.severity.data)
 
+    def details(self) -> tuple:
+        """What ``services.report_incident`` takes after the internship and the reporter."""
+        return (
+            self.category_value,
+            self.severity_value,
+            self.occurred_on.data,
+            self.summary.data,
+            self.description.data,
+        )
+
 
 class ReturnForm(AppForm):
-    returned_on = _date(_l("Date of my return to Morocco"), required=True)
+    """The return to Morocco (the intern's words; ``forms_staff.ReturnForm``: the coordinators')."""
+
+    returned_on = date_field(_l("Date of my return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm my return"))
 
 
@@ -221,7 +191,20 @@ _MNC_MEMBER_VALUES = {"unknown": None, "yes": True, "no": False}
 
 class SituationForm(AppForm):
     """The alumnus's situation (a survey answer or a spontaneous update). Employer, job title
-    and contract are required when employed; the employer's details are dropped otherwise."""
+    and contract are required when employed; the employer's details are dropped otherwise.
+
+    In the alumnus's words; ``forms_staff.SituationForm`` asks the same questions of a
+    coordinator recording an answer given on the phone (its own labels, choices and messages).
+    """
+
+    #: The fields required when employed, each with its message.
+    employed_requires = (
+        ("employer", _l("Give the name of your employer.")),
+        ("job_title", _l("Give your job title.")),
+        ("contract_type", _l("Choose the type of contract.")),
+    )
+    #: Whether those are checked when another field is already refused.
+    employed_check_on_errors = True
 
     situation = _select(
         _l("My situation"),
@@ -229,13 +212,13 @@ class SituationForm(AppForm):
         required=True,
         message=_l("Choose your situation."),
     )
-    employer = StringField(_l("Employer"), filters=[_strip], validators=[_max_length(200)])
-    city = StringField(_l("City"), filters=[_strip], validators=[_max_length(100)])
-    sector = StringField(
+    employer = text_field(_l("Employer"), 200, optional=False)
+    city = text_field(_l("City"), 100, optional=False)
+    sector = text_field(
         _l("Sector"),
+        120,
+        optional=False,
         description=_l("For example: banking, telecoms, software publishing."),
-        filters=[_strip],
-        validators=[_max_length(120)],
     )
     pole = _select(_l("Closest MNC pole"), POLE_LABELS, required=False)
     employer_mnc_member = SelectField(
@@ -245,7 +228,7 @@ class SituationForm(AppForm):
         validators=[Optional()],
         invalid_choice_message=_CHOOSE,
     )
-    job_title = StringField(_l("Job title"), filters=[_strip], validators=[_max_length(200)])
+    job_title = text_field(_l("Job title"), 200, optional=False)
     contract_type = _select(_l("Type of contract"), services.CONTRACT_LABELS, required=False)
     salary_band = _select(
         _l("Monthly net salary"),
@@ -253,23 +236,16 @@ class SituationForm(AppForm):
         required=False,
         description=_l("Optional; used only for anonymous statistics."),
     )
-    comment = TextAreaField(
-        _l("Comment (optional)"),
-        filters=[_strip],
-        validators=[Optional(), _max_length(2000)],
-        render_kw={"rows": 2},
-    )
+    comment = textarea_field(_l("Comment (optional)"), rows=2, max_chars=2000)
     submit = SubmitField(_l("Send"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        if not ok and not self.employed_check_on_errors:
+            return ok
         if self.situation.data in {s.value for s in services.EMPLOYED}:
-            required = (
-                (self.employer, _l("Give the name of your employer.")),
-                (self.job_title, _l("Give your job title.")),
-                (self.contract_type, _l("Choose the type of contract.")),
-            )
-            for field, message in required:
+            for name, message in self.employed_requires:
+                field = self[name]
                 if not field.data:
                     field.errors = [*field.errors, message]
                     ok = False
@@ -282,6 +258,7 @@ class SituationForm(AppForm):
             city=self.city.data,
             sector=self.sector.data,
             pole=Pole(self.pole.data) if self.pole.data else None,
+            # "unknown" (the alumnus) or "" (a coordinator): not known.
             employer_mnc_member=_MNC_MEMBER_VALUES.get(self.employer_mnc_member.data or ""),
             job_title=self.job_title.data,
             contract_type=ContractType(self.contract_type.data)
@@ -324,12 +301,10 @@ class _EvaluationBase(AppForm):
         _l("Overall assessment"),
         _l("Give an overall score from 1 to 5."),
     )
-    comment = TextAreaField(
+    comment = textarea_field(
         _l("Comment (optional)"),
         description=_l("Strengths, points to improve, anything the programme should know."),
-        filters=[_strip],
-        validators=[Optional(), _max_length(TEXT_MAX)],
-        render_kw={"rows": 5},
+        rows=5,
     )
     submit = SubmitField(_l("Send the evaluation"))
 

@@ -8,25 +8,17 @@ from ``row_prefix`` so that each row's fields have their own names and ids.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
-from ..core.forms import AppForm
-from ..hosts.models import Pole
+from ..core.forms import AppForm, date_field, strip, text_field, textarea_field
 from ..offers.services import POLE_LABELS
-from .forms import TEXT_MAX, IncidentForm, _date, _max_length, _strip
-from .models import (
-    ContractType,
-    EvaluationKind,
-    IncidentStatus,
-    SalaryBand,
-    Severity,
-    Situation,
-)
+from . import forms
+from .forms import NOTE_MAX, IncidentForm
+from .models import EvaluationKind, IncidentStatus, Severity
 from .services import (
     CONTRACT_LABELS,
-    EMPLOYED,
     INCIDENT_STATUS_LABELS,
     SALARY_LABELS,
     SEVERITY_LABELS,
@@ -34,7 +26,6 @@ from .services import (
     VISA_LABELS,
 )
 
-NOTE_MAX = 500  # MobilityStep.note is a String(500)
 CRITERION_MAX = 200  # EvaluationCriterion.label is a String(200)
 CRITERIA_MAX = 12
 
@@ -44,10 +35,6 @@ EVALUATION_KIND_LABELS = {
 }
 
 MNC_MEMBER_CHOICES = (("", _l("— not known —")), ("yes", _l("Yes")), ("no", _l("No")))
-
-
-def row_prefix(kind: str, object_id: int) -> str:
-    return f"{kind}-{object_id}"
 
 
 def _choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
@@ -66,7 +53,7 @@ class _EnumSelect(SelectField):
             label,
             choices=_choices(labels, blank),
             validators=validators,
-            filters=[_strip],
+            filters=[strip],
             default="",
             **kwargs,
         )
@@ -75,13 +62,14 @@ class _EnumSelect(SelectField):
 # --- the checklist -----------------------------------------------------------------------------
 
 
-class StepForm(AppForm):
-    done_on = _date(
+class StepForm(forms.StepForm):
+    """The intern's checklist step in the coordinators' words."""
+
+    done_on = date_field(
         _l("Done on"), description=_l("Leave empty if the step is not done (or no longer).")
     )
-    note = StringField(_l("Note"), filters=[_strip], validators=[Optional(), _max_length(NOTE_MAX)])
+    note = text_field(_l("Note"), NOTE_MAX)
     visa_type = _EnumSelect(_l("Visa obtained"), VISA_LABELS, blank="—", required=False)
-    submit = SubmitField(_l("Save"))
 
 
 # --- tutor evaluations -------------------------------------------------------------------------
@@ -100,24 +88,17 @@ IncidentReportForm = IncidentForm
 
 
 class CommentForm(AppForm):
-    body = TextAreaField(
-        _l("Comment"),
-        filters=[_strip],
-        validators=[DataRequired(message=_l("Write a comment.")), _max_length(TEXT_MAX)],
-        render_kw={"rows": 3},
-    )
+    body = textarea_field(_l("Comment"), required=_l("Write a comment."), rows=3)
     submit = SubmitField(_l("Add the comment"))
 
 
 class TriageForm(AppForm):
     status = _EnumSelect(_l("Status"), INCIDENT_STATUS_LABELS)
     severity = _EnumSelect(_l("Severity"), SEVERITY_LABELS)
-    resolution = TextAreaField(
+    resolution = textarea_field(
         _l("Resolution"),
-        filters=[_strip],
-        validators=[Optional(), _max_length(TEXT_MAX)],
         description=_l("Required to close the incident: say how it was resolved."),
-        render_kw={"rows": 3},
+        rows=3,
     )
     submit = SubmitField(_l("Save"))
 
@@ -134,51 +115,51 @@ class TriageForm(AppForm):
 
 
 class EndEarlyForm(AppForm):
-    ended_on = _date(_l("Last day of the internship"), required=True)
-    reason = TextAreaField(
-        _l("Reason for the early end"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give the reason for the early end.")),
-            _max_length(TEXT_MAX),
-        ],
-        render_kw={"rows": 3},
+    ended_on = date_field(_l("Last day of the internship"), required=True)
+    reason = textarea_field(
+        _l("Reason for the early end"), required=_l("Give the reason for the early end."), rows=3
     )
     early_return = BooleanField(_l("The intern returns to Morocco early"))
     submit = SubmitField(_l("End the internship early"))
 
 
-class ReturnForm(AppForm):
-    returned_on = _date(_l("Date of return to Morocco"), required=True)
+class ReturnForm(forms.ReturnForm):
+    """The intern's return in the coordinators' words."""
+
+    returned_on = date_field(_l("Date of return to Morocco"), required=True)
     submit = SubmitField(_l("Confirm the return"))
 
 
 # --- employment surveys ------------------------------------------------------------------------
 
 
-class SituationForm(AppForm):
-    """The alumnus's situation (the same questions as the alumnus's own survey form)."""
+class SituationForm(forms.SituationForm):
+    """The alumnus's situation told on the phone: the questions, the check and the answer of
+    the alumnus's own form (``forms.SituationForm``) in the coordinators' words."""
+
+    employed_requires = (
+        ("employer", _l("Give the employer.")),
+        ("job_title", _l("Give the job title.")),
+        ("contract_type", _l("Give the type of contract.")),
+    )
+    employed_check_on_errors = False
 
     situation = _EnumSelect(_l("Situation"), SITUATION_LABELS, blank=_l("— choose —"))
-    employer = StringField(
-        _l("Employer"), filters=[_strip], validators=[Optional(), _max_length(200)]
-    )
-    job_title = StringField(
-        _l("Job title"), filters=[_strip], validators=[Optional(), _max_length(200)]
-    )
-    city = StringField(_l("City"), filters=[_strip], validators=[Optional(), _max_length(100)])
-    sector = StringField(_l("Sector"), filters=[_strip], validators=[Optional(), _max_length(120)])
+    employer = text_field(_l("Employer"), 200)
+    job_title = text_field(_l("Job title"), 200)
+    city = text_field(_l("City"), 100)
+    sector = text_field(_l("Sector"), 120)
     pole = SelectField(
         _l("MNC pole"),
         choices=[SelectChoice("", _l("— none —"))]
         + [SelectChoice(p.value, label) for p, label in POLE_LABELS.items()],
-        filters=[_strip],
+        filters=[strip],
         default="",
     )
     employer_mnc_member = SelectField(
         _l("Is the employer a member of Maroc Numeric Cluster?"),
         choices=[SelectChoice(value, label) for value, label in MNC_MEMBER_CHOICES],
-        filters=[_strip],
+        filters=[strip],
         default="",
     )
     contract_type = _EnumSelect(
@@ -190,56 +171,19 @@ class SituationForm(AppForm):
         blank=_l("— not given —"),
         required=False,
     )
-    comment = TextAreaField(
-        _l("Comment"), filters=[_strip], validators=[Optional(), _max_length(TEXT_MAX)]
-    )
+    comment = textarea_field(_l("Comment"))
     submit = SubmitField(_l("Record the answer"))
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not ok or Situation(self.situation.data) not in EMPLOYED:
-            return ok
-        for field, message in (
-            (self.employer, _l("Give the employer.")),
-            (self.job_title, _l("Give the job title.")),
-            (self.contract_type, _l("Give the type of contract.")),
-        ):
-            if not field.data:
-                field.errors = [*field.errors, message]
-                ok = False
-        return ok
-
-    def values(self) -> dict:
-        member = self.employer_mnc_member.data
-        return {
-            "situation": Situation(self.situation.data),
-            "employer": self.employer.data or None,
-            "city": self.city.data or None,
-            "sector": self.sector.data or None,
-            "pole": Pole(self.pole.data) if self.pole.data else None,
-            "employer_mnc_member": {"yes": True, "no": False}.get(member),
-            "job_title": self.job_title.data or None,
-            "contract_type": ContractType(self.contract_type.data)
-            if self.contract_type.data
-            else None,
-            "salary_band": SalaryBand(self.salary_band.data) if self.salary_band.data else None,
-            "comment": self.comment.data or None,
-        }
 
 
 # --- evaluation criteria -----------------------------------------------------------------------
 
 
 class CriteriaForm(AppForm):
-    labels = TextAreaField(
+    labels = textarea_field(
         _l("Criteria, one per line"),
-        filters=[_strip],
-        validators=[
-            DataRequired(message=_l("Give at least one criterion.")),
-            _max_length(TEXT_MAX),
-        ],
+        required=_l("Give at least one criterion."),
         description=_l("Tutors score each criterion from 1 to 5. At most 12 criteria."),
-        render_kw={"rows": 8},
+        rows=8,
     )
     submit = SubmitField(_l("Save the criteria"))
 

@@ -19,9 +19,8 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..agreements.models import Agreement
 from ..applications.models import Application
-from ..core.errors import DomainError
 from ..core.timeutils import utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company, Tutor
 from ..hosts.services import company_of
@@ -230,22 +229,14 @@ def report_incident(internship_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(company, form, internship.id, status=400)
-    try:
-        incident = services.report_incident(
-            internship,
-            current_user._get_current_object(),
-            form.category_value,
-            form.severity_value,
-            form.occurred_on.data,
-            form.summary.data,
-            form.description.data,
+    done = attempt(
+        lambda: services.report_incident(
+            internship, current_user._get_current_object(), *form.details()
         )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    )
+    if not done:
         return _render(company, form, internship.id, status=400)
-    db.session.commit()
-    if incident.severity is Severity.critical:
+    if done.value.severity is Severity.critical:
         flash(
             _("The incident is reported: every coordinator of the programme has been alerted."),
             "warning",

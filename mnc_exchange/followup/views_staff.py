@@ -26,9 +26,10 @@ from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
+from ..core.forms import row_prefix
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors, refused
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -46,7 +47,6 @@ from .forms_staff import (
     SituationForm,
     StepForm,
     TriageForm,
-    row_prefix,
 )
 from .models import (
     SURVEY_WAVES,
@@ -64,6 +64,7 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
+from .views_student import post_form
 
 bp = Blueprint("followup", __name__)
 
@@ -136,11 +137,6 @@ LABELS = {
     "kind_labels": EVALUATION_KIND_LABELS,
     "evaluation_state_labels": EVALUATION_STATE_LABELS,
 }
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "danger")
 
 
 def _actor() -> User:
@@ -367,6 +363,21 @@ def _render_intern(internship: Internship, forms: dict | None = None, status: in
     )
 
 
+def _confirmed(internship_id: int, anchor: str, action, success: str):
+    """A button of the intern's page (a ``ConfirmForm``): ``action`` once the form is checked
+    (see ``attempt``), then back to the intern's page at ``anchor``."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "danger")
+    else:
+        attempt(action, success)
+    return _to_intern(internship_id, anchor)
+
+
+def _intern_again(internship_id: int, key: str):
+    """The intern's page again (400) with the form posted as ``key``: for :func:`post_form`."""
+    return lambda form: _render_intern(_load_internship(internship_id), {key: form}, 400)
+
+
 def _to_intern(internship_id: int, anchor: str | None = None):
     return redirect(url_for("followup.intern", internship_id=internship_id, _anchor=anchor))
 
@@ -384,26 +395,20 @@ def step(step_id: int):
     internship_id = mobility_step.internship_id
     prefix = row_prefix("step", step_id)
     form = StepForm(prefix=prefix)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    try:
-        services.update_step(
+    return post_form(
+        form,
+        lambda: services.update_step(
             mobility_step,
             form.done_on.data,
             form.note.data,
             _actor(),
             visa_type=form.visa_type.data or None,
-        )
-    except DomainError as exc:
-        _refused(exc)
-        return _render_intern(_load_internship(internship_id), {prefix: form}, 400)
-    db.session.commit()
-    flash(
-        _("The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]),
-        "success",
-    )
-    return _to_intern(internship_id, f"step-{step_id}")
+        ),
+        lambda _value: _(
+            "The step “%(step)s” is saved.", step=services.STEP_LABELS[mobility_step.key]
+        ),
+        _intern_again(internship_id, prefix),
+    ) or _to_intern(internship_id, f"step-{step_id}")
 
 
 # --- tutor evaluations -------------------------------------------------------------------------
@@ -418,22 +423,18 @@ def send_evaluation(internship_id: int):
         flash(_("Choose the evaluation to send (mid-term or final)."), "danger")
         return _to_intern(internship_id, "evaluations")
     kind = EvaluationKind(form.kind.data)
-    try:
-        evaluation, _token = services.send_evaluation_link(internship, kind, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "evaluations")
-    db.session.commit()
-    flash(
-        _(
+
+    def sent(value) -> str:
+        evaluation, _token = value
+        return _(
             "The link to the %(kind)s was e-mailed to %(tutor)s (%(email)s). Any earlier link "
             "no longer works.",
             kind=str(EVALUATION_KIND_LABELS[kind]).lower(),
             tutor=evaluation.tutor_name,
             email=evaluation.tutor_email,
-        ),
-        "success",
-    )
+        )
+
+    attempt(lambda: services.send_evaluation_link(internship, kind, _actor()), sent)
     return _to_intern(internship_id, "evaluations")
 
 
@@ -442,17 +443,12 @@ def send_evaluation(internship_id: int):
 def revoke_evaluation(evaluation_id: int):
     evaluation = db.get_or_404(TutorEvaluation, evaluation_id)
     internship_id = evaluation.internship_id
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_intern(internship_id, "evaluations")
-    try:
-        services.revoke_evaluation_link(evaluation, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "evaluations")
-    db.session.commit()
-    flash(_("The link is withdrawn: the tutor can no longer open it."), "success")
-    return _to_intern(internship_id, "evaluations")
+    return _confirmed(
+        internship_id,
+        "evaluations",
+        lambda: services.revoke_evaluation_link(evaluation, _actor()),
+        _("The link is withdrawn: the tutor can no longer open it."),
+    )
 
 
 # --- incidents of an intern --------------------------------------------------------------------
@@ -466,20 +462,10 @@ def report_incident(internship_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_intern(internship, {"report": form}, 400)
-    try:
-        incident = services.report_incident(
-            internship,
-            _actor(),
-            form.category_value,
-            form.severity_value,
-            form.occurred_on.data,
-            form.summary.data,
-            form.description.data,
-        )
-    except DomainError as exc:
-        _refused(exc)
+    done = attempt(lambda: services.report_incident(internship, _actor(), *form.details()))
+    if not done:
         return _render_intern(_load_internship(internship_id), {"report": form}, 400)
-    db.session.commit()
+    incident = done.value
     if incident.severity is Severity.critical:
         flash(_("The critical incident is recorded; every coordinator is e-mailed."), "warning")
     else:
@@ -495,19 +481,14 @@ def report_incident(internship_id: int):
 def end_early(internship_id: int):
     internship = _load_internship(internship_id)
     form = EndEarlyForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(internship, {"end": form}, 400)
-    try:
-        services.end_early(
+    return post_form(
+        form,
+        lambda: services.end_early(
             internship, form.ended_on.data, form.reason.data, form.early_return.data, _actor()
-        )
-    except DomainError as exc:
-        _refused(exc)
-        return _render_intern(_load_internship(internship_id), {"end": form}, 400)
-    db.session.commit()
-    flash(_("The internship is recorded as ended early."), "success")
-    return _to_intern(internship_id, "end")
+        ),
+        _("The internship is recorded as ended early."),
+        _intern_again(internship_id, "end"),
+    ) or _to_intern(internship_id, "end")
 
 
 @bp.route("/followup/interns/<int:internship_id>/return", methods=["POST"])
@@ -515,20 +496,12 @@ def end_early(internship_id: int):
 def confirm_return(internship_id: int):
     internship = _load_internship(internship_id)
     form = ReturnForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(internship, {"return": form}, 400)
-    try:
-        services.confirm_return(internship, form.returned_on.data, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _render_intern(_load_internship(internship_id), {"return": form}, 400)
-    db.session.commit()
-    flash(
+    return post_form(
+        form,
+        lambda: services.confirm_return(internship, form.returned_on.data, _actor()),
         _("The return is confirmed; the employment surveys at 3, 6 and 12 months are scheduled."),
-        "success",
-    )
-    return _to_intern(internship_id, "surveys")
+        _intern_again(internship_id, "return"),
+    ) or _to_intern(internship_id, "surveys")
 
 
 # --- employment surveys ------------------------------------------------------------------------
@@ -566,17 +539,13 @@ def record_survey(survey_id: int):
     form = SituationForm()
     if form.is_submitted():
         if form.validate():
-            try:
-                services.answer_survey(
-                    survey, services.SituationInput(**form.values()), _actor(), by_phone=True
-                )
-            except DomainError as exc:
-                _refused(exc)
-                survey = _load_survey(survey_id)
-            else:
-                db.session.commit()
-                flash(_("The answer given on the phone is recorded."), "success")
+            done = attempt(
+                lambda: services.answer_survey(survey, form.to_input(), _actor(), by_phone=True),
+                _("The answer given on the phone is recorded."),
+            )
+            if done:
                 return _to_intern(internship_id, "surveys")
+            survey = _load_survey(survey_id)
         else:
             flash_form_errors(form)
         status = 400
@@ -598,17 +567,12 @@ def record_survey(survey_id: int):
 def unreachable(survey_id: int):
     survey = db.get_or_404(EmploymentSurvey, survey_id)
     internship_id = survey.internship_id
-    if not ConfirmForm().validate_on_submit():
-        flash(_("The form has expired; try again."), "danger")
-        return _to_intern(internship_id, "surveys")
-    try:
-        services.mark_unreachable(survey, _actor())
-    except DomainError as exc:
-        _refused(exc)
-        return _to_intern(internship_id, "surveys")
-    db.session.commit()
-    flash(_("The survey is closed: the alumnus could not be reached."), "success")
-    return _to_intern(internship_id, "surveys")
+    return _confirmed(
+        internship_id,
+        "surveys",
+        lambda: services.mark_unreachable(survey, _actor()),
+        _("The survey is closed: the alumnus could not be reached."),
+    )
 
 
 # --- incidents ---------------------------------------------------------------------------------
@@ -737,16 +701,14 @@ def incident(incident_id: int):
 def comment_incident(incident_id: int):
     incident = _load_incident(incident_id)
     form = CommentForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_incident(incident, {"comment": form}, 400)
-    try:
-        services.comment_incident(incident, _actor(), form.body.data)
-    except DomainError as exc:
-        _refused(exc)
-        return _render_incident(_load_incident(incident_id), {"comment": form}, 400)
-    db.session.commit()
-    flash(_("Your comment is added."), "success")
+    again = post_form(
+        form,
+        lambda: services.comment_incident(incident, _actor(), form.body.data),
+        _("Your comment is added."),
+        lambda form: _render_incident(_load_incident(incident_id), {"comment": form}, 400),
+    )
+    if again is not None:
+        return again
     return redirect(url_for("followup.incident", incident_id=incident_id, _anchor="comments"))
 
 
@@ -768,7 +730,7 @@ def update_incident(incident_id: int):
             severity=form.severity_value,
         )
     except DomainError as exc:
-        _refused(exc)
+        refused(exc)
         return _render_incident(_load_incident(incident_id), {"triage": form}, 400)
     if before == (incident.status, incident.severity):
         flash(_("Nothing to change."), "info")
@@ -808,13 +770,10 @@ def criteria():
     form = CriteriaForm()
     if form.is_submitted():
         if form.validate():
-            try:
-                services.save_criteria(cohort, form.lines(), _actor())
-            except DomainError as exc:
-                _refused(exc)
-            else:
-                db.session.commit()
-                flash(_("The evaluation criteria are saved."), "success")
+            if attempt(
+                lambda: services.save_criteria(cohort, form.lines(), _actor()),
+                _("The evaluation criteria are saved."),
+            ):
                 return redirect(url_for("followup.criteria", cohort=cohort.id))
         else:
             flash_form_errors(form)

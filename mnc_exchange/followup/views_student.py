@@ -18,9 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Role
 from ..applications.models import Application
-from ..core.errors import DomainError
 from ..core.i18n import long_date
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..offers.services import POLE_LABELS
 from ..permissions import permission_required
@@ -108,6 +107,18 @@ def _survey_or_404(survey_id: int) -> EmploymentSurvey:
     if not _is_mine(survey.internship):
         abort(404)
     return survey
+
+
+def post_form(form, action, success, again):
+    """A form posted to a page of the follow-up: when it is not valid (its errors flashed) or a
+    rule refuses ``action`` (rolled back, flashed), the response ``again(form)`` (the page with
+    the form, 400); ``None`` once done (committed, ``success`` flashed, see ``attempt``)."""
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return again(form)
+    if not attempt(action, success):
+        return again(form)
+    return None
 
 
 def _back():
@@ -344,18 +355,16 @@ def step(my_step_id: int):
         flash_form_errors(form)
         return _render(internship, posted_step=(item.id, form), status=400)
     visa_type = form.visa_type.data if item.key == "visa_granted" else None
-    try:
-        services.update_step(item, form.done_on.data, form.note.data, _me(), visa_type=visa_type)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    label = services.STEP_LABELS.get(item.key, item.key)
-    if item.done_on:
-        flash(_("“%(step)s” is marked as done.", step=label), "success")
-    else:
-        flash(_("“%(step)s” is saved as not done yet.", step=label), "info")
+    if attempt(
+        lambda: services.update_step(
+            item, form.done_on.data, form.note.data, _me(), visa_type=visa_type
+        )
+    ):
+        label = services.STEP_LABELS.get(item.key, item.key)
+        if item.done_on:
+            flash(_("“%(step)s” is marked as done.", step=label), "success")
+        else:
+            flash(_("“%(step)s” is saved as not done yet.", step=label), "info")
     return _back()
 
 
@@ -370,8 +379,8 @@ def checkin():
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(internship, checkin_form=form, status=400)
-    try:
-        services.submit_checkin(
+    attempt(
+        lambda: services.submit_checkin(
             internship,
             form.month_value,
             form.wellbeing.data,
@@ -379,13 +388,9 @@ def checkin():
             form.learned.data or "",
             form.problems.data or "",
             _me(),
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    flash(_("Thank you: your check-in is sent to the programme team."), "success")
+        ),
+        _("Thank you: your check-in is sent to the programme team."),
+    )
     return _back()
 
 
@@ -399,22 +404,10 @@ def report_incident():
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render(internship, incident_form=form, status=400)
-    try:
-        incident = services.report_incident(
-            internship,
-            _me(),
-            form.category_value,
-            form.severity_value,
-            form.occurred_on.data,
-            form.summary.data,
-            form.description.data,
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    done = attempt(lambda: services.report_incident(internship, _me(), *form.details()))
+    if not done:
         return _render(internship, incident_form=form, status=400)
-    db.session.commit()
-    if incident.severity is Severity.critical:
+    if done.value.severity is Severity.critical:
         flash(
             _(
                 "Your report is sent: every coordinator has been alerted at once. In an "
@@ -447,24 +440,18 @@ def confirm_return():
         )
         return _back()
     form = ReturnForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(internship, return_form=form, status=400)
-    try:
-        services.confirm_return(internship, form.returned_on.data, _me())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render(internship, return_form=form, status=400)
-    db.session.commit()
-    flash(
-        _(
-            "Welcome back! Your return is confirmed. We will ask about your situation 3, 6 and "
-            "12 months after the end of your internship."
-        ),
-        "success",
+    return (
+        post_form(
+            form,
+            lambda: services.confirm_return(internship, form.returned_on.data, _me()),
+            _(
+                "Welcome back! Your return is confirmed. We will ask about your situation 3, 6 and "
+                "12 months after the end of your internship."
+            ),
+            lambda form: _render(internship, return_form=form, status=400),
+        )
+        or _back()
     )
-    return _back()
 
 
 def _render_survey(survey: EmploymentSurvey, form: SituationForm | None, status: int = 200):
@@ -517,18 +504,15 @@ def survey(my_survey_id: int):
         previous = services.latest_situation(item.internship)
         return _render_survey(item, SituationForm.from_survey(previous))
     form = SituationForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_survey(item, form, status=400)
-    try:
-        services.answer_survey(item, form.to_input(), _me())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_survey(item, form, status=400)
-    db.session.commit()
-    flash(_("Thank you for your answer: it helps the programme a lot."), "success")
-    return _back()
+    return (
+        post_form(
+            form,
+            lambda: services.answer_survey(item, form.to_input(), _me()),
+            _("Thank you for your answer: it helps the programme a lot."),
+            lambda form: _render_survey(item, form, status=400),
+        )
+        or _back()
+    )
 
 
 @bp.route("/my/internship/situation", methods=["GET", "POST"])
@@ -545,18 +529,15 @@ def situation():
         form = SituationForm.from_survey(latest)
         return _render_situation(internship, form, latest)
     form = SituationForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_situation(internship, form, latest, status=400)
-    try:
-        services.update_situation(internship, form.to_input(), _me())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_situation(internship, form, latest, status=400)
-    db.session.commit()
-    flash(_("Your situation is updated. Thank you!"), "success")
-    return _back()
+    return (
+        post_form(
+            form,
+            lambda: services.update_situation(internship, form.to_input(), _me()),
+            _("Your situation is updated. Thank you!"),
+            lambda form: _render_situation(internship, form, latest, status=400),
+        )
+        or _back()
+    )
 
 
 def _render_situation(internship, form, latest, status: int = 200):

@@ -7,12 +7,12 @@ saying why. The page is rate-limited like the login and never cached nor sent as
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, render_template
+from flask import Blueprint, current_app, make_response, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db, limiter
 from . import services
 from .forms import evaluation_form
@@ -94,18 +94,12 @@ def form(token: str):
     if not answers.validate():
         flash_form_errors(answers)
         return _render(evaluation, answers, status=400)
-    try:
-        services.submit_evaluation(
-            token,
-            answers.scores(),
-            answers.overall.data,
-            answers.comment.data or "",
+    if not attempt(
+        lambda: services.submit_evaluation(
+            token, answers.scores(), answers.overall.data, answers.comment.data or ""
         )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    ):
         return _render(evaluation, answers, status=400)
-    db.session.commit()
     return _private(
         render_template(
             "evaluation/thanks.html",

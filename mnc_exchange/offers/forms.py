@@ -32,7 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
-from ..core.forms import AppForm, DateBetween, set_decimal, strip_text, stripped_text
+from ..core.forms import AppForm, DateBetween, set_decimal, strip, text_field, textarea_field
 from ..hosts.models import Pole, Tutor
 from .models import WorkLanguage, WorkMode
 from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
@@ -117,13 +117,12 @@ def _positive(maximum: Decimal):
 class OfferForm(AppForm):
     """An offer's terms. Build with ``OfferForm(tutors=company.tutors, ...)``."""
 
-    title = stripped_text(_l("Title of the post"), _l("Give the offer a title."), 200)
-    description = stripped_text(
+    title = text_field(_l("Title of the post"), 200, required=_l("Give the offer a title."))
+    description = textarea_field(
         _l("Description of the missions"),
-        _l("Describe the missions."),
-        10000,
-        field=TextAreaField,
-        render_kw={"rows": 6},
+        required=_l("Describe the missions."),
+        rows=6,
+        max_chars=10000,
     )
     pole = SelectField(
         _l("MNC pole"),
@@ -135,10 +134,12 @@ class OfferForm(AppForm):
     skills = StringField(
         _l("Skills to acquire"),
         description=_l("For example: Python, REST APIs, payment security."),
-        filters=[strip_text],
+        filters=[strip],
         validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
     )
-    city = stripped_text(_l("City of the internship"), _l("Give the city of the internship."), 100)
+    city = text_field(
+        _l("City of the internship"), 100, required=_l("Give the city of the internship.")
+    )
     start_on = _date(_l("Start date"))
     end_on = _date(_l("End date"))
     weekly_hours = CommaDecimalField(
@@ -259,7 +260,7 @@ class TransitionForm(AppForm):
     target = StringField()
     reason = TextAreaField(
         _l("What must the company change?"),
-        filters=[strip_text],
+        filters=[strip],
         validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
         render_kw={"rows": 3},
     )

@@ -2,7 +2,7 @@
 candidates and its answer to a proposed placement, the coordinators' settings and actions.
 
 Forms repeated once per row of a page (decline, cancel, release) are built with a ``prefix``
-from ``core.fields.row_prefix`` so that each row's fields have their own names and ids.
+from ``core.forms.row_prefix`` so that each row's fields have their own names and ids.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from ..applications.models import Application
-from ..core.fields import count_field, reason_field, strip
-from ..core.forms import AppForm
+from ..core.forms import AppForm, count_field, strip, textarea_field
 from ..core.timeutils import CASABLANCA
 from ..offers.models import Offer
 from .models import MAX_PREFERENCES
@@ -242,11 +241,11 @@ def candidate_ranking_form(
 
 
 class DeclinePlacementForm(AppForm):
-    reason = reason_field(
+    reason = textarea_field(
         _l("Reason for declining (required, read by the programme's coordinators)"),
-        _l("Give the reason for declining."),
-        REASON_MAX,
-        2,
+        required=_l("Give the reason for declining."),
+        rows=2,
+        max_chars=REASON_MAX,
     )
     submit = SubmitField(_l("Decline"))
 
@@ -275,29 +274,29 @@ class MatchingSettingsForm(AppForm):
     )
     confirmation_days = count_field(
         _l("Days a company has to confirm a proposed placement"),
-        _l("Enter the number of days."),
-        1,
         CONFIRMATION_DAYS_MAX,
+        _l("Enter the number of days."),
+        minimum=1,
         default=7,
     )
     submit = SubmitField(_l("Save the settings"))
 
 
 class CancelPlacementForm(AppForm):
-    reason = reason_field(
+    reason = textarea_field(
         _l("Reason for cancelling"),
-        _l("Give the reason for cancelling this placement."),
-        CANCEL_REASON_MAX,
-        3,
+        required=_l("Give the reason for cancelling this placement."),
+        rows=3,
+        max_chars=CANCEL_REASON_MAX,
     )
     submit = SubmitField(_l("Cancel the placement"))
 
 
 class ReleaseForm(AppForm):
-    reason = reason_field(
+    reason = textarea_field(
         _l("Why this student cannot be placed"),
-        _l("Give the reason why this student cannot be placed."),
-        REASON_MAX,
-        1,
+        required=_l("Give the reason why this student cannot be placed."),
+        rows=1,
+        max_chars=REASON_MAX,
     )
     submit = SubmitField(_l("Cannot be placed: release the seat"))

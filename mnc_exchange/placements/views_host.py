@@ -15,7 +15,7 @@ from ..accounts.forms import ConfirmForm
 from ..applications.access import HOST_DOCUMENT_KINDS
 from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
-from ..core.fields import row_form, row_prefix
+from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors

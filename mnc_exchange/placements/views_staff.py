@@ -23,7 +23,7 @@ from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
-from ..core.fields import row_form, row_prefix
+from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc

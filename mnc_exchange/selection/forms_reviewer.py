@@ -15,8 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..core.fields import reason_field, strip
-from ..core.forms import AppForm
+from ..core.forms import AppForm, strip, textarea_field
 from .models import RubricCriterion
 from .services import criterion_label
 
@@ -123,11 +122,11 @@ def review_form(criteria: Sequence[RubricCriterion], **kwargs) -> ReviewForm:
 
 
 class ConflictForm(AppForm):
-    reason = reason_field(
+    reason = textarea_field(
         _l("What is the conflict of interest?"),
-        _l("Say briefly what the conflict of interest is."),
-        REASON_MAX,
-        3,
+        required=_l("Say briefly what the conflict of interest is."),
+        rows=3,
+        max_chars=REASON_MAX,
         description=_l(
             "For example: a relative, a student you supervise, a personal link. The file is "
             "given to another coordinator."

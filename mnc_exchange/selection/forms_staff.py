@@ -1,7 +1,7 @@
 """Coordinators' selection forms: round settings, rubric, reassignment, interviews, overrides.
 
 Forms repeated once per row of a page (reassign, interview, score, override) are built with a
-``prefix`` from ``core.fields.row_prefix`` so that each row's fields have their own names and ids.
+``prefix`` from ``core.forms.row_prefix`` so that each row's fields have their own names and ids.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from ..applications.forms_reference import CommaDecimalField
 from ..applications.models import ApplicationStatus
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import QUOTA_MAX
-from ..core.fields import count_field
-from ..core.forms import AppForm, AppSubForm
+from ..core.forms import AppForm, AppSubForm, count_field
 
 A = ApplicationStatus
 
@@ -62,9 +61,9 @@ def _two_decimals(form, field):
 class SettingsForm(AppForm):
     reviewers_per_application = count_field(
         _l("Reviewers per application"),
-        _l("Enter the number of reviewers per application."),
-        1,
         REVIEWERS_MAX,
+        _l("Enter the number of reviewers per application."),
+        minimum=1,
     )
     disagreement_gap = CommaDecimalField(
         _l("Disagreement gap (points out of 100)"),
@@ -85,7 +84,10 @@ class SettingsForm(AppForm):
         render_kw={"type": "number", "min": 1},
     )
     seat_offer_days = count_field(
-        _l("Days to answer a seat offer"), _l("Enter the number of days."), 1, SEAT_OFFER_DAYS_MAX
+        _l("Days to answer a seat offer"),
+        SEAT_OFFER_DAYS_MAX,
+        _l("Enter the number of days."),
+        minimum=1,
     )
     submit = SubmitField(_l("Save the settings"))
 
@@ -193,7 +195,7 @@ class InterviewForm(AppForm):
         render_kw={"type": "time"},
     )
     duration_minutes = count_field(
-        _l("Duration (minutes)"), _l("Enter the duration."), 5, DURATION_MAX, default=30
+        _l("Duration (minutes)"), DURATION_MAX, _l("Enter the duration."), minimum=5, default=30
     )
     location = StringField(
         _l("Place or video link"),

@@ -20,7 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.services import STATUS_LABELS
 from ..cohorts.models import Cohort
-from ..core.fields import row_form, row_prefix
+from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
 from ..core.web import attempt, flash_form_errors

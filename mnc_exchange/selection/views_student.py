@@ -21,8 +21,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
-from ..core.fields import strip
-from ..core.forms import AppForm
+from ..core.forms import AppForm, strip
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors
 from ..extensions import db
