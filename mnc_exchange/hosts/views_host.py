@@ -14,11 +14,9 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -29,7 +27,7 @@ from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors, private, renew_session
 from ..extensions import db, limiter
 from ..permissions import permission_required
 from ..templating import localdt
@@ -101,14 +99,9 @@ def profile(company: Company):
 def edit(company: Company):
     form = CompanyForm(obj=company, company_id=company.id)
     if form.validate_on_submit():
-        try:
-            needs_approval = services.update_company(company, form.company_input(), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            if needs_approval:
+        done = attempt(lambda: services.update_company(company, form.company_input(), current_user))
+        if done:
+            if done.value:  # the new legal identity needs approval
                 flash(
                     _(
                         "The company's data are saved. Its new legal name or SIRET waits for "
@@ -140,26 +133,21 @@ def invite(company: Company):
                 "An invitation to this address is already waiting for an answer. Withdraw it "
                 "first to send a new one."
             )
+            flash(message, "danger")
         else:
-            try:
-                invitation, _token = services.invite_contact(company, email, current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                message = exc.message
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "An invitation was sent to %(email)s. The link is valid until %(date)s "
-                        "(Paris time) and works once.",
-                        email=invitation.email,
-                        date=localdt(invitation.expires_at, "Europe/Paris"),
-                    ),
-                    "success",
-                )
+            done = attempt(
+                lambda: services.invite_contact(company, email, current_user)[0],
+                lambda invitation: _(
+                    "An invitation was sent to %(email)s. The link is valid until %(date)s "
+                    "(Paris time) and works once.",
+                    email=invitation.email,
+                    date=localdt(invitation.expires_at, "Europe/Paris"),
+                ),
+            )
+            if done:
                 return redirect(url_for("company.profile"))
+            message = done.error.message
         form.email.errors = [*form.email.errors, message]
-        flash(message, "danger")
         return _render_profile(company, form, 400)
     flash_form_errors(form)
     return _render_profile(company, form, 400)
@@ -177,16 +165,10 @@ def revoke_invitation(company: Company, invitation_id: int):
     if invitation.revoked_at is not None:
         flash(_("This invitation had already been withdrawn."), "info")
         return redirect(url_for("company.profile"))
-    try:
-        services.revoke_invitation(invitation, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _("The invitation sent to %(email)s is withdrawn.", email=invitation.email), "success"
-        )
+    attempt(
+        lambda: services.revoke_invitation(invitation, current_user),
+        lambda _value: _("The invitation sent to %(email)s is withdrawn.", email=invitation.email),
+    )
     return redirect(url_for("company.profile"))
 
 
@@ -198,16 +180,11 @@ def revoke_invitation(company: Company, invitation_id: int):
 @_with_company
 def tutors(company: Company):
     form = TutorForm()
-    if form.validate_on_submit():
-        try:
-            tutor = services.save_tutor(company, form.tutor_input(), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is added to your tutors.", name=tutor.full_name), "success")
-            return redirect(url_for("company.tutors"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.save_tutor(company, form.tutor_input(), current_user),
+        lambda tutor: _("%(name)s is added to your tutors.", name=tutor.full_name),
+    ):
+        return redirect(url_for("company.tutors"))
     flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template("company/tutors.html", company=company, form=form), status
@@ -221,16 +198,11 @@ def edit_tutor(company: Company, tutor_id: int):
     if tutor is None or tutor.company_id != company.id:
         abort(404)
     form = TutorForm(obj=tutor)
-    if form.validate_on_submit():
-        try:
-            services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The tutor %(name)s is saved.", name=tutor.full_name), "success")
-            return redirect(url_for("company.tutors"))
+    if form.validate_on_submit() and attempt(
+        lambda: services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor),
+        lambda _value: _("The tutor %(name)s is saved.", name=tutor.full_name),
+    ):
+        return redirect(url_for("company.tutors"))
     flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template(
@@ -241,16 +213,17 @@ def edit_tutor(company: Company, tutor_id: int):
 # --- joining by invitation (public) ---------------------------------------------------------
 
 
-def _private(response):
-    """The page's URL holds the invitation token: never send it on, never cache the page."""
-    response = make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _join_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _accept(token: str, form: JoinForm):
+    """The new contact's account, with its first session."""
+    user = services.accept_invitation(
+        token, form.password.data, form.full_name.data, str(get_locale())
+    )
+    account_sessions.open_session(user)
+    return user
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -260,12 +233,12 @@ def join(token: str):
         invitation = services.invitation_for_token(token)
     except DomainError as exc:
         # Unknown, used, withdrawn or expired: one page saying which, as "not found".
-        return _private((render_template("company/join_invalid.html", reason=exc.message), 404))
+        return private((render_template("company/join_invalid.html", reason=exc.message), 404))
     company = invitation.company
     if current_user.is_authenticated:
         # Someone is logged in on this browser: the new account would be theirs by mistake.
         status = 409 if request.method == "POST" else 200
-        return _private(
+        return private(
             (
                 render_template(
                     "company/join.html", invitation=invitation, company=company, form=None
@@ -275,21 +248,10 @@ def join(token: str):
         )
     form = JoinForm()
     if form.validate_on_submit():
-        try:
-            user = services.accept_invitation(
-                token, form.password.data, form.full_name.data, str(get_locale())
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            account_sessions.open_session(user)
-            db.session.commit()
-            # Renew the session at login (no fixation); keep the chosen language.
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
+        done = attempt(lambda: _accept(token, form))
+        if done:
+            user = done.value
+            renew_session()
             login_user(user)
             flash(
                 _(
@@ -303,7 +265,7 @@ def join(token: str):
             return redirect(url_for("main.dashboard"))
     flash_form_errors(form)
     status = 400 if form.errors or form.is_submitted() else 200
-    return _private(
+    return private(
         (
             render_template("company/join.html", invitation=invitation, company=company, form=form),
             status,
