@@ -23,7 +23,7 @@ from ..core.errors import DomainError
 from ..core.i18n import de
 from ..core.web import (
     attempt,
-    attempt_beside,
+    attempt_form,
     flash_form_errors,
     private,
     renew_session,
@@ -154,8 +154,8 @@ def _register(role: Role, template: str):
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     # The one answer to a valid form, whether the address was new or known.
-    if form.validate_on_submit() and attempt_beside(
-        form.email,
+    if attempt_form(
+        form,
         lambda: services.register(
             form.email.data, form.password.data, form.full_name.data, role, str(get_locale())
         ),
@@ -163,10 +163,10 @@ def _register(role: Role, template: str):
             "Almost done: to create your account, open the link we have just sent to "
             "the address you gave."
         ),
+        beside=form.email,
         category="info",
     ):
         return redirect(url_for("accounts.check_mailbox"))
-    flash_form_errors(form)
     return render_template(template, form=form, role=role)
 
 
@@ -183,7 +183,8 @@ def register_host():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = HostRegisterForm()
-    if form.validate_on_submit() and attempt(
+    if attempt_form(
+        form,
         lambda: host_services.register_company(
             form.company_input(),
             form.email.data,
@@ -200,7 +201,6 @@ def register_host():
         category="info",
     ):
         return redirect(url_for("accounts.check_mailbox"))
-    flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template("accounts/register_host.html", form=form), status
 
@@ -280,13 +280,13 @@ def _change_password(form: ChangePasswordForm) -> None:
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit() and attempt_beside(
-        form.current_password,
+    if attempt_form(
+        form,
         lambda: _change_password(form),
         _("Your password has been changed."),
+        beside=form.current_password,
     ):
         return redirect(url_for("main.dashboard"))
-    flash_form_errors(form)
     return render_template(
         "accounts/change_password.html",
         form=form,

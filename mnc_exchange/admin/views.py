@@ -13,7 +13,7 @@ from ..accounts.models import Role, User
 from ..audit import events
 from ..audit.services import audit_query
 from ..core.pagination import paginate
-from ..core.web import attempt, attempt_beside, flash_form_errors
+from ..core.web import attempt, attempt_form
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..permissions import permission_required
@@ -46,23 +46,21 @@ def users():
 @permission_required("user.manage")
 def create_user():
     form = AdminUserForm()
-    if form.validate_on_submit():
-        done = attempt_beside(
-            form.email,
-            lambda: account_services.create_user(
-                form.email.data,
-                form.password.data,
-                form.full_name.data,
-                Role(form.role.data),
-                locale=form.locale.data,
-                approved=True,
-                actor=current_user,
-            ),
-            lambda user: _("The account of %(email)s is created.", email=user.email),
-        )
-        if done:
-            return redirect(url_for("admin.users"))
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: account_services.create_user(
+            form.email.data,
+            form.password.data,
+            form.full_name.data,
+            Role(form.role.data),
+            locale=form.locale.data,
+            approved=True,
+            actor=current_user,
+        ),
+        lambda user: _("The account of %(email)s is created.", email=user.email),
+        beside=form.email,
+    ):
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
 
 

@@ -132,3 +132,33 @@ def private(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def attempt_form(
+    form,
+    action: Callable[[], T],
+    success: str | Callable[[T], str | None] | None = None,
+    *,
+    beside=None,
+    kinds: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+    category: str = "success",
+) -> Outcome[T] | None:
+    """A form page's POST: a valid form runs ``action`` by :func:`attempt` (by
+    :func:`attempt_beside` when ``beside`` names the field a refusal belongs to); a form that
+    is not valid, or whose field got the refusal, has its errors flashed. Returns the
+    :class:`Outcome` (truthy: saved, redirect), or None when nothing was submitted or valid::
+
+        if attempt_form(form, lambda: services.save(obj, form.x.data), _("Saved.")):
+            return redirect(url_for(...))
+        return render_template(..., form=form)
+    """
+    done = None
+    if form.validate_on_submit():
+        if beside is None:
+            done = attempt(action, success, category=category)
+        else:
+            done = attempt_beside(beside, action, success, category=category, kinds=kinds)
+        if done:
+            return done
+    flash_form_errors(form)
+    return done

@@ -27,7 +27,7 @@ from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
-from ..core.web import attempt, flash_form_errors, private, renew_session
+from ..core.web import attempt, attempt_form, flash_form_errors, private, renew_session
 from ..extensions import db, limiter
 from ..permissions import permission_required
 from ..templating import localdt
@@ -98,22 +98,22 @@ def profile(company: Company):
 @_with_company
 def edit(company: Company):
     form = CompanyForm(obj=company, company_id=company.id)
-    if form.validate_on_submit():
-        done = attempt(lambda: services.update_company(company, form.company_input(), current_user))
-        if done:
-            if done.value:  # the new legal identity needs approval
-                flash(
-                    _(
-                        "The company's data are saved. Its new legal name or SIRET waits for "
-                        "approval by a programme coordinator: until then you cannot publish "
-                        "offers or invite colleagues, and no agreement document is issued."
-                    ),
-                    "warning",
-                )
-            else:
-                flash(_("The company's data are saved."), "success")
-            return redirect(url_for("company.profile"))
-    flash_form_errors(form)
+    done = attempt_form(
+        form, lambda: services.update_company(company, form.company_input(), current_user)
+    )
+    if done:
+        if done.value:  # the new legal identity needs approval
+            flash(
+                _(
+                    "The company's data are saved. Its new legal name or SIRET waits for "
+                    "approval by a programme coordinator: until then you cannot publish "
+                    "offers or invite colleagues, and no agreement document is issued."
+                ),
+                "warning",
+            )
+        else:
+            flash(_("The company's data are saved."), "success")
+        return redirect(url_for("company.profile"))
     status = 400 if form.errors else 200
     return render_template("company/edit.html", company=company, form=form), status
 
@@ -180,12 +180,12 @@ def revoke_invitation(company: Company, invitation_id: int):
 @_with_company
 def tutors(company: Company):
     form = TutorForm()
-    if form.validate_on_submit() and attempt(
+    if attempt_form(
+        form,
         lambda: services.save_tutor(company, form.tutor_input(), current_user),
         lambda tutor: _("%(name)s is added to your tutors.", name=tutor.full_name),
     ):
         return redirect(url_for("company.tutors"))
-    flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template("company/tutors.html", company=company, form=form), status
 
@@ -198,12 +198,12 @@ def edit_tutor(company: Company, tutor_id: int):
     if tutor is None or tutor.company_id != company.id:
         abort(404)
     form = TutorForm(obj=tutor)
-    if form.validate_on_submit() and attempt(
+    if attempt_form(
+        form,
         lambda: services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor),
         lambda _value: _("The tutor %(name)s is saved.", name=tutor.full_name),
     ):
         return redirect(url_for("company.tutors"))
-    flash_form_errors(form)
     status = 400 if form.errors else 200
     return render_template(
         "company/edit_tutor.html", company=company, tutor=tutor, form=form
@@ -247,23 +247,20 @@ def join(token: str):
             )
         )
     form = JoinForm()
-    if form.validate_on_submit():
-        done = attempt(lambda: _accept(token, form))
-        if done:
-            user = done.value
-            renew_session()
-            login_user(user)
-            flash(
-                _(
-                    "Welcome, %(name)s: your account is created and you are a contact of "
-                    "%(company)s.",
-                    name=user.full_name,
-                    company=company.legal_name,
-                ),
-                "success",
-            )
-            return redirect(url_for("main.dashboard"))
-    flash_form_errors(form)
+    done = attempt_form(form, lambda: _accept(token, form))
+    if done:
+        user = done.value
+        renew_session()
+        login_user(user)
+        flash(
+            _(
+                "Welcome, %(name)s: your account is created and you are a contact of %(company)s.",
+                name=user.full_name,
+                company=company.legal_name,
+            ),
+            "success",
+        )
+        return redirect(url_for("main.dashboard"))
     status = 400 if form.errors or form.is_submitted() else 200
     return private(
         (
