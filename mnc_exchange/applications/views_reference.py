@@ -116,25 +116,33 @@ def _application_count(cohort: Cohort) -> int:
     )
 
 
+def _settings_page(template: str, cohort: Cohort, form, action, success: str, context):
+    """A cohort's settings form: saved, the cohort's page; otherwise the form again, with
+    what ``context()`` adds to the template's context."""
+    if attempt_form(form, action, success):
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    return render_template(
+        template,
+        cohort=cohort,
+        form=form,
+        **context(),
+        application_count=_application_count(cohort),
+    )
+
+
 @bp.route("/cohorts/<int:cohort_id>/settings/documents", methods=["GET", "POST"])
 @permission_required("cohort.manage")
 def document_settings(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     levels = reference_services.requirement_levels(cohort)
     form = DocumentSettingsForm(data={kind.value: level for kind, level in levels.items()})
-    if attempt_form(
+    return _settings_page(
+        "reference/document_settings.html",
+        cohort,
         form,
         lambda: reference_services.save_document_requirements(cohort, form.levels()),
         _("The documents asked for this cohort are saved."),
-    ):
-        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    return render_template(
-        "reference/document_settings.html",
-        cohort=cohort,
-        form=form,
-        document_labels=DOCUMENT_LABELS,
-        requirement_labels=REQUIREMENT_LABELS,
-        application_count=_application_count(cohort),
+        lambda: {"document_labels": DOCUMENT_LABELS, "requirement_labels": REQUIREMENT_LABELS},
     )
 
 
@@ -144,7 +152,9 @@ def eligibility_settings(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     rules = services.rules_for(cohort)  # a new row is only kept if the form is saved
     form = EligibilityRulesForm(obj=rules)
-    if attempt_form(
+    return _settings_page(
+        "reference/eligibility_settings.html",
+        cohort,
         form,
         lambda: reference_services.update_eligibility_rules(
             cohort,
@@ -154,12 +164,5 @@ def eligibility_settings(cohort_id: int):
             form.passport_months_after_end.data,
         ),
         _("The eligibility rules of this cohort are saved."),
-    ):
-        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    return render_template(
-        "reference/eligibility_settings.html",
-        cohort=cohort,
-        form=form,
-        latest_end=services.latest_internship_end(cohort),
-        application_count=_application_count(cohort),
+        lambda: {"latest_end": services.latest_internship_end(cohort)},
     )

@@ -198,9 +198,13 @@ def _to_detail(application_id: int):
     return redirect(url_for("screening.detail", application_id=application_id))
 
 
-def _refused_beside(field, error, application_id: int, **forms):
-    """The detail page again (status 400), a rule's refusal written beside ``field``."""
-    field.errors = [*field.errors, error.message]
+def _decided(application_id: int, action, success: str, field, **forms):
+    """Run a decision taken from the detail page: done, the detail page; refused, the page
+    again (status 400) with the reason beside the form's ``field`` too."""
+    done = attempt(action, success)
+    if done:
+        return _to_detail(application_id)
+    field.errors = [*field.errors, done.error.message]
     return _render_detail(screening.load_application(application_id), 400, **forms)
 
 
@@ -264,19 +268,17 @@ def decide(application_id: int):
             ]
             flash_form_errors(form)
             return _confirm_ineligible(application, form, 400)
-    done = attempt(
+    return _decided(
+        application_id,
         lambda: services.decide_eligibility(
             application, form.eligible, form.override_reason.data or "", current_user
         ),
         _("The application is declared eligible; the student is notified.")
         if form.eligible
         else _("The application is declared not eligible; the student is notified."),
+        form.override_reason,
+        eligibility_form=form,
     )
-    if not done:
-        return _refused_beside(
-            form.override_reason, done.error, application_id, eligibility_form=form
-        )
-    return _to_detail(application_id)
 
 
 @bp.route("/documents/<int:document_id>/review", methods=["POST"])
@@ -289,16 +291,14 @@ def review_document(document_id: int):
         flash_form_errors(form)
         application = screening.load_application(application_id)
         return _render_detail(application, 400, **{f"review_{document.id}": form})
-    done = attempt(
+    return _decided(
+        application_id,
         lambda: services.review_document(
             document, form.accept, form.comment.data or "", current_user
         ),
         _("The document is accepted.")
         if form.accept
         else _("The document is rejected; the student is notified."),
+        form.comment,
+        **{f"review_{document.id}": form},
     )
-    if not done:
-        return _refused_beside(
-            form.comment, done.error, application_id, **{f"review_{document.id}": form}
-        )
-    return _to_detail(application_id)
