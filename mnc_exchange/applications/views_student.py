@@ -36,6 +36,7 @@ from ..core.web import Outcome, attempt, flash_form_errors
 from ..extensions import db
 from ..main.calendar import calendar_steps
 from ..permissions import can, permission_required
+from ..selection.queries import STATUS_ORDER
 from ..selection.services import visible_status
 from . import services, uploads
 from .forms import ApplicationForm, DocumentUploadForm, SubmitForm, WithdrawForm
@@ -133,16 +134,9 @@ def my_application(cohort: Cohort | None = None) -> Application | None:
     return services.application_of(_student(), cohort)
 
 
-#: Statuses in which the student's selection page has something to show.
-SELECTION_STAGE = (
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-    A.rejected,
-)
+#: Statuses in which the student's selection page has something to show: the selection
+#: round's, but "withdrawn".
+SELECTION_STAGE = tuple(status for status in STATUS_ORDER if status is not A.withdrawn)
 
 
 def student_menu() -> frozenset[str]:

@@ -9,16 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -67,6 +58,14 @@ def _with_company(view):
         return view(company, *args, **kwargs)
 
     return wrapped
+
+
+def _of_company(model, row_id: int, company: Company):
+    """A tutor or invitation of ``company``; another company's is not revealed (404)."""
+    row = db.session.get(model, row_id)
+    if row is None or row.company_id != company.id:
+        abort(404)
+    return row
 
 
 # --- the company ----------------------------------------------------------------------------
@@ -157,9 +156,7 @@ def invite(company: Company):
 @permission_required("company.manage")
 @_with_company
 def revoke_invitation(company: Company, invitation_id: int):
-    invitation = db.session.get(CompanyInvitation, invitation_id)
-    if invitation is None or invitation.company_id != company.id:
-        abort(404)
+    invitation = _of_company(CompanyInvitation, invitation_id, company)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if invitation.revoked_at is not None:
@@ -194,9 +191,7 @@ def tutors(company: Company):
 @permission_required("company.manage")
 @_with_company
 def edit_tutor(company: Company, tutor_id: int):
-    tutor = db.session.get(Tutor, tutor_id)
-    if tutor is None or tutor.company_id != company.id:
-        abort(404)
+    tutor = _of_company(Tutor, tutor_id, company)
     form = TutorForm(obj=tutor)
     if attempt_form(
         form,
