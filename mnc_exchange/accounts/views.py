@@ -3,18 +3,7 @@ approval."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -23,7 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from ..core.errors import DomainError
 from ..core.i18n import de
-from ..core.web import flash_form_errors, safe_next
+from ..core.web import (
+    attempt,
+    attempt_form,
+    flash_form_errors,
+    private,
+    renew_session,
+    safe_next,
+)
 from ..extensions import db, limiter
 from ..hosts import services as host_services
 from ..hosts.forms import ApproveForm, HostRegisterForm, RejectForm
@@ -77,11 +73,7 @@ def login():
             return render_template("accounts/login.html", form=form), 200
         if user.email_confirmed_at is None:
             return _refuse_unconfirmed(user, form)
-        # Renew the session at login (no fixation); keep the chosen language.
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        renew_session()
         sessions.open_session(user, remember=form.remember.data)
         login_user(user, remember=form.remember.data)
         db.session.commit()
@@ -148,33 +140,24 @@ def _refuse_unconfirmed(user: User, form: LoginForm):
     return render_template("accounts/login.html", form=form), 200
 
 
-def _registered(message: str):
-    """The one answer to a valid registration form, whether the address was new or known."""
-    db.session.commit()
-    flash(message, "info")
-    return redirect(url_for("accounts.check_mailbox"))
-
-
 def _register(role: Role, template: str):
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            services.register(
-                form.email.data, form.password.data, form.full_name.data, role, str(get_locale())
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors.append(exc.message)
-        else:
-            return _registered(
-                _(
-                    "Almost done: to create your account, open the link we have just sent to "
-                    "the address you gave."
-                )
-            )
-    flash_form_errors(form)
+    # The one answer to a valid form, whether the address was new or known.
+    if attempt_form(
+        form,
+        lambda: services.register(
+            form.email.data, form.password.data, form.full_name.data, role, str(get_locale())
+        ),
+        _(
+            "Almost done: to create your account, open the link we have just sent to "
+            "the address you gave."
+        ),
+        beside=form.email,
+        category="info",
+    ):
+        return redirect(url_for("accounts.check_mailbox"))
     return render_template(template, form=form, role=role)
 
 
@@ -191,28 +174,24 @@ def register_host():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = HostRegisterForm()
-    if form.validate_on_submit():
-        try:
-            host_services.register_company(
-                form.company_input(),
-                form.email.data,
-                form.password.data,
-                form.full_name.data,
-                str(get_locale()),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            return _registered(
-                _(
-                    "Almost done: to register %(company)s, open the link we have just sent to "
-                    "the address you gave. A programme coordinator then approves the company "
-                    "before you can publish offers; you will receive an e-mail.",
-                    company=form.legal_name.data.strip(),
-                )
-            )
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: host_services.register_company(
+            form.company_input(),
+            form.email.data,
+            form.password.data,
+            form.full_name.data,
+            str(get_locale()),
+        ),
+        lambda _value: _(
+            "Almost done: to register %(company)s, open the link we have just sent to "
+            "the address you gave. A programme coordinator then approves the company "
+            "before you can publish offers; you will receive an e-mail.",
+            company=form.legal_name.data.strip(),
+        ),
+        category="info",
+    ):
+        return redirect(url_for("accounts.check_mailbox"))
     status = 400 if form.errors else 200
     return render_template("accounts/register_host.html", form=form), status
 
@@ -221,14 +200,6 @@ def register_host():
 def check_mailbox():
     """After a registration: the same page whether the address was new or already known."""
     return render_template("accounts/check_mailbox.html", form=ResendConfirmationForm())
-
-
-def _private(response):
-    """The page's URL holds a token: never send it on, never cache the page."""
-    response = make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.route("/register/confirm/<token>", methods=["GET", "POST"])
@@ -242,7 +213,7 @@ def confirm_email(token: str):
             formdata=None, email=services.confirm_token_email(token) or ""
         )
         page = render_template("accounts/confirm_invalid.html", reason=exc.message, form=form)
-        return _private((page, 400))
+        return private((page, 400))
     form = ConfirmForm()
     if form.validate_on_submit():
         services.confirm_email(token)
@@ -258,7 +229,7 @@ def confirm_email(token: str):
         else:
             flash(_("Your e-mail address is confirmed. You can log in now."), "success")
         return redirect(url_for("accounts.login"))
-    return _private(render_template("accounts/confirm_email.html", form=form, email=user.email))
+    return private(render_template("accounts/confirm_email.html", form=form, email=user.email))
 
 
 @bp.route("/register/confirm", methods=["POST"])
@@ -286,30 +257,27 @@ def resend_confirmation():
     return render_template("accounts/check_mailbox.html", form=form), 400
 
 
+def _change_password(form: ChangePasswordForm) -> None:
+    user = current_user._get_current_object()
+    remember = bool(user.current_session and user.current_session.remember)
+    services.change_password(user, form.current_password.data, form.password.data)
+    # Every older session and remember cookie has ended; this browser gets a new one.
+    renew_session()
+    sessions.open_session(user, remember=remember)
+    login_user(user, remember=remember)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = current_user._get_current_object()
-            remember = bool(user.current_session and user.current_session.remember)
-            services.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.current_password.errors.append(exc.message)
-        else:
-            # Every older session and remember cookie has ended; this browser gets a new one.
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            sessions.open_session(user, remember=remember)
-            login_user(user, remember=remember)
-            db.session.commit()
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("main.dashboard"))
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: _change_password(form),
+        _("Your password has been changed."),
+        beside=form.current_password,
+    ):
+        return redirect(url_for("main.dashboard"))
     return render_template(
         "accounts/change_password.html",
         form=form,
@@ -404,12 +372,9 @@ def approve_host(user_id: int):
             "warning",
         )
         return redirect(url_for("companies.detail", company_id=user.company_id))
-    try:
-        services.approve_host(user, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-    else:
-        db.session.commit()
-        flash(_("The account %(of_name)s is approved.", of_name=de(user.full_name)), "success")
+    attempt(
+        lambda: services.approve_host(user, current_user),
+        lambda _value: _("The account %(of_name)s is approved.", of_name=de(user.full_name)),
+        error_category="warning",
+    )
     return redirect(url_for("accounts.pending_hosts"))

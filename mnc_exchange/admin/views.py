@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,9 +12,8 @@ from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
 from ..accounts.models import Role, User
 from ..audit import events
 from ..audit.services import audit_query
-from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import flash_form_errors
+from ..core.web import attempt, attempt_form
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..permissions import permission_required
@@ -47,25 +46,21 @@ def users():
 @permission_required("user.manage")
 def create_user():
     form = AdminUserForm()
-    if form.validate_on_submit():
-        try:
-            user = account_services.create_user(
-                form.email.data,
-                form.password.data,
-                form.full_name.data,
-                Role(form.role.data),
-                locale=form.locale.data,
-                approved=True,
-                actor=current_user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("The account of %(email)s is created.", email=user.email), "success")
-            return redirect(url_for("admin.users"))
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: account_services.create_user(
+            form.email.data,
+            form.password.data,
+            form.full_name.data,
+            Role(form.role.data),
+            locale=form.locale.data,
+            approved=True,
+            actor=current_user,
+        ),
+        lambda user: _("The account of %(email)s is created.", email=user.email),
+        beside=form.email,
+    ):
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
 
 
@@ -73,17 +68,14 @@ def _set_active(user_id: int, active: bool):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        account_services.set_active(user, active, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        if active:
-            flash(_("The account of %(email)s is reactivated.", email=user.email), "success")
-        else:
-            flash(_("The account of %(email)s is deactivated.", email=user.email), "success")
+    attempt(
+        lambda: account_services.set_active(user, active, current_user),
+        lambda _value: (
+            _("The account of %(email)s is reactivated.", email=user.email)
+            if active
+            else _("The account of %(email)s is deactivated.", email=user.email)
+        ),
+    )
     return redirect(url_for("admin.users"))
 
 

@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..cohorts.models import Cohort
-from ..core.errors import DomainError
-from ..core.web import flash_form_errors
+from ..core.web import attempt, attempt_form
 from ..extensions import db
 from ..permissions import permission_required
 from . import reference_services, services
@@ -58,22 +57,14 @@ def institutions():
 @permission_required("reference.manage")
 def create_institution():
     form = InstitutionForm()
-    if form.validate_on_submit():
-        try:
-            institution = reference_services.create_institution(**form.values())
-        except reference_services.DuplicateInstitution as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            flash_form_errors(form)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The institution “%(name)s” is added.", name=institution.name), "success")
-            return redirect(url_for("reference.institutions"))
-    else:
-        flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: reference_services.create_institution(**form.values()),
+        lambda institution: _("The institution “%(name)s” is added.", name=institution.name),
+        beside=form.name,
+        kinds=reference_services.DuplicateInstitution,
+    ):
+        return redirect(url_for("reference.institutions"))
     return render_template("reference/institution_form.html", form=form, institution=None)
 
 
@@ -82,22 +73,14 @@ def create_institution():
 def edit_institution(institution_id: int):
     institution = db.get_or_404(Institution, institution_id)
     form = InstitutionForm(obj=institution)
-    if form.validate_on_submit():
-        try:
-            reference_services.update_institution(institution, **form.values())
-        except reference_services.DuplicateInstitution as exc:
-            db.session.rollback()
-            form.name.errors.append(exc.message)
-            flash_form_errors(form)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The institution “%(name)s” is saved.", name=institution.name), "success")
-            return redirect(url_for("reference.institutions"))
-    else:
-        flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: reference_services.update_institution(institution, **form.values()),
+        lambda _value: _("The institution “%(name)s” is saved.", name=institution.name),
+        beside=form.name,
+        kinds=reference_services.DuplicateInstitution,
+    ):
+        return redirect(url_for("reference.institutions"))
     return render_template("reference/institution_form.html", form=form, institution=institution)
 
 
@@ -109,24 +92,18 @@ def toggle_institution(institution_id: int):
     if not form.validate_on_submit():
         abort(400)
     active = form.active.data == "1"
-    try:
-        reference_services.set_institution_active(institution, active)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        if active:
-            flash(_("“%(name)s” is active again.", name=institution.name), "success")
-        else:
-            flash(
-                _(
-                    "“%(name)s” is deactivated: students can no longer choose it; existing "
-                    "applications keep it.",
-                    name=institution.name,
-                ),
-                "success",
+    attempt(
+        lambda: reference_services.set_institution_active(institution, active),
+        lambda _value: (
+            _("“%(name)s” is active again.", name=institution.name)
+            if active
+            else _(
+                "“%(name)s” is deactivated: students can no longer choose it; existing "
+                "applications keep it.",
+                name=institution.name,
             )
+        ),
+    )
     return redirect(url_for("reference.institutions"))
 
 
@@ -139,31 +116,33 @@ def _application_count(cohort: Cohort) -> int:
     )
 
 
+def _settings_page(template: str, cohort: Cohort, form, action, success: str, context):
+    """A cohort's settings form: saved, the cohort's page; otherwise the form again, with
+    what ``context()`` adds to the template's context."""
+    if attempt_form(form, action, success):
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
+    return render_template(
+        template,
+        cohort=cohort,
+        form=form,
+        **context(),
+        application_count=_application_count(cohort),
+    )
+
+
 @bp.route("/cohorts/<int:cohort_id>/settings/documents", methods=["GET", "POST"])
 @permission_required("cohort.manage")
 def document_settings(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     levels = reference_services.requirement_levels(cohort)
     form = DocumentSettingsForm(data={kind.value: level for kind, level in levels.items()})
-    if form.validate_on_submit():
-        try:
-            reference_services.save_document_requirements(cohort, form.levels())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The documents asked for this cohort are saved."), "success")
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    else:
-        flash_form_errors(form)
-    return render_template(
+    return _settings_page(
         "reference/document_settings.html",
-        cohort=cohort,
-        form=form,
-        document_labels=DOCUMENT_LABELS,
-        requirement_labels=REQUIREMENT_LABELS,
-        application_count=_application_count(cohort),
+        cohort,
+        form,
+        lambda: reference_services.save_document_requirements(cohort, form.levels()),
+        _("The documents asked for this cohort are saved."),
+        lambda: {"document_labels": DOCUMENT_LABELS, "requirement_labels": REQUIREMENT_LABELS},
     )
 
 
@@ -173,28 +152,17 @@ def eligibility_settings(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     rules = services.rules_for(cohort)  # a new row is only kept if the form is saved
     form = EligibilityRulesForm(obj=rules)
-    if form.validate_on_submit():
-        try:
-            reference_services.update_eligibility_rules(
-                cohort,
-                form.min_french_level.data,
-                form.min_average.data,
-                form.allowed_years.data,
-                form.passport_months_after_end.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The eligibility rules of this cohort are saved."), "success")
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    else:
-        flash_form_errors(form)
-    return render_template(
+    return _settings_page(
         "reference/eligibility_settings.html",
-        cohort=cohort,
-        form=form,
-        latest_end=services.latest_internship_end(cohort),
-        application_count=_application_count(cohort),
+        cohort,
+        form,
+        lambda: reference_services.update_eligibility_rules(
+            cohort,
+            form.min_french_level.data,
+            form.min_average.data,
+            form.allowed_years.data,
+            form.passport_months_after_end.data,
+        ),
+        _("The eligibility rules of this cohort are saved."),
+        lambda: {"latest_end": services.latest_internship_end(cohort)},
     )

@@ -8,10 +8,9 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..cohorts.services import working_cohort
-from ..core.errors import DomainError
 from ..core.i18n import long_date
 from ..core.pagination import paginate
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..permissions import permission_required
 from . import screening, services
@@ -114,25 +113,18 @@ def screen_all():
     if cohort is None:
         flash(_("There is no cohort to screen."), "danger")
         return redirect(url_for("screening.index"))
-    try:
-        result = screening.screen_all(cohort)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            ngettext(
-                "%(num)d submitted application screened: %(eligible)d suggested eligible, "
-                "%(ineligible)d suggested not eligible.",
-                "%(num)d submitted applications screened: %(eligible)d suggested eligible, "
-                "%(ineligible)d suggested not eligible.",
-                result.total,
-                eligible=result.eligible,
-                ineligible=result.ineligible,
-            ),
-            "success",
-        )
+    attempt(
+        lambda: screening.screen_all(cohort),
+        lambda result: ngettext(
+            "%(num)d submitted application screened: %(eligible)d suggested eligible, "
+            "%(ineligible)d suggested not eligible.",
+            "%(num)d submitted applications screened: %(eligible)d suggested eligible, "
+            "%(ineligible)d suggested not eligible.",
+            result.total,
+            eligible=result.eligible,
+            ineligible=result.ineligible,
+        ),
+    )
     return redirect(url_for("screening.index", cohort=cohort.id))
 
 
@@ -206,6 +198,16 @@ def _to_detail(application_id: int):
     return redirect(url_for("screening.detail", application_id=application_id))
 
 
+def _decided(application_id: int, action, success: str, field, **forms):
+    """Run a decision taken from the detail page: done, the detail page; refused, the page
+    again (status 400) with the reason beside the form's ``field`` too."""
+    done = attempt(action, success)
+    if done:
+        return _to_detail(application_id)
+    field.errors = [*field.errors, done.error.message]
+    return _render_detail(screening.load_application(application_id), 400, **forms)
+
+
 @bp.route("/<int:application_id>/return", methods=["POST"])
 @permission_required("application.review")
 def return_for_correction(application_id: int):
@@ -214,14 +216,10 @@ def return_for_correction(application_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_detail(application, 400, return_form=form)
-    try:
-        services.return_for_correction(application, form.message.data, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The application is returned to the student for correction."), "success")
+    attempt(
+        lambda: services.return_for_correction(application, form.message.data, current_user),
+        _("The application is returned to the student for correction."),
+    )
     return _to_detail(application_id)
 
 
@@ -270,22 +268,17 @@ def decide(application_id: int):
             ]
             flash_form_errors(form)
             return _confirm_ineligible(application, form, 400)
-    try:
-        services.decide_eligibility(
+    return _decided(
+        application_id,
+        lambda: services.decide_eligibility(
             application, form.eligible, form.override_reason.data or "", current_user
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        form.override_reason.errors = [*form.override_reason.errors, exc.message]
-        application = screening.load_application(application_id)
-        return _render_detail(application, 400, eligibility_form=form)
-    db.session.commit()
-    if form.eligible:
-        flash(_("The application is declared eligible; the student is notified."), "success")
-    else:
-        flash(_("The application is declared not eligible; the student is notified."), "success")
-    return _to_detail(application_id)
+        ),
+        _("The application is declared eligible; the student is notified.")
+        if form.eligible
+        else _("The application is declared not eligible; the student is notified."),
+        form.override_reason,
+        eligibility_form=form,
+    )
 
 
 @bp.route("/documents/<int:document_id>/review", methods=["POST"])
@@ -298,17 +291,14 @@ def review_document(document_id: int):
         flash_form_errors(form)
         application = screening.load_application(application_id)
         return _render_detail(application, 400, **{f"review_{document.id}": form})
-    try:
-        services.review_document(document, form.accept, form.comment.data or "", current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        form.comment.errors = [*form.comment.errors, exc.message]
-        application = screening.load_application(application_id)
-        return _render_detail(application, 400, **{f"review_{document.id}": form})
-    db.session.commit()
-    if form.accept:
-        flash(_("The document is accepted."), "success")
-    else:
-        flash(_("The document is rejected; the student is notified."), "success")
-    return _to_detail(application_id)
+    return _decided(
+        application_id,
+        lambda: services.review_document(
+            document, form.accept, form.comment.data or "", current_user
+        ),
+        _("The document is accepted.")
+        if form.accept
+        else _("The document is rejected; the student is notified."),
+        form.comment,
+        **{f"review_{document.id}": form},
+    )

@@ -32,10 +32,11 @@ from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
 from ..core.i18n import decimal
-from ..core.web import flash_form_errors
+from ..core.web import Outcome, attempt, flash_form_errors
 from ..extensions import db
 from ..main.calendar import calendar_steps
 from ..permissions import can, permission_required
+from ..selection.queries import STATUS_ORDER
 from ..selection.services import visible_status
 from . import services, uploads
 from .forms import ApplicationForm, DocumentUploadForm, SubmitForm, WithdrawForm
@@ -133,16 +134,9 @@ def my_application(cohort: Cohort | None = None) -> Application | None:
     return services.application_of(_student(), cohort)
 
 
-#: Statuses in which the student's selection page has something to show.
-SELECTION_STAGE = (
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-    A.rejected,
-)
+#: Statuses in which the student's selection page has something to show: the selection
+#: round's, but "withdrawn".
+SELECTION_STAGE = tuple(status for status in STATUS_ORDER if status is not A.withdrawn)
 
 
 def student_menu() -> frozenset[str]:
@@ -372,6 +366,22 @@ def _no_application():
     return _back()
 
 
+def _editable_file(anchor: str = ""):
+    """``(cohort, application, None)``: the student's application to the current cohort, which
+    may be changed now; or ``(…, …, response)``: a redirect saying why not (no application, or
+    no longer editable)."""
+    cohort = current_cohort()
+    application = _load_application(cohort)
+    if application is None:
+        return cohort, None, _no_application()
+    try:
+        services.ensure_editable(application)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return cohort, application, _back(anchor)
+    return cohort, application, None
+
+
 # --- routes ----------------------------------------------------------------------------------
 
 
@@ -391,16 +401,9 @@ def start():
     if cohort is None:
         flash(_("There is no call for applications at the moment."), "danger")
         return _back()
-    try:
-        services.start_application(_student(), cohort)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    flash(
+    attempt(
+        lambda: services.start_application(_student(), cohort),
         _("Your application is started. Fill it in, save it as often as you like, then submit it."),
-        "success",
     )
     return _back()
 
@@ -436,64 +439,58 @@ def _posted_draft() -> bool:
     return request.form.get("draft") == "1"
 
 
+def _save_posted_draft(cohort: Cohort, application: Application) -> Outcome:
+    """With an upload or the submission: save the file's fields posted with it (nothing typed
+    is lost). Falsy when a rule refused (rolled back, flashed); else its value is the
+    application (reloaded when saved) and the form of the refused fields (None: all saved)."""
+    if not _posted_draft():
+        return Outcome(value=(application, None))
+    done = attempt(lambda: _save_typed_fields(application))
+    if not done:
+        return done
+    return Outcome(value=(_load_application(cohort), done.value))
+
+
+def _fields_refused(cohort: Cohort, form: ApplicationForm):
+    """The page again, the refused fields marked in red (the others are saved)."""
+    flash(
+        _(
+            "The other fields are saved; the fields marked in red are not: correct them, "
+            "then save again."
+        ),
+        "warning",
+    )
+    return _render_page(cohort, _load_application(cohort), form=form)
+
+
 @bp.post("/")
 @permission_required("application.apply")
 def save():
-    cohort = current_cohort()
-    application = _load_application(cohort)
-    if application is None:
-        return _no_application()
-    try:
-        services.ensure_editable(application)
-    except DomainError as exc:
-        flash(exc.message, "danger")
-        return _back()
+    cohort, application, stop = _editable_file()
+    if stop is not None:
+        return stop
     if not ConfirmForm().validate_on_submit():  # the CSRF token only
         flash(_("The form has expired; try again."), "danger")
         return _back()
-    try:
-        refused = _save_typed_fields(application)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back()
-    db.session.commit()
-    if refused is not None:
-        flash(
-            _(
-                "The other fields are saved; the fields marked in red are not: correct them, "
-                "then save again."
-            ),
-            "warning",
-        )
-        return _render_page(cohort, _load_application(cohort), form=refused)
-    flash(_("Your application is saved."), "success")
+    done = attempt(lambda: _save_typed_fields(application))
+    if done and done.value is not None:
+        return _fields_refused(cohort, done.value)
+    if done:
+        flash(_("Your application is saved."), "success")
     return _back()
 
 
 @bp.post("/submit")
 @permission_required("application.apply")
 def submit():
-    cohort = current_cohort()
-    application = _load_application(cohort)
-    if application is None:
-        return _no_application()
+    cohort, application, stop = _editable_file()
+    if stop is not None:
+        return stop
     form = SubmitForm()
-    try:
-        services.ensure_editable(application)
-    except DomainError as exc:
-        flash(exc.message, "danger")
+    draft = _save_posted_draft(cohort, application)
+    if not draft:
         return _back()
-    refused = None
-    if _posted_draft():
-        try:
-            refused = _save_typed_fields(application)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return _back()
-        db.session.commit()
-        application = _load_application(cohort)
+    application, refused = draft.value
     if refused is not None:
         flash(
             _(
@@ -506,21 +503,14 @@ def submit():
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _render_page(cohort, application, submit_form=form)
-    try:
-        services.submit(application)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _back("checklist")
-    db.session.commit()
-    flash(
+    done = attempt(
+        lambda: services.submit(application),
         _(
             "Your application is submitted. The programme team will review it; you will find "
             "their messages on this page and receive them by e-mail."
         ),
-        "success",
     )
-    return _back()
+    return _back() if done else _back("checklist")
 
 
 def _upload_form() -> DocumentUploadForm:
@@ -537,28 +527,15 @@ def _upload_form() -> DocumentUploadForm:
 @bp.post("/documents")
 @permission_required("application.apply")
 def upload_document():
-    cohort = current_cohort()
-    application = _load_application(cohort)
-    if application is None:
-        return _no_application()
-    try:
-        services.ensure_editable(application)
-    except DomainError as exc:
-        flash(exc.message, "danger")
-        return _back("documents")
+    cohort, application, stop = _editable_file("documents")
+    if stop is not None:
+        return stop
     form = _upload_form()
     kind = form.document_kind()
-    # The fields typed in the file are saved with the upload: nothing typed is lost.
-    refused = None
-    if _posted_draft():
-        try:
-            refused = _save_typed_fields(application)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return _back("documents")
-        db.session.commit()
-        application = _load_application(cohort)
+    draft = _save_posted_draft(cohort, application)
+    if not draft:
+        return _back("documents")
+    application, refused = draft.value
     if not form.validate_on_submit():
         if kind is None:
             flash(_("Unknown kind of document."), "danger")
@@ -594,14 +571,7 @@ def upload_document():
         "success",
     )
     if refused is not None:
-        flash(
-            _(
-                "The other fields are saved; the fields marked in red are not: correct them, "
-                "then save again."
-            ),
-            "warning",
-        )
-        return _render_page(cohort, _load_application(cohort), form=refused)
+        return _fields_refused(cohort, refused)
     return _back("documents")
 
 
@@ -626,14 +596,11 @@ def withdraw():
     form = WithdrawForm()
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                services.withdraw(application, form.reason.data)
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                return _back()
-            db.session.commit()
-            flash(_("Your application is withdrawn."), "info")
+            attempt(
+                lambda: services.withdraw(application, form.reason.data),
+                _("Your application is withdrawn."),
+                category="info",
+            )
             return _back()
         flash_form_errors(form)
     return render_template(

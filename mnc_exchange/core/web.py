@@ -53,6 +53,7 @@ def attempt(
     success: str | Callable[[T], str | None] | None = None,
     *,
     category: str = "success",
+    error_category: str = "danger",
 ) -> Outcome[T]:
     """Run one service call as the request's single transaction.
 
@@ -67,7 +68,7 @@ def attempt(
         value = action()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        flash(exc.message, error_category)
         return Outcome(error=exc)
     db.session.commit()
     message = success(value) if callable(success) else success
@@ -80,3 +81,84 @@ def refused(exc: DomainError) -> None:
     """Roll back and show why a rule refused the request (for a view that calls services itself)."""
     db.session.rollback()
     flash(exc.message, "danger")
+
+
+# --- added by r1 ---
+
+
+def attempt_beside(
+    field,
+    action: Callable[[], T],
+    success: str | Callable[[T], str | None] | None = None,
+    *,
+    category: str = "success",
+    kinds: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+) -> Outcome[T]:
+    """:func:`attempt` for a form whose refusal belongs to one field (an address already
+    registered, a wrong current password): a :class:`DomainError` of ``kinds`` is rolled back
+    and written beside ``field`` (not flashed); any other one is flashed as by :func:`attempt`.
+    The view then calls :func:`flash_form_errors` and shows the form again."""
+    try:
+        value = action()
+    except kinds as exc:
+        db.session.rollback()
+        field.errors = [*field.errors, exc.message]
+        return Outcome(error=exc)
+    except DomainError as exc:
+        refused(exc)
+        return Outcome(error=exc)
+    db.session.commit()
+    message = success(value) if callable(success) else success
+    if message:
+        flash(message, category)
+    return Outcome(value=value)
+
+
+def renew_session() -> None:
+    """At login: a new session (no session fixation) that keeps the chosen language."""
+    from flask import session
+
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def private(response):
+    """A page whose URL holds a token: never send the URL on (no Referer), never cache it."""
+    from flask import make_response
+
+    response = make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def attempt_form(
+    form,
+    action: Callable[[], T],
+    success: str | Callable[[T], str | None] | None = None,
+    *,
+    beside=None,
+    kinds: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+    category: str = "success",
+) -> Outcome[T] | None:
+    """A form page's POST: a valid form runs ``action`` by :func:`attempt` (by
+    :func:`attempt_beside` when ``beside`` names the field a refusal belongs to); a form that
+    is not valid, or whose field got the refusal, has its errors flashed. Returns the
+    :class:`Outcome` (truthy: saved, redirect), or None when nothing was submitted or valid::
+
+        if attempt_form(form, lambda: services.save(obj, form.x.data), _("Saved.")):
+            return redirect(url_for(...))
+        return render_template(..., form=form)
+    """
+    done = None
+    if form.validate_on_submit():
+        if beside is None:
+            done = attempt(action, success, category=category)
+        else:
+            done = attempt_beside(beside, action, success, category=category, kinds=kinds)
+        if done:
+            return done
+    flash_form_errors(form)
+    return done

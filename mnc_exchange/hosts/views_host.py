@@ -9,18 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -29,7 +18,7 @@ from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
-from ..core.web import flash_form_errors
+from ..core.web import attempt, attempt_form, flash_form_errors, private, renew_session
 from ..extensions import db, limiter
 from ..permissions import permission_required
 from ..templating import localdt
@@ -71,6 +60,14 @@ def _with_company(view):
     return wrapped
 
 
+def _of_company(model, row_id: int, company: Company):
+    """A tutor or invitation of ``company``; another company's is not revealed (404)."""
+    row = db.session.get(model, row_id)
+    if row is None or row.company_id != company.id:
+        abort(404)
+    return row
+
+
 # --- the company ----------------------------------------------------------------------------
 
 
@@ -100,27 +97,22 @@ def profile(company: Company):
 @_with_company
 def edit(company: Company):
     form = CompanyForm(obj=company, company_id=company.id)
-    if form.validate_on_submit():
-        try:
-            needs_approval = services.update_company(company, form.company_input(), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+    done = attempt_form(
+        form, lambda: services.update_company(company, form.company_input(), current_user)
+    )
+    if done:
+        if done.value:  # the new legal identity needs approval
+            flash(
+                _(
+                    "The company's data are saved. Its new legal name or SIRET waits for "
+                    "approval by a programme coordinator: until then you cannot publish "
+                    "offers or invite colleagues, and no agreement document is issued."
+                ),
+                "warning",
+            )
         else:
-            db.session.commit()
-            if needs_approval:
-                flash(
-                    _(
-                        "The company's data are saved. Its new legal name or SIRET waits for "
-                        "approval by a programme coordinator: until then you cannot publish "
-                        "offers or invite colleagues, and no agreement document is issued."
-                    ),
-                    "warning",
-                )
-            else:
-                flash(_("The company's data are saved."), "success")
-            return redirect(url_for("company.profile"))
-    flash_form_errors(form)
+            flash(_("The company's data are saved."), "success")
+        return redirect(url_for("company.profile"))
     status = 400 if form.errors else 200
     return render_template("company/edit.html", company=company, form=form), status
 
@@ -140,26 +132,21 @@ def invite(company: Company):
                 "An invitation to this address is already waiting for an answer. Withdraw it "
                 "first to send a new one."
             )
+            flash(message, "danger")
         else:
-            try:
-                invitation, _token = services.invite_contact(company, email, current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                message = exc.message
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "An invitation was sent to %(email)s. The link is valid until %(date)s "
-                        "(Paris time) and works once.",
-                        email=invitation.email,
-                        date=localdt(invitation.expires_at, "Europe/Paris"),
-                    ),
-                    "success",
-                )
+            done = attempt(
+                lambda: services.invite_contact(company, email, current_user)[0],
+                lambda invitation: _(
+                    "An invitation was sent to %(email)s. The link is valid until %(date)s "
+                    "(Paris time) and works once.",
+                    email=invitation.email,
+                    date=localdt(invitation.expires_at, "Europe/Paris"),
+                ),
+            )
+            if done:
                 return redirect(url_for("company.profile"))
+            message = done.error.message
         form.email.errors = [*form.email.errors, message]
-        flash(message, "danger")
         return _render_profile(company, form, 400)
     flash_form_errors(form)
     return _render_profile(company, form, 400)
@@ -169,24 +156,16 @@ def invite(company: Company):
 @permission_required("company.manage")
 @_with_company
 def revoke_invitation(company: Company, invitation_id: int):
-    invitation = db.session.get(CompanyInvitation, invitation_id)
-    if invitation is None or invitation.company_id != company.id:
-        abort(404)
+    invitation = _of_company(CompanyInvitation, invitation_id, company)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if invitation.revoked_at is not None:
         flash(_("This invitation had already been withdrawn."), "info")
         return redirect(url_for("company.profile"))
-    try:
-        services.revoke_invitation(invitation, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _("The invitation sent to %(email)s is withdrawn.", email=invitation.email), "success"
-        )
+    attempt(
+        lambda: services.revoke_invitation(invitation, current_user),
+        lambda _value: _("The invitation sent to %(email)s is withdrawn.", email=invitation.email),
+    )
     return redirect(url_for("company.profile"))
 
 
@@ -198,17 +177,12 @@ def revoke_invitation(company: Company, invitation_id: int):
 @_with_company
 def tutors(company: Company):
     form = TutorForm()
-    if form.validate_on_submit():
-        try:
-            tutor = services.save_tutor(company, form.tutor_input(), current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is added to your tutors.", name=tutor.full_name), "success")
-            return redirect(url_for("company.tutors"))
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: services.save_tutor(company, form.tutor_input(), current_user),
+        lambda tutor: _("%(name)s is added to your tutors.", name=tutor.full_name),
+    ):
+        return redirect(url_for("company.tutors"))
     status = 400 if form.errors else 200
     return render_template("company/tutors.html", company=company, form=form), status
 
@@ -217,21 +191,14 @@ def tutors(company: Company):
 @permission_required("company.manage")
 @_with_company
 def edit_tutor(company: Company, tutor_id: int):
-    tutor = db.session.get(Tutor, tutor_id)
-    if tutor is None or tutor.company_id != company.id:
-        abort(404)
+    tutor = _of_company(Tutor, tutor_id, company)
     form = TutorForm(obj=tutor)
-    if form.validate_on_submit():
-        try:
-            services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("The tutor %(name)s is saved.", name=tutor.full_name), "success")
-            return redirect(url_for("company.tutors"))
-    flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: services.save_tutor(company, form.tutor_input(), current_user, tutor=tutor),
+        lambda _value: _("The tutor %(name)s is saved.", name=tutor.full_name),
+    ):
+        return redirect(url_for("company.tutors"))
     status = 400 if form.errors else 200
     return render_template(
         "company/edit_tutor.html", company=company, tutor=tutor, form=form
@@ -241,16 +208,17 @@ def edit_tutor(company: Company, tutor_id: int):
 # --- joining by invitation (public) ---------------------------------------------------------
 
 
-def _private(response):
-    """The page's URL holds the invitation token: never send it on, never cache the page."""
-    response = make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _join_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _accept(token: str, form: JoinForm):
+    """The new contact's account, with its first session."""
+    user = services.accept_invitation(
+        token, form.password.data, form.full_name.data, str(get_locale())
+    )
+    account_sessions.open_session(user)
+    return user
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
@@ -260,12 +228,12 @@ def join(token: str):
         invitation = services.invitation_for_token(token)
     except DomainError as exc:
         # Unknown, used, withdrawn or expired: one page saying which, as "not found".
-        return _private((render_template("company/join_invalid.html", reason=exc.message), 404))
+        return private((render_template("company/join_invalid.html", reason=exc.message), 404))
     company = invitation.company
     if current_user.is_authenticated:
         # Someone is logged in on this browser: the new account would be theirs by mistake.
         status = 409 if request.method == "POST" else 200
-        return _private(
+        return private(
             (
                 render_template(
                     "company/join.html", invitation=invitation, company=company, form=None
@@ -274,36 +242,22 @@ def join(token: str):
             )
         )
     form = JoinForm()
-    if form.validate_on_submit():
-        try:
-            user = services.accept_invitation(
-                token, form.password.data, form.full_name.data, str(get_locale())
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            account_sessions.open_session(user)
-            db.session.commit()
-            # Renew the session at login (no fixation); keep the chosen language.
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            flash(
-                _(
-                    "Welcome, %(name)s: your account is created and you are a contact of "
-                    "%(company)s.",
-                    name=user.full_name,
-                    company=company.legal_name,
-                ),
-                "success",
-            )
-            return redirect(url_for("main.dashboard"))
-    flash_form_errors(form)
+    done = attempt_form(form, lambda: _accept(token, form))
+    if done:
+        user = done.value
+        renew_session()
+        login_user(user)
+        flash(
+            _(
+                "Welcome, %(name)s: your account is created and you are a contact of %(company)s.",
+                name=user.full_name,
+                company=company.legal_name,
+            ),
+            "success",
+        )
+        return redirect(url_for("main.dashboard"))
     status = 400 if form.errors or form.is_submitted() else 200
-    return _private(
+    return private(
         (
             render_template("company/join.html", invitation=invitation, company=company, form=form),
             status,

@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import flash_form_errors, safe_next
+from ..core.web import attempt, flash_form_errors, safe_next
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import STATUS_LABELS as OFFER_STATUS_LABELS
@@ -114,20 +113,13 @@ def approve(company_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.approve_company(company, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(
-            _(
-                "%(company)s is approved; its contacts have been told by e-mail.",
-                company=company.legal_name,
-            ),
-            "success",
-        )
+    attempt(
+        lambda: services.approve_company(company, current_user),
+        lambda _value: _(
+            "%(company)s is approved; its contacts have been told by e-mail.",
+            company=company.legal_name,
+        ),
+    )
     return redirect(_back(form, company))
 
 
@@ -140,20 +132,14 @@ def reject(company_id: int):
         flash(_("Only a company waiting for approval can be refused."), "danger")
         return redirect(url_for("companies.detail", company_id=company.id))
     if form.validate_on_submit():
-        try:
-            services.reject_company(company, form.reason.data, current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(company)s is refused; its contacts have been told the reason by e-mail.",
-                    company=company.legal_name,
-                ),
-                "info",
-            )
+        attempt(
+            lambda: services.reject_company(company, form.reason.data, current_user),
+            lambda _value: _(
+                "%(company)s is refused; its contacts have been told the reason by e-mail.",
+                company=company.legal_name,
+            ),
+            category="info",
+        )
         return redirect(_back(form, company))
     flash_form_errors(form)
     here = url_for("companies.detail", company_id=company.id)

@@ -28,9 +28,8 @@ from .. import internship_law
 from ..applications.services import application_of
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort, working_cohort
-from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import flash_form_errors
+from ..core.web import attempt, flash_form_errors
 from ..extensions import db
 from ..hosts.models import Company
 from ..permissions import can, permission_required
@@ -227,6 +226,23 @@ def _flash_violations(offer: Offer) -> None:
         )
 
 
+def _offer_form(form: OfferForm, company: Company, offer: Offer | None, cohort, action, success):
+    """The offer form of ``create`` and ``edit``: shown on GET, shown again (400) with its
+    errors or a rule's refusal; once saved, what would refuse its submission is said and the
+    offer's page follows. ``action`` returns the new offer (None when ``offer`` is edited)."""
+    if request.method == "GET":
+        return _render_form(form, company, offer, cohort)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_form(form, company, offer, cohort, 400)
+    done = attempt(action, success)
+    if not done:
+        return _render_form(form, company, offer, cohort, 400)
+    saved = done.value or offer
+    _flash_violations(saved)
+    return redirect(url_for("offers.detail", offer_id=saved.id))
+
+
 @bp.route("/company/offers/new", methods=["GET", "POST"])
 @permission_required("offer.manage")
 def create():
@@ -235,27 +251,17 @@ def create():
     if _why_no_new_offer(company, cohort) is not None:
         return redirect(url_for("offers.mine"))  # the list says why
     form = OfferForm(tutors=company.tutors)
-    if request.method == "GET":
-        return _render_form(form, company, None, cohort)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_form(form, company, None, cohort, 400)
-    try:
-        offer = services.create_offer(company, cohort, form.to_input(), _user())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_form(form, company, None, cohort, 400)
-    db.session.commit()
-    flash(
+    return _offer_form(
+        form,
+        company,
+        None,
+        cohort,
+        lambda: services.create_offer(company, cohort, form.to_input(), _user()),
         _(
             "The offer is saved as a draft. Check it below, then submit it for approval by the "
             "programme."
         ),
-        "success",
     )
-    _flash_violations(offer)
-    return redirect(url_for("offers.detail", offer_id=offer.id))
 
 
 NOT_EDITABLE = {
@@ -285,21 +291,14 @@ def edit(offer_id: int):
         return redirect(url_for("offers.detail", offer_id=offer.id))
     company = offer.company
     form = OfferForm(obj=offer, tutors=company.tutors)
-    if request.method == "GET":
-        return _render_form(form, company, offer, offer.cohort)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_form(form, company, offer, offer.cohort, 400)
-    try:
-        services.update_offer(offer, form.to_input(), _user())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return _render_form(form, company, offer, offer.cohort, 400)
-    db.session.commit()
-    flash(_("The changes are saved."), "success")
-    _flash_violations(offer)
-    return redirect(url_for("offers.detail", offer_id=offer.id))
+    return _offer_form(
+        form,
+        company,
+        offer,
+        offer.cohort,
+        lambda: services.update_offer(offer, form.to_input(), _user()),
+        _("The changes are saved."),
+    )
 
 
 # --- the offer page and its steps ------------------------------------------------------------
@@ -384,14 +383,11 @@ def transition(offer_id: int):
         flash(_("Tick the box to confirm that you close the offer."), "danger")
         return back
     source = offer.status
-    try:
-        services.transition(offer, target, _user(), reason=form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if not attempt(
+        lambda: services.transition(offer, target, _user(), reason=form.reason.data),
+        _("The offer is now “%(status)s”.", status=STATUS_LABELS[target]),
+    ):
         return back
-    db.session.commit()
-    flash(_("The offer is now “%(status)s”.", status=STATUS_LABELS[target]), "success")
     if target is O.submitted:
         flash(_("The programme coordinators are notified and will review it."), "info")
     elif (source, target, viewer) == (O.submitted, O.draft, "staff"):
