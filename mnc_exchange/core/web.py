@@ -83,7 +83,7 @@ def refused(exc: DomainError) -> None:
     flash(exc.message, "danger")
 
 
-# --- added by r1 ---
+# --- form pages, sessions, private pages ------------------------------------------------
 
 
 def attempt_beside(
