@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import support
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,6 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import Form as _WTForm
+from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -161,8 +165,21 @@ class TextSafeMixin:
         return ok
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str):
+    """WTForms' own messages in ``locale``, read once per process (Flask-WTF reads the catalogue
+    again for every request)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class AppForm(TextSafeMixin, FlaskForm):
     """The base of every form of the application (CSRF, and the text checks above)."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _wtforms_translations(str(get_locale()))
 
 
 class AppSubForm(TextSafeMixin, _WTForm):
