@@ -8,8 +8,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import TimestampMixin, enum_column
-from ..extensions import db
+from ..core.models import PkModel, TimestampMixin, enum_column
 
 DEFAULT_QUOTA = 30
 QUOTA_MIN = 1
@@ -28,7 +27,7 @@ class CohortState(enum.StrEnum):
     archived = "archived"
 
 
-class Cohort(TimestampMixin, db.Model):
+class Cohort(TimestampMixin, PkModel):
     __tablename__ = "cohorts"
     __table_args__ = (
         CheckConstraint(f"quota >= {QUOTA_MIN} AND quota <= {QUOTA_MAX}", name="quota_bounds"),
@@ -42,7 +41,6 @@ class Cohort(TimestampMixin, db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(unique=True, nullable=False)
     title: Mapped[str] = mapped_column(nullable=False, default="")
     quota: Mapped[int] = mapped_column(nullable=False, default=DEFAULT_QUOTA)

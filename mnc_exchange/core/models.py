@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..extensions import db
 from .timeutils import as_utc, utcnow
 
 
@@ -89,6 +90,15 @@ def parent_column(target: str, *, index: bool = True, unique: bool = False) -> A
 def user_column(**kw: Any) -> Any:
     """A link to the user who did something (``reviewed_by_id``…): nullable by default."""
     return fk_column("users.id", **kw)
+
+
+class PkModel(db.Model):
+    """The base of every model whose primary key is a plain integer ``id`` (kept the table's
+    first column)."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
 
 
 class CohortSettingsMixin:
