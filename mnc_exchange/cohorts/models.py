@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Index, text
+from sqlalchemy import CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import PkModel, TimestampMixin, enum_column
+from ..core.models import PkModel, TimestampMixin, enum_column, partial_unique_index
 
 DEFAULT_QUOTA = 30
 QUOTA_MIN = 1
@@ -32,13 +32,7 @@ class Cohort(TimestampMixin, PkModel):
     __table_args__ = (
         CheckConstraint(f"quota >= {QUOTA_MIN} AND quota <= {QUOTA_MAX}", name="quota_bounds"),
         # At most one current cohort; the service keeps exactly one.
-        Index(
-            "uq_cohorts_one_current",
-            "is_current",
-            unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
-        ),
+        partial_unique_index("uq_cohorts_one_current", "is_current", "is_current"),
     )
 
     year: Mapped[int] = mapped_column(unique=True, nullable=False)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -48,6 +48,12 @@ def enum_column(
     if default is not None:
         kw["default"] = default
     return mapped_column(enum_type(cls, name, length), nullable=False, **kw)
+
+
+def partial_unique_index(name: str, column: str, where: str) -> Index:
+    """A unique index on ``column`` over the rows where the SQL condition ``where`` holds
+    (a partial index, on SQLite and PostgreSQL alike)."""
+    return Index(name, column, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 def at_column(**kw: Any) -> Any:

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -22,6 +22,7 @@ from ..core.models import (
     fk_column,
     now_column,
     parent_column,
+    partial_unique_index,
     user_column,
 )
 from ..extensions import db
@@ -120,12 +121,10 @@ class Placement(TimestampMixin, PkModel):
 
     __tablename__ = "placements"
     __table_args__ = (
-        Index(
+        partial_unique_index(
             "uq_placement_active_application",
             "application_id",
-            unique=True,
-            sqlite_where=text("status IN ('proposed', 'confirmed')"),
-            postgresql_where=text("status IN ('proposed', 'confirmed')"),
+            "status IN ('proposed', 'confirmed')",
         ),
         # The matching page's list (newest first) and the placements of one status (the
         # agreements still to issue, the active ones).
