@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
+from ..accounts.services import active_coordinators
 from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
@@ -190,13 +191,7 @@ def _pure(criteria: list[RubricCriterion], include_interview: bool) -> list[rank
 
 def reviewers() -> list[User]:
     """Active coordinators review applications."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.coordinator, User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
+    return active_coordinators()
 
 
 def _loads(cohort: Cohort) -> Counter:
