@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, PasswordField, StringField, TextAreaField
 from wtforms import Form as _WTForm
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import TextArea
 
 # A few of the most common passwords of 12+ characters (issue 9 extends the policy).
@@ -184,6 +184,15 @@ def stripped_text(label, message, max_length: int, *, field=StringField, **kwarg
         ],
         **kwargs,
     )
+
+
+def required_number(message, minimum, maximum, range_message) -> list:
+    """The validators of a required number: ``message`` when it is left empty,
+    ``range_message`` when it is not between ``minimum`` and ``maximum``."""
+    return [
+        InputRequired(message=message),
+        NumberRange(min=minimum, max=maximum, message=range_message),
+    ]
 
 
 def set_decimal(field, raw: str, message) -> None:
