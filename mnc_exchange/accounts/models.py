@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.models import (
+    PkModel,
     TimestampMixin,
     UTCDateTime,
     at_column,
@@ -20,7 +21,6 @@ from ..core.models import (
     parent_column,
 )
 from ..core.timeutils import utcnow
-from ..extensions import db
 
 
 class Role(enum.StrEnum):
@@ -31,7 +31,7 @@ class Role(enum.StrEnum):
     admin = "admin"
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, PkModel):
     """A person who logs in. The e-mail is unique case-insensitively (stored lower-case)."""
 
     __tablename__ = "users"
@@ -41,7 +41,6 @@ class User(UserMixin, TimestampMixin, db.Model):
         Index("ix_users_role_email", "role", "email"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     password_hash: Mapped[str] = mapped_column(String(256), nullable=False)
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -109,14 +108,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(PkModel):
     """One login on one device. The cookie (session and remember-me) carries a random token;
     only its SHA-256 is stored. Logging out revokes the row; "log out of all devices", a
     password change or reset and a deactivation revoke every row of the user."""
 
     __tablename__ = "user_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = parent_column("users.id")
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     remember: Mapped[bool] = mapped_column(nullable=False, default=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -313,18 +314,42 @@ def request_password_reset(email: str, reset_url_for) -> None:
     record("auth.reset_requested", user, actor=user)
 
 
+def _user_for_link(
+    token: str,
+    salt: str,
+    max_age: int,
+    fingerprint: Callable[[User], str],
+    *,
+    expired: str,
+    invalid: str,
+    unusable: str,
+) -> User:
+    """The active user an e-mailed link (signed with ``salt``, at most ``max_age`` seconds old)
+    names, or ``DomainError``: ``expired``/``invalid`` for the signature, ``unusable`` when
+    the user is gone, inactive, or their ``fingerprint`` changed since the link was sent."""
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise DomainError(expired) from None
+    except BadSignature:
+        raise DomainError(invalid) from None
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != fingerprint(user):
+        raise DomainError(unusable)
+    return user
+
+
 def user_for_reset_token(token: str) -> User:
     """Return the user a reset token belongs to, or raise ``DomainError`` saying why not."""
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except SignatureExpired:
-        raise DomainError(_("This reset link has expired. Ask for a new one.")) from None
-    except BadSignature:
-        raise DomainError(_("This reset link is not valid. Ask for a new one.")) from None
-    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
-        raise DomainError(_("This reset link has already been used or is no longer valid."))
-    return user
+    return _user_for_link(
+        token,
+        _RESET_SALT,
+        current_app.config["PASSWORD_RESET_MAX_AGE"],
+        _fingerprint,
+        expired=_("This reset link has expired. Ask for a new one."),
+        invalid=_("This reset link is not valid. Ask for a new one."),
+        unusable=_("This reset link has already been used or is no longer valid."),
+    )
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -416,17 +441,16 @@ def confirm_token_email(token: str) -> str | None:
 def user_for_confirm_token(token: str) -> User:
     """The unconfirmed account a confirmation token belongs to, or ``DomainError`` saying why
     the link cannot be used."""
-    try:
-        data = _serializer(_CONFIRM_SALT).loads(
-            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
-        )
-    except SignatureExpired:
-        raise DomainError(_("This confirmation link has expired. Ask for a new one.")) from None
-    except BadSignature:
-        raise DomainError(_("This confirmation link is not valid. Ask for a new one.")) from None
-    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _email_fingerprint(user):
-        raise DomainError(_("This confirmation link is not valid. Ask for a new one."))
+    invalid = _("This confirmation link is not valid. Ask for a new one.")
+    user = _user_for_link(
+        token,
+        _CONFIRM_SALT,
+        current_app.config["EMAIL_CONFIRM_MAX_AGE"],
+        _email_fingerprint,
+        expired=_("This confirmation link has expired. Ask for a new one."),
+        invalid=invalid,
+        unusable=invalid,
+    )
     if user.email_confirmed_at is not None:
         raise DomainError(
             _("This confirmation link has already been used: your address is confirmed.")

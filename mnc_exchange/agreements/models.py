@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..cohorts.models import Cohort
 from ..core.models import (
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
@@ -30,7 +31,6 @@ from ..core.models import (
     parent_column,
     user_column,
 )
-from ..extensions import db
 from ..hosts.models import Tutor
 from ..placements.models import Placement
 
@@ -41,11 +41,10 @@ class PrefectureDecision(enum.StrEnum):
     refused = "refused"
 
 
-class Agreement(TimestampMixin, db.Model):
+class Agreement(TimestampMixin, PkModel):
     __tablename__ = "agreements"
     __table_args__ = (UniqueConstraint("cohort_id", "sequence", name="uq_agreement_sequence"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
     placement_id: Mapped[int] = fk_column("placements.id", required=True, unique=True)
     sequence: Mapped[int] = mapped_column(nullable=False)
@@ -102,7 +101,7 @@ class Party(enum.StrEnum):
     programme = "programme"
 
 
-class AgreementDocument(db.Model):
+class AgreementDocument(PkModel):
     """One issued PDF: an agreement version, an amendment or the internship certificate."""
 
     __tablename__ = "agreement_documents"
@@ -110,7 +109,6 @@ class AgreementDocument(db.Model):
         UniqueConstraint("agreement_id", "kind", "version", name="uq_agreement_document_version"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = parent_column("agreements.id")
     kind: Mapped[DocumentKind] = enum_column(DocumentKind, "agreement_doc_kind")
     #: Agreement: version 1, 2, …; amendment: its number A1, A2 …; certificate: 1, 2 …
@@ -147,11 +145,10 @@ class SignatureMethod(enum.StrEnum):
     paper = "paper"
 
 
-class Signature(db.Model):
+class Signature(PkModel):
     __tablename__ = "agreement_signatures"
     __table_args__ = (UniqueConstraint("document_id", "party", name="uq_signature_party"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = parent_column("agreement_documents.id")
     party: Mapped[Party] = enum_column(Party, "signature_party")
     method: Mapped[SignatureMethod] = enum_column(SignatureMethod, "signature_method")
@@ -174,7 +171,7 @@ class Signature(db.Model):
     document: Mapped[AgreementDocument] = relationship(back_populates="signatures")
 
 
-class ReminderLog(db.Model):
+class ReminderLog(PkModel):
     """Signature reminders sent (one per document, party and day at most)."""
 
     __tablename__ = "agreement_reminders"
@@ -182,7 +179,6 @@ class ReminderLog(db.Model):
         UniqueConstraint("document_id", "party", "sent_on", name="uq_agreement_reminder_day"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = parent_column("agreement_documents.id", index=False)
     party: Mapped[Party] = enum_column(Party, "signature_party")
     sent_on: Mapped[date] = mapped_column(nullable=False)

@@ -22,12 +22,11 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from ..core.forms import AppForm, strip
+from ..core.forms import AppForm, required_number, strip
 from .reference import CEFR_LEVELS, DOCUMENT_LABELS, DocumentKind
 from .reference_services import (
     INSTITUTION_MAX,
@@ -157,8 +156,9 @@ class EligibilityRulesForm(AppForm):
         places=2,
         description=_l("Between 0 and 20; a decimal point or comma is accepted (12.5 or 12,5)."),
         validators=[
-            InputRequired(message=_l("Enter the minimum average.")),
-            NumberRange(min=0, max=20, message=_l("Enter a number between 0 and 20.")),
+            *required_number(
+                _l("Enter the minimum average."), 0, 20, _l("Enter a number between 0 and 20.")
+            ),
             _two_decimals,
         ],
         render_kw={"inputmode": "decimal"},
@@ -172,10 +172,9 @@ class EligibilityRulesForm(AppForm):
     passport_months_after_end = IntegerField(
         _l("Passport validity after the latest internship end (months)"),
         description=_l("Between 0 and 24 months."),
-        validators=[
-            InputRequired(message=_l("Enter a number of months.")),
-            NumberRange(min=0, max=24, message=_l("Enter a number between 0 and 24.")),
-        ],
+        validators=required_number(
+            _l("Enter a number of months."), 0, 24, _l("Enter a number between 0 and 24.")
+        ),
         render_kw={"min": 0, "max": 24},
     )
     submit = SubmitField(_l("Save"))

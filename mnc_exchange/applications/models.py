@@ -22,6 +22,7 @@ from ..accounts.models import User
 from ..cohorts.models import Cohort
 from ..core.models import (
     CohortSettingsMixin,
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
@@ -66,12 +67,11 @@ class MessageKind(enum.StrEnum):
     withdrawal = "withdrawal"
 
 
-class Institution(TimestampMixin, db.Model):
+class Institution(TimestampMixin, PkModel):
     """A Moroccan sending institution (établissement d'origine); feeds the agreement later."""
 
     __tablename__ = "institutions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     city: Mapped[str] = mapped_column(String(100), nullable=False)
     legal_representative: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -79,7 +79,7 @@ class Institution(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
 
 
-class Application(TimestampMixin, db.Model):
+class Application(TimestampMixin, PkModel):
     """One student's application to one cohort."""
 
     __tablename__ = "applications"
@@ -95,7 +95,6 @@ class Application(TimestampMixin, db.Model):
         Index("ix_applications_cohort_grade_average", "cohort_id", "grade_average"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True)
     student_id: Mapped[int] = user_column(required=True, index=True)
     status: Mapped[ApplicationStatus] = enum_column(
@@ -171,12 +170,11 @@ class Application(TimestampMixin, db.Model):
         return result
 
 
-class ApplicationMessage(db.Model):
+class ApplicationMessage(PkModel):
     """A message from the programme to the student (or a note in the file's history)."""
 
     __tablename__ = "application_messages"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id")
     author_id: Mapped[int | None] = user_column()
     kind: Mapped[MessageKind] = enum_column(MessageKind, "message_kind")
@@ -187,13 +185,12 @@ class ApplicationMessage(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class Document(db.Model):
+class Document(PkModel):
     """An uploaded file. Replacing a document keeps the earlier version (is_current=False)."""
 
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_application_kind", "application_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id", index=False)
     kind: Mapped[DocumentKind] = enum_column(DocumentKind, "document_kind", length=30)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
@@ -216,13 +213,12 @@ class Document(db.Model):
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
 
-class DocumentRequirement(db.Model):
+class DocumentRequirement(PkModel):
     """Per cohort: which document kinds are asked for, and whether each is mandatory."""
 
     __tablename__ = "document_requirements"
     __table_args__ = (UniqueConstraint("cohort_id", "kind", name="uq_document_requirements"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = parent_column("cohorts.id", index=False)
     kind: Mapped[DocumentKind] = enum_column(DocumentKind, "document_kind", length=30)
     required: Mapped[bool] = mapped_column(nullable=False, default=True)

@@ -228,18 +228,12 @@ def save_draft(
             setattr(application, key, values[key])
             changed.append(key)
     now = utcnow()
-    if return_commitment and application.return_commitment_at is None:
-        application.return_commitment_at = now
-        changed.append("return_commitment")
-    elif not return_commitment and application.return_commitment_at is not None:
-        application.return_commitment_at = None
-        changed.append("return_commitment")
-    if consent and application.consent_at is None:
-        application.consent_at = now
-        changed.append("consent")
-    elif not consent and application.consent_at is not None:
-        application.consent_at = None
-        changed.append("consent")
+    for name, ticked in (("return_commitment", return_commitment), ("consent", consent)):
+        # A ticked box keeps the time it was first ticked; an unticked one clears it.
+        stamped = getattr(application, f"{name}_at") is not None
+        if bool(ticked) != stamped:
+            setattr(application, f"{name}_at", now if ticked else None)
+            changed.append(name)
     if changed:
         record("application.save", application, {"fields": changed})
 

@@ -9,11 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..core.models import now_column
-from ..extensions import db
+from ..core.models import PkModel, now_column
 
 
-class AuditEvent(db.Model):
+class AuditEvent(PkModel):
     __tablename__ = "audit_events"
     __table_args__ = (
         # Equality and the audit log's prefix filter (``action LIKE 'cohort.%'``): on
@@ -22,7 +21,6 @@ class AuditEvent(db.Model):
         Index("ix_audit_events_action", "action", postgresql_ops={"action": "varchar_pattern_ops"}),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = now_column(index=True)
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
-from ..core.forms import AppForm
+from ..core.forms import AppForm, required_number
 from .models import DEFAULT_QUOTA, QUOTA_MAX, QUOTA_MIN
 
 
@@ -22,23 +22,20 @@ def _date(label):
 class CohortForm(AppForm):
     year = IntegerField(
         _l("Year"),
-        validators=[
-            InputRequired(message=_l("Enter the year.")),
-            NumberRange(min=2011, max=2100, message=_l("Enter a year between 2011 and 2100.")),
-        ],
+        validators=required_number(
+            _l("Enter the year."), 2011, 2100, _l("Enter a year between 2011 and 2100.")
+        ),
     )
     title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
     quota = IntegerField(
         _l("Quota (students selected)"),
         default=DEFAULT_QUOTA,
-        validators=[
-            InputRequired(message=_l("Enter the quota.")),
-            NumberRange(
-                min=QUOTA_MIN,
-                max=QUOTA_MAX,
-                message=_l("The quota must be between %(min)s and %(max)s."),
-            ),
-        ],
+        validators=required_number(
+            _l("Enter the quota."),
+            QUOTA_MIN,
+            QUOTA_MAX,
+            _l("The quota must be between %(min)s and %(max)s."),
+        ),
     )
     applications_open_on = _date(_l("Applications open on"))
     applications_close_on = _date(_l("Applications close on"))

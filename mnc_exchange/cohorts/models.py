@@ -5,11 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Index, text
+from sqlalchemy import CheckConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import TimestampMixin, enum_column
-from ..extensions import db
+from ..core.models import PkModel, TimestampMixin, enum_column, partial_unique_index
 
 DEFAULT_QUOTA = 30
 QUOTA_MIN = 1
@@ -28,21 +27,14 @@ class CohortState(enum.StrEnum):
     archived = "archived"
 
 
-class Cohort(TimestampMixin, db.Model):
+class Cohort(TimestampMixin, PkModel):
     __tablename__ = "cohorts"
     __table_args__ = (
         CheckConstraint(f"quota >= {QUOTA_MIN} AND quota <= {QUOTA_MAX}", name="quota_bounds"),
         # At most one current cohort; the service keeps exactly one.
-        Index(
-            "uq_cohorts_one_current",
-            "is_current",
-            unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
-        ),
+        partial_unique_index("uq_cohorts_one_current", "is_current", "is_current"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(unique=True, nullable=False)
     title: Mapped[str] = mapped_column(nullable=False, default="")
     quota: Mapped[int] = mapped_column(nullable=False, default=DEFAULT_QUOTA)

@@ -38,6 +38,21 @@ def settings_row(model: type[T], cohort: Cohort, **defaults) -> T:
     return row
 
 
+def ordered_rows(model: type[T], cohort: Cohort, defaults: Callable[[], list[T]]) -> list[T]:
+    """The cohort's rows of ``model`` in their order (``position``, then ``id``); the first
+    time, the rows ``defaults()`` makes, added and flushed (a rubric, a list of criteria)."""
+    rows = list(
+        db.session.scalars(
+            select(model).where(model.cohort_id == cohort.id).order_by(model.position, model.id)
+        )
+    )
+    if not rows:
+        rows = defaults()
+        db.session.add_all(rows)
+        db.session.flush()
+    return rows
+
+
 S = CohortState
 
 #: The year's states, in order, and where each may go next.

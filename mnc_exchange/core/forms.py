@@ -270,6 +270,15 @@ def int_or_none(value):
         raise ValueError(_l("Choose a value from the list.")) from None
 
 
+def required_number(message, minimum, maximum, range_message) -> list:
+    """The validators of a required number: ``message`` when it is left empty,
+    ``range_message`` when it is not between ``minimum`` and ``maximum``."""
+    return [
+        InputRequired(message=message),
+        NumberRange(min=minimum, max=maximum, message=range_message),
+    ]
+
+
 def set_decimal(field, raw: str, message) -> None:
     """Set ``field.data`` from ``raw`` (spaces already taken out), a decimal point or comma:
     None when empty, else a finite ``Decimal``; anything else raises ``ValueError(message)``."""

@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, ForeignKey, TypeDecorator
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..extensions import db
 from .timeutils import as_utc, utcnow
 
 
@@ -47,6 +48,12 @@ def enum_column(
     if default is not None:
         kw["default"] = default
     return mapped_column(enum_type(cls, name, length), nullable=False, **kw)
+
+
+def partial_unique_index(name: str, column: str, where: str) -> Index:
+    """A unique index on ``column`` over the rows where the SQL condition ``where`` holds
+    (a partial index, on SQLite and PostgreSQL alike)."""
+    return Index(name, column, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 def at_column(**kw: Any) -> Any:
@@ -89,6 +96,15 @@ def parent_column(target: str, *, index: bool = True, unique: bool = False) -> A
 def user_column(**kw: Any) -> Any:
     """A link to the user who did something (``reviewed_by_id``…): nullable by default."""
     return fk_column("users.id", **kw)
+
+
+class PkModel(db.Model):
+    """The base of every model whose primary key is a plain integer ``id`` (kept the table's
+    first column)."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
 
 
 class CohortSettingsMixin:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..cohorts.models import Cohort
 from ..core.models import (
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
@@ -21,7 +22,6 @@ from ..core.models import (
     parent_column,
     user_column,
 )
-from ..extensions import db
 from ..hosts.models import Pole
 from ..placements.models import Placement
 
@@ -32,12 +32,11 @@ class InternshipOutcome(enum.StrEnum):
     ended_early = "ended_early"
 
 
-class Internship(TimestampMixin, db.Model):
+class Internship(TimestampMixin, PkModel):
     """One intern's year abroad: created for a confirmed placement."""
 
     __tablename__ = "internships"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = fk_column("placements.id", required=True, unique=True)
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
     visa_type: Mapped[str | None] = mapped_column(String(20))  # short_stay | vls_ts
@@ -59,11 +58,10 @@ class Internship(TimestampMixin, db.Model):
     )
 
 
-class MobilityStep(db.Model):
+class MobilityStep(PkModel):
     __tablename__ = "mobility_steps"
     __table_args__ = (UniqueConstraint("internship_id", "key", name="uq_mobility_step"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     internship_id: Mapped[int] = parent_column("internships.id")
     key: Mapped[str] = mapped_column(String(30), nullable=False)
     position: Mapped[int] = mapped_column(nullable=False)
@@ -75,7 +73,7 @@ class MobilityStep(db.Model):
     internship: Mapped[Internship] = relationship(back_populates="steps")
 
 
-class FollowUpReminder(db.Model):
+class FollowUpReminder(PkModel):
     """Reminders sent (one per subject and day): mobility steps, check-ins, surveys."""
 
     __tablename__ = "followup_reminders"
@@ -83,17 +81,15 @@ class FollowUpReminder(db.Model):
         UniqueConstraint("subject", "subject_id", "sent_on", name="uq_followup_reminder_day"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(30), nullable=False)  # step / checkin / survey
     subject_id: Mapped[int] = mapped_column(nullable=False)
     sent_on: Mapped[date] = mapped_column(nullable=False)
 
 
-class CheckIn(db.Model):
+class CheckIn(PkModel):
     __tablename__ = "checkins"
     __table_args__ = (UniqueConstraint("internship_id", "month", name="uq_checkin_month"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     internship_id: Mapped[int] = parent_column("internships.id")
     month: Mapped[date] = mapped_column(nullable=False)  # first day of the month
     wellbeing: Mapped[int] = mapped_column(nullable=False)  # 1..5
@@ -105,11 +101,10 @@ class CheckIn(db.Model):
     internship: Mapped[Internship] = relationship()
 
 
-class EvaluationCriterion(db.Model):
+class EvaluationCriterion(PkModel):
     __tablename__ = "evaluation_criteria"
     __table_args__ = (UniqueConstraint("cohort_id", "key", name="uq_evaluation_criterion"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = parent_column("cohorts.id")
     key: Mapped[str] = mapped_column(String(40), nullable=False)
     label: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -121,13 +116,12 @@ class EvaluationKind(enum.StrEnum):
     final = "final"
 
 
-class TutorEvaluation(TimestampMixin, db.Model):
+class TutorEvaluation(TimestampMixin, PkModel):
     """A tutor's evaluation, answered through an expiring, revocable, single-use link."""
 
     __tablename__ = "tutor_evaluations"
     __table_args__ = (UniqueConstraint("internship_id", "kind", name="uq_tutor_evaluation"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     internship_id: Mapped[int] = parent_column("internships.id")
     kind: Mapped[EvaluationKind] = enum_column(EvaluationKind, "evaluation_kind")
     tutor_name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -167,10 +161,9 @@ class IncidentStatus(enum.StrEnum):
     closed = "closed"
 
 
-class Incident(TimestampMixin, db.Model):
+class Incident(TimestampMixin, PkModel):
     __tablename__ = "incidents"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     internship_id: Mapped[int] = parent_column("internships.id")
     reported_by_id: Mapped[int] = user_column(required=True)
     category: Mapped[IncidentCategory] = enum_column(IncidentCategory, "incident_category")
@@ -191,10 +184,9 @@ class Incident(TimestampMixin, db.Model):
     )
 
 
-class IncidentComment(db.Model):
+class IncidentComment(PkModel):
     __tablename__ = "incident_comments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = parent_column("incidents.id")
     author_id: Mapped[int] = user_column(required=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
@@ -240,13 +232,12 @@ class SurveyStatus(enum.StrEnum):
 SURVEY_WAVES = (3, 6, 12)
 
 
-class EmploymentSurvey(TimestampMixin, db.Model):
+class EmploymentSurvey(TimestampMixin, PkModel):
     """One answer about the alumnus's situation: a scheduled wave (3, 6, 12 months) or a
     spontaneous update (wave 0)."""
 
     __tablename__ = "employment_surveys"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     internship_id: Mapped[int] = parent_column("internships.id")
     wave: Mapped[int] = mapped_column(nullable=False)  # 3, 6, 12, or 0 for an update
     due_on: Mapped[date] = mapped_column(nullable=False)

@@ -24,6 +24,7 @@ from ..accounts.models import Role, User
 from ..applications.models import Application
 from ..audit.services import record
 from ..cohorts.models import Cohort
+from ..cohorts.services import ordered_rows
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import long_date
 from ..core.timeutils import utcnow
@@ -703,26 +704,18 @@ def pending_checkin_month(internship: Internship, today: date | None = None) -> 
 
 
 def criteria_for(cohort: Cohort) -> list[EvaluationCriterion]:
-    rows = list(
-        db.session.scalars(
-            select(EvaluationCriterion)
-            .where(EvaluationCriterion.cohort_id == cohort.id)
-            .order_by(EvaluationCriterion.position, EvaluationCriterion.id)
-        )
-    )
-    if rows:
-        return rows
-    from flask_babel import force_locale
+    def defaults() -> list[EvaluationCriterion]:
+        from flask_babel import force_locale
 
-    with force_locale("fr"):  # stored in the programme's language
-        for position, (key, label) in enumerate(DEFAULT_CRITERIA):
-            row = EvaluationCriterion(
-                cohort_id=cohort.id, key=key, label=str(label), position=position
-            )
-            db.session.add(row)
-            rows.append(row)
-    db.session.flush()
-    return rows
+        with force_locale("fr"):  # stored in the programme's language
+            return [
+                EvaluationCriterion(
+                    cohort_id=cohort.id, key=key, label=str(label), position=position
+                )
+                for position, (key, label) in enumerate(DEFAULT_CRITERIA)
+            ]
+
+    return ordered_rows(EvaluationCriterion, cohort, defaults)
 
 
 def save_criteria(cohort: Cohort, labels: list[str], actor: User) -> None:

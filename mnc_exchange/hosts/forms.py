@@ -22,9 +22,7 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -32,7 +30,7 @@ from wtforms.validators import (
 
 from ..accounts.forms import RegisterForm, _NewPasswordMixin
 from ..core.errors import DomainError
-from ..core.forms import AppForm, required_text
+from ..core.forms import AppForm, required_number, required_text
 from . import services
 from .models import CompanyStatus
 
@@ -120,14 +118,12 @@ class _CompanyFields:
     city = required_text(_l("City"), _l("Enter the city."), 100)
     headcount = IntegerField(
         _l("Headcount"),
-        validators=[
-            InputRequired(message=_l("Enter the number of employees.")),
-            NumberRange(
-                min=0,
-                max=HEADCOUNT_MAX,
-                message=_l("Enter a whole number between %(min)s and %(max)s."),
-            ),
-        ],
+        validators=required_number(
+            _l("Enter the number of employees."),
+            0,
+            HEADCOUNT_MAX,
+            _l("Enter a whole number between %(min)s and %(max)s."),
+        ),
         description=_l(
             "Number of employees of the establishment. French law limits the interns hosted "
             "at the same time to 15 per cent of the headcount (3 below 20 employees): we need "

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..applications.reference import Pole  # noqa: F401 (the poles, one enum for every domain)
 from ..core.models import (
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
     parent_column,
     user_column,
 )
-from ..extensions import db
 
 
 class CompanyStatus(enum.StrEnum):
@@ -26,7 +26,7 @@ class CompanyStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-class Company(TimestampMixin, db.Model):
+class Company(TimestampMixin, PkModel):
     """A French host company (one establishment, identified by its SIRET)."""
 
     __tablename__ = "companies"
@@ -37,7 +37,6 @@ class Company(TimestampMixin, db.Model):
         Index("ix_companies_status_legal_name", "status", "legal_name"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200), nullable=False)
     siret: Mapped[str] = mapped_column(String(14), nullable=False, unique=True)
     naf_code: Mapped[str] = mapped_column(String(6), nullable=False)
@@ -82,12 +81,11 @@ class Company(TimestampMixin, db.Model):
         return f"<Company {self.id} {self.legal_name}>"
 
 
-class Tutor(TimestampMixin, db.Model):
+class Tutor(TimestampMixin, PkModel):
     """The host's tutor of an intern: a person with contact details, without an account."""
 
     __tablename__ = "tutors"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = parent_column("companies.id")
     full_name: Mapped[str] = mapped_column(String(200), nullable=False)
     job_title: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -97,7 +95,7 @@ class Tutor(TimestampMixin, db.Model):
     company: Mapped[Company] = relationship(back_populates="tutors")
 
 
-class CompanyInvitation(TimestampMixin, db.Model):
+class CompanyInvitation(TimestampMixin, PkModel):
     """An invitation for a colleague to join the company as a host contact (link by e-mail).
 
     Only a hash of the token is stored; the link works once and until ``expires_at``.
@@ -105,7 +103,6 @@ class CompanyInvitation(TimestampMixin, db.Model):
 
     __tablename__ = "company_invitations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = parent_column("companies.id")
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.models import at_column, enum_column, now_column
-from ..extensions import db
+from ..core.models import PkModel, at_column, enum_column, now_column
 
 
 class OutboxStatus(enum.StrEnum):
@@ -30,10 +29,9 @@ OUTBOX_LABELS = {
 }
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(PkModel):
     __tablename__ = "outbox_messages"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = now_column(index=True)
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)

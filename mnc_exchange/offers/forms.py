@@ -32,7 +32,15 @@ from wtforms.validators import (
 )
 from wtforms.widgets import TextInput
 
-from ..core.forms import AppForm, DateBetween, set_decimal, strip, text_field, textarea_field
+from ..core.forms import (
+    AppForm,
+    DateBetween,
+    required_number,
+    set_decimal,
+    strip,
+    text_field,
+    textarea_field,
+)
 from ..hosts.models import Pole, Tutor
 from .models import WorkLanguage, WorkMode
 from .services import LANGUAGE_LABELS, MODE_LABELS, POLE_LABELS, OfferInput
@@ -190,14 +198,12 @@ class OfferForm(AppForm):
         _l("Seats"),
         default=1,
         description=_l("Number of interns for this post (1 to 20)."),
-        validators=[
-            InputRequired(message=_l("Give the number of seats.")),
-            NumberRange(
-                min=SEATS_MIN,
-                max=SEATS_MAX,
-                message=_l("Between %(min)d and %(max)d seats."),
-            ),
-        ],
+        validators=required_number(
+            _l("Give the number of seats."),
+            SEATS_MIN,
+            SEATS_MAX,
+            _l("Between %(min)d and %(max)d seats."),
+        ),
         render_kw={"type": "number", "min": SEATS_MIN, "max": SEATS_MAX},
     )
     tutor_id = SelectField(

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..cohorts.models import Cohort
-from ..core.models import TimestampMixin, at_column, enum_column, fk_column, user_column
+from ..core.models import PkModel, TimestampMixin, at_column, enum_column, fk_column, user_column
 from ..extensions import db
 from ..hosts.models import Company, Pole, Tutor
 
@@ -35,7 +35,7 @@ class WorkLanguage(enum.StrEnum):
     fr_en = "fr_en"
 
 
-class Offer(TimestampMixin, db.Model):
+class Offer(TimestampMixin, PkModel):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint("seats >= 1 AND seats <= 20", name="seats_bounds"),
@@ -47,7 +47,6 @@ class Offer(TimestampMixin, db.Model):
         Index("ix_offers_cohort_status", "cohort_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
     company_id: Mapped[int] = fk_column("companies.id", required=True, index=True)
     tutor_id: Mapped[int | None] = fk_column("tutors.id", index=True)

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -15,12 +15,14 @@ from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..core.models import (
     CohortSettingsMixin,
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
     fk_column,
     now_column,
     parent_column,
+    partial_unique_index,
     user_column,
 )
 from ..extensions import db
@@ -40,7 +42,7 @@ class MatchingSettings(CohortSettingsMixin, TimestampMixin, db.Model):
     confirmation_days: Mapped[int] = mapped_column(nullable=False, default=7)
 
 
-class StudentPreference(db.Model):
+class StudentPreference(PkModel):
     """A selected student's ranking of one published offer (1 = first choice)."""
 
     __tablename__ = "student_preferences"
@@ -49,7 +51,6 @@ class StudentPreference(db.Model):
         UniqueConstraint("application_id", "offer_id", name="uq_student_preference_offer"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id")
     offer_id: Mapped[int] = parent_column("offers.id")
     rank: Mapped[int] = mapped_column(nullable=False)
@@ -59,13 +60,12 @@ class StudentPreference(db.Model):
     offer: Mapped[Offer] = relationship()
 
 
-class CompanyRanking(db.Model):
+class CompanyRanking(PkModel):
     """A company's judgement of one candidate for one offer: a rank, or not acceptable."""
 
     __tablename__ = "company_rankings"
     __table_args__ = (UniqueConstraint("offer_id", "application_id", name="uq_company_ranking"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = parent_column("offers.id")
     application_id: Mapped[int] = parent_column("applications.id")
     #: 1 = preferred; ``None`` when not acceptable.
@@ -78,7 +78,7 @@ class CompanyRanking(db.Model):
     application: Mapped[Application] = relationship()
 
 
-class MatchingRun(db.Model):
+class MatchingRun(PkModel):
     """One run of the engine: its inputs, result, statistics and explanations.
 
     A run is a preview until a coordinator commits it, which proposes its placements.
@@ -86,7 +86,6 @@ class MatchingRun(db.Model):
 
     __tablename__ = "matching_runs"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = parent_column("cohorts.id")
     created_at: Mapped[datetime] = now_column()
     created_by_id: Mapped[int | None] = user_column()
@@ -117,17 +116,15 @@ class PlacementStatus(enum.StrEnum):
 ACTIVE_PLACEMENT = (PlacementStatus.proposed, PlacementStatus.confirmed)
 
 
-class Placement(TimestampMixin, db.Model):
+class Placement(TimestampMixin, PkModel):
     """A student proposed to an offer by a committed run; the company confirms or declines."""
 
     __tablename__ = "placements"
     __table_args__ = (
-        Index(
+        partial_unique_index(
             "uq_placement_active_application",
             "application_id",
-            unique=True,
-            sqlite_where=text("status IN ('proposed', 'confirmed')"),
-            postgresql_where=text("status IN ('proposed', 'confirmed')"),
+            "status IN ('proposed', 'confirmed')",
         ),
         # The matching page's list (newest first) and the placements of one status (the
         # agreements still to issue, the active ones).
@@ -135,7 +132,6 @@ class Placement(TimestampMixin, db.Model):
         Index("ix_placements_cohort_status", "cohort_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True, index=True)
     application_id: Mapped[int] = fk_column("applications.id", required=True, index=True)
     offer_id: Mapped[int] = fk_column("offers.id", required=True, index=True)

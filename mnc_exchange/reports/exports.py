@@ -385,36 +385,39 @@ def trends_table(figures: list[YearFigures]) -> Table:
     return Table("trends", _("Trends"), columns, rows)
 
 
-def _employment(record: StudentRecord, wave: int) -> str:
-    due, situation = record.surveys.get(wave, (False, None))
-    if not due:
-        return _("Not due yet")
-    if situation is None:
-        return _("No answer")
-    return _("Yes") if situation == "employed_morocco" else _("No")
+def _employment_at(wave: int) -> Callable[[StudentRecord], str]:
+    """Whether the student was employed in Morocco at ``wave`` months (or why not known)."""
+
+    def employment(record: StudentRecord) -> str:
+        due, situation = record.surveys.get(wave, (False, None))
+        if not due:
+            return _("Not due yet")
+        if situation is None:
+            return _("No answer")
+        return _("Yes") if situation == "employed_morocco" else _("No")
+
+    return employment
+
+
+def _labelled(dimension: str) -> Callable[[StudentRecord], str | None]:
+    """The record's value for ``dimension`` (its attribute of that name), by its label."""
+
+    def label(record: StudentRecord) -> str | None:
+        value = getattr(record, dimension)
+        return labels.value_label(dimension, value) if value else None
+
+    return label
 
 
 #: Columns of the list of students: key -> (label, width, value).
 STUDENT_COLUMNS: dict[str, tuple[Callable[[], str], int, Callable[[StudentRecord], Any]]] = {
     "name": (lambda: _("Name"), 28, lambda r: r.name),
     "institution": (lambda: _("Sending institution"), 32, lambda r: r.institution),
-    "region": (
-        lambda: _("Region of origin"),
-        24,
-        lambda r: labels.value_label("region", r.region) if r.region else None,
-    ),
-    "gender": (
-        lambda: _("Gender"),
-        10,
-        lambda r: labels.value_label("gender", r.gender) if r.gender else None,
-    ),
+    "region": (lambda: _("Region of origin"), 24, _labelled("region")),
+    "gender": (lambda: _("Gender"), 10, _labelled("gender")),
     "company": (lambda: _("Host company"), 30, lambda r: r.company),
     "city": (lambda: _("Host city"), 16, lambda r: r.host_city),
-    "pole": (
-        lambda: _("MNC pole"),
-        24,
-        lambda r: labels.value_label("pole", r.pole) if r.pole else None,
-    ),
+    "pole": (lambda: _("MNC pole"), 24, _labelled("pole")),
     "start": (lambda: _("Start"), 12, lambda r: r.start_on),
     "end": (lambda: _("End"), 12, lambda r: r.end_on),
     "monthly_stipend": (
@@ -423,20 +426,12 @@ STUDENT_COLUMNS: dict[str, tuple[Callable[[], str], int, Callable[[StudentRecord
         lambda r: _typed(Money, r.monthly_stipend),
     ),
     "outcome": (lambda: _("Outcome"), 28, lambda r: labels.outcome_label(r.outcome)),
-    "employed_morocco_3": (
-        lambda: _("Employed in Morocco at 3 months"),
-        16,
-        lambda r: _employment(r, 3),
-    ),
-    "employed_morocco_6": (
-        lambda: _("Employed in Morocco at 6 months"),
-        16,
-        lambda r: _employment(r, 6),
-    ),
+    "employed_morocco_3": (lambda: _("Employed in Morocco at 3 months"), 16, _employment_at(3)),
+    "employed_morocco_6": (lambda: _("Employed in Morocco at 6 months"), 16, _employment_at(6)),
     "employed_morocco_12": (
         lambda: _("Employed in Morocco at 12 months"),
         16,
-        lambda r: _employment(r, 12),
+        _employment_at(12),
     ),
 }
 

@@ -13,6 +13,7 @@ from ..accounts.models import User
 from ..applications.models import Application
 from ..core.models import (
     CohortSettingsMixin,
+    PkModel,
     TimestampMixin,
     at_column,
     enum_column,
@@ -39,11 +40,10 @@ class SelectionSettings(CohortSettingsMixin, TimestampMixin, db.Model):
     published_at: Mapped[datetime | None] = at_column()
 
 
-class RubricCriterion(db.Model):
+class RubricCriterion(PkModel):
     __tablename__ = "rubric_criteria"
     __table_args__ = (UniqueConstraint("cohort_id", "key", name="uq_rubric_criteria_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = parent_column("cohorts.id")
     key: Mapped[str] = mapped_column(String(40), nullable=False)
     label: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -60,13 +60,12 @@ class AssignmentStatus(enum.StrEnum):
     conflict = "conflict"
 
 
-class ReviewAssignment(db.Model):
+class ReviewAssignment(PkModel):
     __tablename__ = "review_assignments"
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id", name="uq_review_assignments"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id")
     reviewer_id: Mapped[int] = user_column(required=True, index=True)
     status: Mapped[AssignmentStatus] = enum_column(
@@ -85,11 +84,10 @@ class ReviewAssignment(db.Model):
     )
 
 
-class ReviewScore(db.Model):
+class ReviewScore(PkModel):
     __tablename__ = "review_scores"
     __table_args__ = (UniqueConstraint("assignment_id", "criterion_id", name="uq_review_scores"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = parent_column("review_assignments.id", index=False)
     criterion_id: Mapped[int] = parent_column("rubric_criteria.id", index=False)
     score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
@@ -98,10 +96,9 @@ class ReviewScore(db.Model):
     criterion: Mapped[RubricCriterion] = relationship()
 
 
-class Interview(db.Model):
+class Interview(PkModel):
     __tablename__ = "interviews"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id", unique=True)
     starts_at: Mapped[datetime] = at_column(nullable=False)
     duration_minutes: Mapped[int] = mapped_column(nullable=False, default=30)
@@ -121,12 +118,11 @@ class SeatOfferStatus(enum.StrEnum):
     expired = "expired"
 
 
-class SeatOffer(db.Model):
+class SeatOffer(PkModel):
     """A freed seat offered to the best-ranked waitlisted student, with a deadline."""
 
     __tablename__ = "seat_offers"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = parent_column("applications.id")
     offered_at: Mapped[datetime] = now_column()
     deadline_at: Mapped[datetime] = at_column(nullable=False)

@@ -20,11 +20,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.models import Role, User
+from ..accounts.services import active_coordinators
 from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..audit.services import record
 from ..cohorts.models import Cohort
-from ..cohorts.services import settings_row
+from ..cohorts.services import ordered_rows, settings_row
 from ..core.errors import DomainError
 from ..core.timeutils import as_utc, utcnow
 from ..extensions import db
@@ -111,16 +112,10 @@ def shortlist_size(cohort: Cohort, settings: SelectionSettings) -> int:
 
 def rubric_for(cohort: Cohort) -> list[RubricCriterion]:
     """The cohort's rubric, created from the defaults the first time."""
-    criteria = list(
-        db.session.scalars(
-            select(RubricCriterion)
-            .where(RubricCriterion.cohort_id == cohort.id)
-            .order_by(RubricCriterion.position, RubricCriterion.id)
-        )
-    )
-    if not criteria:
-        for position, (key, label, weight, max_score, is_interview) in enumerate(DEFAULT_RUBRIC):
-            criterion = RubricCriterion(
+
+    def defaults() -> list[RubricCriterion]:
+        return [
+            RubricCriterion(
                 cohort_id=cohort.id,
                 key=key,
                 label=default_label(key) or str(label),
@@ -129,10 +124,10 @@ def rubric_for(cohort: Cohort) -> list[RubricCriterion]:
                 position=position,
                 is_interview=is_interview,
             )
-            db.session.add(criterion)
-            criteria.append(criterion)
-        db.session.flush()
-    return criteria
+            for position, (key, label, weight, max_score, is_interview) in enumerate(DEFAULT_RUBRIC)
+        ]
+
+    return ordered_rows(RubricCriterion, cohort, defaults)
 
 
 @dataclass(frozen=True)
@@ -190,13 +185,7 @@ def _pure(criteria: list[RubricCriterion], include_interview: bool) -> list[rank
 
 def reviewers() -> list[User]:
     """Active coordinators review applications."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.coordinator, User.active.is_(True))
-            .order_by(User.id)
-        )
-    )
+    return active_coordinators()
 
 
 def _loads(cohort: Cohort) -> Counter:
