@@ -117,7 +117,8 @@ def test_cli_issue_is_all_or_nothing_and_lists_every_refusal(runner, cohort, two
     coordinator = UserFactory(role=Role.coordinator)
     result = _issue(runner, coordinator)
     assert result.exit_code != 0
-    assert "2 agreements cannot be issued" in result.output or "2 accords" in result.output
+    # The command speaks the default language (French).
+    assert "2 conventions ne peuvent pas être émises : aucune n’a été émise." in result.output
     for placement in broken:
         assert placement.application.last_name in result.output
     assert _count(Agreement) == 0 and _count(AgreementDocument) == 0
