@@ -98,8 +98,10 @@ def issue_command(
     """Issue the agreement of every confirmed placement of the cohort YEAR that has none.
 
     As the "Issue the agreement" page does for one, with the activities and skills of each
-    offer, its days of leave and the company's address. All or nothing: if one placement is
-    refused, nothing is issued and every refusal is listed.
+    offer, its days of leave and the company's address. Every agreement names the same referent
+    teacher (e.g. the programme's academic referent): when each student has their own, issue
+    them one by one on the agreements page. All or nothing: if one placement is refused, nothing
+    is issued and every refusal is listed.
     """
     from ..accounts.models import Role, User
     from ..cohorts.models import Cohort
