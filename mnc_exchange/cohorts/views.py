@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.forms import ConfirmForm
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -84,9 +84,7 @@ def edit(cohort_id: int):
 @permission_required("cohort.manage")
 def transition(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
-    form = TransitionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = valid_or_400(TransitionForm())
     try:
         target = CohortState(form.target.data)
     except ValueError:
@@ -104,8 +102,7 @@ def transition(cohort_id: int):
 @permission_required("cohort.manage")
 def make_current(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     attempt(
         lambda: services.make_current(cohort),
         _("The %(year)d cohort is now the current one.", year=cohort.year),

@@ -82,6 +82,15 @@ def _committed(value: T, success, category: str) -> Outcome[T]:
     return Outcome(value=value)
 
 
+def valid_or_400(form):
+    """The posted ``form``, once valid; else a 400: a bare form (a confirmation button, a hidden
+    choice) fails only when its token expired or it was tampered with, and has nothing to show
+    again beside its fields."""
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
 def refused(exc: DomainError) -> None:
     """Roll back and show why a rule refused the request (for a view that calls services itself)."""
     db.session.rollback()

@@ -25,6 +25,7 @@ from ..core.web import (
     owned_or_404,
     private,
     renew_session,
+    valid_or_400,
 )
 from ..extensions import limiter
 from ..permissions import permission_required
@@ -170,8 +171,7 @@ def invite(company: Company):
 @_with_company
 def revoke_invitation(company: Company, invitation_id: int):
     invitation = _of_company(CompanyInvitation, invitation_id, company)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     if invitation.revoked_at is not None:
         flash(_("This invitation had already been withdrawn."), "info")
         return redirect(url_for("company.profile"))
