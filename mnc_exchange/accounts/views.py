@@ -3,7 +3,7 @@ approval."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -19,6 +19,7 @@ from ..core.web import (
     private,
     renew_session,
     safe_next,
+    valid_or_400,
 )
 from ..extensions import db, limiter
 from ..hosts import services as host_services
@@ -86,9 +87,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     sessions.revoke_current(current_user)
     db.session.commit()
     logout_user()
@@ -100,9 +99,7 @@ def logout():
 @login_required
 def logout_everywhere():
     """End every session of the account, on every device and browser, this one included."""
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     ended = services.log_out_everywhere(current_user)
     db.session.commit()
     logout_user()
@@ -362,9 +359,7 @@ def pending_hosts():
 def approve_host(user_id: int):
     """Approve a host contact who has no company (registered before companies existed)."""
     user = db.get_or_404(User, user_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     if user.company_id is not None:
         # A contact of a company is approved with the company, after its data are checked.
         flash(

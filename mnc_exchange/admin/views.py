@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from ..accounts.models import Role, User
 from ..audit import events
 from ..audit.services import audit_query
 from ..core.pagination import paginate
-from ..core.web import attempt, attempt_form
+from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..permissions import permission_required
@@ -66,8 +66,7 @@ def create_user():
 
 def _set_active(user_id: int, active: bool):
     user = db.get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     attempt(
         lambda: account_services.set_active(user, active, current_user),
         lambda _value: (

@@ -134,6 +134,13 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _attachment(source, mimetype: str, name: str) -> Response:
+    """``source`` (a path or a file object) downloaded as ``name``, never cached."""
+    return _no_store(
+        send_file(source, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    )
+
+
 def _load_agreement(agreement_id: int) -> Agreement:
     return db.first_or_404(
         select(Agreement)
@@ -165,6 +172,14 @@ def _authorise(agreement: Agreement) -> Party | None:
 def _load_document(document_id: int) -> AgreementDocument:
     document = db.get_or_404(AgreementDocument, document_id)
     return document
+
+
+def _party_document(document_id: int) -> tuple[AgreementDocument, Agreement, Party | None]:
+    """A document the viewer acts on, its agreement, and the viewer's party (see
+    :func:`_authorise`: another's document is a 404)."""
+    document = _load_document(document_id)
+    agreement = _load_agreement(document.agreement_id)
+    return document, agreement, _authorise(agreement)
 
 
 @dataclass
@@ -281,14 +296,7 @@ def cohort_zip(cohort_id: int):
                 + "\n",
             )
     archive.seek(0)
-    response = send_file(
-        archive,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"agreements-{cohort.year}.zip",
-        max_age=0,
-    )
-    return _no_store(response)
+    return _attachment(archive, "application/zip", f"agreements-{cohort.year}.zip")
 
 
 # --- coordinators: issue and re-issue -------------------------------------------------------
@@ -355,6 +363,17 @@ def _issue_posted(form, issue, success, *, prefecture: bool = True) -> Outcome |
     if done and prefecture:
         _flash_prefecture(done.value)
     return done
+
+
+def _version_posted(agreement: Agreement, form, issue, success):
+    """The re-issue and amendment pages' POST (see :func:`_issue_posted`): the redirect to the
+    agreement once the new document is issued, else ``None``; with the agreement to show the
+    form again with (read again when a rule refused the document: the session was rolled
+    back)."""
+    done = _issue_posted(form, issue, success)
+    if done:
+        return redirect(url_for("agreements.detail", agreement_id=agreement.id)), agreement
+    return None, (_load_agreement(agreement.id) if done is not None else agreement)
 
 
 def _load_placement(placement_id: int) -> Placement:
@@ -438,7 +457,8 @@ def reissue(agreement_id: int):
     if form.is_submitted():
         # The dates do not change here: the préfecture deadline is not judged again
         # (a running internship may need a corrected version).
-        done = _issue_posted(
+        saved, agreement = _version_posted(
+            agreement,
             form,
             lambda: services.reissue(
                 agreement, form.to_input(), current_user, reason=form.reason.data
@@ -450,11 +470,9 @@ def reissue(agreement_id: int):
                 reference=document.reference,
             ),
         )
-        if done:
-            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        if saved:
+            return saved
         status = 400
-        if done is not None:
-            agreement = _load_agreement(agreement_id)
     else:
         form = ReissueForm(formdata=None, obj=agreement)
     current = services.current_document(agreement)
@@ -613,9 +631,7 @@ def mine():
 @bp.route("/documents/<int:doc_id>/sign", methods=["POST"])
 @permission_required("agreement.sign")
 def sign(doc_id: int):
-    document = _load_document(doc_id)
-    agreement = _load_agreement(document.agreement_id)
-    party = _authorise(agreement)
+    document, agreement, party = _party_document(doc_id)
     if document.kind is DocumentKind.certificate:
         flash(_("Confirm the certificate's figures with its form, which signs it."), "warning")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#certificates")
@@ -690,16 +706,28 @@ def paper_signature(doc_id: int):
     return redirect(url_for("agreements.detail", agreement_id=agreement.id) + "#signatures")
 
 
+def _detail_post(agreement_id: int, form_class, key: str, action, success, anchor: str):
+    """A coordinator's form of the agreement's page (``key`` there): its errors, or a refused
+    rule, show the page again (400) with what was typed; else ``action(agreement, form)`` is
+    saved (see ``attempt``) and back to the page at ``anchor``."""
+    agreement = _load_agreement(agreement_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _render_detail(agreement, None, 400, **{key: form})
+    if not attempt(lambda: action(agreement, form), success):
+        return _render_detail(_load_agreement(agreement_id), None, 400, **{key: form})
+    return redirect(url_for("agreements.detail", agreement_id=agreement_id) + anchor)
+
+
 @bp.route("/<int:agreement_id>/prefecture", methods=["POST"])
 @permission_required("agreement.manage")
 def prefecture(agreement_id: int):
-    agreement = _load_agreement(agreement_id)
-    form = PrefectureForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(agreement, None, 400, prefecture=form)
-    done = attempt(
-        lambda: services.record_prefecture(
+    return _detail_post(
+        agreement_id,
+        PrefectureForm,
+        "prefecture",
+        lambda agreement, form: services.record_prefecture(
             agreement,
             form.submitted_on.data,
             PrefectureDecision(form.decision.data),
@@ -708,10 +736,8 @@ def prefecture(agreement_id: int):
             current_user,
         ),
         _("The préfecture's answer is saved."),
+        "#prefecture",
     )
-    if not done:
-        return _render_detail(_load_agreement(agreement_id), None, 400, prefecture=form)
-    return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#prefecture")
 
 
 def _company_tutors(agreement: Agreement) -> list[Tutor]:
@@ -725,7 +751,8 @@ def amend(agreement_id: int):
     status = 200
     form = AmendmentForm(tutors=_company_tutors(agreement))
     if form.is_submitted():
-        done = _issue_posted(
+        saved, agreement = _version_posted(
+            agreement,
             form,
             lambda: services.amend(agreement, form.to_input(), current_user, today=date.today()),
             lambda document: _(
@@ -733,11 +760,9 @@ def amend(agreement_id: int):
                 reference=document.reference,
             ),
         )
-        if done:
-            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
+        if saved:
+            return saved
         status = 400
-        if done is not None:
-            agreement = _load_agreement(agreement_id)
     else:
         form = AmendmentForm(
             formdata=None,
@@ -759,37 +784,35 @@ def amend(agreement_id: int):
 @permission_required("agreement.manage")
 def certificate(agreement_id: int):
     """The programme prepares the certificate; the host company confirms it and signs."""
-    agreement = _load_agreement(agreement_id)
-    form = CertificateForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(agreement, None, 400, certificate=form)
-    paid = form.total_stipend_paid.data
-    done = attempt(
-        lambda: services.prepare_certificate(
+
+    def prepare(agreement: Agreement, form: CertificateForm) -> AgreementDocument:
+        paid = form.total_stipend_paid.data
+        return services.prepare_certificate(
             agreement,
             current_user,
             total_stipend_paid=paid.quantize(_CENT) if paid is not None else None,
             programme_note=form.programme_note.data or "",
-        ),
+        )
+
+    return _detail_post(
+        agreement_id,
+        CertificateForm,
+        "certificate",
+        prepare,
         lambda document: _(
             "The internship certificate %(reference)s is prepared: the host company is e-mailed "
             "to confirm its figures and sign it.",
             reference=document.reference,
         ),
+        "#certificates",
     )
-    if not done:
-        return _render_detail(_load_agreement(agreement_id), None, 400, certificate=form)
-    return redirect(url_for("agreements.detail", agreement_id=agreement_id) + "#certificates")
 
 
 @bp.route("/documents/<int:doc_id>/certificate/confirm", methods=["POST"])
 @permission_required("agreement.sign")
 def confirm_certificate(doc_id: int):
     """The host company confirms (or corrects) the certificate's figures and signs it."""
-    document = _load_document(doc_id)
-    agreement = _load_agreement(document.agreement_id)
-    party = _authorise(agreement)
+    document, agreement, party = _party_document(doc_id)
     form = ConfirmCertificateForm(prefix=doc_prefix(document.id))
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -844,14 +867,7 @@ def download(doc_id: int):
     name = document.reference
     if which == "signed" and document.final_stored_name:
         name += " - version signée"
-    response = send_file(
-        path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{name}.pdf",
-        max_age=0,
-    )
-    return _no_store(response)
+    return _attachment(path, "application/pdf", f"{name}.pdf")
 
 
 @bp.route("/signatures/<int:signature_id>/scan")
@@ -865,11 +881,8 @@ def scan(signature_id: int):
         abort(404)
     extension = path.suffix.lstrip(".").lower()
     document = signature.document
-    response = send_file(
+    return _attachment(
         path,
-        mimetype=SCAN_TYPES.get(extension, "application/octet-stream"),
-        as_attachment=True,
-        download_name=f"{document.reference} - {signature.party.value} - scan.{extension}",
-        max_age=0,
+        SCAN_TYPES.get(extension, "application/octet-stream"),
+        f"{document.reference} - {signature.party.value} - scan.{extension}",
     )
-    return _no_store(response)

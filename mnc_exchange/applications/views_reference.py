@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..cohorts.models import Cohort
-from ..core.web import attempt, attempt_form
+from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
 from . import reference_services, services
@@ -88,9 +88,7 @@ def edit_institution(institution_id: int):
 @permission_required("reference.manage")
 def toggle_institution(institution_id: int):
     institution = db.get_or_404(Institution, institution_id)
-    form = ToggleInstitutionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = valid_or_400(ToggleInstitutionForm())
     active = form.active.data == "1"
     attempt(
         lambda: reference_services.set_institution_active(institution, active),

@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..cohorts.services import working_cohort
 from ..core.i18n import long_date
 from ..core.pagination import paginate
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
 from . import screening, services
@@ -104,9 +104,7 @@ def export_csv():
 @bp.route("/screen-all", methods=["POST"])
 @permission_required("application.review")
 def screen_all():
-    form = ScreenAllForm()
-    if not form.validate_on_submit():
-        abort(400)
+    valid_or_400(ScreenAllForm())
     choices = screening.cohorts()
     cohort_id = request.form.get("cohort_id", type=int)
     cohort = screening.pick_cohort(cohort_id, choices)

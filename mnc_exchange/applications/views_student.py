@@ -11,7 +11,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -32,7 +31,7 @@ from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
 from ..core.i18n import decimal
-from ..core.web import Outcome, attempt, flash_form_errors
+from ..core.web import Outcome, attempt, flash_form_errors, valid_or_400
 from ..extensions import db
 from ..main.calendar import calendar_steps
 from ..permissions import can, permission_required
@@ -396,8 +395,7 @@ def index():
 @permission_required("application.apply")
 def start():
     cohort = current_cohort()
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     if cohort is None:
         flash(_("There is no call for applications at the moment."), "danger")
         return _back()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.forms import ConfirmForm
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -28,17 +28,15 @@ def index():
 @permission_required("cohort.manage")
 def create():
     form = CohortForm()
-    if form.validate_on_submit():
-        done = attempt(
-            lambda: services.create_cohort(
-                form.year.data, form.quota.data, form.title.data or "", **form.calendar()
-            ),
-            lambda cohort: _("The %(year)d cohort is created.", year=cohort.year),
-        )
-        if done:
-            return redirect(url_for("cohorts.detail", cohort_id=done.value.id))
-    else:
-        flash_form_errors(form)
+    done = attempt_form(
+        form,
+        lambda: services.create_cohort(
+            form.year.data, form.quota.data, form.title.data or "", **form.calendar()
+        ),
+        lambda cohort: _("The %(year)d cohort is created.", year=cohort.year),
+    )
+    if done:
+        return redirect(url_for("cohorts.detail", cohort_id=done.value.id))
     return render_template("cohorts/form.html", form=form, cohort=None)
 
 
@@ -62,21 +60,18 @@ def detail(cohort_id: int):
 def edit(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
     form = CohortForm(obj=cohort)
-    if form.validate_on_submit():
-        done = attempt(
-            lambda: services.update_cohort(
-                cohort,
-                year=form.year.data,
-                title=form.title.data or f"MNC {form.year.data}",
-                quota=form.quota.data,
-                **form.calendar(),
-            ),
-            _("The cohort is saved."),
-        )
-        if done:
-            return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
-    else:
-        flash_form_errors(form)
+    if attempt_form(
+        form,
+        lambda: services.update_cohort(
+            cohort,
+            year=form.year.data,
+            title=form.title.data or f"MNC {form.year.data}",
+            quota=form.quota.data,
+            **form.calendar(),
+        ),
+        _("The cohort is saved."),
+    ):
+        return redirect(url_for("cohorts.detail", cohort_id=cohort.id))
     return render_template("cohorts/form.html", form=form, cohort=cohort)
 
 
@@ -84,9 +79,7 @@ def edit(cohort_id: int):
 @permission_required("cohort.manage")
 def transition(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
-    form = TransitionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = valid_or_400(TransitionForm())
     try:
         target = CohortState(form.target.data)
     except ValueError:
@@ -104,8 +97,7 @@ def transition(cohort_id: int):
 @permission_required("cohort.manage")
 def make_current(cohort_id: int):
     cohort = db.get_or_404(Cohort, cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     attempt(
         lambda: services.make_current(cohort),
         _("The %(year)d cohort is now the current one.", year=cohort.year),

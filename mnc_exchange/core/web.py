@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import flash
+from flask import abort, flash
 
 from ..extensions import db
 from .errors import DomainError
@@ -70,11 +70,25 @@ def attempt(
         db.session.rollback()
         flash(exc.message, error_category)
         return Outcome(error=exc)
+    return _committed(value, success, category)
+
+
+def _committed(value: T, success, category: str) -> Outcome[T]:
+    """Commit the request's work and flash ``success`` (a text, or a function of ``value``)."""
     db.session.commit()
     message = success(value) if callable(success) else success
     if message:
         flash(message, category)
     return Outcome(value=value)
+
+
+def valid_or_400(form):
+    """The posted ``form``, once valid; else a 400: a bare form (a confirmation button, a hidden
+    choice) fails only when its token expired or it was tampered with, and has nothing to show
+    again beside its fields."""
+    if not form.validate_on_submit():
+        abort(400)
+    return form
 
 
 def refused(exc: DomainError) -> None:
@@ -107,11 +121,7 @@ def attempt_beside(
     except DomainError as exc:
         refused(exc)
         return Outcome(error=exc)
-    db.session.commit()
-    message = success(value) if callable(success) else success
-    if message:
-        flash(message, category)
-    return Outcome(value=value)
+    return _committed(value, success, category)
 
 
 def renew_session() -> None:
@@ -122,6 +132,15 @@ def renew_session() -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def owned_or_404(model, row_id: int, owner_id: Callable[[object], object], expected):
+    """The ``model`` row ``row_id`` when ``owner_id(row)`` is ``expected`` (the current user's
+    or company's id); a missing row and another's row are both a 404 (never revealed)."""
+    row = db.session.get(model, row_id)
+    if row is None or owner_id(row) != expected:
+        abort(404)
+    return row
 
 
 def private(response):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,12 +18,11 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..agreements.models import Agreement
-from ..applications.models import Application
 from ..core.timeutils import utcnow
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, owned_or_404
 from ..extensions import db
 from ..hosts.models import Company, Tutor
-from ..hosts.services import company_of
+from ..hosts.views_host import host_company
 from ..offers.models import Offer
 from ..permissions import permission_required
 from ..placements.models import Placement
@@ -38,6 +37,7 @@ from .models import (
     Severity,
     TutorEvaluation,
 )
+from .views_staff import intern_loads
 from .views_student import INCIDENT_STATUS_COLOURS, SEVERITY_COLOURS
 
 bp = Blueprint("host_interns", __name__)
@@ -59,18 +59,8 @@ class InternRow:
     current: bool
 
 
-def _company() -> Company:
-    company = company_of(current_user._get_current_object())
-    if company is None or not company.keeps_existing_work:
-        abort(403)
-    return company
-
-
 def _own_internship(company: Company, internship_id: int) -> Internship:
-    internship = db.get_or_404(Internship, internship_id)
-    if services.company_id_of(internship) != company.id:
-        abort(404)
-    return internship
+    return owned_or_404(Internship, internship_id, services.company_id_of, company.id)
 
 
 def _status(internship: Internship, start: date, end: date, today: date) -> tuple[str, str]:
@@ -93,14 +83,7 @@ def _rows(company: Company, today: date) -> list[InternRow]:
             .join(Placement, Placement.id == Internship.placement_id)
             .join(Offer, Offer.id == Placement.offer_id)
             .where(Offer.company_id == company.id)
-            .options(
-                joinedload(Internship.placement)
-                .joinedload(Placement.application)
-                .joinedload(Application.student),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.tutor),
-            )
+            .options(*intern_loads(offer_to=Offer.tutor))
             .order_by(Offer.start_on.desc(), Internship.id)
         ).unique()
     )
@@ -217,13 +200,13 @@ def _render(
 @bp.get("/company/interns")
 @permission_required("followup.host")
 def index():
-    return _render(_company())
+    return _render(host_company())
 
 
 @bp.post("/company/interns/<int:internship_id>/incidents")
 @permission_required("followup.host")
 def report_incident(internship_id: int):
-    company = _company()
+    company = host_company()
     internship = _own_internship(company, internship_id)
     form = IncidentForm()
     if not form.validate_on_submit():

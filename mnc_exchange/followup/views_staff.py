@@ -214,16 +214,26 @@ def board():
 # --- an intern's file --------------------------------------------------------------------------
 
 
+def intern_loads(*through, offer_to=Offer.company) -> tuple:
+    """Load options for an intern's student and for the offer's ``offer_to`` (its company, or
+    its tutor), reached through ``through``: the relationships from the queried rows to their
+    ``Internship`` (none when the rows are internships)."""
+    placement = None
+    for relation in (*through, Internship.placement):
+        placement = joinedload(relation) if placement is None else placement.joinedload(relation)
+    return (
+        placement.joinedload(Placement.application).joinedload(Application.student),
+        placement.joinedload(Placement.offer).joinedload(offer_to),
+    )
+
+
 def _load_internship(internship_id: int) -> Internship:
     internship = db.session.scalar(
         select(Internship)
         .options(
             selectinload(Internship.steps),
             joinedload(Internship.cohort),
-            joinedload(Internship.placement)
-            .joinedload(Placement.application)
-            .joinedload(Application.student),
-            joinedload(Internship.placement).joinedload(Placement.offer).joinedload(Offer.company),
+            *intern_loads(),
             joinedload(Internship.placement).joinedload(Placement.offer).joinedload(Offer.tutor),
         )
         .where(Internship.id == internship_id)
@@ -510,16 +520,7 @@ def confirm_return(internship_id: int):
 def _load_survey(survey_id: int) -> EmploymentSurvey:
     survey = db.session.scalar(
         select(EmploymentSurvey)
-        .options(
-            joinedload(EmploymentSurvey.internship)
-            .joinedload(Internship.placement)
-            .joinedload(Placement.application)
-            .joinedload(Application.student),
-            joinedload(EmploymentSurvey.internship)
-            .joinedload(Internship.placement)
-            .joinedload(Placement.offer)
-            .joinedload(Offer.company),
-        )
+        .options(*intern_loads(EmploymentSurvey.internship))
         .where(EmploymentSurvey.id == survey_id)
     )
     if survey is None:
@@ -650,14 +651,7 @@ def _load_incident(incident_id: int) -> Incident:
         .options(
             joinedload(Incident.reported_by),
             selectinload(Incident.comments).joinedload(IncidentComment.author),
-            joinedload(Incident.internship)
-            .joinedload(Internship.placement)
-            .joinedload(Placement.application)
-            .joinedload(Application.student),
-            joinedload(Incident.internship)
-            .joinedload(Internship.placement)
-            .joinedload(Placement.offer)
-            .joinedload(Offer.company),
+            *intern_loads(Incident.internship),
         )
         .where(Incident.id == incident_id)
     )
@@ -816,16 +810,7 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
     loaded = {
         internship.id: internship
         for internship in db.session.scalars(
-            select(Internship)
-            .options(
-                joinedload(Internship.placement)
-                .joinedload(Placement.application)
-                .joinedload(Application.student),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
-            )
-            .where(Internship.id.in_(ids or [0]))
+            select(Internship).options(*intern_loads()).where(Internship.id.in_(ids or [0]))
         ).unique()
     }
     surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}

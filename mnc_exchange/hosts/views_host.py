@@ -18,8 +18,16 @@ from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
 from ..core.timeutils import utcnow
-from ..core.web import attempt, attempt_form, flash_form_errors, private, renew_session
-from ..extensions import db, limiter
+from ..core.web import (
+    attempt,
+    attempt_form,
+    flash_form_errors,
+    owned_or_404,
+    private,
+    renew_session,
+    valid_or_400,
+)
+from ..extensions import limiter
 from ..permissions import permission_required
 from ..templating import localdt
 from . import services
@@ -60,12 +68,18 @@ def _with_company(view):
     return wrapped
 
 
+def host_company() -> Company:
+    """The current contact's company, when it keeps its existing work (else 403): for the
+    company's pages of the later steps (candidates, placements, interns)."""
+    company = services.company_of(current_user._get_current_object())
+    if company is None or not company.keeps_existing_work:
+        abort(403)
+    return company
+
+
 def _of_company(model, row_id: int, company: Company):
     """A tutor or invitation of ``company``; another company's is not revealed (404)."""
-    row = db.session.get(model, row_id)
-    if row is None or row.company_id != company.id:
-        abort(404)
-    return row
+    return owned_or_404(model, row_id, lambda row: row.company_id, company.id)
 
 
 # --- the company ----------------------------------------------------------------------------
@@ -157,8 +171,7 @@ def invite(company: Company):
 @_with_company
 def revoke_invitation(company: Company, invitation_id: int):
     invitation = _of_company(CompanyInvitation, invitation_id, company)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    valid_or_400(ConfirmForm())
     if invitation.revoked_at is not None:
         flash(_("This invitation had already been withdrawn."), "info")
         return redirect(url_for("company.profile"))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..core.pagination import paginate
-from ..core.web import attempt, flash_form_errors, safe_next
+from ..core.web import attempt, flash_form_errors, safe_next, valid_or_400
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import STATUS_LABELS as OFFER_STATUS_LABELS
@@ -110,9 +110,7 @@ def _back(form, company: Company) -> str:
 @permission_required("host.approve")
 def approve(company_id: int):
     company = _load(company_id)
-    form = ApproveForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = valid_or_400(ApproveForm())
     attempt(
         lambda: services.approve_company(company, current_user),
         lambda _value: _(

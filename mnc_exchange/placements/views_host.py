@@ -18,10 +18,10 @@ from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, owned_or_404
 from ..extensions import db
 from ..hosts.models import Company
-from ..hosts.services import company_of
+from ..hosts.views_host import host_company
 from ..offers import services as offer_services
 from ..offers.models import Offer
 from ..permissions import permission_required
@@ -35,25 +35,14 @@ bp = Blueprint("candidates", __name__)
 HOST_ZONE = "Europe/Paris"
 
 
-def _company() -> Company:
-    company = company_of(current_user._get_current_object())
-    if company is None or not company.keeps_existing_work:
-        abort(403)
-    return company
-
-
 def _own_offer(company: Company, offer_id: int) -> Offer:
-    offer = db.get_or_404(Offer, offer_id)
-    if offer.company_id != company.id:
-        abort(404)
-    return offer
+    return owned_or_404(Offer, offer_id, lambda offer: offer.company_id, company.id)
 
 
 def _own_placement(company: Company, placement_id: int) -> Placement:
-    placement = db.get_or_404(Placement, placement_id)
-    if placement.offer.company_id != company.id:
-        abort(404)
-    return placement
+    return owned_or_404(
+        Placement, placement_id, lambda placement: placement.offer.company_id, company.id
+    )
 
 
 # --- candidates of an offer ---------------------------------------------------------------------
@@ -83,7 +72,7 @@ def _render_offer(offer: Offer, form=None, status: int = 200):
 @bp.route("/company/offers/<int:offer_id>/candidates", methods=["GET", "POST"])
 @permission_required("matching.rank_candidates")
 def offer(offer_id: int):
-    company = _company()
+    company = host_company()
     offer = _own_offer(company, offer_id)
     if request.method != "POST":
         return _render_offer(offer)
@@ -115,7 +104,7 @@ def offer(offer_id: int):
 @bp.route("/company/candidates/<int:application_id>")
 @permission_required("matching.rank_candidates")
 def profile(application_id: int):
-    company = _company()
+    company = host_company()
     application = db.get_or_404(Application, application_id)
     if not services.company_can_see(company, application):
         abort(404)
@@ -185,7 +174,7 @@ def _render_placements(company: Company, forms: dict | None = None, status: int 
 @bp.route("/company/placements")
 @permission_required("placement.respond")
 def placements():
-    return _render_placements(_company())
+    return _render_placements(host_company())
 
 
 def _back_to_placements(refusal: str | None = None):
@@ -198,7 +187,7 @@ def _back_to_placements(refusal: str | None = None):
 @bp.route("/company/placements/<int:placement_id>/confirm", methods=["POST"])
 @permission_required("placement.respond")
 def confirm(placement_id: int):
-    company = _company()
+    company = host_company()
     placement = _own_placement(company, placement_id)
     if not ConfirmForm().validate_on_submit():
         return _back_to_placements(_("The form has expired; try again."))
@@ -213,7 +202,7 @@ def confirm(placement_id: int):
 @bp.route("/company/placements/<int:placement_id>/decline", methods=["POST"])
 @permission_required("placement.respond")
 def decline(placement_id: int):
-    company = _company()
+    company = host_company()
     placement = _own_placement(company, placement_id)
     prefix = row_prefix("decline", placement.id)
     form = DeclinePlacementForm(prefix=prefix)
