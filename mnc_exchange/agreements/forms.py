@@ -24,7 +24,6 @@ from wtforms.validators import (
     Email,
     InputRequired,
     NumberRange,
-    Optional,
     ValidationError,
 )
 
@@ -35,14 +34,13 @@ from ..core.forms import (
     count_field,
     date_field,
     input_from,
-    int_or_none,
     max_length,
     strip,
     text_field,
     textarea_field,
 )
 from ..hosts.models import Tutor
-from ..offers.forms import CommaDecimalField, money_field
+from ..offers.forms import CommaDecimalField, money_field, tutor_choices, tutor_field
 from .models import Party, PrefectureDecision
 from .services import (
     AMENDMENT_REASONS,
@@ -283,13 +281,7 @@ class AmendmentForm(AppForm):
     )
     start_on = date_field(_l("New start date"))
     end_on = date_field(_l("New end date"))
-    tutor_id = SelectField(
-        _l("New tutor"),
-        coerce=int_or_none,
-        validators=[Optional()],
-        invalid_choice_message=_l("Choose one of the host company's tutors."),
-        invalid_value_message=_l("Choose one of the host company's tutors."),
-    )
+    tutor_id = tutor_field(_l("New tutor"), _l("Choose one of the host company's tutors."))
     monthly_stipend = money_field(
         _l("New monthly stipend (€)"), STIPEND_MAX, _l("The stipend cannot be negative.")
     )
@@ -319,9 +311,7 @@ class AmendmentForm(AppForm):
 
     def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.tutor_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
-        ]
+        self.tutor_id.choices = tutor_choices(tutors, "—")
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

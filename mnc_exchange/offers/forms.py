@@ -34,6 +34,7 @@ from ..core.forms import (
     AppForm,
     DateBetween,
     input_from,
+    int_or_none,
     optional_number,
     required_number,
     set_decimal,
@@ -53,12 +54,6 @@ DEFAULT_DAILY_HOURS = Decimal(7)
 
 _CHOOSE = _l("Choose a value from the list.")
 _SPACES = (" ", "\u00a0", "\u202f")
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class CommaDecimalField(DecimalField):
@@ -96,6 +91,25 @@ class CommaDecimalField(DecimalField):
                 return f"{self.data:.2f}"
             return format(self.data.normalize(), "f")
         return ""
+
+
+def tutor_field(label, message) -> SelectField:
+    """An optional choice among the host company's tutors (``message`` when the one posted is
+    not among them); the form sets the choices with ``tutor_choices``."""
+    return SelectField(
+        label,
+        coerce=int_or_none,
+        validators=[Optional()],
+        invalid_choice_message=message,
+        invalid_value_message=message,
+    )
+
+
+def tutor_choices(tutors: list[Tutor], blank) -> list[SelectChoice]:
+    """The choices of a ``tutor_field``: ``blank`` (no tutor), then each tutor."""
+    return [SelectChoice("", blank)] + [
+        SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
+    ]
 
 
 def money_field(label, maximum: Decimal, negative, *, required=None, **kwargs):
@@ -219,13 +233,7 @@ class OfferForm(AppForm):
         ),
         render_kw={"type": "number", "min": SEATS_MIN, "max": SEATS_MAX},
     )
-    tutor_id = SelectField(
-        _l("Tutor"),
-        coerce=_int_or_none,
-        validators=[Optional()],
-        invalid_choice_message=_l("Choose one of your company's tutors."),
-        invalid_value_message=_l("Choose one of your company's tutors."),
-    )
+    tutor_id = tutor_field(_l("Tutor"), _l("Choose one of your company's tutors."))
     language = SelectField(
         _l("Working language"),
         choices=[SelectChoice(lang.value, label) for lang, label in LANGUAGE_LABELS.items()],
@@ -244,9 +252,7 @@ class OfferForm(AppForm):
 
     def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.tutor_id.choices = [SelectChoice("", _l("— to be named later —"))] + [
-            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
-        ]
+        self.tutor_id.choices = tutor_choices(tutors, _l("— to be named later —"))
 
     def validate_end_on(self, field) -> None:
         start = self.start_on.data
