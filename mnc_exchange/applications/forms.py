@@ -264,7 +264,7 @@ class ApplicationForm(AppForm):
 
     validate_last_name = validate_first_name
 
-    def validate_birthdate_field(self, field) -> None:
+    def validate_birth_date(self, field) -> None:
         if field.data is None:  # not a date / number: already reported
             return
         if field.data >= self.today:
