@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from ..core.forms import AppForm, PasswordPolicy
+from ..core.forms import AppForm, PasswordPolicy, email_field
 from .models import Role
 from .services import email_taken
 
@@ -28,14 +28,7 @@ LANGUAGE_CHOICES = [
 
 
 def _email_field(label=None):
-    return EmailField(
-        label or _l("E-mail address"),
-        validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
-            Length(max=254),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-        ],
-    )
+    return email_field(label or _l("E-mail address"), _l("Enter your e-mail address."))
 
 
 class LoginForm(AppForm):

@@ -14,7 +14,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField,
     SelectField,
     StringField,
     SubmitField,
@@ -25,23 +24,23 @@ from wtforms.validators import (
     Email,
     InputRequired,
     NumberRange,
-    Optional,
     ValidationError,
 )
 
 from ..applications.forms_reference import MultiCheckboxField
 from ..core.forms import (
     AppForm,
+    confirm_box,
     count_field,
     date_field,
-    int_or_none,
+    input_from,
     max_length,
     strip,
     text_field,
     textarea_field,
 )
 from ..hosts.models import Tutor
-from ..offers.forms import CommaDecimalField
+from ..offers.forms import CommaDecimalField, money_field, tutor_choices, tutor_field
 from .models import Party, PrefectureDecision
 from .services import (
     AMENDMENT_REASONS,
@@ -138,13 +137,9 @@ class IssueForm(AppForm):
     submit = SubmitField(_l("Issue the agreement"))
 
     def to_input(self) -> IssueInput:
-        return IssueInput(
-            referent_name=self.referent_name.data,
-            referent_email=self.referent_email.data,
-            activities=self.activities.data,
-            skills_to_acquire=self.skills_to_acquire.data,
-            teaching_hours=self.teaching_hours.data,
-            leave_days=self.leave_days.data,
+        return input_from(
+            self,
+            IssueInput,
             benefits=self.benefits.data or "",
             work_address=self.work_address.data or None,
         )
@@ -161,14 +156,12 @@ class ReissueForm(IssueForm):
         description=_l("Kept in the agreement's history and the audit log."),
         rows=2,
     )
-    confirm = BooleanField(
+    confirm = confirm_box(
         _l(
             "I understand that the version in force is voided: its signatures do not carry "
             "over and every party signs the new version again."
         ),
-        validators=[
-            DataRequired(message=_l("Tick the box to confirm that the current version is voided."))
-        ],
+        _l("Tick the box to confirm that the current version is voided."),
     )
     submit = SubmitField(_l("Issue a new version"))
 
@@ -213,9 +206,9 @@ class SignForm(_OnBehalfCheck, AppForm):
     capacity and sign on behalf of a named person of the company (the page shows these two
     fields to host contacts only)."""
 
-    accept = BooleanField(
+    accept = confirm_box(
         _l("I have read the agreement and I accept its terms"),
-        validators=[DataRequired(message=_l("Tick the box to confirm that you accept the terms."))],
+        _l("Tick the box to confirm that you accept the terms."),
     )
     capacity = _capacity_field()
     on_behalf_of = _on_behalf_field()
@@ -288,21 +281,9 @@ class AmendmentForm(AppForm):
     )
     start_on = date_field(_l("New start date"))
     end_on = date_field(_l("New end date"))
-    tutor_id = SelectField(
-        _l("New tutor"),
-        coerce=int_or_none,
-        validators=[Optional()],
-        invalid_choice_message=_l("Choose one of the host company's tutors."),
-        invalid_value_message=_l("Choose one of the host company's tutors."),
-    )
-    monthly_stipend = CommaDecimalField(
-        _l("New monthly stipend (€)"),
-        places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, message=_l("The stipend cannot be negative.")),
-            NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
-        ],
+    tutor_id = tutor_field(_l("New tutor"), _l("Choose one of the host company's tutors."))
+    monthly_stipend = money_field(
+        _l("New monthly stipend (€)"), STIPEND_MAX, _l("The stipend cannot be negative.")
     )
     work_address = text_field(_l("New address of the place of work"), 300)
     work_city = text_field(_l("New city"), 100)
@@ -330,9 +311,7 @@ class AmendmentForm(AppForm):
 
     def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.tutor_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
-        ]
+        self.tutor_id.choices = tutor_choices(tutors, "—")
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -357,17 +336,13 @@ class AmendmentForm(AppForm):
     def to_input(self) -> AmendmentInput:
         reasons = list(self.reasons.data or [])
         stipend = self.monthly_stipend.data
-        return AmendmentInput(
+        return input_from(
+            self,
+            AmendmentInput,
             reasons=reasons,
-            start_on=self.start_on.data,
-            end_on=self.end_on.data,
-            tutor_id=self.tutor_id.data,
             monthly_stipend=stipend.quantize(Decimal("0.01")) if stipend is not None else None,
             work_address=self.work_address.data or None,
             work_city=self.work_city.data or None,
-            interruption_from=self.interruption_from.data,
-            interruption_to=self.interruption_to.data,
-            early_end_on=self.early_end_on.data,
             explanation=self.explanation.data or "",
         )
 
@@ -378,18 +353,14 @@ class AmendmentForm(AppForm):
 class CertificateForm(AppForm):
     """The programme prepares the certificate; the host confirms its figures and signs."""
 
-    total_stipend_paid = CommaDecimalField(
+    total_stipend_paid = money_field(
         _l("Total stipend paid, if known (€)"),
-        places=2,
+        TOTAL_STIPEND_MAX,
+        _l("The amount cannot be negative."),
         description=_l(
             "Leave empty to propose the stipend planned by the agreement; the host company "
             "confirms or corrects it before signing."
         ),
-        validators=[
-            Optional(),
-            NumberRange(min=0, message=_l("The amount cannot be negative.")),
-            NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
-        ],
     )
     programme_note = textarea_field(
         _l("Note of the programme (optional)"),
@@ -417,23 +388,20 @@ class ConfirmCertificateForm(_OnBehalfCheck, AppForm):
             NumberRange(min=0, max=HOURS_MAX, message=_l("Between %(min)s and %(max)s.")),
         ],
     )
-    total_stipend_paid = CommaDecimalField(
+    total_stipend_paid = money_field(
         _l("Total stipend actually paid (€)"),
-        places=2,
-        validators=[
-            InputRequired(message=_l("Give the total stipend paid (0 if none).")),
-            NumberRange(min=0, message=_l("The amount cannot be negative.")),
-            NumberRange(max=TOTAL_STIPEND_MAX, message=_l("At most %(max)s.")),
-        ],
+        TOTAL_STIPEND_MAX,
+        _l("The amount cannot be negative."),
+        required=_l("Give the total stipend paid (0 if none)."),
     )
     capacity = _capacity_field()
     on_behalf_of = _on_behalf_field()
-    accept = BooleanField(
+    accept = confirm_box(
         _l(
             "I confirm, for the host company, the effective duration and the stipend actually "
             "paid, and I sign the internship certificate"
         ),
-        validators=[DataRequired(message=_l("Tick the box to confirm and sign."))],
+        _l("Tick the box to confirm and sign."),
     )
     submit = SubmitField(_l("Confirm and sign the certificate"))
 

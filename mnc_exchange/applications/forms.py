@@ -24,9 +24,17 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..core.forms import AppForm, date_field, set_decimal, strip, textarea_field
+from ..core.forms import (
+    AppForm,
+    confirm_box,
+    date_field,
+    optional_number,
+    set_decimal,
+    strip,
+    textarea_field,
+)
 from ..core.i18n import decimal
 from .reference import (
     CEFR_LEVELS,
@@ -185,14 +193,9 @@ class ApplicationForm(AppForm):
     year_of_study = IntegerField(
         _l("Year of study"),
         invalid_value_message=_l("Enter a whole number."),
-        validators=[
-            Optional(),
-            NumberRange(
-                min=1,
-                max=YEAR_OF_STUDY_MAX,
-                message=_l("Enter a year between %(min)s and %(max)s."),
-            ),
-        ],
+        validators=optional_number(
+            1, YEAR_OF_STUDY_MAX, _l("Enter a year between %(min)s and %(max)s.")
+        ),
         render_kw={"min": 1, "max": YEAR_OF_STUDY_MAX},
     )
     grade_average = GradeField(
@@ -403,12 +406,12 @@ class SubmitForm(AppForm):
     """Submitting is irreversible: the student ticks that the file is final (checked here,
     not only in the browser)."""
 
-    confirm = BooleanField(
+    confirm = confirm_box(
         _l(
             "I have checked my file: once submitted, I can no longer change it unless the "
             "programme returns it to me for correction."
         ),
-        validators=[DataRequired(message=_l("Tick the box to confirm that your file is final."))],
+        _l("Tick the box to confirm that your file is final."),
     )
     submit = SubmitField(_l("Submit my application"))
 
@@ -421,8 +424,8 @@ class WithdrawForm(AppForm):
         max_chars=1000,
         description=_l("The programme team reads it; it is kept in your file's history."),
     )
-    confirm = BooleanField(
+    confirm = confirm_box(
         _l("I confirm that I withdraw my application. This cannot be undone."),
-        validators=[DataRequired(message=_l("Tick the box to confirm the withdrawal."))],
+        _l("Tick the box to confirm the withdrawal."),
     )
     withdraw = SubmitField(_l("Withdraw my application"))

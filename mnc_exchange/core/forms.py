@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -12,7 +13,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
+    EmailField,
     FieldList,
     FormField,
     IntegerField,
@@ -24,6 +27,7 @@ from wtforms import Form as _WTForm
 from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
+    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -233,6 +237,18 @@ def textarea_field(label, *, required=None, rows: int | None = None, max_chars=T
     )
 
 
+def email_field(label, required) -> EmailField:
+    """A required e-mail address (``required``: the message when it is left empty)."""
+    return EmailField(
+        label,
+        validators=[
+            DataRequired(message=required),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+
+
 def count_field(label, maximum: int, required: str, *, minimum: int = 0, **kwargs) -> IntegerField:
     """A whole number from ``minimum`` to ``maximum`` (a number box with those bounds):
     ``required`` is the message when it is left empty."""
@@ -279,6 +295,17 @@ def required_number(message, minimum, maximum, range_message) -> list:
     ]
 
 
+def optional_number(minimum, maximum, range_message) -> list:
+    """The validators of a number that may be left empty: ``range_message`` when it is not
+    between ``minimum`` and ``maximum``."""
+    return [Optional(), NumberRange(min=minimum, max=maximum, message=range_message)]
+
+
+def confirm_box(label, message) -> BooleanField:
+    """A box to tick to go on: ``message`` when it is left unticked."""
+    return BooleanField(label, validators=[DataRequired(message=message)])
+
+
 def set_decimal(field, raw: str, message) -> None:
     """Set ``field.data`` from ``raw`` (spaces already taken out), a decimal point or comma:
     None when empty, else a finite ``Decimal``; anything else raises ``ValueError(message)``."""
@@ -294,6 +321,22 @@ def set_decimal(field, raw: str, message) -> None:
         field.data = None
         raise ValueError(message)
     field.data = value
+
+
+# --- what a form gives the services -----------------------------------------------------------
+
+
+def input_from(form, input_class, **values):
+    """An ``input_class`` (a dataclass) holding the data of the form's fields of the same
+    names; ``values`` give the ones the form does not hold as they are (converted, defaulted).
+    The dataclass's other fields keep their defaults."""
+    names = [f.name for f in dataclasses.fields(input_class) if f.name not in values]
+    return input_class(**{name: form[name].data for name in names if name in form}, **values)
+
+
+def chosen(field_name: str, enum):
+    """A property: the member of ``enum`` chosen in the field ``field_name``."""
+    return property(lambda form: enum(form[field_name].data))
 
 
 # --- forms repeated once per row of a page -----------------------------------------------------

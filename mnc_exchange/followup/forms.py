@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from ..core.forms import AppForm, date_field, text_field, textarea_field
+from ..core.forms import AppForm, chosen, date_field, text_field, textarea_field
 from ..hosts.models import Pole
 from ..offers.services import POLE_LABELS
 from . import services
@@ -155,13 +155,8 @@ class IncidentForm(AppForm):
     )
     submit = SubmitField(_l("Report the incident"))
 
-    @property
-    def category_value(self) -> IncidentCategory:
-        return IncidentCategory(self.category.data)
-
-    @property
-    def severity_value(self) -> Severity:
-        return Severity(self.severity.data)
+    category_value = chosen("category", IncidentCategory)
+    severity_value = chosen("severity", Severity)
 
     def details(self) -> tuple:
         """What ``services.report_incident`` takes after the internship and the reporter."""

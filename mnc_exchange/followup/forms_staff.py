@@ -12,7 +12,7 @@ from wtforms import BooleanField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from ..core.forms import AppForm, date_field, strip, text_field, textarea_field
+from ..core.forms import AppForm, chosen, date_field, strip, text_field, textarea_field
 from ..offers.services import POLE_LABELS
 from . import forms
 from .forms import NOTE_MAX, IncidentForm
@@ -102,13 +102,8 @@ class TriageForm(AppForm):
     )
     submit = SubmitField(_l("Save"))
 
-    @property
-    def status_value(self) -> IncidentStatus:
-        return IncidentStatus(self.status.data)
-
-    @property
-    def severity_value(self) -> Severity:
-        return Severity(self.severity.data)
+    status_value = chosen("status", IncidentStatus)
+    severity_value = chosen("severity", Severity)
 
 
 # --- early end and return ----------------------------------------------------------------------

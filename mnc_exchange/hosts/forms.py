@@ -12,7 +12,6 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     IntegerField,
     StringField,
@@ -21,7 +20,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     Length,
     Optional,
     Regexp,
@@ -30,7 +28,7 @@ from wtforms.validators import (
 
 from ..accounts.forms import RegisterForm, _NewPasswordMixin
 from ..core.errors import DomainError
-from ..core.forms import AppForm, required_number, required_text
+from ..core.forms import AppForm, email_field, input_from, required_number, required_text
 from . import services
 from .models import CompanyStatus
 
@@ -158,19 +156,7 @@ class _CompanyFields:
             raise ValidationError(_l("A company with this SIRET is already registered."))
 
     def company_input(self) -> services.CompanyInput:
-        return services.CompanyInput(
-            legal_name=self.legal_name.data,
-            siret=self.siret.data,
-            naf_code=self.naf_code.data,
-            address=self.address.data,
-            postcode=self.postcode.data,
-            city=self.city.data,
-            headcount=self.headcount.data,
-            sector=self.sector.data,
-            mnc_member=bool(self.mnc_member.data),
-            representative_name=self.representative_name.data,
-            representative_title=self.representative_title.data,
-        )
+        return input_from(self, services.CompanyInput, mnc_member=bool(self.mnc_member.data))
 
 
 class HostRegisterForm(_CompanyFields, RegisterForm):
@@ -190,14 +176,7 @@ class CompanyForm(_CompanyFields, AppForm):
 class TutorForm(AppForm):
     full_name = required_text(_l("Full name"), _l("Enter the tutor's full name."), 200)
     job_title = required_text(_l("Job title"), _l("Enter the tutor's job title."), 120)
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[
-            DataRequired(message=_l("Enter the tutor's e-mail address.")),
-            Length(max=254),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-        ],
-    )
+    email = email_field(_l("E-mail address"), _l("Enter the tutor's e-mail address."))
     phone = StringField(
         _l("Phone"),
         validators=[Optional(), Length(max=40)],
@@ -220,22 +199,12 @@ class TutorForm(AppForm):
             ) from None
 
     def tutor_input(self) -> services.TutorInput:
-        return services.TutorInput(
-            full_name=self.full_name.data,
-            job_title=self.job_title.data,
-            email=self.email.data,
-            phone=self.phone.data,
-        )
+        return input_from(self, services.TutorInput)
 
 
 class InviteForm(AppForm):
-    email = EmailField(
-        _l("Colleague's e-mail address"),
-        validators=[
-            DataRequired(message=_l("Enter your colleague's e-mail address.")),
-            Length(max=254),
-            Email(message=_l("Enter a valid e-mail address."), check_deliverability=False),
-        ],
+    email = email_field(
+        _l("Colleague's e-mail address"), _l("Enter your colleague's e-mail address.")
     )
     submit = SubmitField(_l("Send the invitation"))
 

@@ -19,13 +19,11 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
@@ -35,9 +33,11 @@ from wtforms.widgets import TextInput
 from ..core.forms import (
     AppForm,
     DateBetween,
+    input_from,
+    int_or_none,
+    optional_number,
     required_number,
     set_decimal,
-    strip,
     text_field,
     textarea_field,
 )
@@ -54,12 +54,6 @@ DEFAULT_DAILY_HOURS = Decimal(7)
 
 _CHOOSE = _l("Choose a value from the list.")
 _SPACES = (" ", "\u00a0", "\u202f")
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class CommaDecimalField(DecimalField):
@@ -99,6 +93,41 @@ class CommaDecimalField(DecimalField):
         return ""
 
 
+def tutor_field(label, message) -> SelectField:
+    """An optional choice among the host company's tutors (``message`` when the one posted is
+    not among them); the form sets the choices with ``tutor_choices``."""
+    return SelectField(
+        label,
+        coerce=int_or_none,
+        validators=[Optional()],
+        invalid_choice_message=message,
+        invalid_value_message=message,
+    )
+
+
+def tutor_choices(tutors: list[Tutor], blank) -> list[SelectChoice]:
+    """The choices of a ``tutor_field``: ``blank`` (no tutor), then each tutor."""
+    return [SelectChoice("", blank)] + [
+        SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
+    ]
+
+
+def money_field(label, maximum: Decimal, negative, *, required=None, **kwargs):
+    """An amount in euros with its cents, from 0 (``negative``: the message below) to
+    ``maximum``: ``required`` is the message when it is left empty (otherwise optional)."""
+    first = InputRequired(message=required) if required else Optional()
+    return CommaDecimalField(
+        label,
+        places=2,
+        validators=[
+            first,
+            NumberRange(min=0, message=negative),
+            NumberRange(max=maximum, message=_l("At most %(max)s.")),
+        ],
+        **kwargs,
+    )
+
+
 def _date(label, **kwargs):
     return DateField(
         label,
@@ -122,6 +151,17 @@ def _positive(maximum: Decimal):
     return check
 
 
+def _hours(label, required, maximum: Decimal, **kwargs) -> CommaDecimalField:
+    """Hours with at most one decimal, above zero and at most ``maximum`` (``required``: the
+    message when it is left empty)."""
+    return CommaDecimalField(
+        label,
+        places=1,
+        validators=[InputRequired(message=required), _positive(maximum)],
+        **kwargs,
+    )
+
+
 class OfferForm(AppForm):
     """An offer's terms. Build with ``OfferForm(tutors=company.tutors, ...)``."""
 
@@ -139,48 +179,38 @@ class OfferForm(AppForm):
         validators=[DataRequired(message=_l("Choose the pole of the offer."))],
         invalid_choice_message=_CHOOSE,
     )
-    skills = StringField(
+    skills = text_field(
         _l("Skills to acquire"),
+        500,
         description=_l("For example: Python, REST APIs, payment security."),
-        filters=[strip],
-        validators=[Optional(), Length(max=500, message=_l("At most %(max)d characters."))],
     )
     city = text_field(
         _l("City of the internship"), 100, required=_l("Give the city of the internship.")
     )
     start_on = _date(_l("Start date"))
     end_on = _date(_l("End date"))
-    weekly_hours = CommaDecimalField(
+    weekly_hours = _hours(
         _l("Hours per week"),
-        places=1,
+        _l("Give the hours per week."),
+        WEEKLY_HOURS_MAX,
         default=Decimal(35),
         description=_l("Hours of presence per week, e.g. 35 or 35,5."),
-        validators=[
-            InputRequired(message=_l("Give the hours per week.")),
-            _positive(WEEKLY_HOURS_MAX),
-        ],
     )
-    daily_hours = CommaDecimalField(
+    daily_hours = _hours(
         _l("Hours per day"),
-        places=1,
+        _l("Give the hours per day."),
+        DAILY_HOURS_MAX,
         default=DEFAULT_DAILY_HOURS,
-        validators=[
-            InputRequired(message=_l("Give the hours per day.")),
-            _positive(DAILY_HOURS_MAX),
-        ],
     )
-    monthly_stipend = CommaDecimalField(
+    monthly_stipend = money_field(
         _l("Monthly stipend (€)"),
-        places=2,
+        STIPEND_MAX,
+        _l("The stipend cannot be negative."),
+        required=_l("Give the monthly stipend (0 if none)."),
         description=_l(
             "Gross amount per month, e.g. 693,00. Mandatory above 2 months of presence; the "
             "legal minimum is shown on the offer page."
         ),
-        validators=[
-            InputRequired(message=_l("Give the monthly stipend (0 if none).")),
-            NumberRange(min=0, message=_l("The stipend cannot be negative.")),
-            NumberRange(max=STIPEND_MAX, message=_l("At most %(max)s.")),
-        ],
     )
     leave_days = IntegerField(
         _l("Days of leave"),
@@ -188,10 +218,7 @@ class OfferForm(AppForm):
             "Days of leave granted during the internship. At least one above 2 months of "
             "presence (Code de l'éducation L124-13); printed in the agreement."
         ),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=LEAVE_DAYS_MAX, message=_l("Between %(min)d and %(max)d.")),
-        ],
+        validators=optional_number(0, LEAVE_DAYS_MAX, _l("Between %(min)d and %(max)d.")),
         render_kw={"type": "number", "min": 0, "max": LEAVE_DAYS_MAX},
     )
     seats = IntegerField(
@@ -206,13 +233,7 @@ class OfferForm(AppForm):
         ),
         render_kw={"type": "number", "min": SEATS_MIN, "max": SEATS_MAX},
     )
-    tutor_id = SelectField(
-        _l("Tutor"),
-        coerce=_int_or_none,
-        validators=[Optional()],
-        invalid_choice_message=_l("Choose one of your company's tutors."),
-        invalid_value_message=_l("Choose one of your company's tutors."),
-    )
+    tutor_id = tutor_field(_l("Tutor"), _l("Choose one of your company's tutors."))
     language = SelectField(
         _l("Working language"),
         choices=[SelectChoice(lang.value, label) for lang, label in LANGUAGE_LABELS.items()],
@@ -231,9 +252,7 @@ class OfferForm(AppForm):
 
     def __init__(self, *args, tutors: list[Tutor] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.tutor_id.choices = [SelectChoice("", _l("— to be named later —"))] + [
-            SelectChoice(t.id, f"{t.full_name} ({t.job_title})") for t in tutors
-        ]
+        self.tutor_id.choices = tutor_choices(tutors, _l("— to be named later —"))
 
     def validate_end_on(self, field) -> None:
         start = self.start_on.data
@@ -241,20 +260,13 @@ class OfferForm(AppForm):
             raise ValidationError(_l("The end date must be after the start date."))
 
     def to_input(self) -> OfferInput:
-        return OfferInput(
-            title=self.title.data,
-            description=self.description.data,
+        return input_from(
+            self,
+            OfferInput,
             pole=Pole(self.pole.data),
             skills=self.skills.data or "",
-            city=self.city.data,
-            start_on=self.start_on.data,
-            end_on=self.end_on.data,
-            weekly_hours=self.weekly_hours.data,
-            daily_hours=self.daily_hours.data,
             monthly_stipend=self.monthly_stipend.data.quantize(Decimal("0.01")),
-            seats=self.seats.data,
             leave_days=self.leave_days.data or 0,
-            tutor_id=self.tutor_id.data,
             language=WorkLanguage(self.language.data),
             work_mode=WorkMode(self.work_mode.data),
         )
@@ -264,10 +276,5 @@ class TransitionForm(AppForm):
     """One step of the offer's lifecycle (``target`` is checked by the view)."""
 
     target = StringField()
-    reason = TextAreaField(
-        _l("What must the company change?"),
-        filters=[strip],
-        validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
-        render_kw={"rows": 3},
-    )
+    reason = textarea_field(_l("What must the company change?"), rows=3, max_chars=2000)
     confirm = BooleanField(_l("I confirm: a closed offer cannot be re-opened."))

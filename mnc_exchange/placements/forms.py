@@ -21,10 +21,10 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import Optional
 
 from ..applications.models import Application
-from ..core.forms import AppForm, count_field, strip, textarea_field
+from ..core.forms import AppForm, count_field, optional_number, strip, textarea_field
 from ..core.timeutils import CASABLANCA
 from ..offers.models import Offer
 from .models import MAX_PREFERENCES
@@ -214,14 +214,9 @@ def candidate_ranking_form(
     for application_id in ids:
         attrs[rank_field(application_id)] = IntegerField(
             _l("Rank"),
-            validators=[
-                Optional(),
-                NumberRange(
-                    min=1,
-                    max=COMPANY_RANK_MAX,
-                    message=_l("A rank is a whole number from %(min)s to %(max)s."),
-                ),
-            ],
+            validators=optional_number(
+                1, COMPANY_RANK_MAX, _l("A rank is a whole number from %(min)s to %(max)s.")
+            ),
             render_kw={"type": "number", "min": 1, "max": COMPANY_RANK_MAX, "inputmode": "numeric"},
         )
         attrs[reject_field(application_id)] = BooleanField(_l("Not acceptable"))
@@ -237,17 +232,26 @@ def candidate_ranking_form(
     return form_class(formdata=None, data=data)
 
 
+def _reason_form(label, required, button, rows: int, max_chars: int = REASON_MAX) -> type:
+    """A form of a required reason (at most ``max_chars``, in a box of ``rows``) and a button:
+    ``required`` is the message when the reason is left empty."""
+
+    class ReasonForm(AppForm):
+        reason = textarea_field(label, required=required, rows=rows, max_chars=max_chars)
+        submit = SubmitField(button)
+
+    return ReasonForm
+
+
 # --- the company's answer to a proposed placement ----------------------------------------------
 
 
-class DeclinePlacementForm(AppForm):
-    reason = textarea_field(
-        _l("Reason for declining (required, read by the programme's coordinators)"),
-        required=_l("Give the reason for declining."),
-        rows=2,
-        max_chars=REASON_MAX,
-    )
-    submit = SubmitField(_l("Decline"))
+DeclinePlacementForm = _reason_form(
+    _l("Reason for declining (required, read by the programme's coordinators)"),
+    _l("Give the reason for declining."),
+    _l("Decline"),
+    rows=2,
+)
 
 
 # --- coordinators ------------------------------------------------------------------------------
@@ -282,21 +286,16 @@ class MatchingSettingsForm(AppForm):
     submit = SubmitField(_l("Save the settings"))
 
 
-class CancelPlacementForm(AppForm):
-    reason = textarea_field(
-        _l("Reason for cancelling"),
-        required=_l("Give the reason for cancelling this placement."),
-        rows=3,
-        max_chars=CANCEL_REASON_MAX,
-    )
-    submit = SubmitField(_l("Cancel the placement"))
-
-
-class ReleaseForm(AppForm):
-    reason = textarea_field(
-        _l("Why this student cannot be placed"),
-        required=_l("Give the reason why this student cannot be placed."),
-        rows=1,
-        max_chars=REASON_MAX,
-    )
-    submit = SubmitField(_l("Cannot be placed: release the seat"))
+CancelPlacementForm = _reason_form(
+    _l("Reason for cancelling"),
+    _l("Give the reason for cancelling this placement."),
+    _l("Cancel the placement"),
+    rows=3,
+    max_chars=CANCEL_REASON_MAX,
+)
+ReleaseForm = _reason_form(
+    _l("Why this student cannot be placed"),
+    _l("Give the reason why this student cannot be placed."),
+    _l("Cannot be placed: release the seat"),
+    rows=1,
+)
