@@ -19,6 +19,9 @@ PERMISSIONS_POLICY = (
 #: The application's own static files (CSS, JavaScript, icons): no personal data, they keep
 #: Flask's caching (revalidated with their ETag).
 STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+#: Responses that hold no personal data and set their own caching: the reports' charts (counts
+#: only, at a URL that changes with the figures).
+KEPT_ENDPOINTS = frozenset({"reports.chart"})
 NO_STORE = "private, no-store"
 
 
@@ -29,7 +32,7 @@ def apply_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    if request.endpoint not in STATIC_ENDPOINTS and "no-store" not in headers.get(
+    if request.endpoint not in STATIC_ENDPOINTS | KEPT_ENDPOINTS and "no-store" not in headers.get(
         "Cache-Control", ""
     ):
         # Every page and download may show personal data (a logged-in user's pages, and the

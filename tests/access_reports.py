@@ -17,8 +17,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("reports.exports_page", "GET"): only(*VIEWERS),
     ("reports.export", "GET"): only(*VIEWERS),
     ("reports.pdf", "GET"): only(*VIEWERS),
+    ("reports.chart", "GET"): only(*VIEWERS),
 }
 
 
 def setup_values(users, cohort, application) -> dict:
-    return {"year": cohort.year}
+    return {"year": cohort.year, "name": "funnel"}

@@ -78,9 +78,20 @@ def test_the_dashboard_shows_the_cohort_to_an_official(client, built, official):
     assert "Response rate: 50% (1 answered of 2 due)." in html
     assert _text(html, "incidents-critical") == "1"
     assert _text(html, "incidents-medium") == "0"
-    # Charts are images (data: URIs), with the same numbers in tables beside them.
-    for chart in ("funnel-chart", "chart-pole", "chart-region"):
-        assert re.search(rf'src="data:image/svg\+xml;base64,[^"]+" id="{chart}"', html)
+    # Charts are images (SVG at a URL carrying the figures' version), with the same numbers in
+    # tables beside them.
+    for chart, name in (
+        ("funnel-chart", "funnel"),
+        ("chart-pole", "pole"),
+        ("chart-region", "region"),
+    ):
+        src = re.search(rf'src="([^"]+)" id="{chart}"', html).group(1)
+        assert re.fullmatch(rf"/reports/{year}/charts/{name}\.svg\?v=[0-9a-f]{{16}}", src)
+        svg = client.get(src)
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+        assert svg.get_data(as_text=True).lstrip().startswith("<svg")
+        assert "immutable" in svg.headers["Cache-Control"]
+        assert "no-store" not in svg.headers["Cache-Control"]
     # The only cohort is abroad: in progress, so no trend line is drawn (nothing final yet).
     assert 'id="in-progress"' in html and 'id="trend-apart"' in html
     assert 'id="trend-chart"' not in html
@@ -544,3 +555,16 @@ def test_officials_cannot_change_anything(app, client):
     db.session.expire_all()
     after = _table_sizes()
     assert after == before
+
+
+def test_a_chart_is_kept_only_at_its_version_and_unknown_charts_are_404(client, built, official):
+    html = _page(client.get("/reports"))
+    year = built.cohort.year
+    src = re.search(r'src="([^"]+)" id="funnel-chart"', html).group(1)
+    stale = client.get(f"/reports/{year}/charts/funnel.svg?v=0000000000000000")
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "private, no-cache"
+    assert stale.get_data() == client.get(src).get_data()
+    policy = stale.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script" not in policy
+    assert client.get(f"/reports/{year}/charts/nothing.svg").status_code == 404
+    assert client.get("/reports/1999/charts/funnel.svg").status_code == 404

@@ -356,28 +356,32 @@ def trend_figures(cohorts: list[Cohort], figures: dict[int, Figures]) -> list[Ye
 
 
 def trend_chart(figures: list[YearFigures]) -> str | None:
-    """The rates of the finished cohorts, year by year (a data: URI), or None when no cohort is
+    """``trend_svg`` as a data: URI (for the PDF), or None."""
+    svg = trend_svg(figures)
+    return charts.data_uri(svg) if svg is not None else None
+
+
+def trend_svg(figures: list[YearFigures]) -> str | None:
+    """The rates of the finished cohorts, year by year (SVG), or None when no cohort is
     finished. Cohorts in progress are never drawn: their rates are not final and would drag
     the lines down (they are in the tables, marked "in progress")."""
     drawn = [f for f in figures if not f.in_progress]
     if not drawn:
         return None
-    return charts.data_uri(
-        charts.trend_chart(
-            _("Rates year by year, in percent (finished cohorts)"),
-            [f.year for f in drawn],
-            [
-                (
-                    str(labels.RATE_LABELS[key]),
-                    # A year without any application has no point (not a 0 per cent).
-                    [
-                        charts.percent(_year_rate(f, key)) if f.funnel["applied"] else None
-                        for f in drawn
-                    ],
-                )
-                for key in TREND_SERIES
-            ],
-        )
+    return charts.trend_chart(
+        _("Rates year by year, in percent (finished cohorts)"),
+        [f.year for f in drawn],
+        [
+            (
+                str(labels.RATE_LABELS[key]),
+                # A year without any application has no point (not a 0 per cent).
+                [
+                    charts.percent(_year_rate(f, key)) if f.funnel["applied"] else None
+                    for f in drawn
+                ],
+            )
+            for key in TREND_SERIES
+        ],
     )
 
 

@@ -10,6 +10,7 @@ content is rendered once per language, date and figures, and kept by each worker
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 
@@ -58,8 +59,10 @@ CHARTED = {
 
 @bp.after_request
 def _private(response: Response) -> Response:
-    # Lists of named students: never kept by a shared cache.
-    response.headers["Cache-Control"] = "private, no-store"
+    # Lists of named students: never kept by a shared cache (the charts, counts only, say
+    # themselves how long they may be kept).
+    if request.endpoint != "reports.chart":
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -155,27 +158,13 @@ def _breakdown_chart(dimension: str, rows) -> str:
 #: The dashboard's content, by language, date, cohort and the figures of every cohort (the
 #: page's frame — menu, account — is rendered for each request).
 _bodies = LRU(16)
+#: The dashboard's charts (SVG), under the same keys: the page links to them (``chart``).
+_charts = LRU(16)
 
 
-@bp.route("")
-@permission_required("cohort.view")
-def dashboard():
-    cohorts = all_cohorts()
-    year = request.args.get("year")
-    if year:
-        if not re.fullmatch(r"[0-9]{1,4}", year):
-            return _bad_request(_("The year must be a number, such as 2031."))
-        cohort = next((c for c in cohorts if c.year == int(year)), None)
-        if cohort is None:
-            abort(404)
-    else:
-        cohort = _default_cohort(cohorts)
-    if cohort is None:
-        return render_template("reports/dashboard.html", cohort=None, cohorts=[])
-
-    cutoff = date.today()
-    figures = figures_of(cohorts, cutoff)
-    key = (
+def _dashboard_key(cohorts: list[Cohort], cohort: Cohort, figures, cutoff: date) -> tuple:
+    """What the dashboard of ``cohort`` shows depends on: language, date, every cohort."""
+    return (
         str(get_locale()),
         cutoff,
         cohort.id,
@@ -184,13 +173,92 @@ def dashboard():
             for c in cohorts
         ),
     )
-    body = _bodies.get(key, lambda: _dashboard_body(cohorts, cohort, figures, cutoff))
+
+
+def _version(key: tuple) -> str:
+    """A short fingerprint of a dashboard key: the charts' URLs change with the figures."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+
+
+def _dashboard_of(year: str | None):
+    """(cohorts, cohort or None, figures, cutoff, key) of the dashboard asked for; a 404 for a
+    year without a cohort."""
+    cohorts = all_cohorts()
+    if year:
+        cohort = next((c for c in cohorts if c.year == int(year)), None)
+        if cohort is None:
+            abort(404)
+    else:
+        cohort = _default_cohort(cohorts)
+    if cohort is None:
+        return cohorts, None, None, None, None
+    cutoff = date.today()
+    figures = figures_of(cohorts, cutoff)
+    return cohorts, cohort, figures, cutoff, _dashboard_key(cohorts, cohort, figures, cutoff)
+
+
+@bp.route("")
+@permission_required("cohort.view")
+def dashboard():
+    year = request.args.get("year")
+    if year and not re.fullmatch(r"[0-9]{1,4}", year):
+        return _bad_request(_("The year must be a number, such as 2031."))
+    cohorts, cohort, figures, cutoff, key = _dashboard_of(year)
+    if cohort is None:
+        return render_template("reports/dashboard.html", cohort=None, cohorts=[])
+    body = _bodies.get(key, lambda: _dashboard_body(cohorts, cohort, figures, cutoff, key))
     return render_template("reports/dashboard.html", cohort=cohort, body=body)
 
 
-def _dashboard_body(cohorts: list[Cohort], cohort: Cohort, figures, cutoff: date) -> Markup:
-    from .report import funnel_bars, trend_chart
+@bp.route("/<int:year>/charts/<name>.svg")
+@permission_required("cohort.view")
+def chart(year: int, name: str):
+    """One chart of the dashboard (SVG). Only counts, no name: the browser may keep it, and its
+    URL carries the version of the figures it draws (``?v=``)."""
+    cohorts, cohort, figures, cutoff, key = _dashboard_of(str(year))
+    svg = _charts.get(key, lambda: _chart_svgs(cohorts, cohort, figures)).get(name)
+    if svg is None:
+        abort(404)
+    response = Response(svg, mimetype="image/svg+xml")
+    if request.args.get("v") == _version(key):
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    # Shown as an image; opened on its own it may not run anything nor load anything.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
+
+def _chart_svgs(cohorts: list[Cohort], cohort: Cohort, figures) -> dict[str, str]:
+    """The dashboard's charts of ``cohort`` (name -> SVG)."""
+    from .report import funnel_bars, trend_svg
+
+    numbers = figures[cohort.id]
+    svgs = {
+        "funnel": charts.funnel_chart(
+            _("Funnel of the %(year)d cohort", year=cohort.year),
+            funnel_bars(funnel_rows(numbers)),
+        ),
+        **{
+            dimension: _breakdown_chart(dimension, rows)
+            for dimension in CHARTED
+            if (rows := breakdown(numbers, dimension))
+        },
+    }
+    trends = trend_svg(_trend_figures(cohorts, figures))
+    if trends is not None:
+        svgs["trends"] = trends
+    return svgs
+
+
+#: The indentation between two tags (a fifth of the page): one space renders the same (the
+#: dashboard's content has no ``pre`` nor ``textarea``).
+_BLANKS_BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+def _dashboard_body(
+    cohorts: list[Cohort], cohort: Cohort, figures, cutoff: date, page_key: tuple
+) -> Markup:
     numbers = figures[cohort.id]
     counts = funnel(numbers)
     cohort_rates = rates(numbers, cohort.quota)
@@ -200,47 +268,41 @@ def _dashboard_body(cohorts: list[Cohort], cohort: Cohort, figures, cutoff: date
 
     rows = funnel_rows(numbers)
     stage_titles = [(key, labels.stage_label(key)) for key, _p in STAGES]
+    version = _version(page_key)
     chart = {
-        "funnel": charts.data_uri(
-            charts.funnel_chart(
-                _("Funnel of the %(year)d cohort", year=cohort.year),
-                funnel_bars(rows),
-            )
-        ),
-        "trends": trend_chart(trend),
-        **{
-            dimension: charts.data_uri(_breakdown_chart(dimension, breakdowns[dimension]))
-            for dimension in CHARTED
-            if breakdowns[dimension]
-        },
+        name: url_for("reports.chart", year=cohort.year, name=name, v=version)
+        for name in _charts.get(page_key, lambda: _chart_svgs(cohorts, cohort, figures))
     }
     return Markup(  # noqa: S704 - a template rendered by Jinja with autoescape
-        render_template(
-            "reports/_dashboard_body.html",
-            cohort=cohort,
-            cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
-            cutoff=cutoff,
-            in_progress=in_progress(cohort),
-            counts=counts,
-            funnel_rows=rows,
-            stage_titles=stage_titles,
-            rate_rows=rate_rows,
-            rates=cohort_rates,
-            breakdowns=breakdowns,
-            breakdown_stages=BREAKDOWN_FUNNEL,
-            wave_rates=wave_rates,
-            charted=CHARTED,
-            figures=trend,
-            drawn=[f.year for f in trend if not f.in_progress],
-            apart=[f.year for f in trend if f.in_progress],
-            trend_stages=("applied", "selected", "placed", "departed", "completed", "returned"),
-            chart=chart,
-            waves=WAVES,
-            labels=labels,
-            percent=labels.percent,
-            score=labels.score,
-            dimensions=list(DIMENSIONS),
-            empty=not numbers.total,
+        _BLANKS_BETWEEN_TAGS.sub(
+            "> <",
+            render_template(
+                "reports/_dashboard_body.html",
+                cohort=cohort,
+                cohorts=sorted(cohorts, key=lambda c: c.year, reverse=True),
+                cutoff=cutoff,
+                in_progress=in_progress(cohort),
+                counts=counts,
+                funnel_rows=rows,
+                stage_titles=stage_titles,
+                rate_rows=rate_rows,
+                rates=cohort_rates,
+                breakdowns=breakdowns,
+                breakdown_stages=BREAKDOWN_FUNNEL,
+                wave_rates=wave_rates,
+                charted=CHARTED,
+                figures=trend,
+                drawn=[f.year for f in trend if not f.in_progress],
+                apart=[f.year for f in trend if f.in_progress],
+                trend_stages=("applied", "selected", "placed", "departed", "completed", "returned"),
+                chart=chart,
+                waves=WAVES,
+                labels=labels,
+                percent=labels.percent,
+                score=labels.score,
+                dimensions=list(DIMENSIONS),
+                empty=not numbers.total,
+            ),
         )
     )
 
