@@ -29,7 +29,7 @@ from ..core.errors import DomainError
 from ..core.forms import row_prefix
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import attempt, flash_form_errors, refused
+from ..core.web import attempt, flash_form_errors, post_form, refused
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -64,7 +64,6 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
-from .views_student import post_form
 
 bp = Blueprint("followup", __name__)
 
