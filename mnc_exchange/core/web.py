@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, flash, make_response
@@ -91,6 +91,13 @@ def valid_or_400(form):
     return form
 
 
+def stop_with(response) -> NoReturn:
+    """End the request here with ``response`` (a redirect saying why not, the page shown
+    again): for a loader or a check a view calls before its work. The after-request hooks
+    still run (security headers, the session with its flashed messages)."""
+    abort(make_response(response))
+
+
 def valid_or_again(form, again: Callable[[object], object]):
     """The posted ``form``, once valid; else its errors are flashed and the response is
     ``again(form)``: the page shown again with what was typed (its own status, 400). Like
@@ -100,7 +107,7 @@ def valid_or_again(form, again: Callable[[object], object]):
     """
     if not form.validate_on_submit():
         flash_form_errors(form)
-        abort(make_response(again(form)))
+        stop_with(again(form))
     return form
 
 
