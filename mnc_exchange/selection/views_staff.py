@@ -23,7 +23,7 @@ from ..cohorts.models import Cohort
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
 from . import minutes, queries, services
@@ -111,10 +111,9 @@ def overview(cohort_id: int):
 @permission_required("selection.manage")
 def settings(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    form = SettingsForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_overview(cohort, 400, settings_form=form)
+    form = valid_or_again(
+        SettingsForm(), lambda form: _render_overview(cohort, 400, settings_form=form)
+    )
     done = attempt(
         lambda: save_settings(
             cohort,
