@@ -186,9 +186,7 @@ def _row_post(cohort: Cohort, form, prefix: str, page: str, render, action, succ
     show the page again (400); else ``action(form)`` is the one service call, and back to the
     page."""
     cohort_id = cohort.id
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return render(cohort, 400, {prefix: form})
+    valid_or_again(form, lambda form: render(cohort, 400, {prefix: form}))
     attempt(lambda: action(form), success)
     return redirect(url_for(page, cohort_id=cohort_id))
 
