@@ -42,7 +42,7 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate
-from ..core.web import Outcome, attempt, flash_form_errors
+from ..core.web import Outcome, attempt, flash_form_errors, valid_or_again
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
 from ..offers import law as offer_law
@@ -667,9 +667,9 @@ def paper_signature(doc_id: int):
     form = PaperSignatureForm(
         prefix=doc_prefix(document.id), parties=services.missing_parties(document)
     )
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
+    valid_or_again(
+        form, lambda form: _render_detail(agreement, None, 400, **{f"paper_{document.id}": form})
+    )
     party = Party(form.party.data)
     upload = form.scan.data
     try:
@@ -712,9 +712,7 @@ def _detail_post(agreement_id: int, form_class, key: str, action, success, ancho
     saved (see ``attempt``) and back to the page at ``anchor``."""
     agreement = _load_agreement(agreement_id)
     form = form_class()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(agreement, None, 400, **{key: form})
+    valid_or_again(form, lambda form: _render_detail(agreement, None, 400, **{key: form}))
     if not attempt(lambda: action(agreement, form), success):
         return _render_detail(_load_agreement(agreement_id), None, 400, **{key: form})
     return redirect(url_for("agreements.detail", agreement_id=agreement_id) + anchor)
@@ -814,9 +812,9 @@ def confirm_certificate(doc_id: int):
     """The host company confirms (or corrects) the certificate's figures and signs it."""
     document, agreement, party = _party_document(doc_id)
     form = ConfirmCertificateForm(prefix=doc_prefix(document.id))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(agreement, party, 400, **{f"confirm_{document.id}": form})
+    valid_or_again(
+        form, lambda form: _render_detail(agreement, party, 400, **{f"confirm_{document.id}": form})
+    )
     done = attempt(
         lambda: services.confirm_certificate(
             document,

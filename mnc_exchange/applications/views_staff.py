@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..cohorts.services import working_cohort
 from ..core.i18n import long_date
 from ..core.pagination import paginate
-from ..core.web import attempt, flash_form_errors, valid_or_400
+from ..core.web import attempt, flash_form_errors, valid_or_400, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
 from . import screening, services
@@ -206,14 +206,22 @@ def _decided(application_id: int, action, success: str, field, **forms):
     return _render_detail(screening.load_application(application_id), 400, **forms)
 
 
+def _detail_form(form, application_id: int, name: str):
+    """A form posted from the detail page (shown there as ``name``), once valid; else its
+    errors flashed and the page again (status 400)."""
+    return valid_or_again(
+        form,
+        lambda form: _render_detail(
+            screening.load_application(application_id), 400, **{name: form}
+        ),
+    )
+
+
 @bp.route("/<int:application_id>/return", methods=["POST"])
 @permission_required("application.review")
 def return_for_correction(application_id: int):
     application = screening.load_application(application_id)
-    form = ReturnForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(application, 400, return_form=form)
+    form = _detail_form(ReturnForm(), application_id, "return_form")
     attempt(
         lambda: services.return_for_correction(application, form.message.data, current_user),
         _("The application is returned to the student for correction."),
@@ -249,10 +257,7 @@ def _confirm_ineligible(application, form: EligibilityForm, status: int = 200):
 @permission_required("application.review")
 def decide(application_id: int):
     application = screening.load_application(application_id)
-    form = EligibilityForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(application, 400, eligibility_form=form)
+    form = _detail_form(EligibilityForm(), application_id, "eligibility_form")
     if application.status not in DECIDABLE:
         flash(_("An eligibility decision is possible once the application is submitted."), "danger")
         return _render_detail(application, 400, eligibility_form=form)
@@ -284,11 +289,11 @@ def decide(application_id: int):
 def review_document(document_id: int):
     document = db.get_or_404(Document, document_id)
     application_id = document.application_id
-    form = DocumentReviewForm(prefix=document_prefix(document.id))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        application = screening.load_application(application_id)
-        return _render_detail(application, 400, **{f"review_{document.id}": form})
+    form = _detail_form(
+        DocumentReviewForm(prefix=document_prefix(document.id)),
+        application_id,
+        f"review_{document.id}",
+    )
     return _decided(
         application_id,
         lambda: services.review_document(

@@ -31,7 +31,7 @@ from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
 from ..core.i18n import decimal
-from ..core.web import Outcome, attempt, flash_form_errors, valid_or_400
+from ..core.web import Outcome, attempt, flash_form_errors, stop_with, valid_or_400, valid_or_again
 from ..extensions import db
 from ..main.calendar import calendar_steps
 from ..permissions import can, permission_required
@@ -366,19 +366,19 @@ def _no_application():
 
 
 def _editable_file(anchor: str = ""):
-    """``(cohort, application, None)``: the student's application to the current cohort, which
-    may be changed now; or ``(…, …, response)``: a redirect saying why not (no application, or
-    no longer editable)."""
+    """``(cohort, application)``: the student's application to the current cohort, which may be
+    changed now; else the response is a redirect saying why not (no application, or no longer
+    editable)."""
     cohort = current_cohort()
     application = _load_application(cohort)
     if application is None:
-        return cohort, None, _no_application()
+        stop_with(_no_application())
     try:
         services.ensure_editable(application)
     except DomainError as exc:
         flash(exc.message, "danger")
-        return cohort, application, _back(anchor)
-    return cohort, application, None
+        stop_with(_back(anchor))
+    return cohort, application
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -464,9 +464,7 @@ def _fields_refused(cohort: Cohort, form: ApplicationForm):
 @bp.post("/")
 @permission_required("application.apply")
 def save():
-    cohort, application, stop = _editable_file()
-    if stop is not None:
-        return stop
+    cohort, application = _editable_file()
     if not ConfirmForm().validate_on_submit():  # the CSRF token only
         flash(_("The form has expired; try again."), "danger")
         return _back()
@@ -481,9 +479,7 @@ def save():
 @bp.post("/submit")
 @permission_required("application.apply")
 def submit():
-    cohort, application, stop = _editable_file()
-    if stop is not None:
-        return stop
+    cohort, application = _editable_file()
     form = SubmitForm()
     draft = _save_posted_draft(cohort, application)
     if not draft:
@@ -498,9 +494,7 @@ def submit():
             "danger",
         )
         return _render_page(cohort, application, form=refused, submit_form=form)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_page(cohort, application, submit_form=form)
+    valid_or_again(form, lambda form: _render_page(cohort, application, submit_form=form))
     done = attempt(
         lambda: services.submit(application),
         _(
@@ -525,9 +519,7 @@ def _upload_form() -> DocumentUploadForm:
 @bp.post("/documents")
 @permission_required("application.apply")
 def upload_document():
-    cohort, application, stop = _editable_file("documents")
-    if stop is not None:
-        return stop
+    cohort, application = _editable_file("documents")
     form = _upload_form()
     kind = form.document_kind()
     draft = _save_posted_draft(cohort, application)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash
+from flask import abort, flash, make_response
 
 from ..extensions import db
 from .errors import DomainError
@@ -91,6 +91,40 @@ def valid_or_400(form):
     return form
 
 
+def stop_with(response) -> NoReturn:
+    """End the request here with ``response`` (a redirect saying why not, the page shown
+    again): for a loader or a check a view calls before its work. The after-request hooks
+    still run (security headers, the session with its flashed messages)."""
+    abort(make_response(response))
+
+
+def valid_or_again(form, again: Callable[[object], object]):
+    """The posted ``form``, once valid; else its errors are flashed and the response is
+    ``again(form)``: the page shown again with what was typed (its own status, 400). Like
+    :func:`valid_or_400`, the view reads on with a valid form::
+
+        form = valid_or_again(ReturnForm(), lambda form: _render(obj, 400, return_form=form))
+    """
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        stop_with(again(form))
+    return form
+
+
+def post_form(form, action: Callable[[], T], success, again: Callable[[object], object]):
+    """A form posted to a page: when it is not valid (its errors flashed) or a rule refuses
+    ``action`` (rolled back, flashed; see :func:`attempt`), the response ``again(form)`` (the
+    page with the form, 400); ``None`` once done (committed, ``success`` flashed)::
+
+        return post_form(form, lambda: services.save(obj, form.x.data), _("Saved."),
+                         lambda form: _render(obj, form=form, status=400)) or redirect(...)
+    """
+    valid_or_again(form, again)
+    if not attempt(action, success):
+        return again(form)
+    return None
+
+
 def refused(exc: DomainError) -> None:
     """Roll back and show why a rule refused the request (for a view that calls services itself)."""
     db.session.rollback()
@@ -145,8 +179,6 @@ def owned_or_404(model, row_id: int, owner_id: Callable[[object], object], expec
 
 def private(response):
     """A page whose URL holds a token: never send the URL on (no Referer), never cache it."""
-    from flask import make_response
-
     response = make_response(response)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "private, no-store"

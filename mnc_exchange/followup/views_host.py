@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..agreements.models import Agreement
 from ..core.timeutils import utcnow
-from ..core.web import attempt, flash_form_errors, owned_or_404
+from ..core.web import attempt, owned_or_404, valid_or_again
 from ..extensions import db
 from ..hosts.models import Company, Tutor
 from ..hosts.views_host import host_company
@@ -209,9 +209,7 @@ def report_incident(internship_id: int):
     company = host_company()
     internship = _own_internship(company, internship_id)
     form = IncidentForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(company, form, internship.id, status=400)
+    valid_or_again(form, lambda form: _render(company, form, internship.id, status=400))
     done = attempt(
         lambda: services.report_incident(
             internship, current_user._get_current_object(), *form.details()

@@ -29,7 +29,7 @@ from ..core.errors import DomainError
 from ..core.forms import row_prefix
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import attempt, flash_form_errors, refused
+from ..core.web import attempt, flash_form_errors, post_form, refused, valid_or_again
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -64,7 +64,6 @@ from .models import (
     SurveyStatus,
     TutorEvaluation,
 )
-from .views_student import post_form
 
 bp = Blueprint("followup", __name__)
 
@@ -469,9 +468,7 @@ def revoke_evaluation(evaluation_id: int):
 def report_incident(internship_id: int):
     internship = _load_internship(internship_id)
     form = IncidentReportForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_intern(internship, {"report": form}, 400)
+    valid_or_again(form, lambda form: _render_intern(internship, {"report": form}, 400))
     done = attempt(lambda: services.report_incident(internship, _actor(), *form.details()))
     if not done:
         return _render_intern(_load_internship(internship_id), {"report": form}, 400)
@@ -711,9 +708,7 @@ def comment_incident(incident_id: int):
 def update_incident(incident_id: int):
     incident = _load_incident(incident_id)
     form = TriageForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_incident(incident, {"triage": form}, 400)
+    valid_or_again(form, lambda form: _render_incident(incident, {"triage": form}, 400))
     before = (incident.status, incident.severity)
     try:
         services.set_incident_status(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial, wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..core.i18n import long_date
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, post_form, valid_or_again
 from ..extensions import db
 from ..offers.services import POLE_LABELS
 from ..permissions import permission_required
@@ -109,25 +110,23 @@ def _survey_or_404(survey_id: int) -> EmploymentSurvey:
     return survey
 
 
-def post_form(form, action, success, again):
-    """A form posted to a page of the follow-up: when it is not valid (its errors flashed) or a
-    rule refuses ``action`` (rolled back, flashed), the response ``again(form)`` (the page with
-    the form, 400); ``None`` once done (committed, ``success`` flashed, see ``attempt``)."""
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return again(form)
-    if not attempt(action, success):
-        return again(form)
-    return None
-
-
 def _back():
     return redirect(url_for("my_internship.index"))
 
 
-def _no_internship():
-    flash(_("You have no internship to follow yet."), "info")
-    return _back()
+def _with_internship(view):
+    """A page of the student's own internship: the view gets it as its first argument; a
+    student without one goes back to the follow-up page with a note."""
+
+    @wraps(view)
+    def with_internship(*args, **kwargs):
+        internship = _my_internship()
+        if internship is None:
+            flash(_("You have no internship to follow yet."), "info")
+            return _back()
+        return view(internship, *args, **kwargs)
+
+    return with_internship
 
 
 # --- what the page shows ----------------------------------------------------------------------
@@ -349,11 +348,10 @@ def index():
 @permission_required("followup.self")
 def step(my_step_id: int):
     item = _step_or_404(my_step_id)
-    internship = item.internship
-    form = StepForm(prefix=step_prefix(item.id))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(internship, posted_step=(item.id, form), status=400)
+    form = valid_or_again(
+        StepForm(prefix=step_prefix(item.id)),
+        lambda form: _render(item.internship, posted_step=(item.id, form), status=400),
+    )
     visa_type = form.visa_type.data if item.key == "visa_granted" else None
     if attempt(
         lambda: services.update_step(
@@ -370,15 +368,11 @@ def step(my_step_id: int):
 
 @bp.post("/my/internship/checkin")
 @permission_required("followup.self")
-def checkin():
-    internship = _my_internship()
-    if internship is None:
-        return _no_internship()
+@_with_internship
+def checkin(internship: Internship):
     form = CheckInForm()
     form.set_months(reportable_months(internship, date.today()))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(internship, checkin_form=form, status=400)
+    valid_or_again(form, lambda form: _render(internship, checkin_form=form, status=400))
     attempt(
         lambda: services.submit_checkin(
             internship,
@@ -396,14 +390,11 @@ def checkin():
 
 @bp.post("/my/internship/incidents")
 @permission_required("followup.self")
-def report_incident():
-    internship = _my_internship()
-    if internship is None:
-        return _no_internship()
-    form = IncidentForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(internship, incident_form=form, status=400)
+@_with_internship
+def report_incident(internship: Internship):
+    form = valid_or_again(
+        IncidentForm(), lambda form: _render(internship, incident_form=form, status=400)
+    )
     done = attempt(lambda: services.report_incident(internship, _me(), *form.details()))
     if not done:
         return _render(internship, incident_form=form, status=400)
@@ -422,10 +413,8 @@ def report_incident():
 
 @bp.post("/my/internship/return")
 @permission_required("followup.self")
-def confirm_return():
-    internship = _my_internship()
-    if internship is None:
-        return _no_internship()
+@_with_internship
+def confirm_return(internship: Internship):
     _start, end = services.dates_of(internship)
     if internship.returned_on is not None:
         flash(_("Your return is already confirmed."), "info")
@@ -469,6 +458,13 @@ def _render_survey(survey: EmploymentSurvey, form: SituationForm | None, status:
     )
 
 
+def _post_situation(save, success: str, again):
+    """A situation posted (a survey's answer, an update): ``save(answer, student)`` is the one
+    service call; done, back to the follow-up page (else ``again(form)``, see ``post_form``)."""
+    form = SituationForm()
+    return post_form(form, lambda: save(form.to_input(), _me()), success, again) or _back()
+
+
 def _situation_labels() -> dict:
     return {
         "situation_labels": services.SITUATION_LABELS,
@@ -503,24 +499,17 @@ def survey(my_survey_id: int):
     if not posted:
         previous = services.latest_situation(item.internship)
         return _render_survey(item, SituationForm.from_survey(previous))
-    form = SituationForm()
-    return (
-        post_form(
-            form,
-            lambda: services.answer_survey(item, form.to_input(), _me()),
-            _("Thank you for your answer: it helps the programme a lot."),
-            lambda form: _render_survey(item, form, status=400),
-        )
-        or _back()
+    return _post_situation(
+        partial(services.answer_survey, item),
+        _("Thank you for your answer: it helps the programme a lot."),
+        lambda form: _render_survey(item, form, status=400),
     )
 
 
 @bp.route("/my/internship/situation", methods=["GET", "POST"])
 @permission_required("followup.self")
-def situation():
-    internship = _my_internship()
-    if internship is None:
-        return _no_internship()
+@_with_internship
+def situation(internship: Internship):
     if internship.returned_on is None:
         flash(_("You can update your situation once your return to Morocco is confirmed."), "info")
         return _back()
@@ -528,15 +517,10 @@ def situation():
     if request.method != "POST":
         form = SituationForm.from_survey(latest)
         return _render_situation(internship, form, latest)
-    form = SituationForm()
-    return (
-        post_form(
-            form,
-            lambda: services.update_situation(internship, form.to_input(), _me()),
-            _("Your situation is updated. Thank you!"),
-            lambda form: _render_situation(internship, form, latest, status=400),
-        )
-        or _back()
+    return _post_situation(
+        partial(services.update_situation, internship),
+        _("Your situation is updated. Thank you!"),
+        lambda form: _render_situation(internship, form, latest, status=400),
     )
 
 

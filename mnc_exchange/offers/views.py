@@ -29,7 +29,7 @@ from ..applications.services import application_of
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort, working_cohort
 from ..core.pagination import paginate
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..hosts.models import Company
 from ..permissions import can, permission_required
@@ -232,9 +232,7 @@ def _offer_form(form: OfferForm, company: Company, offer: Offer | None, cohort, 
     offer's page follows. ``action`` returns the new offer (None when ``offer`` is edited)."""
     if request.method == "GET":
         return _render_form(form, company, offer, cohort)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_form(form, company, offer, cohort, 400)
+    valid_or_again(form, lambda form: _render_form(form, company, offer, cohort, 400))
     done = attempt(action, success)
     if not done:
         return _render_form(form, company, offer, cohort, 400)
@@ -372,9 +370,7 @@ def transition(offer_id: int):
     except ValueError:
         flash(_("This step does not exist. Choose one of the buttons on this page."), "danger")
         return _render_detail(offer, viewer, 400)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_detail(offer, viewer, 400, form)
+    valid_or_again(form, lambda form: _render_detail(offer, viewer, 400, form))
     if (
         target is O.closed
         and target in services.TRANSITIONS[offer.status]

@@ -18,7 +18,7 @@ from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import attempt, flash_form_errors, owned_or_404
+from ..core.web import attempt, flash_form_errors, owned_or_404, valid_or_again
 from ..extensions import db
 from ..hosts.models import Company
 from ..hosts.views_host import host_company
@@ -86,9 +86,7 @@ def offer(offer_id: int):
         flash(_("Nobody has ranked this offer yet: there is no candidate to rank."), "info")
         return back
     form = candidate_ranking_form(candidates, formdata=request.form)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_offer(offer, form, 400)
+    valid_or_again(form, lambda form: _render_offer(offer, form, 400))
     done = attempt(
         lambda: services.set_company_ranking(
             offer, form.entries(), current_user._get_current_object()

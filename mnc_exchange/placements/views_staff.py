@@ -27,7 +27,7 @@ from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, stop_with, valid_or_again
 from ..extensions import db
 from ..offers.models import Offer
 from ..permissions import permission_required
@@ -59,6 +59,15 @@ def _requested_cohort() -> tuple[Cohort | None, list[Cohort]]:
     """The cohort named by ``?cohort=<id>``, else the one last chosen, else the one being
     matched or last matched."""
     return working_cohort("matching")
+
+
+def _some_cohort() -> tuple[Cohort, list[Cohort]]:
+    """:func:`_requested_cohort` for a change to make: with no cohort yet, the response is the
+    matching page saying so."""
+    cohort, choices = _requested_cohort()
+    if cohort is None:
+        stop_with(_to_index(None, _("There is no cohort yet.")))
+    return cohort, choices
 
 
 def _to_index(cohort: Cohort | None, refusal: str | None = None):
@@ -254,13 +263,11 @@ def index():
 @bp.route("/matching/settings", methods=["POST"])
 @permission_required("matching.run")
 def settings():
-    cohort, choices = _requested_cohort()
-    if cohort is None:
-        return _to_index(None, _("There is no cohort yet."))
-    form = MatchingSettingsForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_index(cohort, choices, settings_form=form, status=400)
+    cohort, choices = _some_cohort()
+    form = valid_or_again(
+        MatchingSettingsForm(),
+        lambda form: _render_index(cohort, choices, settings_form=form, status=400),
+    )
 
     def utc(value):
         return value.astimezone(UTC) if value is not None else None
@@ -286,9 +293,7 @@ def settings():
 @bp.route("/matching/run", methods=["POST"])
 @permission_required("matching.run")
 def run():
-    cohort, _choices = _requested_cohort()
-    if cohort is None:
-        return _to_index(None, _("There is no cohort yet."))
+    cohort, _choices = _some_cohort()
     if not ConfirmForm().validate_on_submit():
         return _to_index(cohort, _("The form has expired; try again."))
     done = attempt(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..applications import services as app_services
 from ..applications.models import Application
 from ..cohorts.services import current_cohort
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..offers import services as offer_services
 from ..offers.models import Offer
@@ -152,9 +152,7 @@ def index():
         return _back(reason)
     offers = offer_services.published_offers(cohort)
     form = RankingForm(offers=offers)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(cohort, application, form=form, status=400)
+    valid_or_again(form, lambda form: _render(cohort, application, form=form, status=400))
     offer_ids = form.offer_ids()
     done = attempt(
         lambda: services.set_preferences(application, offer_ids, current_user._get_current_object())

@@ -21,7 +21,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..applications.reference import DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS
 from ..cohorts.models import Cohort
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -176,9 +176,7 @@ def review(assignment_id: int):
         return _to_review(assignment.id)
     criteria = _file_criteria(assignment.application.cohort)
     form = review_form(criteria)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_review(assignment, form=form, status=400)
+    valid_or_again(form, lambda form: _render_review(assignment, form=form, status=400))
     attempt(
         lambda: services.submit_review(assignment, form.scores(criteria), form.comment.data or ""),
         _("Your review is submitted. The other reviewers' scores are now shown."),
@@ -194,9 +192,7 @@ def conflict(assignment_id: int):
         flash(_("A conflict of interest can only be declared on a review still to do."), "danger")
         return _to_review(assignment.id)
     form = ConflictForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_review(assignment, conflict_form=form, status=400)
+    valid_or_again(form, lambda form: _render_review(assignment, conflict_form=form, status=400))
     done = attempt(lambda: services.declare_conflict(assignment, form.reason.data))
     if not done:
         return _to_review(assignment_id)

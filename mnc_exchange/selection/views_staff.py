@@ -23,7 +23,7 @@ from ..cohorts.models import Cohort
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.timeutils import utcnow
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, flash_form_errors, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
 from . import minutes, queries, services
@@ -111,10 +111,9 @@ def overview(cohort_id: int):
 @permission_required("selection.manage")
 def settings(cohort_id: int):
     cohort = queries.load_cohort(cohort_id)
-    form = SettingsForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render_overview(cohort, 400, settings_form=form)
+    form = valid_or_again(
+        SettingsForm(), lambda form: _render_overview(cohort, 400, settings_form=form)
+    )
     done = attempt(
         lambda: save_settings(
             cohort,
@@ -187,9 +186,7 @@ def _row_post(cohort: Cohort, form, prefix: str, page: str, render, action, succ
     show the page again (400); else ``action(form)`` is the one service call, and back to the
     page."""
     cohort_id = cohort.id
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return render(cohort, 400, {prefix: form})
+    valid_or_again(form, lambda form: render(cohort, 400, {prefix: form}))
     attempt(lambda: action(form), success)
     return redirect(url_for(page, cohort_id=cohort_id))
 

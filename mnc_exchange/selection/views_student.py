@@ -23,7 +23,7 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.forms import AppForm, strip
 from ..core.timeutils import as_utc, utcnow
-from ..core.web import attempt, flash_form_errors
+from ..core.web import attempt, stop_with, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
 from . import services
@@ -192,6 +192,15 @@ def _my_application(cohort: Cohort | None) -> Application | None:
     return app_services.application_of(current_user._get_current_object(), cohort)
 
 
+def _applied(cohort: Cohort | None) -> Application:
+    """The student's application to ``cohort``; without one, the response is the page again
+    saying so."""
+    application = _my_application(cohort)
+    if application is None:
+        stop_with(_back(_("You have no application for the current call.")))
+    return application
+
+
 def _back(refusal: str | None = None):
     """Back to the student's selection page, saying first why the request is refused."""
     if refusal is not None:
@@ -236,16 +245,12 @@ def index():
 @permission_required("application.apply")
 def respond():
     cohort = current_cohort()
-    application = _my_application(cohort)
-    if application is None:
-        return _back(_("You have no application for the current call."))
+    application = _applied(cohort)
     form = OfferResponseForm()
     offer = services.open_offer(application) if services.is_published(cohort) else None
     if offer is None or (form.offer_id.data and form.offer_id.data != str(offer.id)):
         return _back(_("This offer is no longer open."))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(cohort, application, offer_form=form, status=400)
+    valid_or_again(form, lambda form: _render(cohort, application, offer_form=form, status=400))
     accept = form.response.data == "accept"
     done = attempt(lambda: services.respond_to_offer(offer, accept))
     if done and accept:
@@ -259,15 +264,13 @@ def respond():
 @permission_required("application.apply")
 def decline_seat():
     cohort = current_cohort()
-    application = _my_application(cohort)
-    if application is None:
-        return _back(_("You have no application for the current call."))
+    application = _applied(cohort)
     if services.visible_status(application) is not A.selected:
         return _back(_("You have no seat to decline."))
-    form = DeclineSeatForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _render(cohort, application, decline_form=form, status=400)
+    form = valid_or_again(
+        DeclineSeatForm(),
+        lambda form: _render(cohort, application, decline_form=form, status=400),
+    )
     attempt(
         lambda: app_services.withdraw(
             application, form.reason.data or _("Seat declined by the student.")
