@@ -53,6 +53,18 @@ class ApplicationStatus(enum.StrEnum):
     withdrawn = "withdrawn"
 
 
+#: Files past the eligibility check and still in the running for a seat (scored, interviewed,
+#: decided with a seat or on the waitlist).
+IN_THE_RUNNING = (
+    ApplicationStatus.eligible,
+    ApplicationStatus.scored,
+    ApplicationStatus.shortlisted,
+    ApplicationStatus.interviewed,
+    ApplicationStatus.selected,
+    ApplicationStatus.waitlisted,
+)
+
+
 class DocumentStatus(enum.StrEnum):
     pending = "pending"
     accepted = "accepted"

@@ -29,6 +29,7 @@ from ..core.timeutils import as_utc
 from ..extensions import db
 from . import services
 from .models import (
+    IN_THE_RUNNING,
     Application,
     ApplicationMessage,
     ApplicationStatus,
@@ -138,15 +139,7 @@ class Filters:
 
 #: Files whose documents the coordinators check: submitted and still in the running (a draft is
 #: still the student's, a returned file comes back with its corrections).
-DOCUMENT_CHECK_STATUSES = (
-    A.submitted,
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-)
+DOCUMENT_CHECK_STATUSES = (A.submitted, *IN_THE_RUNNING)
 
 
 def documents_to_check():

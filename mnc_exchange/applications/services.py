@@ -449,6 +449,25 @@ def withdraw(application: Application, reason: str = "") -> None:
 # --- documents -------------------------------------------------------------------------------
 
 
+def stored_document(
+    application: Application, kind: DocumentKind, version: int, checked, **values
+) -> Document:
+    """The checked upload stored in the application's folder, as the current version
+    ``version`` of its kind (added to ``application.documents``; ``values``: the uploader...)."""
+    return Document(
+        application=application,
+        kind=kind,
+        version=version,
+        is_current=True,
+        original_name=checked.original_name,
+        stored_name=uploads.store(checked, f"applications/{application.id}"),
+        content_type=checked.content_type,
+        size=len(checked.data),
+        sha256=checked.sha256,
+        **values,
+    )
+
+
 def add_document(
     application: Application, kind: DocumentKind, stream, filename: str | None, actor: User
 ) -> Document:
@@ -463,19 +482,7 @@ def add_document(
     if kind is not DocumentKind.recommendation_letter:
         for old in previous:
             old.is_current = False
-    relative = uploads.store(checked, f"applications/{application.id}")
-    document = Document(
-        application=application,
-        kind=kind,
-        version=version,
-        is_current=True,
-        original_name=checked.original_name,
-        stored_name=relative,
-        content_type=checked.content_type,
-        size=len(checked.data),
-        sha256=checked.sha256,
-        uploaded_by_id=actor.id,
-    )
+    document = stored_document(application, kind, version, checked, uploaded_by_id=actor.id)
     db.session.add(document)
     db.session.flush()
     record(

@@ -33,7 +33,6 @@ from ..applications.models import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
-    Document,
     DocumentStatus,
     Institution,
     MessageKind,
@@ -488,28 +487,22 @@ def load_demo_applications(cohort: Cohort, today: date | None = None) -> int:
         for kind in kinds:
             name, data = files[kind]
             checked = uploads.check_upload(io.BytesIO(data), name)
-            relative = uploads.store(checked, f"applications/{application.id}")
             uploaded_at = (application.submitted_at or application.created_at) - timedelta(
                 hours=rng.randint(2, 48)
             )
-            document = Document(
-                application_id=application.id,
-                kind=kind,
-                version=1,
-                is_current=True,
-                original_name=checked.original_name,
-                stored_name=relative,
-                content_type=checked.content_type,
-                size=len(checked.data),
-                sha256=checked.sha256,
+            document = services.stored_document(
+                application,
+                kind,
+                1,
+                checked,
                 uploaded_at=max(uploaded_at, application.created_at),
                 uploaded_by_id=application.student_id,
             )
+            db.session.add(document)
             if status in (A.eligible, A.ineligible):
                 document.status = DocumentStatus.accepted
                 document.reviewed_by_id = coordinator.id if coordinator else None
                 document.reviewed_at = application.submitted_at + timedelta(days=1)
-            application.documents.append(document)
     db.session.flush()
     for application, _status in plans:
         for document in application.documents:

@@ -25,6 +25,7 @@ engine first so that every selected student ends up placed (30 confirmed placeme
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections import Counter, defaultdict
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import combinations
+from pathlib import Path
 
 import phonenumbers
 from sqlalchemy import func, select, update
@@ -91,148 +93,23 @@ class _Company:
     hr_account: str | None = None
 
 
-M, S, MM, SW = Pole.mobile, Pole.security, Pole.multimedia, Pole.software
+def _load_companies() -> tuple[_Company, ...]:
+    """The demo's host companies, from ``companies.json`` (data, kept beside this module)."""
+    rows = json.loads(Path(__file__).with_name("companies.json").read_text(encoding="utf-8"))
+    return tuple(
+        _Company(
+            **row
+            | {
+                "representative": tuple(row["representative"]),
+                "poles": tuple(Pole(pole) for pole in row["poles"]),
+                "tutors": tuple(tuple(tutor) for tutor in row["tutors"]),
+            }
+        )
+        for row in rows
+    )
 
-DEMO_COMPANIES: tuple[_Company, ...] = (
-    _Company(
-        "Demo Entreprise SAS", "demo-entreprise.fr", "6202A", "12 rue de Châteaudun", "75009",
-        "Paris", 240, "Conseil en systèmes et logiciels informatiques", True,
-        ("Philippe Renaud", "Président"), None, (SW, M, S),
-        (
-            ("Julien Moreau", "Architecte logiciel"),
-            ("Sophie Lambert", "Cheffe de projet mobile"),
-            ("Nadir Benali", "Responsable de la sécurité des systèmes d'information"),
-        ),
-        4,
-    ),
-    _Company(
-        "Atlantique Mobile SAS", "atlantique-mobile.fr", "6201Z", "5 boulevard Vincent Gâche",
-        "44200", "Nantes", 85, "Développement d'applications mobiles", False,
-        ("Erwan Le Goff", "Directeur général"), "Maëlle Guérin", (M, MM),
-        (("Thomas Le Bihan", "Lead développeur Android"), ("Camille Rousseau", "Lead développeuse iOS")),  # noqa: E501
-        3,
-    ),
-    _Company(
-        "Sécurion Paiements SA", "securion-paiements.fr", "6202A", "40 rue de la Villette",
-        "69003", "Lyon", 620, "Sécurité des paiements et monétique", True,
-        ("Bernard Faure", "Directeur général"), "Isabelle Chevalier", (S, SW),
-        (
-            ("Karim Haddad", "Responsable monétique"),
-            ("Laure Fontaine", "Ingénieure sécurité applicative"),
-            ("Nicolas Perrin", "Architecte solutions de paiement"),
-        ),
-        3, "Valérie Marchand",
-    ),
-    _Company(
-        "Garonne Logiciels SARL", "garonne-logiciels.fr", "5829C", "18 rue d'Alsace-Lorraine",
-        "31000", "Toulouse", 14, "Édition de logiciels de gestion pour les PME", False,
-        ("Pierre Castan", "Gérant"), "Anne Sabatier", (SW,),
-        (("Mathieu Delmas", "Développeur senior"), ("Anne Sabatier", "Cheffe de produit")),
-        2,
-    ),
-    _Company(
-        "Nordsoft Services SAS", "nordsoft-services.fr", "6202A",
-        "EuraTechnologies, 165 avenue de Bretagne", "59000", "Lille", 1450,
-        "Infogérance et centres de services nearshore", True,
-        ("Frédéric Vandamme", "Président"), "Aurélie Dupont", (SW, M),
-        (
-            ("Sébastien Lefebvre", "Responsable du centre de services"),
-            ("Élodie Vasseur", "Ingénieure DevOps senior"),
-            ("Mehdi Bouaziz", "Lead développeur Java"),
-        ),
-        4, "Jérôme Lecomte",
-    ),
-    _Company(
-        "Aquitaine Digital Média SAS", "aquitaine-digital.fr", "6201Z", "74 quai des Chartrons",
-        "33000", "Bordeaux", 120, "Plateformes vidéo et production multimédia", False,
-        ("Hélène Darrigrand", "Présidente"), "Julie Lacoste", (MM, M),
-        (("Antoine Mercier", "Responsable vidéo en ligne"), ("Inès Barbier", "Designer UX senior")),  # noqa: E501
-        3,
-    ),
-    _Company(
-        "Calanques Cloud SAS", "calanques-cloud.fr", "6311Z", "10 place de la Joliette",
-        "13002", "Marseille", 310, "Hébergement, cloud et services managés", False,
-        ("Marc Giraud", "Directeur général"), "Sandrine Ferrand", (SW, S),
-        (
-            ("Romain Orsini", "Ingénieur cloud principal"),
-            ("Nadia Amrani", "Responsable de la sécurité opérationnelle"),
-            ("Olivier Roux", "Chef de projet infrastructure"),
-        ),
-        3,
-    ),
-    _Company(
-        "Armor Cyber SAS", "armor-cyber.fr", "6202A", "2 rue de la Mabilais", "35000", "Rennes",
-        180, "Cybersécurité : audit, SOC et réponse à incident", True,
-        ("Yann Le Floch", "Président"), "Gwenaëlle Tanguy", (S,),
-        (
-            ("Loïc Le Gall", "Responsable SOC"),
-            ("Charlotte Morvan", "Auditrice sécurité senior"),
-            ("Hugo Prigent", "Pentester senior"),
-        ),
-        3,
-    ),
-    _Company(
-        "Occitanie Data Systems SAS", "occitanie-data.fr", "6311Z", "1025 rue Henri Becquerel",
-        "34000", "Montpellier", 95, "Traitement de données, IA et tableaux de bord", False,
-        ("Sylvie Combes", "Présidente"), "Fabien Roques", (SW, MM),
-        (("Guillaume Bonnet", "Lead data engineer"), ("Sarah Benhamou", "Data scientist senior")),
-        2,
-    ),
-    _Company(
-        "Alpes Embarqué SAS", "alpes-embarque.fr", "6201Z", "12 rue Félix Esclangon", "38000",
-        "Grenoble", 17, "Logiciel embarqué et objets connectés", False,
-        ("Vincent Arnaud", "Président"), "Léa Blanc", (M, SW),
-        (("Damien Chabert", "Ingénieur logiciel embarqué"), ("Léa Blanc", "Cheffe de projet IoT")),
-        2,
-    ),
-    _Company(
-        "Azur Telecom Innovation SAS", "azur-telecom.fr", "6202A", "2000 route des Lucioles",
-        "06410", "Sophia Antipolis", 1980, "Services télécoms, paiement mobile et réseaux", True,
-        ("Jean-Marc Bertrand", "Directeur général"), "Stéphanie Giordano", (M, S, MM),
-        (
-            ("Alexandre Martini", "Architecte réseaux mobiles"),
-            ("Yasmina Khelifi", "Responsable produit paiement mobile"),
-            ("François Baudin", "Responsable R&D multimédia"),
-        ),
-        4, "Patricia Rossi",
-    ),
-    _Company(
-        "Rhin Numérique SAS", "rhin-numerique.fr", "6202A", "3 quai Kléber", "67000",
-        "Strasbourg", 65, "Conseil en transformation numérique", False,
-        ("Michel Schmitt", "Président"), "Caroline Meyer", (SW,),
-        (("Lucas Weber", "Consultant ERP senior"), ("Céline Muller", "Cheffe de projet digital")),
-        2,
-    ),
-    _Company(
-        "Capitole Monétique SAS", "capitole-monetique.fr", "6201Z", "15 avenue Didier Daurat",
-        "31400", "Toulouse", 420, "Monétique, terminaux et paiement en ligne", False,
-        ("Gilles Fabre", "Directeur général"), "Émilie Rey", (S,),
-        (
-            ("Samir Ouali", "Responsable des développements monétiques"),
-            ("Audrey Vidal", "Ingénieure certification EMV"),
-            ("Benoît Lafont", "Architecte paiement en ligne"),
-        ),
-        2,
-    ),
-    _Company(
-        "Lumière Studio Interactif SAS", "lumiere-studio.fr", "6201Z", "25 rue de Marseille",
-        "69007", "Lyon", 12, "Expériences interactives, jeux et réalité augmentée", False,
-        ("Bastien Girard", "Président"), "Manon Dubois", (MM,),
-        (("Bastien Girard", "Directeur technique"), ("Chloé Perret", "Développeuse Unity senior")),
-        2,
-    ),
-    _Company(
-        "Seine Progiciels SA", "seine-progiciels.fr", "5829C", "45 avenue de France", "75013",
-        "Paris", 870, "Édition de progiciels de gestion (ERP, paie, RH)", False,
-        ("Catherine Lemaire", "Présidente-directrice générale"), "Nathalie Girard", (SW,),
-        (
-            ("David Cohen", "Directeur R&D"),
-            ("Amandine Leroy", "Cheffe de produit paie"),
-            ("Rachid Mansouri", "Lead développeur .NET"),
-        ),
-        1,
-    ),
-)  # fmt: skip
+
+DEMO_COMPANIES: tuple[_Company, ...] = _load_companies()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..applications.models import Application, ApplicationStatus
+from ..applications.models import IN_THE_RUNNING, Application, ApplicationStatus
 from ..cohorts.models import Cohort, CohortState
 from ..extensions import db
 from ..followup.models import (
@@ -48,15 +48,8 @@ from .metrics import SEVERITIES, WAVES, Figures, StudentRecord, tally
 
 A = ApplicationStatus
 
-ELIGIBLE = {
-    A.eligible,
-    A.scored,
-    A.shortlisted,
-    A.interviewed,
-    A.selected,
-    A.waitlisted,
-    A.rejected,
-}
+#: Past the eligibility check, whatever the decision.
+ELIGIBLE = {*IN_THE_RUNNING, A.rejected}
 SHORTLISTED = {A.shortlisted, A.interviewed}
 
 
