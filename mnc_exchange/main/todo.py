@@ -859,10 +859,10 @@ class CohortFigures:
 
 
 def official_figures(today: date | None = None) -> list[CohortFigures]:
-    """The key figures of the current cohort and of the one before it (the reports' own
-    functions: ``reports.data.load_records`` and ``reports.metrics``)."""
-    from ..reports.data import load_records
+    """The key figures of the current cohort and of the one before it (the reports' own: the
+    figures kept per data version, ``reports.snapshots``, and ``reports.metrics``)."""
     from ..reports.metrics import funnel, rates
+    from ..reports.snapshots import figures_of
 
     today = today or date.today()
     cohorts = list(db.session.scalars(select(Cohort).order_by(Cohort.year.desc())))
@@ -873,15 +873,13 @@ def official_figures(today: date | None = None) -> list[CohortFigures]:
     previous = next((c for c in cohorts if c.year < current.year), None)
     if previous is not None:
         chosen.append(previous)
-    figures = []
-    for cohort in chosen:
-        records = load_records(cohort, today)
-        figures.append(
-            CohortFigures(
-                cohort=cohort,
-                funnel=funnel(records),
-                rates=rates(records, cohort.quota),
-                empty=not records,
-            )
+    kept = figures_of(chosen, today)
+    return [
+        CohortFigures(
+            cohort=cohort,
+            funnel=funnel(kept[cohort.id]),
+            rates=rates(kept[cohort.id], cohort.quota),
+            empty=not kept[cohort.id].total,
         )
-    return figures
+        for cohort in chosen
+    ]
