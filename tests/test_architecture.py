@@ -150,15 +150,7 @@ TOP_MODULES = (
 TOP_SUFFIXES = ("views", "cli", "access")
 
 #: Reads of a later step's tables that stay where they are (import, reason).
-KNOWN_READS = {
-    # Which cohort a page opens on: the one at the stage the page is about.
-    ("cohorts.services", "offers.models"),
-    ("cohorts.services", "offers.services"),
-    ("cohorts.services", "placements.models"),
-    ("cohorts.services", "followup.models"),
-    # The companies list counts each company's offers.
-    ("hosts.services", "offers.models"),
-}
+KNOWN_READS: set[tuple[str, str]] = set()  # none: every import follows the year
 
 
 def rank(module: str) -> int:

@@ -439,8 +439,8 @@ def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
     from mnc_exchange.core.pagination import paginate, paginate_list
     from mnc_exchange.followup import services as followup
     from mnc_exchange.hosts.models import Company, CompanyStatus
-    from mnc_exchange.hosts.services import companies_query
     from mnc_exchange.offers import services as offers
+    from mnc_exchange.offers.services import companies_query
     from mnc_exchange.placements import services as placements
 
     cohort = scale_data.cohort

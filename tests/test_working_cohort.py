@@ -13,9 +13,9 @@ import pytest
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.applications.models import Application, ApplicationStatus
 from mnc_exchange.cohorts.models import CohortState
-from mnc_exchange.cohorts.services import PAGE_KINDS, stage_cohort
 from mnc_exchange.extensions import db
 from mnc_exchange.followup.models import Internship
+from mnc_exchange.main.working_cohort import PAGE_KINDS, stage_cohort
 from mnc_exchange.placements.models import MatchingRun, Placement, PlacementStatus
 from tests.factories import PASSWORD, CohortFactory, OfferFactory, UserFactory, make_selected
 

@@ -39,12 +39,12 @@ from ..accounts.models import Role
 from ..applications import uploads
 from ..applications.models import Application
 from ..cohorts.models import Cohort
-from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.pagination import paginate
 from ..core.web import Outcome, attempt, flash_form_errors, valid_or_again
 from ..extensions import db, login_manager
 from ..hosts.models import Company, Tutor
+from ..main.working_cohort import working_cohort
 from ..offers import law as offer_law
 from ..offers.models import Offer
 from ..permissions import can, permission_required

@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ..cohorts.services import working_cohort
 from ..core.i18n import long_date
 from ..core.pagination import paginate
 from ..core.web import attempt, flash_form_errors, valid_or_400, valid_or_again
 from ..extensions import db
+from ..main.working_cohort import working_cohort
 from ..permissions import permission_required
 from . import screening, services
 from .forms_staff import (

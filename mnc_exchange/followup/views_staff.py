@@ -4,7 +4,7 @@ Every view: load → authorise (``followup.manage``; coordinators and admins fol
 → validate the form → call ONE service (``followup.services``) → commit once; a refused rule
 (``DomainError``) is rolled back and flashed, and the page is shown again with what was typed.
 The cohort pages work on the one named by ``?cohort=<id>``, else the cohort abroad or last
-abroad (``cohorts.services.working_cohort``).
+abroad (``main.working_cohort``).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
 from ..applications.models import Application
 from ..cohorts.models import Cohort
-from ..cohorts.services import working_cohort
 from ..core.errors import DomainError
 from ..core.forms import row_prefix
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors, post_form, refused, valid_or_again
 from ..extensions import db
+from ..main.working_cohort import working_cohort
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
 from ..permissions import permission_required

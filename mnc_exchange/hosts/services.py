@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.fr import siret as stdnum_siret
 
@@ -206,37 +206,6 @@ def identity_changes(company: Company) -> dict[str, dict]:
         for name, change in result.items()
         if not _same_identity(name, change["before"], change["after"])
     }
-
-
-def companies_query(status: CompanyStatus | None = None, search: str = "") -> Select:
-    """Companies (of one status, matching a search on name, city or SIRET) by name, each with
-    its numbers of contacts and offers: rows ``(company, contacts, offers)``. The numbers are
-    subqueries of the row, so a page of 50 counts for its 50 companies only."""
-    from ..offers.models import Offer
-
-    contacts = (
-        select(func.count(User.id))
-        .where(User.company_id == Company.id)
-        .correlate(Company)
-        .scalar_subquery()
-    )
-    offers = (
-        select(func.count(Offer.id))
-        .where(Offer.company_id == Company.id)
-        .correlate(Company)
-        .scalar_subquery()
-    )
-    query = select(Company, contacts, offers).order_by(Company.legal_name, Company.id)
-    if status is not None:
-        query = query.where(Company.status == status)
-    if search:
-        like = f"%{search}%"
-        conditions = [Company.legal_name.ilike(like), Company.city.ilike(like)]
-        digits = search.replace(" ", "")
-        if digits.isdigit():
-            conditions.append(Company.siret.contains(digits))
-        query = query.where(or_(*conditions))
-    return query
 
 
 def pending_companies() -> list[Company]:

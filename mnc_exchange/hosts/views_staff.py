@@ -18,6 +18,7 @@ from ..core.web import attempt, flash_form_errors, safe_next, valid_or_400
 from ..extensions import db
 from ..offers.models import Offer
 from ..offers.services import STATUS_LABELS as OFFER_STATUS_LABELS
+from ..offers.services import companies_query
 from ..permissions import permission_required
 from . import services
 from .forms import ApproveForm, RejectForm
@@ -48,7 +49,7 @@ def index():
     total = None
     if not search:  # the counts per status already give the total
         total = counts[status] if status is not None else sum(counts.values())
-    page = paginate(services.companies_query(status, search), rows=True, total=total)
+    page = paginate(companies_query(status, search), rows=True, total=total)
     return render_template(
         "companies/index.html",
         rows=page.items,

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from ..accounts.models import Role, User
@@ -22,7 +22,7 @@ from ..cohorts.models import Cohort, CohortState
 from ..core.errors import DomainError, TransitionRefused
 from ..core.timeutils import utcnow
 from ..extensions import db
-from ..hosts.models import Company, Pole, Tutor
+from ..hosts.models import Company, CompanyStatus, Pole, Tutor
 from ..mail.services import queue_email
 from . import law
 from .models import Offer, OfferStatus, WorkLanguage, WorkMode
@@ -350,3 +350,36 @@ def status_counts(cohort: Cohort) -> dict[OfferStatus, int]:
         .group_by(Offer.status)
     )
     return dict(rows.all())
+
+
+# --- the companies list (coordinators) ---------------------------------------------------------
+
+
+def companies_query(status: CompanyStatus | None = None, search: str = "") -> Select:
+    """Companies (of one status, matching a search on name, city or SIRET) by name, each with
+    its numbers of contacts and offers (here, not in ``hosts``: the companies come before their
+    offers in the year): rows ``(company, contacts, offers)``. The numbers are
+    subqueries of the row, so a page of 50 counts for its 50 companies only."""
+    contacts = (
+        select(func.count(User.id))
+        .where(User.company_id == Company.id)
+        .correlate(Company)
+        .scalar_subquery()
+    )
+    offers = (
+        select(func.count(Offer.id))
+        .where(Offer.company_id == Company.id)
+        .correlate(Company)
+        .scalar_subquery()
+    )
+    query = select(Company, contacts, offers).order_by(Company.legal_name, Company.id)
+    if status is not None:
+        query = query.where(Company.status == status)
+    if search:
+        like = f"%{search}%"
+        conditions = [Company.legal_name.ilike(like), Company.city.ilike(like)]
+        digits = search.replace(" ", "")
+        if digits.isdigit():
+            conditions.append(Company.siret.contains(digits))
+        query = query.where(or_(*conditions))
+    return query

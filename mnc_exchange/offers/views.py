@@ -27,11 +27,12 @@ from sqlalchemy import select
 from .. import internship_law
 from ..applications.services import application_of
 from ..cohorts.models import Cohort
-from ..cohorts.services import current_cohort, working_cohort
+from ..cohorts.services import current_cohort
 from ..core.pagination import paginate
 from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..hosts.models import Company
+from ..main.working_cohort import working_cohort
 from ..permissions import can, permission_required
 from . import law, services
 from .forms import OfferForm, TransitionForm

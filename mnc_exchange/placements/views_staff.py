@@ -3,7 +3,7 @@
 Every view: load → authorise (``matching.run``) → validate the form → call the service
 (``placements.services``) → commit once; a refused rule (``DomainError``) is rolled back and
 flashed. The pages work on the cohort named by ``?cohort=<id>``, else the one being matched or
-last matched (``cohorts.services.working_cohort``).
+last matched (``main.working_cohort``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from ..accounts.forms import ConfirmForm
 from ..agreements.models import Agreement
 from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
-from ..cohorts.services import working_cohort
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import attempt, flash_form_errors, stop_with, valid_or_again
 from ..extensions import db
+from ..main.working_cohort import working_cohort
 from ..offers.models import Offer
 from ..permissions import permission_required
 from . import services
