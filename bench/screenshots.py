@@ -36,37 +36,23 @@ SCALE = 1
 
 def demo_accounts() -> dict[str, str]:
     """Load the demo data in the current app context; the e-mail of each role's account."""
-    from sqlalchemy import select
 
-    from mnc_exchange.accounts.models import Role, User
-    from mnc_exchange.applications.models import Application, ApplicationStatus
-    from mnc_exchange.cohorts.models import Cohort
-    from mnc_exchange.demo import DEMO_ACCOUNTS, load_demo_without_archives
+    from mnc_exchange.demo import demo_logins, load_demo_without_archives
     from mnc_exchange.extensions import db
 
     # The previous cohort's agreements and follow-up, without the five archived years (the
     # slow part of the demo history).
     load_demo_without_archives()
     db.session.commit()
-    emails = {role.value: email for role, email, _name in DEMO_ACCOUNTS}
-    current = db.session.scalar(select(Cohort).where(Cohort.is_current))
-    applicant = db.session.scalar(
-        select(User.email)
-        .join(Application, Application.student_id == User.id)
-        .where(
-            Application.cohort_id == current.id,
-            Application.status == ApplicationStatus.returned,
-        )
-        .order_by(Application.id)
-    )
+    logins = demo_logins()
     db.session.commit()
     return {
-        "student": emails[Role.student.value],
-        "applicant": applicant,
-        "coordinator": emails[Role.coordinator.value],
-        "host": emails[Role.host.value],
-        "official": emails[Role.official.value],
-        "admin": emails[Role.admin.value],
+        "student": logins["student"],
+        "applicant": logins["applicant"],
+        "coordinator": logins["coordinator"],
+        "host": logins["host"],
+        "official": logins["official"],
+        "admin": logins["admin"],
     }
 
 

@@ -7,9 +7,10 @@ The database is SQLite in a temporary folder, or the PostgreSQL server named by
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from mnc_exchange import create_app
 from mnc_exchange.accounts.models import Role
@@ -132,3 +133,20 @@ def redis_url(tmp_path_factory):
 
     with redis_server(str(tmp_path_factory.mktemp("redis"))) as url:
         yield url
+
+
+@contextmanager
+def count_queries(app):
+    """Count the SQL statements run by the requests (on the serving app's engine)."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

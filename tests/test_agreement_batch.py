@@ -4,6 +4,7 @@ out in several processes (``PDF_WORKERS``), with the same documents as one at a 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -145,3 +146,24 @@ def test_cli_generate_writes_every_current_version_in_two_processes(
     for document in db.session.scalars(select(AgreementDocument)):
         text = pdf_text((tmp_path / f"{document.reference}.pdf").read_bytes())[0]
         assert document.reference in text and document.verification_code in text
+
+
+def test_a_refused_batch_lays_out_no_pdf_even_in_one_process(runner, cohort, app, monkeypatch):
+    """The PDFs wait for the end of the batch: a refused one renders and stores nothing."""
+    rendered = []
+    real = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", lambda html: rendered.append(html) or real(html))
+    make_confirmed(cohort)
+    broken = make_confirmed(cohort)[0]
+    make_confirmed(cohort)
+    broken.application.institution = None
+    db.session.commit()
+    coordinator = UserFactory(role=Role.coordinator)
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "agreements"
+    before = sorted(folder.rglob("*.pdf")) if folder.exists() else []
+    result = _issue(runner, coordinator)
+    assert result.exit_code != 0 and "1 process(es)" in result.output
+    assert broken.application.last_name in result.output
+    assert rendered == []
+    assert (sorted(folder.rglob("*.pdf")) if folder.exists() else []) == before
+    assert _count(AgreementDocument) == 0

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.agreements.models import (
@@ -63,6 +62,7 @@ from mnc_exchange.selection.models import (
     SeatOffer,
     SeatOfferStatus,
 )
+from tests.conftest import count_queries
 from tests.factories import (
     PASSWORD,
     CohortFactory,
@@ -147,22 +147,6 @@ def ids(fragment: str, attribute: str) -> set[int]:
 def login(client, user) -> None:
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
-
-
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --- building the data ------------------------------------------------------------------------

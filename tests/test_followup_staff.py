@@ -5,12 +5,11 @@ incident triage, evaluation criteria, the returns board and the daily reminder c
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.cohorts.models import CohortState
@@ -36,6 +35,7 @@ from mnc_exchange.followup.models import (
 from mnc_exchange.internship_law import add_months
 from mnc_exchange.mail.models import OutboxMessage
 from mnc_exchange.placements import services as placement_services
+from tests.conftest import count_queries
 from tests.factories import CohortFactory, CompanyFactory, OfferFactory, UserFactory, make_selected
 
 
@@ -88,22 +88,6 @@ def past_internship(cohort, **kwargs):
     return make_internship(
         cohort, today - timedelta(days=300), today - timedelta(days=120), **kwargs
     )
-
-
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def outbox_to(email: str) -> list[OutboxMessage]:

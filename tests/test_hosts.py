@@ -8,17 +8,17 @@ Clients are switched to English to assert on text; every test also checks the da
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mnc_exchange.accounts.models import Role, User
 from mnc_exchange.core.timeutils import utcnow
 from mnc_exchange.extensions import db
 from mnc_exchange.hosts.models import Company, CompanyInvitation, CompanyStatus, Tutor
 from mnc_exchange.mail.models import OutboxMessage
+from tests.conftest import count_queries
 from tests.factories import (
     PASSWORD,
     CohortFactory,
@@ -100,22 +100,6 @@ def invite(client, email="colleague@exemple-entreprise.fr") -> str:
     match = re.search(r"/join/([A-Za-z0-9_\-]+)", message.body_text)
     assert match, message.body_text
     return match.group(1)
-
-
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --- registration ----------------------------------------------------------------------------

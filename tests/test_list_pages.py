@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -24,27 +23,10 @@ from mnc_exchange.extensions import db
 from mnc_exchange.offers.models import OfferStatus
 from mnc_exchange.placements.models import PlacementStatus
 from tests import list_data as ld
-from tests.conftest import Auth
+from tests.conftest import Auth, count_queries
 from tests.factories import CohortFactory, CompanyFactory
 
 SIZES = (5, 50, 500)
-
-
-@contextmanager
-def count_queries(app):
-    """Count the SQL statements run by the requests (on the serving app's engine)."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _open(app, client, url: str) -> tuple[int, str]:

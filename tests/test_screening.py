@@ -6,13 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import count
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mnc_exchange.accounts.models import Role, User
 from mnc_exchange.applications import views_staff
@@ -32,6 +31,7 @@ from mnc_exchange.cohorts.models import CohortState
 from mnc_exchange.core.timeutils import utcnow
 from mnc_exchange.extensions import db
 from mnc_exchange.mail.models import OutboxMessage
+from tests.conftest import count_queries
 from tests.factories import CohortFactory
 
 A = ApplicationStatus
@@ -153,23 +153,6 @@ def listed_ids(client, **args) -> list[int]:
 def reload(obj):
     db.session.expire_all()
     return db.session.get(type(obj), obj.id)
-
-
-@contextmanager
-def count_queries(app):
-    """Count the SQL statements run by the requests (on the serving app's engine)."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --- the list --------------------------------------------------------------------------------

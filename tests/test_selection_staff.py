@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mnc_exchange.accounts.models import Role, User
 from mnc_exchange.applications.models import Application, ApplicationStatus
@@ -33,6 +32,7 @@ from mnc_exchange.selection.models import (
     RubricCriterion,
     SelectionSettings,
 )
+from tests.conftest import count_queries
 from tests.factories import PASSWORD, CohortFactory, UserFactory
 
 A = ApplicationStatus
@@ -185,22 +185,6 @@ def pdf_text(data: bytes) -> str:
 
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
-
-
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 # --- the whole round -------------------------------------------------------------------------

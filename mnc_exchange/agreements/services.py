@@ -480,18 +480,23 @@ def _store_document(
     return document
 
 
-def _set_file(document: AgreementDocument, data: bytes, year: int) -> None:
-    """Store a document's rendered PDF and note its name, SHA-256 and size."""
+def _store_pdf(reference: str, data: bytes, year: int) -> tuple[str, str]:
+    """Store a PDF of the document ``reference`` in the cohort's folder: (stored name, SHA-256)."""
     digest = hashlib.sha256(data).hexdigest()
     checked = uploads.CheckedUpload(
         data=data,
-        original_name=f"{document.reference}.pdf",
+        original_name=f"{reference}.pdf",
         content_type="application/pdf",
         extension="pdf",
         sha256=digest,
     )
-    document.stored_name = uploads.store(checked, f"agreements/{year}")
-    document.sha256, document.size = digest, len(data)
+    return uploads.store(checked, f"agreements/{year}"), digest
+
+
+def _set_file(document: AgreementDocument, data: bytes, year: int) -> None:
+    """Store a document's rendered PDF and note its name, SHA-256 and size."""
+    document.stored_name, document.sha256 = _store_pdf(document.reference, data, year)
+    document.size = len(data)
 
 
 #: The documents of a batch (``issue_many``) waiting for their PDF, with their HTML.
@@ -612,8 +617,8 @@ def issue_many(
     pending: list[tuple[AgreementDocument, str, int]] = []
     refusals: list[tuple[str, str]] = []
     issued: list[AgreementDocument] = []
-    # With one process, each PDF is rendered as issue() renders it, one after the other.
-    token = _batch.set(pending if workers > 1 else None)
+    # Every PDF waits for the end (none is stored for a batch that a refusal rolls back).
+    token = _batch.set(pending)
     try:
         for placement in placements:
             application = placement.application
@@ -1094,16 +1099,8 @@ def finalise(document: AgreementDocument, now: datetime | None = None) -> bool:
             current_app.logger.exception("Sealing %s failed.", document.reference)
             if production:
                 return False
-    digest = hashlib.sha256(data).hexdigest()
-    checked = uploads.CheckedUpload(
-        data=data,
-        original_name=f"{document.reference}.pdf",
-        content_type="application/pdf",
-        extension="pdf",
-        sha256=digest,
-    )
-    document.final_stored_name = uploads.store(
-        checked, f"agreements/{document.agreement.cohort.year}"
+    document.final_stored_name, digest = _store_pdf(
+        document.reference, data, document.agreement.cohort.year
     )
     document.final_sha256 = digest
     document.final_size = len(data)

@@ -30,6 +30,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "cohort_years",
     "load_demo_data",
+    "demo_logins",
     "load_demo_without_archives",
 ]
 
@@ -104,3 +105,28 @@ def load_demo_without_archives(today: date | None = None) -> list[tuple[str, str
     accounts = load_demo_data(today, history=False)
     load_demo_history(today, archived=False)
     return accounts
+
+
+def demo_logins() -> dict[str, str]:
+    """Who to log in as to see each kind of page of the demo: the e-mail of each role's account
+    (keyed by role), of an applicant whose file was returned for correction (``applicant``) and
+    of an intern of the previous cohort (``alumnus``)."""
+    from ..applications.models import Application, ApplicationStatus
+    from ..followup.models import Internship
+    from ..placements.models import Placement
+
+    current = db.session.scalar(select(Cohort).where(Cohort.is_current))
+    student = select(User.email).join(Application, Application.student_id == User.id)
+    return {role.value: email for role, email, _name in DEMO_ACCOUNTS} | {
+        "applicant": db.session.scalar(
+            student.where(
+                Application.cohort_id == current.id,
+                Application.status == ApplicationStatus.returned,
+            ).order_by(Application.id)
+        ),
+        "alumnus": db.session.scalar(
+            student.join(Placement, Placement.application_id == Application.id)
+            .join(Internship, Internship.placement_id == Placement.id)
+            .order_by(Internship.id)
+        ),
+    }

@@ -33,7 +33,6 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -43,13 +42,8 @@ try:
 except ImportError:  # the `browser` fixture skips, or fails in CI, and says why
     Axe = Page = None
 
-from mnc_exchange.accounts.models import Role, User
-from mnc_exchange.applications.models import Application, ApplicationStatus
-from mnc_exchange.cohorts.models import Cohort
-from mnc_exchange.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo_without_archives
+from mnc_exchange.demo import DEMO_PASSWORD, demo_logins, load_demo_without_archives
 from mnc_exchange.extensions import db, limiter
-from mnc_exchange.followup.models import Internship
-from mnc_exchange.placements.models import Placement
 from tests.browser.helpers import log_in, no_motion
 from tests.conftest import _wipe
 
@@ -104,33 +98,16 @@ def accounts(app, data_app) -> Iterator[dict[str, str]]:
         # The previous cohort's agreements and follow-up, without the five archived years.
         load_demo_without_archives()
         db.session.commit()
-        emails = {role.value: email for role, email, _name in DEMO_ACCOUNTS}
-        current = db.session.scalar(select(Cohort).where(Cohort.is_current))
-        applicant = db.session.scalar(
-            select(User.email)
-            .join(Application, Application.student_id == User.id)
-            .where(
-                Application.cohort_id == current.id,
-                Application.status == ApplicationStatus.returned,
-            )
-            .order_by(Application.id)
-        )
-        alumnus = db.session.scalar(
-            select(User.email)
-            .join(Application, Application.student_id == User.id)
-            .join(Placement, Placement.application_id == Application.id)
-            .join(Internship, Internship.placement_id == Placement.id)
-            .order_by(Internship.id)
-        )
+        logins = demo_logins()
         result = {
             "visitor": "",
-            "student-new": emails[Role.student.value],
-            "student-applicant": applicant,
-            "alumnus": alumnus,
-            "coordinator": emails[Role.coordinator.value],
-            "host": emails[Role.host.value],
-            "official": emails[Role.official.value],
-            "admin": emails[Role.admin.value],
+            "student-new": logins["student"],
+            "student-applicant": logins["applicant"],
+            "alumnus": logins["alumnus"],
+            "coordinator": logins["coordinator"],
+            "host": logins["host"],
+            "official": logins["official"],
+            "admin": logins["admin"],
         }
         db.session.commit()
         db.session.remove()
