@@ -259,24 +259,17 @@ def register_template_helpers(app: Flask) -> None:
         from flask import has_request_context
         from flask_babel import get_locale
 
-        from .accounts.forms import ROLE_LABELS, ConfirmForm, LanguageForm
+        from .accounts.forms import ROLE_LABELS
         from .cohorts.services import STATE_LABELS
         from .mail.models import OUTBOX_LABELS
         from .main.calendar import STEP_LABELS
         from .permissions import can
 
-        # The page forms carry a CSRF token, which needs the request's session: e-mails
-        # rendered outside a request (CLI, scheduler, demo data) get none.
-        forms = {}
-        user = None  # outside a request (e-mails): nobody, as current_user is there
-        if has_request_context():
-            forms = {
-                "language_form": LanguageForm(formdata=None, lang=str(get_locale())),
-                "logout_form": ConfirmForm(formdata=None),
-            }
-            # The user object itself: a page's menu asks `can` a dozen times.
-            user = current_user._get_current_object()
-        return forms | {
+        # The user object itself: a page asks `can` several times. Outside a request (e-mails
+        # rendered by the CLI, the scheduler, the demo data) nobody, as current_user is there.
+        # The menu's two forms (language, log out) are written by `navigation()`.
+        user = current_user._get_current_object() if has_request_context() else None
+        return {
             "can": lambda permission: can(user, permission),
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale()),

@@ -18,8 +18,11 @@ from babel.dates import (
     get_time_format,
 )
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .core.i18n import de, decimal, filesize, long_date
 from .core.timeutils import as_utc
@@ -105,7 +108,59 @@ def external_url(endpoint: str, **values) -> str:
     return current_app.config["SERVER_BASE_URL"].rstrip("/") + path
 
 
+#: Stand-ins for what differs between two users who see the same menu (``templates/_nav.html``).
+NAV_NAME, NAV_CSRF, NAV_NEXT = "\ue000name\ue001", "\ue000csrf\ue001", "\ue000next\ue001"
+#: Menus kept per process (a few per role, page and language: far fewer than this in practice).
+NAV_KEPT = 2048
+
+
+@pass_context
+def navigation(context) -> Markup:
+    """The menu bar of every page. It depends on who is logged in only through their role and
+    state (what ``can`` answers), a student's stage (``student_menu``) and their name, so it is
+    rendered once per role, state, stage, page and language and kept for the process; the
+    name, the CSRF token of its two forms and the page's path (the language form's ``next``)
+    are put in afterwards, escaped as the template would. Not kept while templates reload
+    (debugging), so an edited menu shows at once."""
+    user = context["current_user"]
+    authenticated = user.is_authenticated
+    key = (
+        request.script_root,
+        context["current_locale"],
+        (user.role, user.is_active, user.is_pending) if authenticated else None,
+        context["student_menu"](),
+        request.endpoint,
+        request.blueprint,
+    )
+    kept: dict = current_app.extensions.setdefault("mnc_navigation", {})
+    html = kept.get(key)
+    if html is None:
+        template = current_app.jinja_env.get_template("_nav.html")
+        # The autoescaped output of _nav.html, so markup already.
+        html = Markup(  # noqa: S704
+            template.render(
+                context.get_all()
+                | {"nav_name": NAV_NAME, "nav_csrf": NAV_CSRF, "nav_next": NAV_NEXT}
+            ).strip("\n")
+        )
+        if not current_app.jinja_env.auto_reload:
+            if len(kept) >= NAV_KEPT:
+                kept.clear()
+            kept[key] = html
+    csrf = Markup()
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        csrf = Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(
+            field, generate_csrf()
+        )
+    path = request.full_path if request.method == "GET" else "/"
+    name = user.full_name if authenticated else ""
+    # Markup.replace escapes what it puts in (the name, the path), not the CSRF markup.
+    return html.replace(NAV_NAME, name).replace(NAV_CSRF, csrf).replace(NAV_NEXT, path)
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.filters["localdt"] = localdt

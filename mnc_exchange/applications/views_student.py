@@ -164,11 +164,18 @@ def student_menu() -> frozenset[str]:
         .join(Application, Application.id == Placement.application_id)
         .where(Application.student_id == current_user.id)
     )
-    if db.session.scalar(mine.limit(1)):
+    placed, agreed, interned = db.session.execute(  # one query for the three
+        select(
+            mine.exists(),
+            select(Agreement.id).where(Agreement.placement_id.in_(mine)).exists(),
+            select(Internship.id).where(Internship.placement_id.in_(mine)).exists(),
+        )
+    ).one()
+    if placed:
         entries.add("offers")
-    if db.session.scalar(select(Agreement.id).where(Agreement.placement_id.in_(mine)).limit(1)):
+    if agreed:
         entries.add("agreement")
-    if db.session.scalar(select(Internship.id).where(Internship.placement_id.in_(mine)).limit(1)):
+    if interned:
         entries.add("internship")
     g.student_menu = frozenset(entries)
     return g.student_menu
