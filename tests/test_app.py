@@ -238,7 +238,7 @@ def test_every_menu_entry_points_to_a_route(app):
     import re
     from pathlib import Path
 
-    text = Path("templates/base.html").read_text(encoding="utf-8")
+    text = Path("templates/_nav.html").read_text(encoding="utf-8")
     endpoints = re.findall(r"\{\{ (?:item|entry)\('([a-z_.]+)'", text)
     assert len(endpoints) > 20
     missing = [e for e in endpoints if e not in app.view_functions]
