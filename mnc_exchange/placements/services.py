@@ -293,6 +293,19 @@ def _free_seats(cohort: Cohort) -> dict[int, int]:
     return {offer_id: max(seats - held.get(offer_id, 0), 0) for offer_id, seats in offers}
 
 
+def selected_applications(cohort: Cohort):
+    """The selected applications of ``cohort`` (id, final score and rank) as a materialised
+    CTE, to join their preferences to: read first, by the cohort and status index. Joined
+    directly, PostgreSQL walked every application in id order to meet the preferences
+    (18–93 ms at 100 times the demo, about 1 ms this way)."""
+    return (
+        select(Application.id, Application.final_score, Application.final_rank)
+        .where(Application.cohort_id == cohort.id, Application.status == ApplicationStatus.selected)
+        .cte("selected_applications")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def build_inputs(cohort: Cohort) -> tuple[dict, dict, dict, list[str]]:
     """The engine's inputs for the students still to place and the seats still free.
 
@@ -316,19 +329,16 @@ def build_inputs(cohort: Cohort) -> tuple[dict, dict, dict, list[str]]:
             )
         ).all()
     )
+    selected = selected_applications(cohort)
     rows = db.session.execute(
         select(
             StudentPreference.application_id,
             StudentPreference.offer_id,
             StudentPreference.rank,
-            Application.final_score,
-            Application.final_rank,
+            selected.c.final_score,
+            selected.c.final_rank,
         )
-        .join(Application, Application.id == StudentPreference.application_id)
-        .where(
-            Application.cohort_id == cohort.id,
-            Application.status == ApplicationStatus.selected,
-        )
+        .join(selected, selected.c.id == StudentPreference.application_id)
         .order_by(StudentPreference.application_id, StudentPreference.rank)
     ).all()
     student_prefs: dict[str, list[str]] = {}

@@ -112,15 +112,16 @@ class Inputs:
         return [row for row in self.offers if not row.company_ranked and row.candidates]
 
 
-def _selected_preferences_per(key, cohort_column, cohort: Cohort) -> dict[int, int]:
-    """``key`` → how many preferences the selected students gave, where ``cohort_column`` is
-    the cohort's (one query; ``Offer`` joined)."""
+def _selected_preferences_per(key, cohort: Cohort) -> dict[int, int]:
+    """``key`` → how many preferences the cohort's selected students gave (one query; their
+    applications read first: ``services.selected_applications``)."""
+    selected = services.selected_applications(cohort)
     return dict(
         db.session.execute(
             select(key, func.count())
-            .join(Application, Application.id == StudentPreference.application_id)
+            .join(selected, selected.c.id == StudentPreference.application_id)
             .join(Offer, Offer.id == StudentPreference.offer_id)
-            .where(cohort_column == cohort.id, Application.status == ApplicationStatus.selected)
+            .where(Offer.cohort_id == cohort.id)
             .group_by(key)
         ).all()
     )
@@ -128,9 +129,7 @@ def _selected_preferences_per(key, cohort_column, cohort: Cohort) -> dict[int, i
 
 def _preference_counts(cohort: Cohort) -> dict[int, int]:
     """Application id → number of offers ranked, for the cohort's selected students."""
-    return _selected_preferences_per(
-        StudentPreference.application_id, Application.cohort_id, cohort
-    )
+    return _selected_preferences_per(StudentPreference.application_id, cohort)
 
 
 def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
@@ -143,7 +142,7 @@ def _inputs(cohort: Cohort, preference_counts: dict[int, int]) -> Inputs:
             Application.status == ApplicationStatus.selected,
         )
     )
-    candidates = _selected_preferences_per(StudentPreference.offer_id, Offer.cohort_id, cohort)
+    candidates = _selected_preferences_per(StudentPreference.offer_id, cohort)
     ranked_offers = set(
         db.session.scalars(
             select(CompanyRanking.offer_id)
