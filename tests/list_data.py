@@ -25,7 +25,12 @@ from mnc_exchange.agreements.models import (
     Signature,
     SignatureMethod,
 )
-from mnc_exchange.applications.models import Application, ApplicationStatus, Institution
+from mnc_exchange.applications.models import (
+    Application,
+    ApplicationStatus,
+    Institution,
+    refresh_sort_keys,
+)
 from mnc_exchange.audit.models import AuditEvent
 from mnc_exchange.extensions import db
 from mnc_exchange.followup.models import (
@@ -131,7 +136,9 @@ def applications(
                 "final_rank": k,
             }
         )
-    return _insert(Application, rows)
+    ids = _insert(Application, rows)
+    refresh_sort_keys(Application.id.in_(ids))  # Core inserts: the listener does not see them
+    return ids
 
 
 def companies(n: int, with_contacts: int = 1) -> list[int]:

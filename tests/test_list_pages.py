@@ -429,31 +429,29 @@ def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
     company = db.session.get(Company, scale_data.companies[0])
     F = screening.Filters  # noqa: N806
     institution = scale_data.institutions[0]
+
+    def screening_page(filters):  # as the view pages it
+        query = screening.list_query(cohort, filters)
+        return paginate(query, total=1000, page_select=screening.page_query(cohort, filters))
+
     cases = {
         # name: (what the view runs, the list's own table)
-        "screening": (lambda: paginate(screening.list_query(cohort, F())), "applications"),
-        "screening, one status": (
-            lambda: paginate(screening.list_query(cohort, F(status="submitted"))),
-            "applications",
-        ),
+        "screening": (lambda: screening_page(F()), "applications"),
+        "screening, one status": (lambda: screening_page(F(status="submitted")), "applications"),
         "screening, one institution": (
-            lambda: paginate(screening.list_query(cohort, F(institution=institution))),
+            lambda: screening_page(F(institution=institution)),
             "applications",
         ),
-        "screening, one region": (
-            lambda: paginate(screening.list_query(cohort, F(region="fes-meknes"))),
-            "applications",
-        ),
+        "screening, one region": (lambda: screening_page(F(region="fes-meknes")), "applications"),
         "screening, one French level": (
-            lambda: paginate(screening.list_query(cohort, F(french_level="C2"))),
+            lambda: screening_page(F(french_level="C2")),
             "applications",
         ),
-        "screening, by date": (
-            lambda: paginate(screening.list_query(cohort, F(sort="submitted"))),
-            "applications",
-        ),
-        "screening, by average": (
-            lambda: paginate(screening.list_query(cohort, F(sort="average"))),
+        "screening, by date": (lambda: screening_page(F(sort="submitted")), "applications"),
+        "screening, by average": (lambda: screening_page(F(sort="average")), "applications"),
+        "screening, by status": (lambda: screening_page(F(sort="status")), "applications"),
+        "screening, by name backwards": (
+            lambda: screening_page(F(direction="desc")),
             "applications",
         ),
         "screening, counts": (lambda: screening.status_counts(cohort, F()), "applications"),
@@ -529,3 +527,55 @@ def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
             if "Index" not in plan or re.search(rf"Seq Scan on {table}\b", plan):
                 problems.append(f"{name}:\n{statement}\n{plan}")
     assert not problems, "\n\n".join(problems)
+
+
+def _under(plan: str, node: str) -> str:
+    """The lines of ``plan`` under its first ``node`` (more indented than it)."""
+    lines = plan.splitlines()
+    for i, line in enumerate(lines):
+        if line.lstrip(" ->").startswith(node):
+            depth = len(line) - len(line.lstrip(" ->"))
+            under = []
+            for below in lines[i + 1 :]:
+                if len(below) - len(below.lstrip(" ->")) <= depth:
+                    break
+                under.append(below)
+            return "\n".join(under)
+    return ""
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not IS_POSTGRESQL, reason=_skip_reason())
+def test_the_screening_list_reads_the_name_index_in_order(app, data_app, scale_data):
+    """The screening list's default view (sorted by name) and one status of it read the
+    page's rows from the stored name keys' indexes in order: no sort of the cohort's rows, no
+    account read but the page's (before the keys, every view sorted the cohort's joined rows on
+    an expression). The counts per status read no account either."""
+    from mnc_exchange.applications import screening
+    from mnc_exchange.core.pagination import paginate
+
+    cohort = scale_data.cohort
+    F = screening.Filters  # noqa: N806
+    for filters, index in (
+        (F(), "ix_applications_cohort_sort_name"),
+        (F(direction="desc"), "ix_applications_cohort_sort_name"),
+        (F(status="submitted"), "ix_applications_cohort_status_sort_name"),
+    ):
+        with data_app.test_request_context("/?page=3"):
+            statements = _statements_of(
+                lambda filters=filters: paginate(
+                    screening.list_query(cohort, filters),
+                    total=1000,
+                    page_select=screening.page_query(cohort, filters),
+                )
+            )
+        assert len(statements) == 1, filters
+        plan = _plan(*statements[0])
+        scan = rf"Index (Only )?Scan (Backward )?using {index} on applications"
+        assert re.search(scan, plan), plan
+        # The only sort is of the page's 50 rows, after the limit: none under it.
+        under = _under(plan, "Limit")
+        assert under and "Sort" not in under and "Seq Scan" not in under, plan
+    with data_app.test_request_context("/"):
+        statements = _statements_of(lambda: screening.status_counts(cohort, F()))
+    assert len(statements) == 1 and "users" not in _plan(*statements[0])

@@ -91,6 +91,8 @@ def test_retention_anonymises_unsuccessful_applicants_after_the_period():
     gone = db.session.get(Application, rejected.id)
     assert gone.anonymised_at is not None
     assert (gone.first_name, gone.cin) == (None, None)
+    # The lists' sort keys keep no name either (the account's, anonymised, is shown).
+    assert (gone.sort_last_name, gone.sort_first_name) == ("—", "")
     assert gone.region == "oriental" and gone.status is ApplicationStatus.rejected
     assert not stored.exists()
     assert (

@@ -58,6 +58,14 @@ def test_the_scale_data_set_multiplies_every_cohort():
         )
     assert db.session.scalar(select(func.count(User.id))) == users + added["users"]
     assert added["applications"] == 2 * sum(applications.values())
+    # The copies' name sort keys are their own names' (written by Core, refreshed after).
+    shown = func.lower(func.coalesce(func.nullif(Application.last_name, ""), User.full_name))
+    stale = select(func.count(Application.id)).join(Application.student)
+    stale = stale.where(
+        (Application.sort_last_name != shown)
+        | (Application.sort_first_name != func.lower(func.coalesce(Application.first_name, "")))
+    )
+    assert db.session.scalar(stale) == 0
     assert added["placements"] == added["offers"] == 2 * sum(placed.values())
     assert (
         db.session.scalar(select(func.count(User.id)).where(User.email.like(f"%{DOMAIN}")))

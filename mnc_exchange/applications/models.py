@@ -10,13 +10,23 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Index,
     Numeric,
     String,
     Text,
     UniqueConstraint,
+    event,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.util import identity_key
 
 from ..accounts.models import User
 from ..cohorts.models import Cohort
@@ -105,6 +115,22 @@ class Application(TimestampMixin, PkModel):
         Index("ix_applications_cohort_french_level", "cohort_id", "french_level"),
         Index("ix_applications_cohort_submitted_at", "cohort_id", "submitted_at"),
         Index("ix_applications_cohort_grade_average", "cohort_id", "grade_average"),
+        # The list sorted by name (its default), whole or of one status: read in index order.
+        Index(
+            "ix_applications_cohort_sort_name",
+            "cohort_id",
+            "sort_last_name",
+            "sort_first_name",
+            "id",
+        ),
+        Index(
+            "ix_applications_cohort_status_sort_name",
+            "cohort_id",
+            "status",
+            "sort_last_name",
+            "sort_first_name",
+            "id",
+        ),
     )
 
     cohort_id: Mapped[int] = fk_column("cohorts.id", required=True)
@@ -115,6 +141,15 @@ class Application(TimestampMixin, PkModel):
 
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
+    #: The lists' sort keys, kept by ``_keep_sort_keys`` (and ``refresh_sort_keys`` after Core
+    #: inserts): the name shown (the last name, else the account's full name) and the first
+    #: name, lower-cased by the database (``sort_key_values``).
+    sort_last_name: Mapped[str] = mapped_column(
+        String(200), nullable=False, default="", server_default=""
+    )
+    sort_first_name: Mapped[str] = mapped_column(
+        String(100), nullable=False, default="", server_default=""
+    )
     birth_date: Mapped[date | None]
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, "gender", 10))
     cin: Mapped[str | None] = mapped_column(String(12))
@@ -180,6 +215,95 @@ class Application(TimestampMixin, PkModel):
             if document.is_current:
                 result.setdefault(document.kind, []).append(document)
         return result
+
+
+def sort_last_name_of(last_name: Any, full_name: Any) -> ColumnElement[str]:
+    """SQL: the name a list shows and sorts by, lower-cased: the application's last name, else
+    the account's full name. The database lower-cases (as the lists' order always did), so the
+    stored key sorts exactly as this expression on the joined rows."""
+    return func.lower(func.coalesce(func.nullif(last_name, ""), full_name))
+
+
+def sort_first_name_of(first_name: Any) -> ColumnElement[str]:
+    """SQL: the first name, lower-cased ("" when there is none)."""
+    return func.lower(func.coalesce(first_name, ""))
+
+
+def refresh_sort_keys(*conditions: Any) -> None:
+    """Recompute the stored sort keys of the applications meeting ``conditions`` from their
+    rows (one UPDATE): for rows written with Core ``insert()``, which the session's listener
+    does not see (the scale data set, bulk test data)."""
+    table = Application.__table__
+    full_name = select(User.full_name).where(User.id == table.c.student_id).scalar_subquery()
+    db.session.execute(
+        update(table)
+        .where(*conditions)
+        .values(
+            sort_last_name=sort_last_name_of(table.c.last_name, full_name),
+            sort_first_name=sort_first_name_of(table.c.first_name),
+        )
+    )
+
+
+#: What the sort keys are made of, on the application.
+_NAME_ATTRIBUTES = ("last_name", "first_name", "student_id", "student")
+
+
+def _text(value: str | None) -> ColumnElement[str]:
+    return literal(value, String)
+
+
+def _account_name(session: Session, application: Application) -> ColumnElement[str]:
+    """The student's full name: from the account in the session (new or renamed in this
+    flush too), else read by the UPDATE/INSERT itself (no query of its own)."""
+    student = inspect(application).attrs.student.loaded_value
+    if (
+        student is NO_VALUE
+        or student is None
+        or (application.student_id is not None and student.id != application.student_id)
+    ):
+        key = identity_key(User, application.student_id)
+        student = session.identity_map.get(key) if application.student_id else None
+    if student is not None:
+        return _text(student.full_name)
+    return select(User.full_name).where(User.id == application.student_id).scalar_subquery()
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_sort_keys(session: Session, _context: Any, _instances: Any) -> None:
+    """Keep ``Application.sort_last_name``/``sort_first_name`` in step with the names: a new
+    application, an application whose names change, an account whose full name changes (its
+    applications without a last name). The values are SQL written into the flush's own
+    INSERT/UPDATE; a renamed account's applications take one UPDATE."""
+    for user in [o for o in session.dirty if isinstance(o, User)]:
+        if not inspect(user).attrs.full_name.history.has_changes():
+            continue
+        table = Application.__table__
+        session.connection().execute(
+            update(table)
+            .where(
+                table.c.student_id == user.id,
+                or_(table.c.last_name.is_(None), table.c.last_name == ""),
+            )
+            .values(sort_last_name=func.lower(_text(user.full_name)))
+        )
+        for loaded in list(session.identity_map.values()):
+            if isinstance(loaded, Application) and loaded.student_id == user.id:
+                session.expire(loaded, ["sort_last_name"])
+    for application in (*session.new, *session.dirty):
+        if not isinstance(application, Application):
+            continue
+        state = inspect(application)
+        if not state.pending and not any(
+            state.attrs[name].history.has_changes() for name in _NAME_ATTRIBUTES
+        ):
+            continue
+        application.sort_last_name = sort_last_name_of(  # type: ignore[assignment]
+            _text(application.last_name), _account_name(session, application)
+        )
+        application.sort_first_name = sort_first_name_of(  # type: ignore[assignment]
+            _text(application.first_name)
+        )
 
 
 class ApplicationMessage(PkModel):

@@ -7,7 +7,7 @@ number of SQL queries of a list page or an export does not depend on the number 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -151,11 +151,6 @@ def documents_to_check():
     return Application.status.in_(DOCUMENT_CHECK_STATUSES) & Application.id.in_(pending)
 
 
-def _name_key():
-    """The name shown: the application's last name, else the account's full name."""
-    return func.lower(func.coalesce(func.nullif(Application.last_name, ""), User.full_name))
-
-
 def _conditions(cohort: Cohort, filters: Filters, with_status: bool = True) -> list:
     """The list's filters as conditions on ``Application`` (the search also on its ``User``)."""
     conditions = [Application.cohort_id == cohort.id]
@@ -178,9 +173,9 @@ def _conditions(cohort: Cohort, filters: Filters, with_status: bool = True) -> l
             + " "
             + func.coalesce(Application.last_name, "")
         )
+        # The first and the last name alone are not searched apart: ``full`` holds both (a
+        # needle found in either is found in it), and each lower() is paid on every row.
         columns = (
-            func.lower(Application.first_name),
-            func.lower(Application.last_name),
             func.lower(full),
             func.lower(User.full_name),
             func.lower(User.email),
@@ -191,34 +186,70 @@ def _conditions(cohort: Cohort, filters: Filters, with_status: bool = True) -> l
 
 
 def _order(filters: Filters) -> list:
+    """The sort asked for, then the name, then the id. The name is the stored key
+    (``Application.sort_last_name``: the last name, else the account's full name, lower-cased;
+    then ``sort_first_name``), so that a page sorted by name reads an index in order."""
+    descending = filters.direction == "desc"
+    if filters.sort == "name":
+        # NOT NULL keys: no NULLS LAST, so that a backward scan of the index serves "desc".
+        keys = [Application.sort_last_name, Application.sort_first_name, Application.id]
+        return [k.desc() if descending else k.asc() for k in keys]
     status_rank = case(
         {status.value: index for index, status in enumerate(STATUS_ORDER)},
         value=Application.status,
         else_=len(STATUS_ORDER),
     )
-    keys = {
-        "name": [_name_key(), func.lower(func.coalesce(Application.first_name, ""))],
-        "submitted": [Application.submitted_at],
-        "average": [Application.grade_average],
-        "status": [status_rank],
+    key = {
+        "submitted": Application.submitted_at,
+        "average": Application.grade_average,
+        "status": status_rank,
     }[filters.sort]
-    descending = filters.direction == "desc"
-    ordered = [(k.desc() if descending else k.asc()).nulls_last() for k in keys]
-    if filters.sort != "name":
-        ordered.append(_name_key().asc())
-    ordered.append(Application.id.desc() if descending else Application.id.asc())
-    return ordered
+    return [
+        (key.desc() if descending else key.asc()).nulls_last(),
+        Application.sort_last_name.asc(),
+        Application.id.desc() if descending else Application.id.asc(),
+    ]
 
 
-def list_query(cohort: Cohort, filters: Filters) -> Select:
-    """The filtered, sorted applications of ``cohort``, with student and institution loaded."""
-    query = (
+def _with_student_and_institution() -> Select:
+    return (
         select(Application)
         .join(Application.student)
         .outerjoin(Application.institution)
         .options(contains_eager(Application.student), contains_eager(Application.institution))
     )
+
+
+def list_query(cohort: Cohort, filters: Filters) -> Select:
+    """The filtered, sorted applications of ``cohort``, with student and institution loaded."""
+    query = _with_student_and_institution()
     return query.where(*_conditions(cohort, filters)).order_by(*_order(filters))
+
+
+def page_query(cohort: Cohort, filters: Filters) -> Callable[[int, int], Select]:
+    """``page(limit, offset)``: one page of ``list_query``. The page's ids are found on the
+    applications alone (the account joined only for the search): sorted by name, an index read
+    in order; otherwise narrow rows sorted, not the joined ones. Then only those rows are loaded
+    with student and institution, in the same order (one statement)."""
+
+    def page(limit: int, offset: int) -> Select:
+        ids = select(Application.id)
+        if filters.q:
+            ids = ids.join(Application.student)
+        ids = (
+            ids.where(*_conditions(cohort, filters))
+            .order_by(*_order(filters))
+            .limit(limit)
+            .offset(offset)
+            .correlate(None)
+        )
+        return (
+            _with_student_and_institution()
+            .where(Application.id.in_(ids.scalar_subquery()))
+            .order_by(*_order(filters))
+        )
+
+    return page
 
 
 def count_by_status(*conditions, with_student: bool = False) -> dict[ApplicationStatus, int]:
@@ -232,8 +263,11 @@ def count_by_status(*conditions, with_student: bool = False) -> dict[Application
 
 
 def status_counts(cohort: Cohort, filters: Filters) -> dict[ApplicationStatus, int]:
-    """How many applications per status, with every filter but the status (one query)."""
-    found = count_by_status(*_conditions(cohort, filters, with_status=False), with_student=True)
+    """How many applications per status, with every filter but the status (one query; the
+    student's account joined only for the search, the one filter on it)."""
+    found = count_by_status(
+        *_conditions(cohort, filters, with_status=False), with_student=bool(filters.q)
+    )
     # The screening statuses always show; the selection ones once they are reached.
     return {
         status: found.get(status, 0)

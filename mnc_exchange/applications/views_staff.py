@@ -69,7 +69,12 @@ def index():
             if filters.status
             else sum(counts.values())
         )
-        page = paginate(screening.list_query(cohort, filters), per_page=PER_PAGE, total=total)
+        page = paginate(
+            screening.list_query(cohort, filters),
+            per_page=PER_PAGE,
+            total=total,
+            page_select=screening.page_query(cohort, filters),
+        )
     return render_template(
         "screening/index.html",
         cohort=cohort,

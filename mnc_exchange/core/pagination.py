@@ -14,7 +14,7 @@ lists on one page use their own parameter (``param="unplaced_page"``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import request
@@ -65,7 +65,12 @@ class SelectPage(_Paged):
 
     def _query_items(self) -> list[Any]:
         statement: Select = self._query_args["select"]
-        result = db.session.execute(statement.limit(self.per_page).offset(self._query_offset))
+        page_select = self._query_args.get("page_select")
+        if page_select is not None:
+            statement = page_select(self.per_page, self._query_offset)
+        else:
+            statement = statement.limit(self.per_page).offset(self._query_offset)
+        result = db.session.execute(statement)
         if self._query_args.get("rows"):
             return list(result.all())
         return list(result.unique().scalars())
@@ -110,12 +115,15 @@ def paginate(
     rows: bool = False,
     count_select: Select | None = None,
     total: int | None = None,
+    page_select: Callable[[int, int], Select] | None = None,
 ) -> SelectPage:
     """The page of ``statement`` asked for by the request (two queries: rows and count).
 
     ``rows``: the select has several columns; give the rows (tuples). ``count_select``: a
     cheaper query for the total (default: ``count(*)`` over ``statement`` without its order);
-    ``total``: the total, already known (e.g. from counts per status shown on the page).
+    ``total``: the total, already known (e.g. from counts per status shown on the page);
+    ``page_select(limit, offset)``: the page's own select, for a list that finds the page's
+    rows before it loads them (``statement`` is then only counted).
     """
     return _build(
         SelectPage,
@@ -125,6 +133,7 @@ def paginate(
         rows=rows,
         count_select=count_select,
         total=total,
+        page_select=page_select,
     )
 
 

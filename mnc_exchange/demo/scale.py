@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, insert, select, update
 
-from ..applications.models import ApplicationStatus
+from ..applications.models import ApplicationStatus, refresh_sort_keys
 from ..applications.reference import Gender
 from ..cohorts.models import QUOTA_MAX
 from ..extensions import db
@@ -201,6 +201,8 @@ def _scale_cohort(rng: random.Random, cohort: Cohort, n: int, added: dict[str, i
     for application, user_id in zip(copies, user_ids, strict=True):
         application["student_id"] = user_id
     application_ids = _insert(Application, copies)
+    # Core inserts go round the session's listener: the copies' name sort keys from their rows.
+    refresh_sort_keys(Application.cohort_id == cohort.id)
     added["users"] += len(user_ids)
     added["applications"] += len(application_ids)
     if new_interns:

@@ -18,8 +18,16 @@ from ..applications import uploads
 from ..applications.models import Application, ApplicationMessage, Document
 from ..extensions import db
 
-#: Columns never exported (secrets and internal file names).
-HIDDEN = {"password_hash", "token_hash", "stored_name", "scan_stored_name"}
+#: Columns never exported (secrets, internal file names, the lists' sort keys: the names
+#: lower-cased, exported as they are).
+HIDDEN = {
+    "password_hash",
+    "token_hash",
+    "stored_name",
+    "scan_stored_name",
+    "sort_last_name",
+    "sort_first_name",
+}
 
 
 def _value(value: Any) -> Any:
