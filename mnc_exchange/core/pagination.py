@@ -14,7 +14,7 @@ lists on one page use their own parameter (``param="unplaced_page"``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import request
@@ -71,8 +71,11 @@ class SelectPage(_Paged):
         return list(result.unique().scalars())
 
     def _query_count(self) -> int:
-        if self._query_args.get("total") is not None:
-            return self._query_args["total"]
+        total = self._query_args.get("total")
+        if callable(total):
+            return total(self.items)
+        if total is not None:
+            return total
         statement: Select = self._query_args["select"]
         count = self._query_args.get("count_select")
         if count is None:
@@ -109,13 +112,15 @@ def paginate(
     per_page: int = DEFAULT_PER_PAGE,
     rows: bool = False,
     count_select: Select | None = None,
-    total: int | None = None,
+    total: int | Callable[[list[Any]], int] | None = None,
 ) -> SelectPage:
     """The page of ``statement`` asked for by the request (two queries: rows and count).
 
     ``rows``: the select has several columns; give the rows (tuples). ``count_select``: a
     cheaper query for the total (default: ``count(*)`` over ``statement`` without its order);
-    ``total``: the total, already known (e.g. from counts per status shown on the page).
+    ``total``: the total, already known (e.g. from counts per status shown on the page), or a
+    function of the page's rows that gives it (rows that carry the total, from a window
+    function; it is also called with no rows).
     """
     return _build(
         SelectPage,

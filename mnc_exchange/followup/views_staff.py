@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.forms import ConfirmForm
@@ -172,40 +172,41 @@ def board():
     flag = request.args.get("flag")
     if flag not in services.BOARD_FLAGS:
         flag = None
-    rows = services.board_rows(cohort) if cohort is not None else []
-    summary = {
-        "total": len(rows),
-        "ratings": {key: sum(1 for r in rows if r.rating == key) for key in RATING_LABELS},
-        "incidents": sum(r.open_incidents for r in rows),
-        "critical": sum(1 for r in rows if r.critical),
-        "missing_checkins": sum(1 for r in rows if r.missing_checkins),
-        "arrived": sum(1 for r in rows if r.arrived_on),
-        "flags": {
-            key: sum(1 for r in rows if test(r)) for key, test in services.BOARD_FLAGS.items()
-        },
-    }
-    # The ratings are computed in Python (steps, incidents, check-ins): the board is paged
-    # once sorted and filtered, and only the page's rows are drawn.
-    page = paginate_list(
-        [
-            r
-            for r in rows
-            if (rating is None or r.rating == rating)
-            and (flag is None or services.BOARD_FLAGS[flag](r))
-        ]
-    )
-    services.load_internships(page.items)
+    today = date.today()
+    rows: list[services.BoardRow] = []
+    summary: dict = {"total": 0}
+    page = None
+    if cohort is not None:
+        # The ratings, counts and flags are computed in SQL (``services.board_table``): the page
+        # is sorted, filtered and cut in the database, its rows carry the summary counted over
+        # every intern, and only the page's interns are read further.
+        table = services.board_table(cohort, today)
+        query = services.board_page_query(table, rating, flag)
+
+        def total(items) -> int:
+            nonlocal summary
+            summary = services.board_summary(table, items)
+            if items:
+                return items[0].matching
+            if flag is None:
+                return summary["ratings"][rating] if rating else summary["total"]
+            if rating is None:
+                return summary["flags"][flag]
+            return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+        page = paginate(query, rows=True, total=total)
+        rows = services.board_page_rows(page.items, today)
     return render_template(
         "followup/board.html",
         cohort=cohort,
         cohorts=choices,
-        rows=page.items,
+        rows=rows,
         page=page,
         rating=rating,
         flag=flag,
         flag_labels=BOARD_FLAG_LABELS,
         summary=summary,
-        today=date.today(),
+        today=today,
         **LABELS,
     )
 
