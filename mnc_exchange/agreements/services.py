@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer, joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import internship_law as law
 from ..accounts.models import Role, User
@@ -1762,23 +1762,44 @@ def waiting_for_clause(awaiting: str, today: date | None = None):
 def agreements_query(
     cohort: Cohort, awaiting: str | None = None, today: date | None = None
 ) -> Select:
-    """The cohort's agreements by number, for the coordinators' list: student, offer and
-    company joined; documents and signatures in one query each; the long texts (the terms'
-    snapshot of each document, the activities) left out. ``awaiting`` (one of
-    ``WAITING_FOR``) keeps the agreements waiting for that (``waiting_for``)."""
+    """The cohort's agreements by number, for the coordinators' list: the columns the list
+    shows (number, dates, préfecture) with the student's names and the company's name joined;
+    documents (kind, version, in force or not) and their signatures (the party) in one query
+    each. ``awaiting`` (one of ``WAITING_FOR``) keeps the agreements waiting for that
+    (``waiting_for``)."""
     query = (
         select(Agreement)
         .options(
-            joinedload(Agreement.placement).joinedload(Placement.application),
-            joinedload(Agreement.placement).joinedload(Placement.offer).joinedload(Offer.company),
-            selectinload(Agreement.documents).options(
-                defer(AgreementDocument.snapshot),
-                defer(AgreementDocument.reasons),
-                selectinload(AgreementDocument.signatures),
+            load_only(
+                Agreement.cohort_id,
+                Agreement.placement_id,
+                Agreement.sequence,
+                Agreement.number,
+                Agreement.start_on,
+                Agreement.end_on,
+                Agreement.ended_on,
+                Agreement.prefecture_required,
+                Agreement.prefecture_submitted_on,
+                Agreement.prefecture_decision,
             ),
-            defer(Agreement.activities),
-            defer(Agreement.skills_to_acquire),
-            defer(Agreement.benefits),
+            joinedload(Agreement.placement)
+            .load_only(Placement.application_id, Placement.offer_id)
+            .joinedload(Placement.application)
+            .load_only(Application.first_name, Application.last_name),
+            joinedload(Agreement.placement)
+            .joinedload(Placement.offer)
+            .load_only(Offer.company_id)
+            .joinedload(Offer.company)
+            .load_only(Company.legal_name),
+            selectinload(Agreement.documents)
+            .load_only(
+                AgreementDocument.agreement_id,
+                AgreementDocument.kind,
+                AgreementDocument.version,
+                AgreementDocument.superseded_at,
+            )
+            .selectinload(AgreementDocument.signatures)
+            .load_only(Signature.document_id, Signature.party),
         )
         .where(Agreement.cohort_id == cohort.id)
         .order_by(Agreement.sequence)
