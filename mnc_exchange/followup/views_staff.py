@@ -17,8 +17,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
@@ -30,6 +30,7 @@ from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors, post_form, refused, valid_or_again
 from ..extensions import db
+from ..hosts.models import Company
 from ..main.working_cohort import working_cohort
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -599,18 +600,34 @@ def incidents():
         severity_rank = case(
             {value: rank for rank, value in enumerate(SEVERITY_ORDER)}, value=Incident.severity
         )
+        # The columns the list shows: the incident's, the reporter's name, the intern's names
+        # and the company's name.
+        placement = (
+            joinedload(Incident.internship)
+            .load_only(Internship.placement_id)
+            .joinedload(Internship.placement)
+            .load_only(Placement.application_id, Placement.offer_id)
+        )
         query = (
             select(Incident)
             .join(Internship, Internship.id == Incident.internship_id)
             .options(
-                joinedload(Incident.reported_by),
-                joinedload(Incident.internship)
-                .joinedload(Internship.placement)
-                .joinedload(Placement.application),
-                joinedload(Incident.internship)
-                .joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
+                load_only(
+                    Incident.internship_id,
+                    Incident.category,
+                    Incident.severity,
+                    Incident.status,
+                    Incident.occurred_on,
+                    Incident.summary,
+                ),
+                joinedload(Incident.reported_by).load_only(User.full_name),
+                placement.joinedload(Placement.application).load_only(
+                    Application.student_id, Application.first_name, Application.last_name
+                ),
+                placement.joinedload(Placement.offer)
+                .load_only(Offer.company_id)
+                .joinedload(Offer.company)
+                .load_only(Company.legal_name),
             )
             .where(Internship.cohort_id == cohort.id)
             .order_by(
@@ -795,19 +812,39 @@ def criteria():
 
 @dataclass
 class ReturnRow:
-    internship: Internship
+    internship_id: int
+    full_name: str
+    company: str
+    outcome: InternshipOutcome
+    early_return: bool
+    returned_on: date | None
     surveys: dict[int, EmploymentSurvey]
     latest: EmploymentSurvey | None
 
 
 def _return_rows(ids: list[int]) -> list[ReturnRow]:
-    """The interns ``ids`` (in that order) with their surveys and latest answer: three
-    queries."""
-    loaded = {
-        internship.id: internship
-        for internship in db.session.scalars(
-            select(Internship).options(*intern_loads()).where(Internship.id.in_(ids or [0]))
-        ).unique()
+    """The interns ``ids`` (in that order): what the list shows of each (plain columns) with
+    their surveys and latest answer: two queries."""
+    facts = {
+        fact.id: fact
+        for fact in db.session.execute(
+            select(
+                Internship.id,
+                Internship.outcome,
+                Internship.early_return,
+                Internship.returned_on,
+                Application.first_name,
+                Application.last_name,
+                User.full_name.label("student_name"),
+                Company.legal_name,
+            )
+            .join(Placement, Placement.id == Internship.placement_id)
+            .join(Application, Application.id == Placement.application_id)
+            .join(User, User.id == Application.student_id)
+            .join(Offer, Offer.id == Placement.offer_id)
+            .join(Company, Company.id == Offer.company_id)
+            .where(Internship.id.in_(ids or [0]))
+        )
     }
     surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}
     latest: dict[int, EmploymentSurvey] = {}
@@ -820,7 +857,25 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
             surveys[survey.internship_id][survey.wave] = survey
         if survey.status is SurveyStatus.answered:
             latest[survey.internship_id] = survey  # the last one wins
-    return [ReturnRow(internship=loaded[i], surveys=surveys[i], latest=latest.get(i)) for i in ids]
+    rows = []
+    for i in ids:
+        fact = facts[i]
+        rows.append(
+            ReturnRow(
+                internship_id=i,
+                # As ``Application.full_name``: the names on the application, else the
+                # student's account name.
+                full_name=" ".join(n for n in (fact.first_name, fact.last_name) if n)
+                or fact.student_name,
+                company=fact.legal_name,
+                outcome=fact.outcome,
+                early_return=fact.early_return,
+                returned_on=fact.returned_on,
+                surveys=surveys[i],
+                latest=latest.get(i),
+            )
+        )
+    return rows
 
 
 @bp.route("/followup/returns")
@@ -831,7 +886,7 @@ def returns():
     surveys_due = request.args.get("surveys") == "due"
     today = date.today()
     interns: list[tuple] = []
-    waves_of: dict[int, dict[int, tuple]] = {}
+    counts: dict[int, dict[str, int]] = {}
     if cohort is not None:
         # The summary and the order read plain columns of every intern shown; the page's
         # interns only are loaded with their surveys.
@@ -848,39 +903,35 @@ def returns():
             query = query.where(Internship.id.in_(due))
         interns = db.session.execute(query).all()
         interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
-        shown = {row.id for row in interns}
-        for internship_id, wave, status, situation in db.session.execute(
+        # The survey waves of the interns listed, counted in SQL (one row per wave).
+        answered = EmploymentSurvey.status == SurveyStatus.answered
+        employed = answered & (EmploymentSurvey.situation == Situation.employed_morocco)
+        waves = (
             select(
-                EmploymentSurvey.internship_id,
                 EmploymentSurvey.wave,
-                EmploymentSurvey.status,
-                EmploymentSurvey.situation,
+                func.count(distinct(EmploymentSurvey.internship_id)),
+                func.count(distinct(case((answered, EmploymentSurvey.internship_id)))),
+                func.count(distinct(case((employed, EmploymentSurvey.internship_id)))),
             )
             .join(Internship, Internship.id == EmploymentSurvey.internship_id)
             .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
-        ):
-            if internship_id in shown:
-                waves_of.setdefault(internship_id, {})[wave] = (status, situation)
-
-    def answered(wave: int, situation: Situation | None = None) -> int:
-        return sum(
-            1
-            for surveys in waves_of.values()
-            if wave in surveys
-            and surveys[wave][0] is SurveyStatus.answered
-            and (situation is None or surveys[wave][1] is situation)
+            .group_by(EmploymentSurvey.wave)
         )
+        if surveys_due:
+            waves = waves.where(Internship.id.in_(due))
+        for wave, scheduled, answered_count, employed_count in db.session.execute(waves):
+            counts[wave] = {
+                "answered": answered_count,
+                "employed_morocco": employed_count,
+                "scheduled": scheduled,
+            }
 
     summary = {
         "total": len(interns),
         "returned": sum(1 for row in interns if row.returned_on),
         "ended_early": sum(1 for row in interns if row.outcome is InternshipOutcome.ended_early),
         "waves": {
-            wave: {
-                "answered": answered(wave),
-                "employed_morocco": answered(wave, Situation.employed_morocco),
-                "scheduled": sum(1 for surveys in waves_of.values() if wave in surveys),
-            }
+            wave: counts.get(wave, {"answered": 0, "employed_morocco": 0, "scheduled": 0})
             for wave in SURVEY_WAVES
         },
     }
