@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.forms import ConfirmForm
@@ -903,26 +903,34 @@ def returns():
             query = query.where(Internship.id.in_(due))
         interns = db.session.execute(query).all()
         interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
-        # The survey waves of the interns listed, counted in SQL (one row per wave).
+        # The survey waves of the interns listed, counted in SQL (one row per wave): whether
+        # each intern answered each wave, then the interns per wave.
         answered = EmploymentSurvey.status == SurveyStatus.answered
         employed = answered & (EmploymentSurvey.situation == Situation.employed_morocco)
-        waves = (
+        per_intern = (
             select(
                 EmploymentSurvey.wave,
-                func.count(distinct(EmploymentSurvey.internship_id)),
-                func.count(distinct(case((answered, EmploymentSurvey.internship_id)))),
-                func.count(distinct(case((employed, EmploymentSurvey.internship_id)))),
+                EmploymentSurvey.internship_id,
+                func.max(case((answered, 1), else_=0)).label("answered"),
+                func.max(case((employed, 1), else_=0)).label("employed"),
             )
             .join(Internship, Internship.id == EmploymentSurvey.internship_id)
             .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
-            .group_by(EmploymentSurvey.wave)
+            .group_by(EmploymentSurvey.wave, EmploymentSurvey.internship_id)
         )
         if surveys_due:
-            waves = waves.where(Internship.id.in_(due))
+            per_intern = per_intern.where(Internship.id.in_(due))
+        per_intern = per_intern.subquery("per_intern")
+        waves = select(
+            per_intern.c.wave,
+            func.count(),
+            func.sum(per_intern.c.answered),
+            func.sum(per_intern.c.employed),
+        ).group_by(per_intern.c.wave)
         for wave, scheduled, answered_count, employed_count in db.session.execute(waves):
             counts[wave] = {
-                "answered": answered_count,
-                "employed_morocco": employed_count,
+                "answered": int(answered_count),
+                "employed_morocco": int(employed_count),
                 "scheduled": scheduled,
             }
 
