@@ -63,7 +63,14 @@ def localdt(
 def fdate(value: date | None, fmt: str = "long") -> str:
     if value is None:
         return "—"
-    return format_date(value, fmt, locale=str(get_locale()))
+    return _formatted_date(value, fmt, str(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(value: date, fmt: str, locale: str) -> str:
+    """``format_date``, remembered: a list page shows the same few dates on every row (15 µs
+    each with Babel)."""
+    return format_date(value, fmt, locale=locale)
 
 
 def _decimal(value) -> Decimal | None:

@@ -103,7 +103,7 @@ def steps_by_key(internship) -> dict[str, MobilityStep]:
 
 
 def rows_by_id(rows):
-    return {row.internship.id: row for row in rows}
+    return {row.internship_id: row for row in rows}
 
 
 def page_rating(html: str, internship_id: int) -> str | None:

@@ -408,6 +408,21 @@ def _plan(statement: str, parameters) -> str:
     return "\n".join(row[0] for row in rows)
 
 
+def _board_page(cohort, rating=None, flag=None):
+    """What the board's view runs: the page (its summary included), the summary alone when the
+    page is empty, and the page's interns."""
+    from mnc_exchange.core.pagination import paginate
+    from mnc_exchange.followup import services as followup
+
+    board = followup.board_table(cohort)
+    page = paginate(
+        followup.board_page_query(board, rating, flag),
+        rows=True,
+        total=lambda rows: followup.board_summary(board, rows)["total"],
+    )
+    return followup.board_page_rows(page.items)
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not IS_POSTGRESQL, reason=_skip_reason())
 def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
@@ -418,8 +433,7 @@ def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
     from mnc_exchange.agreements import services as agreements
     from mnc_exchange.applications import screening
     from mnc_exchange.audit.services import audit_query
-    from mnc_exchange.core.pagination import paginate, paginate_list
-    from mnc_exchange.followup import services as followup
+    from mnc_exchange.core.pagination import paginate
     from mnc_exchange.hosts.models import Company, CompanyStatus
     from mnc_exchange.offers import services as offers
     from mnc_exchange.offers.services import companies_query
@@ -477,10 +491,9 @@ def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
         "agreements": (lambda: paginate(agreements.agreements_query(cohort)), "agreements"),
         "agreements, waiting": (lambda: paginate(agreements.waiting_query(cohort)), "placements"),
         "agreements, préfecture": (lambda: agreements.prefecture_alerts(cohort), "agreements"),
-        "follow-up board": (
-            lambda: followup.load_internships(paginate_list(followup.board_rows(cohort)).items),
-            "internships",
-        ),
+        "follow-up board": (lambda: _board_page(cohort), "internships"),
+        "follow-up board, one flag": (lambda: _board_page(cohort, flag="overdue"), "internships"),
+        "follow-up board, one rating": (lambda: _board_page(cohort, rating="red"), "internships"),
         "companies, one status": (
             lambda: paginate(companies_query(CompanyStatus.rejected), rows=True),
             "companies",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer, joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from .. import internship_law as law
 from ..accounts.models import Role, User
@@ -862,20 +862,47 @@ def signatories(document: AgreementDocument) -> tuple[Party, ...]:
     return CERTIFICATE_SIGNATORIES if is_host_certificate(document) else ()
 
 
-def status(document: AgreementDocument) -> str:
+def signed_parties(
+    document: AgreementDocument, signed: Mapping[int, set[Party]] | None = None
+) -> set[Party]:
+    """The parties that signed ``document``: read from its signatures, or from ``signed``
+    (document id → parties, see :func:`parties_signed`) when a list gave them."""
+    if signed is not None:
+        return signed.get(document.id, set())
+    return {s.party for s in document.signatures}
+
+
+def parties_signed(document_ids: list[int]) -> dict[int, set[Party]]:
+    """The parties that signed each of these documents, in one query of two columns (a list
+    page needs no signature loaded)."""
+    signed: dict[int, set[Party]] = {}
+    if not document_ids:
+        return signed
+    for document_id, party in db.session.execute(
+        select(Signature.document_id, Signature.party).where(
+            Signature.document_id.in_(document_ids)
+        )
+    ):
+        signed.setdefault(document_id, set()).add(party)
+    return signed
+
+
+def status(document: AgreementDocument, signed: Mapping[int, set[Party]] | None = None) -> str:
     """issued → partially_signed → fully_signed (derived from the signatures); superseded."""
     if document.superseded_at is not None:
         return "superseded"
     needed = set(signatories(document))
-    signed = {s.party for s in document.signatures}
-    if not needed or needed <= signed:
+    parties = signed_parties(document, signed)
+    if not needed or needed <= parties:
         return "fully_signed"
-    return "partially_signed" if signed & needed else "issued"
+    return "partially_signed" if parties & needed else "issued"
 
 
-def missing_parties(document: AgreementDocument) -> list[Party]:
-    signed = {s.party for s in document.signatures}
-    return [p for p in signatories(document) if p not in signed]
+def missing_parties(
+    document: AgreementDocument, signed: Mapping[int, set[Party]] | None = None
+) -> list[Party]:
+    parties = signed_parties(document, signed)
+    return [p for p in signatories(document) if p not in parties]
 
 
 def signing_order(document: AgreementDocument) -> list[tuple[Party, ...]]:
@@ -884,11 +911,13 @@ def signing_order(document: AgreementDocument) -> list[tuple[Party, ...]]:
     return signing.stages_for(order, signatories(document))
 
 
-def awaited_parties(document: AgreementDocument) -> list[Party]:
+def awaited_parties(
+    document: AgreementDocument, signed: Mapping[int, set[Party]] | None = None
+) -> list[Party]:
     """The parties whose turn it is to sign (none once fully signed or superseded)."""
     if document.superseded_at is not None:
         return []
-    return signing.awaited(signing_order(document), {s.party for s in document.signatures})
+    return signing.awaited(signing_order(document), signed_parties(document, signed))
 
 
 def party_of(user: User, agreement: Agreement) -> Party | None:
@@ -1762,23 +1791,41 @@ def waiting_for_clause(awaiting: str, today: date | None = None):
 def agreements_query(
     cohort: Cohort, awaiting: str | None = None, today: date | None = None
 ) -> Select:
-    """The cohort's agreements by number, for the coordinators' list: student, offer and
-    company joined; documents and signatures in one query each; the long texts (the terms'
-    snapshot of each document, the activities) left out. ``awaiting`` (one of
-    ``WAITING_FOR``) keeps the agreements waiting for that (``waiting_for``)."""
+    """The cohort's agreements by number, for the coordinators' list: the columns the list
+    shows (number, dates, préfecture) with the student's names and the company's name joined;
+    documents (kind, version, in force or not) in one query; who signed them is read apart
+    (:func:`parties_signed`: no signature loaded). ``awaiting`` (one of ``WAITING_FOR``)
+    keeps the agreements waiting for that (``waiting_for``)."""
     query = (
         select(Agreement)
         .options(
-            joinedload(Agreement.placement).joinedload(Placement.application),
-            joinedload(Agreement.placement).joinedload(Placement.offer).joinedload(Offer.company),
-            selectinload(Agreement.documents).options(
-                defer(AgreementDocument.snapshot),
-                defer(AgreementDocument.reasons),
-                selectinload(AgreementDocument.signatures),
+            load_only(
+                Agreement.cohort_id,
+                Agreement.placement_id,
+                Agreement.sequence,
+                Agreement.number,
+                Agreement.start_on,
+                Agreement.end_on,
+                Agreement.ended_on,
+                Agreement.prefecture_required,
+                Agreement.prefecture_submitted_on,
+                Agreement.prefecture_decision,
             ),
-            defer(Agreement.activities),
-            defer(Agreement.skills_to_acquire),
-            defer(Agreement.benefits),
+            joinedload(Agreement.placement)
+            .load_only(Placement.application_id, Placement.offer_id)
+            .joinedload(Placement.application)
+            .load_only(Application.first_name, Application.last_name),
+            joinedload(Agreement.placement)
+            .joinedload(Placement.offer)
+            .load_only(Offer.company_id)
+            .joinedload(Offer.company)
+            .load_only(Company.legal_name),
+            selectinload(Agreement.documents).load_only(
+                AgreementDocument.agreement_id,
+                AgreementDocument.kind,
+                AgreementDocument.version,
+                AgreementDocument.superseded_at,
+            ),
         )
         .where(Agreement.cohort_id == cohort.id)
         .order_by(Agreement.sequence)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -205,7 +206,14 @@ def _current_docs(agreement: Agreement) -> list[AgreementDocument]:
     return [d for d in agreement.documents if d.superseded_at is None]
 
 
-def _summary(agreement: Agreement, today: date, party: Party | None = None) -> Summary:
+def _summary(
+    agreement: Agreement,
+    today: date,
+    party: Party | None = None,
+    signed: Mapping[int, set[Party]] | None = None,
+) -> Summary:
+    """What a list shows of ``agreement``; ``signed``: who signed each document (document id →
+    parties, ``services.parties_signed``), else read from the documents' signatures."""
     docs = agreement.documents
     current = next(
         (d for d in docs if d.kind is DocumentKind.agreement and d.superseded_at is None), None
@@ -217,16 +225,16 @@ def _summary(agreement: Agreement, today: date, party: Party | None = None) -> S
     to_sign, later = [], []
     if party is not None:
         for d in _current_docs(agreement):
-            if party not in services.missing_parties(d):
+            if party not in services.missing_parties(d, signed):
                 continue
-            (to_sign if party in services.awaited_parties(d) else later).append(d)
+            (to_sign if party in services.awaited_parties(d, signed) else later).append(d)
     return Summary(
         agreement=agreement,
         current=current,
-        status=services.status(current) if current else None,
-        missing=services.missing_parties(current) if current else [],
+        status=services.status(current, signed) if current else None,
+        missing=services.missing_parties(current, signed) if current else [],
         amendments=amendments,
-        amendments_to_sign=sum(1 for d in amendments if services.missing_parties(d)),
+        amendments_to_sign=sum(1 for d in amendments if services.missing_parties(d, signed)),
         certificate=certificate,
         prefecture=services.prefecture_state(agreement, today),
         prefecture_alert=services.prefecture_alert(agreement, today),
@@ -251,7 +259,8 @@ def index():
     page = waiting_page = None
     if cohort is not None:
         page = paginate(services.agreements_query(cohort, awaiting, today))
-        rows = [_summary(a, today) for a in page.items]
+        signed = services.parties_signed([d.id for a in page.items for d in a.documents])
+        rows = [_summary(a, today, signed=signed) for a in page.items]
         waiting_page = paginate(services.waiting_query(cohort), param="waiting_page")
         waiting = waiting_page.items
         alerts = services.prefecture_alerts(cohort, today)

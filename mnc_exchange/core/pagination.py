@@ -76,8 +76,11 @@ class SelectPage(_Paged):
         return list(result.unique().scalars())
 
     def _query_count(self) -> int:
-        if self._query_args.get("total") is not None:
-            return self._query_args["total"]
+        total = self._query_args.get("total")
+        if callable(total):
+            return total(self.items)
+        if total is not None:
+            return total
         statement: Select = self._query_args["select"]
         count = self._query_args.get("count_select")
         if count is None:
@@ -114,16 +117,18 @@ def paginate(
     per_page: int = DEFAULT_PER_PAGE,
     rows: bool = False,
     count_select: Select | None = None,
-    total: int | None = None,
+    total: int | Callable[[list[Any]], int] | None = None,
     page_select: Callable[[int, int], Select] | None = None,
 ) -> SelectPage:
     """The page of ``statement`` asked for by the request (two queries: rows and count).
 
     ``rows``: the select has several columns; give the rows (tuples). ``count_select``: a
     cheaper query for the total (default: ``count(*)`` over ``statement`` without its order);
-    ``total``: the total, already known (e.g. from counts per status shown on the page);
-    ``page_select(limit, offset)``: the page's own select, for a list that finds the page's
-    rows before it loads them (``statement`` is then only counted).
+    ``total``: the total, already known (e.g. from counts per status shown on the page), or a
+    function of the page's rows that gives it (rows that carry the total, from a window
+    function; it is also called with no rows); ``page_select(limit, offset)``: the page's own
+    select, for a list that finds the page's rows before it loads them (``statement`` is then
+    only counted).
     """
     return _build(
         SelectPage,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, case, cast, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import internship_law as law
@@ -27,9 +27,10 @@ from ..cohorts.models import Cohort
 from ..cohorts.services import ordered_rows
 from ..core.errors import DomainError, TransitionRefused
 from ..core.i18n import long_date
+from ..core.sql import codepoint, month_start
 from ..core.timeutils import utcnow
 from ..extensions import db
-from ..hosts.models import Pole
+from ..hosts.models import Company, Pole
 from ..mail.services import queue_email
 from ..offers.models import Offer
 from ..placements.models import Placement, PlacementStatus
@@ -327,9 +328,10 @@ def step_states(internship: Internship) -> list[schedule.StepState]:
 
 @dataclass
 class BoardRow:
-    """One intern on the board. The rating, dates and counts are computed for every intern
-    from plain columns; ``internship`` (with its checklist, student, offer and company) is
-    loaded by ``load_internships`` for the rows drawn only."""
+    """One intern on the board. The rating, dates, counts and flags are computed for every
+    intern (:func:`board_rows` in Python, :func:`board_table` in SQL); what the page shows of
+    an intern (name, company, checklist) is read for the rows drawn only
+    (:func:`board_page_rows`)."""
 
     internship_id: int
     rating: str
@@ -342,11 +344,18 @@ class BoardRow:
     end: date
     arrived_on: date | None = None
     name: str = ""
-    internship: Internship | None = None
     #: The internship is over (its last day is past) and the return is not confirmed.
     return_overdue: bool = False
     returned_on: date | None = None
     cohort_id: int | None = None
+    # What the page shows (rows drawn only): the intern's full name, the host company, the
+    # offer's city, the outcome, the departure, and the due date of each step of the checklist.
+    full_name: str = ""
+    company: str = ""
+    city: str = ""
+    outcome: InternshipOutcome | None = None
+    departed_on: date | None = None
+    due: dict[str, date] = field(default_factory=dict)
 
 
 #: The board's filters (``?flag=``) and the coordinators' to-do items built on them: which rows
@@ -482,33 +491,302 @@ def board_rows(where, today: date | None = None) -> list[BoardRow]:
     return rows
 
 
-def load_internships(rows: list[BoardRow]) -> list[BoardRow]:
-    """Fill in ``internship`` of ``rows`` (checklist, student, offer, company): two queries."""
-    ids = [row.internship_id for row in rows]
-    loaded = {
-        internship.id: internship
-        for internship in db.session.scalars(
-            select(Internship)
-            .options(
-                selectinload(Internship.steps),
-                joinedload(Internship.placement)
-                .joinedload(Placement.application)
-                .joinedload(Application.student),
-                joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
-            )
-            .where(Internship.id.in_(ids or [0]))
-        ).unique()
+#: The board's order: red first, then amber, then green.
+RATING_ORDER = {schedule.RED: 0, schedule.AMBER: 1, schedule.GREEN: 2}
+
+
+def _month_index(day):
+    """A date as a count of months (year × 12 + month), in SQL."""
+    return extract("year", day) * 12 + extract("month", day)
+
+
+def board_table(where, today: date | None = None):
+    """The board as SQL, one row per intern ``where`` selects (a cohort, or a condition on
+    ``Internship``): the same rating, counts and flags as :func:`board_rows` computes in
+    Python, read from aggregates (the earliest step left to do, the open incidents, the
+    check-ins of the months over) so that the summary is counted and the page sorted, filtered
+    and cut in the database. Columns: ``internship_id``, ``rating``, ``rank`` (the board's
+    order), ``name``, ``start``, ``end``, ``arrived_on``, ``returned_on``, ``cohort_id``,
+    ``outcome``, ``open_incidents``, ``critical``, ``missing_checkins``, ``has_overdue``,
+    ``return_overdue`` (the last five integers, the flags 0 or 1)."""
+    from ..agreements.models import Agreement
+
+    today = today or date.today()
+    where = _board_where(where)
+    red_before = today - timedelta(days=schedule.RED_AFTER_DAYS)
+    soon = today + timedelta(days=schedule.AMBER_WITHIN_DAYS)
+    # The internship's dates: the agreement's terms (its early end included), else the offer's;
+    # an internship ended before its term ends then.
+    has_agreement = Agreement.id.is_not(None)
+    planned_end = case(
+        (has_agreement, func.coalesce(Agreement.ended_on, Agreement.end_on)), else_=Offer.end_on
+    )
+    interns = (
+        select(
+            Internship.id.label("internship_id"),
+            Internship.outcome,
+            Internship.arrived_on,
+            Internship.returned_on,
+            Internship.cohort_id,
+            case((has_agreement, Agreement.start_on), else_=Offer.start_on).label("start"),
+            case(
+                (
+                    Internship.ended_on.is_not(None) & (Internship.ended_on < planned_end),
+                    Internship.ended_on,
+                ),
+                else_=planned_end,
+            ).label("end"),
+            func.coalesce(Application.last_name, "").label("name"),
+        )
+        .join(Placement, Placement.id == Internship.placement_id)
+        .join(Offer, Offer.id == Placement.offer_id)
+        .join(Application, Application.id == Placement.application_id)
+        .outerjoin(Agreement, Agreement.placement_id == Internship.placement_id)
+        .where(where)
+        .subquery("interns")
+    )
+    # The checklist of an ongoing internship: its earliest step left to do, and its earliest
+    # step left to do that is not overdue yet.
+    steps = (
+        select(
+            MobilityStep.internship_id,
+            func.min(MobilityStep.due_on).label("first_due"),
+            func.min(case((MobilityStep.due_on >= today, MobilityStep.due_on))).label("next_due"),
+        )
+        .join(Internship, Internship.id == MobilityStep.internship_id)
+        .where(
+            where,
+            Internship.outcome == InternshipOutcome.ongoing,
+            MobilityStep.done_on.is_(None),
+        )
+        .group_by(MobilityStep.internship_id)
+        .subquery("open_steps")
+    )
+    incidents = (
+        select(
+            Incident.internship_id,
+            func.count().label("open_incidents"),
+            func.max(case((Incident.severity == Severity.critical, 1), else_=0)).label("critical"),
+        )
+        .join(Internship, Internship.id == Incident.internship_id)
+        .where(where, Incident.status != IncidentStatus.closed)
+        .group_by(Incident.internship_id)
+        .subquery("open_incidents")
+    )
+    i = interns.c
+    # Check-ins: one for each month the internship touches, due once the month is over. The
+    # months over run from the start's month to the end's, or to last month.
+    this_month = today.replace(day=1)
+    last_over = case((i.end < this_month, i.end), else_=this_month - timedelta(days=1))
+    months_over = cast(_month_index(last_over) - _month_index(i.start) + 1, Integer)
+    checked = (
+        select(func.count())
+        .where(
+            CheckIn.internship_id == i.internship_id,
+            CheckIn.month == month_start(CheckIn.month),
+            CheckIn.month >= month_start(i.start),
+            CheckIn.month <= i.end,
+            CheckIn.month < this_month,
+        )
+        .scalar_subquery()
+    )
+    missing = case((i.arrived_on.is_not(None) & (months_over > 0), months_over - checked), else_=0)
+    critical = func.coalesce(incidents.c.critical, 0) == 1
+    not_back = i.returned_on.is_(None)
+    rating = case(
+        (critical, schedule.RED),
+        (not_back & (i.end < red_before), schedule.RED),
+        (steps.c.first_due < red_before, schedule.RED),
+        (steps.c.first_due < today, schedule.AMBER),
+        (steps.c.next_due <= soon, schedule.AMBER),
+        (not_back & (i.end < today), schedule.AMBER),
+        else_=schedule.GREEN,
+    )
+
+    def flag(condition):
+        return case((condition, 1), else_=0)
+
+    board = (
+        select(
+            i.internship_id,
+            rating.label("rating"),
+            i.name,
+            i.start,
+            i.end,
+            i.arrived_on,
+            i.returned_on,
+            i.cohort_id,
+            i.outcome,
+            func.coalesce(incidents.c.open_incidents, 0).label("open_incidents"),
+            flag(critical).label("critical"),
+            missing.label("missing_checkins"),
+            flag(steps.c.first_due < today).label("has_overdue"),
+            flag(not_back & (i.end < today)).label("return_overdue"),
+        )
+        .select_from(interns)
+        .outerjoin(steps, steps.c.internship_id == i.internship_id)
+        .outerjoin(incidents, incidents.c.internship_id == i.internship_id)
+        # A fence: each intern's row is computed once, not again for each use of a column in
+        # the summary or the page's filters (PostgreSQL would merge the subquery into them).
+        .offset(0)
+        .subquery("board")
+    )
+    return board
+
+
+def _board_rank(board):
+    return case(*((board.c.rating == key, rank) for key, rank in RATING_ORDER.items()), else_=3)
+
+
+#: The board's filters in SQL (see ``BOARD_FLAGS``), on the columns of :func:`board_table`.
+BOARD_FLAG_CLAUSES: dict[str, Any] = {
+    "overdue": lambda b: b.c.has_overdue == 1,
+    "checkins": lambda b: (b.c.missing_checkins > 0) & b.c.returned_on.is_(None),
+    "return": lambda b: b.c.return_overdue == 1,
+}
+
+
+def _summary_columns(board) -> dict[str, Any]:
+    """The board's counts as aggregates over the rows of ``board`` (:func:`board_table`)."""
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    c = board.c
+    return {
+        "total": func.count(),
+        "incidents": func.sum(c.open_incidents),
+        "critical": count(c.critical == 1),
+        "missing_checkins": count(c.missing_checkins > 0),
+        "arrived": count(c.arrived_on.is_not(None)),
+        **{f"rating_{key}": count(c.rating == key) for key in RATING_ORDER},
+        **{f"flag_{key}": count(test(board)) for key, test in BOARD_FLAG_CLAUSES.items()},
     }
+
+
+def board_summary(board, rows=None) -> dict[str, Any]:
+    """The board's counts over every intern of ``board`` (:func:`board_table`): read from
+    ``rows`` of :func:`board_page_query` (which carry them) when there are some, else one
+    query."""
+    if rows:
+        values = {name: getattr(rows[0], f"summary_{name}") for name in _summary_columns(board)}
+    else:
+        columns = _summary_columns(board)
+        values = db.session.execute(select(*(v.label(k) for k, v in columns.items()))).one()
+        values = values._mapping
+    values = {name: int(value or 0) for name, value in dict(values).items()}
+    return {
+        "total": values["total"],
+        "ratings": {key: values[f"rating_{key}"] for key in RATING_ORDER},
+        "incidents": values["incidents"],
+        "critical": values["critical"],
+        "missing_checkins": values["missing_checkins"],
+        "arrived": values["arrived"],
+        "flags": {key: values[f"flag_{key}"] for key in BOARD_FLAG_CLAUSES},
+    }
+
+
+def board_page_query(board, rating: str | None = None, flag: str | None = None):
+    """The interns of ``board`` (:func:`board_table`) with that ``rating`` and ``flag`` (each
+    optional), red first then by name (as Python sorts the names), for ``paginate(rows=True)``
+    and :func:`board_page_rows`. Each row also carries the board's counts over every intern
+    (``summary_<name>``, for :func:`board_summary`) and the number of interns kept
+    (``matching``): the page and its summary in one query."""
+    counted = select(
+        board,
+        *(
+            column.over().label(f"summary_{name}")
+            for name, column in _summary_columns(board).items()
+        ),
+    ).subquery("counted")
+    query = select(counted, func.count().over().label("matching")).order_by(
+        _board_rank(counted), codepoint(counted.c.name), counted.c.internship_id
+    )
+    if rating is not None:
+        query = query.where(counted.c.rating == rating)
+    if flag is not None:
+        query = query.where(BOARD_FLAG_CLAUSES[flag](counted))
+    return query
+
+
+def board_page_rows(rows, today: date | None = None) -> list[BoardRow]:
+    """``BoardRow``s of the rows of :func:`board_page_query`, with what the page shows of each
+    intern (student, company, city, checklist): two queries of plain columns. The overdue steps
+    and the next step of an ongoing internship are read from its checklist."""
+    today = today or date.today()
+    ids = [row.internship_id for row in rows]
+    facts = {
+        fact.id: fact
+        for fact in db.session.execute(
+            select(
+                Internship.id,
+                Internship.outcome,
+                Internship.departed_on,
+                Application.first_name,
+                Application.last_name,
+                User.full_name.label("student_name"),
+                Offer.city,
+                Company.legal_name,
+            )
+            .join(Placement, Placement.id == Internship.placement_id)
+            .join(Application, Application.id == Placement.application_id)
+            .join(User, User.id == Application.student_id)
+            .join(Offer, Offer.id == Placement.offer_id)
+            .join(Company, Company.id == Offer.company_id)
+            .where(Internship.id.in_(ids or [0]))
+        )
+    }
+    steps: dict[int, list[schedule.StepState]] = defaultdict(list)
+    for internship_id, key, due_on, done_on in db.session.execute(
+        select(
+            MobilityStep.internship_id, MobilityStep.key, MobilityStep.due_on, MobilityStep.done_on
+        )
+        .where(MobilityStep.internship_id.in_(ids or [0]))
+        .order_by(MobilityStep.internship_id, MobilityStep.position)
+    ):
+        steps[internship_id].append(schedule.StepState(key, due_on, done_on))
+    board_rows = []
     for row in rows:
-        row.internship = loaded[row.internship_id]
-    return rows
+        fact = facts[row.internship_id]
+        states = steps.get(row.internship_id, [])
+        # A finished internship (completed or ended early) has no checklist left to chase.
+        ongoing = fact.outcome is InternshipOutcome.ongoing
+        board_rows.append(
+            BoardRow(
+                internship_id=row.internship_id,
+                rating=row.rating,
+                overdue=[s.key for s in schedule.overdue(states, today)] if ongoing else [],
+                next_step=next((s for s in states if s.done_on is None), None) if ongoing else None,
+                open_incidents=int(row.open_incidents),
+                critical=bool(row.critical),
+                missing_checkins=int(row.missing_checkins),
+                start=row.start,
+                end=row.end,
+                arrived_on=row.arrived_on,
+                name=row.name,
+                return_overdue=bool(row.return_overdue),
+                returned_on=row.returned_on,
+                cohort_id=row.cohort_id,
+                # As ``Application.full_name``: the names on the application, else the
+                # student's account name.
+                full_name=" ".join(n for n in (fact.first_name, fact.last_name) if n)
+                or fact.student_name,
+                company=fact.legal_name,
+                city=fact.city,
+                outcome=fact.outcome,
+                departed_on=fact.departed_on,
+                due={s.key: s.due_on for s in states},
+            )
+        )
+    return board_rows
 
 
 def board(cohort: Cohort, today: date | None = None) -> list[BoardRow]:
-    """Every intern of the cohort with red/amber/green, each with its internship loaded."""
-    return load_internships(board_rows(cohort, today))
+    """Every intern of the cohort with red/amber/green, in the board's order, each with what
+    the board's pages show of it."""
+    today = today or date.today()
+    query = board_page_query(board_table(cohort, today))
+    return board_page_rows(db.session.execute(query).all(), today)
 
 
 # --- reminders (CLI, daily) ---------------------------------------------------------------------

@@ -17,8 +17,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
@@ -30,6 +30,7 @@ from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors, post_form, refused, valid_or_again
 from ..extensions import db
+from ..hosts.models import Company
 from ..main.working_cohort import working_cohort
 from ..offers.models import Offer
 from ..offers.services import POLE_LABELS
@@ -172,40 +173,41 @@ def board():
     flag = request.args.get("flag")
     if flag not in services.BOARD_FLAGS:
         flag = None
-    rows = services.board_rows(cohort) if cohort is not None else []
-    summary = {
-        "total": len(rows),
-        "ratings": {key: sum(1 for r in rows if r.rating == key) for key in RATING_LABELS},
-        "incidents": sum(r.open_incidents for r in rows),
-        "critical": sum(1 for r in rows if r.critical),
-        "missing_checkins": sum(1 for r in rows if r.missing_checkins),
-        "arrived": sum(1 for r in rows if r.arrived_on),
-        "flags": {
-            key: sum(1 for r in rows if test(r)) for key, test in services.BOARD_FLAGS.items()
-        },
-    }
-    # The ratings are computed in Python (steps, incidents, check-ins): the board is paged
-    # once sorted and filtered, and only the page's rows are drawn.
-    page = paginate_list(
-        [
-            r
-            for r in rows
-            if (rating is None or r.rating == rating)
-            and (flag is None or services.BOARD_FLAGS[flag](r))
-        ]
-    )
-    services.load_internships(page.items)
+    today = date.today()
+    rows: list[services.BoardRow] = []
+    summary: dict = {"total": 0}
+    page = None
+    if cohort is not None:
+        # The ratings, counts and flags are computed in SQL (``services.board_table``): the page
+        # is sorted, filtered and cut in the database, its rows carry the summary counted over
+        # every intern, and only the page's interns are read further.
+        table = services.board_table(cohort, today)
+        query = services.board_page_query(table, rating, flag)
+
+        def total(items) -> int:
+            nonlocal summary
+            summary = services.board_summary(table, items)
+            if items:
+                return items[0].matching
+            if flag is None:
+                return summary["ratings"][rating] if rating else summary["total"]
+            if rating is None:
+                return summary["flags"][flag]
+            return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+        page = paginate(query, rows=True, total=total)
+        rows = services.board_page_rows(page.items, today)
     return render_template(
         "followup/board.html",
         cohort=cohort,
         cohorts=choices,
-        rows=page.items,
+        rows=rows,
         page=page,
         rating=rating,
         flag=flag,
         flag_labels=BOARD_FLAG_LABELS,
         summary=summary,
-        today=date.today(),
+        today=today,
         **LABELS,
     )
 
@@ -598,18 +600,34 @@ def incidents():
         severity_rank = case(
             {value: rank for rank, value in enumerate(SEVERITY_ORDER)}, value=Incident.severity
         )
+        # The columns the list shows: the incident's, the reporter's name, the intern's names
+        # and the company's name.
+        placement = (
+            joinedload(Incident.internship)
+            .load_only(Internship.placement_id)
+            .joinedload(Internship.placement)
+            .load_only(Placement.application_id, Placement.offer_id)
+        )
         query = (
             select(Incident)
             .join(Internship, Internship.id == Incident.internship_id)
             .options(
-                joinedload(Incident.reported_by),
-                joinedload(Incident.internship)
-                .joinedload(Internship.placement)
-                .joinedload(Placement.application),
-                joinedload(Incident.internship)
-                .joinedload(Internship.placement)
-                .joinedload(Placement.offer)
-                .joinedload(Offer.company),
+                load_only(
+                    Incident.internship_id,
+                    Incident.category,
+                    Incident.severity,
+                    Incident.status,
+                    Incident.occurred_on,
+                    Incident.summary,
+                ),
+                joinedload(Incident.reported_by).load_only(User.full_name),
+                placement.joinedload(Placement.application).load_only(
+                    Application.student_id, Application.first_name, Application.last_name
+                ),
+                placement.joinedload(Placement.offer)
+                .load_only(Offer.company_id)
+                .joinedload(Offer.company)
+                .load_only(Company.legal_name),
             )
             .where(Internship.cohort_id == cohort.id)
             .order_by(
@@ -794,19 +812,39 @@ def criteria():
 
 @dataclass
 class ReturnRow:
-    internship: Internship
+    internship_id: int
+    full_name: str
+    company: str
+    outcome: InternshipOutcome
+    early_return: bool
+    returned_on: date | None
     surveys: dict[int, EmploymentSurvey]
     latest: EmploymentSurvey | None
 
 
 def _return_rows(ids: list[int]) -> list[ReturnRow]:
-    """The interns ``ids`` (in that order) with their surveys and latest answer: three
-    queries."""
-    loaded = {
-        internship.id: internship
-        for internship in db.session.scalars(
-            select(Internship).options(*intern_loads()).where(Internship.id.in_(ids or [0]))
-        ).unique()
+    """The interns ``ids`` (in that order): what the list shows of each (plain columns) with
+    their surveys and latest answer: two queries."""
+    facts = {
+        fact.id: fact
+        for fact in db.session.execute(
+            select(
+                Internship.id,
+                Internship.outcome,
+                Internship.early_return,
+                Internship.returned_on,
+                Application.first_name,
+                Application.last_name,
+                User.full_name.label("student_name"),
+                Company.legal_name,
+            )
+            .join(Placement, Placement.id == Internship.placement_id)
+            .join(Application, Application.id == Placement.application_id)
+            .join(User, User.id == Application.student_id)
+            .join(Offer, Offer.id == Placement.offer_id)
+            .join(Company, Company.id == Offer.company_id)
+            .where(Internship.id.in_(ids or [0]))
+        )
     }
     surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}
     latest: dict[int, EmploymentSurvey] = {}
@@ -819,7 +857,25 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
             surveys[survey.internship_id][survey.wave] = survey
         if survey.status is SurveyStatus.answered:
             latest[survey.internship_id] = survey  # the last one wins
-    return [ReturnRow(internship=loaded[i], surveys=surveys[i], latest=latest.get(i)) for i in ids]
+    rows = []
+    for i in ids:
+        fact = facts[i]
+        rows.append(
+            ReturnRow(
+                internship_id=i,
+                # As ``Application.full_name``: the names on the application, else the
+                # student's account name.
+                full_name=" ".join(n for n in (fact.first_name, fact.last_name) if n)
+                or fact.student_name,
+                company=fact.legal_name,
+                outcome=fact.outcome,
+                early_return=fact.early_return,
+                returned_on=fact.returned_on,
+                surveys=surveys[i],
+                latest=latest.get(i),
+            )
+        )
+    return rows
 
 
 @bp.route("/followup/returns")
@@ -830,7 +886,7 @@ def returns():
     surveys_due = request.args.get("surveys") == "due"
     today = date.today()
     interns: list[tuple] = []
-    waves_of: dict[int, dict[int, tuple]] = {}
+    counts: dict[int, dict[str, int]] = {}
     if cohort is not None:
         # The summary and the order read plain columns of every intern shown; the page's
         # interns only are loaded with their surveys.
@@ -847,39 +903,43 @@ def returns():
             query = query.where(Internship.id.in_(due))
         interns = db.session.execute(query).all()
         interns.sort(key=lambda row: ((row.last_name or "").lower(), row.id))
-        shown = {row.id for row in interns}
-        for internship_id, wave, status, situation in db.session.execute(
+        # The survey waves of the interns listed, counted in SQL (one row per wave): whether
+        # each intern answered each wave, then the interns per wave.
+        answered = EmploymentSurvey.status == SurveyStatus.answered
+        employed = answered & (EmploymentSurvey.situation == Situation.employed_morocco)
+        per_intern = (
             select(
-                EmploymentSurvey.internship_id,
                 EmploymentSurvey.wave,
-                EmploymentSurvey.status,
-                EmploymentSurvey.situation,
+                EmploymentSurvey.internship_id,
+                func.max(case((answered, 1), else_=0)).label("answered"),
+                func.max(case((employed, 1), else_=0)).label("employed"),
             )
             .join(Internship, Internship.id == EmploymentSurvey.internship_id)
             .where(Internship.cohort_id == cohort.id, EmploymentSurvey.wave.in_(SURVEY_WAVES))
-        ):
-            if internship_id in shown:
-                waves_of.setdefault(internship_id, {})[wave] = (status, situation)
-
-    def answered(wave: int, situation: Situation | None = None) -> int:
-        return sum(
-            1
-            for surveys in waves_of.values()
-            if wave in surveys
-            and surveys[wave][0] is SurveyStatus.answered
-            and (situation is None or surveys[wave][1] is situation)
+            .group_by(EmploymentSurvey.wave, EmploymentSurvey.internship_id)
         )
+        if surveys_due:
+            per_intern = per_intern.where(Internship.id.in_(due))
+        per_intern = per_intern.subquery("per_intern")
+        waves = select(
+            per_intern.c.wave,
+            func.count(),
+            func.sum(per_intern.c.answered),
+            func.sum(per_intern.c.employed),
+        ).group_by(per_intern.c.wave)
+        for wave, scheduled, answered_count, employed_count in db.session.execute(waves):
+            counts[wave] = {
+                "answered": int(answered_count),
+                "employed_morocco": int(employed_count),
+                "scheduled": scheduled,
+            }
 
     summary = {
         "total": len(interns),
         "returned": sum(1 for row in interns if row.returned_on),
         "ended_early": sum(1 for row in interns if row.outcome is InternshipOutcome.ended_early),
         "waves": {
-            wave: {
-                "answered": answered(wave),
-                "employed_morocco": answered(wave, Situation.employed_morocco),
-                "scheduled": sum(1 for surveys in waves_of.values() if wave in surveys),
-            }
+            wave: counts.get(wave, {"answered": 0, "employed_morocco": 0, "scheduled": 0})
             for wave in SURVEY_WAVES
         },
     }
