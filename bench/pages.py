@@ -35,7 +35,7 @@ from bench_throughput import ACCOUNTS, Client, hammer, login  # noqa: E402
 
 ACCOUNTS.setdefault("admin", "admin@demo.mnc.ma")  # the demo's admin (login() reads ACCOUNTS)
 
-#: (role, endpoint) of every menu entry (templates/base.html), in the menu's order; the
+#: (role, endpoint) of every menu entry (templates/_nav.html), in the menu's order; the
 #: public home page first.
 MENU = [
     (None, "main.index"),
