@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from mnc_exchange.applications.models import ApplicationStatus
 from mnc_exchange.cohorts.models import CohortState
@@ -19,21 +19,7 @@ from mnc_exchange.placements import views_staff
 from mnc_exchange.placements.models import StudentPreference
 from tests import list_data as ld
 from tests.factories import CohortFactory
-from tests.test_list_pages import IS_POSTGRESQL, _skip_reason
-
-
-def _statements_of(run) -> list[tuple[str, object]]:
-    captured = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        captured.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return captured
+from tests.test_list_pages import IS_POSTGRESQL, _skip_reason, _statements_of
 
 
 @pytest.mark.postgres

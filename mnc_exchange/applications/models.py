@@ -205,8 +205,7 @@ class Application(TimestampMixin, PkModel):
 
     @property
     def full_name(self) -> str:
-        names = " ".join(n for n in (self.first_name, self.last_name) if n)
-        return names or self.student.full_name
+        return name_shown(self.first_name, self.last_name, lambda: self.student.full_name)
 
     def current_documents(self) -> dict[DocumentKind, list[Document]]:
         """The current (not superseded) documents by kind."""
@@ -215,6 +214,16 @@ class Application(TimestampMixin, PkModel):
             if document.is_current:
                 result.setdefault(document.kind, []).append(document)
         return result
+
+
+def name_shown(first_name: str | None, last_name: str | None, account_name) -> str:
+    """The student's name as the pages show it: the names on the application, else the
+    account's name (``account_name``: the name, or a function that gives it, read only when
+    needed)."""
+    names = " ".join(n for n in (first_name, last_name) if n)
+    if names:
+        return names
+    return account_name() if callable(account_name) else account_name
 
 
 def sort_last_name_of(last_name: Any, full_name: Any) -> ColumnElement[str]:

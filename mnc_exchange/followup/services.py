@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import internship_law as law
 from ..accounts.models import Role, User
-from ..applications.models import Application
+from ..applications.models import Application, name_shown
 from ..audit.services import record
 from ..cohorts.models import Cohort
 from ..cohorts.services import ordered_rows
@@ -709,24 +709,22 @@ def board_page_query(board, rating: str | None = None, flag: str | None = None):
     return query
 
 
-def board_page_rows(rows, today: date | None = None) -> list[BoardRow]:
-    """``BoardRow``s of the rows of :func:`board_page_query`, with what the page shows of each
-    intern (student, company, city, checklist): two queries of plain columns. The overdue steps
-    and the next step of an ongoing internship are read from its checklist."""
-    today = today or date.today()
-    ids = [row.internship_id for row in rows]
-    facts = {
+def intern_facts(ids: list[int], *columns) -> dict:
+    """Internship id → what a list shows of the interns ``ids`` as plain columns (one query):
+    the id, the outcome, the application's names, the account's name (``student_name``), the
+    company's ``legal_name``, plus ``columns`` (of the internship, its placement, application,
+    offer or company)."""
+    return {
         fact.id: fact
         for fact in db.session.execute(
             select(
                 Internship.id,
                 Internship.outcome,
-                Internship.departed_on,
                 Application.first_name,
                 Application.last_name,
                 User.full_name.label("student_name"),
-                Offer.city,
                 Company.legal_name,
+                *columns,
             )
             .join(Placement, Placement.id == Internship.placement_id)
             .join(Application, Application.id == Placement.application_id)
@@ -736,6 +734,15 @@ def board_page_rows(rows, today: date | None = None) -> list[BoardRow]:
             .where(Internship.id.in_(ids or [0]))
         )
     }
+
+
+def board_page_rows(rows, today: date | None = None) -> list[BoardRow]:
+    """``BoardRow``s of the rows of :func:`board_page_query`, with what the page shows of each
+    intern (student, company, city, checklist): two queries of plain columns. The overdue steps
+    and the next step of an ongoing internship are read from its checklist."""
+    today = today or date.today()
+    ids = [row.internship_id for row in rows]
+    facts = intern_facts(ids, Internship.departed_on, Offer.city)
     steps: dict[int, list[schedule.StepState]] = defaultdict(list)
     for internship_id, key, due_on, done_on in db.session.execute(
         select(
@@ -767,10 +774,7 @@ def board_page_rows(rows, today: date | None = None) -> list[BoardRow]:
                 return_overdue=bool(row.return_overdue),
                 returned_on=row.returned_on,
                 cohort_id=row.cohort_id,
-                # As ``Application.full_name``: the names on the application, else the
-                # student's account name.
-                full_name=" ".join(n for n in (fact.first_name, fact.last_name) if n)
-                or fact.student_name,
+                full_name=name_shown(fact.first_name, fact.last_name, fact.student_name),
                 company=fact.legal_name,
                 city=fact.city,
                 outcome=fact.outcome,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.models import User
-from ..applications.models import Application
+from ..applications.models import Application, name_shown
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
 from ..core.forms import row_prefix
@@ -825,27 +825,7 @@ class ReturnRow:
 def _return_rows(ids: list[int]) -> list[ReturnRow]:
     """The interns ``ids`` (in that order): what the list shows of each (plain columns) with
     their surveys and latest answer: two queries."""
-    facts = {
-        fact.id: fact
-        for fact in db.session.execute(
-            select(
-                Internship.id,
-                Internship.outcome,
-                Internship.early_return,
-                Internship.returned_on,
-                Application.first_name,
-                Application.last_name,
-                User.full_name.label("student_name"),
-                Company.legal_name,
-            )
-            .join(Placement, Placement.id == Internship.placement_id)
-            .join(Application, Application.id == Placement.application_id)
-            .join(User, User.id == Application.student_id)
-            .join(Offer, Offer.id == Placement.offer_id)
-            .join(Company, Company.id == Offer.company_id)
-            .where(Internship.id.in_(ids or [0]))
-        )
-    }
+    facts = services.intern_facts(ids, Internship.early_return, Internship.returned_on)
     surveys: dict[int, dict[int, EmploymentSurvey]] = {i: {} for i in ids}
     latest: dict[int, EmploymentSurvey] = {}
     for survey in db.session.scalars(
@@ -863,10 +843,7 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
         rows.append(
             ReturnRow(
                 internship_id=i,
-                # As ``Application.full_name``: the names on the application, else the
-                # student's account name.
-                full_name=" ".join(n for n in (fact.first_name, fact.last_name) if n)
-                or fact.student_name,
+                full_name=name_shown(fact.first_name, fact.last_name, fact.student_name),
                 company=fact.legal_name,
                 outcome=fact.outcome,
                 early_return=fact.early_return,
