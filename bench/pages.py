@@ -11,10 +11,16 @@ divides its requests per second by the bare page's, measured just before it. Eac
 opened a few times on both servers (warm-up: the reports' figures computed, the caches filled)
 and must answer 200 on both; otherwise the table says which status came back.
 
-The logins are the demo accounts (``mnc_exchange.demo``). The client runs on the same CPUs as
-the servers: compare the ratios, not the absolute numbers.
+``--built URL``: a third server, the code after with its kept pages off (``PAGE_CACHE=0``,
+``mnc_exchange/core/page_cache.py``): every request builds its page, as the first view of a page
+after a change does. "after" measures repeat views, served from memory while nothing changes.
 
-Usage: python bench/pages.py --bare URL --before URL --after URL [--seconds 6]
+The logins are the demo accounts (``mnc_exchange.demo``), each followed by the dashboard it
+redirects to, as a browser does (the login's message is read once and leaves the session
+cookie). The client runs on the same CPUs as the servers: compare the ratios, not the absolute
+numbers.
+
+Usage: python bench/pages.py --bare URL --before URL --after URL [--built URL] [--seconds 6]
        [--connections 8] [--only TEXT] [--tool wrk|python] [--markdown FILE]
 """
 
@@ -139,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", required=True, help="URL of the bare page")
     parser.add_argument("--before", required=True, help="base URL of the code before")
     parser.add_argument("--after", required=True, help="base URL of the code after")
+    parser.add_argument("--built", default="", help="base URL of the code after, PAGE_CACHE=0")
     parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--only", default="", help="only the endpoints containing this text")
@@ -147,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tool = args.tool or ("wrk" if shutil.which("wrk") else "python")
     servers = {"before": args.before.rstrip("/"), "after": args.after.rstrip("/")}
+    if args.built:
+        servers["built"] = args.built.rstrip("/")
     pages = [p for p in paths() if args.only in p[1]]
     roles = sorted({role for role, _e, _p in pages if role})
     sessions = {(name, role): login(base, role) for name, base in servers.items() for role in roles}
     print(
         f"{tool} -t1 -c{args.connections} -d{args.seconds:g}s per measure; for each page: the "
-        "bare page, then before, then after",
+        "bare page, then " + ", then ".join(servers),
         flush=True,
     )
     rows = []
@@ -179,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table + "\n", encoding="utf-8")
-    bad = sum((row.get("before_bad") or 0) + (row.get("after_bad") or 0) for row in rows)
+    bad = sum(row.get(f"{name}_bad") or 0 for row in rows for name in servers)
     if bad:
         print(f"\n{bad} responses were not 200: those ratios measure something else.")
     return 1 if bad else 0
@@ -194,28 +203,45 @@ def _cell(row, name) -> str:
     return f"{rate / row['bare']:.3f}{note}", f"{row[f'{name}_p50']:.0f}"
 
 
+#: The columns, in order, for the servers measured.
+LABELS = {
+    "before": "before",
+    "after": "after (repeat view)",
+    "built": "after, built (first view)",
+}
+
+
+def _names(row) -> list[str]:
+    return [name for name in LABELS if name in row]
+
+
 def _line(row) -> str:
-    before, before_p50 = _cell(row, "before")
-    after, after_p50 = _cell(row, "after")
-    return (
-        f"  {row['role']:<11} {row['path']:<28} bare {row['bare']:7.0f}/s   before {before:>8} "
-        f"(p50 {before_p50} ms)   after {after:>8} (p50 {after_p50} ms)"
-    )
+    cells = []
+    for name in _names(row):
+        ratio, p50 = _cell(row, name)
+        cells.append(f"{name} {ratio:>8} (p50 {p50} ms)")
+    return f"  {row['role']:<11} {row['path']:<28} bare {row['bare']:7.0f}/s   " + "   ".join(cells)
 
 
 def _table(rows, tool, args) -> str:
+    names = _names(rows[0])
     lines = [
-        "| page | path | before: ratio to bare | after: ratio to bare | p50 before → after "
-        "(ms) | bare page (req/s) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| page | path | "
+        + " | ".join(f"{LABELS[n]}: ratio to bare" for n in names)
+        + " | p50 "
+        + " → ".join(names)
+        + " (ms) | bare page (req/s) |",
+        "| --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |",
     ]
     for row in rows:
-        before, before_p50 = _cell(row, "before")
-        after, after_p50 = _cell(row, "after")
+        cells = [_cell(row, name) for name in names]
         label = f"{row['role']}: {row['endpoint']}"
         lines.append(
-            f"| {label} | `{row['path']}` | {before} | {after} | {before_p50} → {after_p50} | "
-            f"{row['bare']:.0f} |"
+            f"| {label} | `{row['path']}` | "
+            + " | ".join(ratio for ratio, _p50 in cells)
+            + " | "
+            + " → ".join(p50 for _ratio, p50 in cells)
+            + f" | {row['bare']:.0f} |"
         )
     bares = [row["bare"] for row in rows]
     lines.append("")

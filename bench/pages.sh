@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every page reached from a menu, the code before and after side by side, each as a ratio to a
 # bare Flask page (bench/bare_app.py: a Jinja template of 50 paragraphs) served the same way in
-# the same run: three gunicorn servers with 2 workers each, the two versions of the code on a
-# copy of the same SQLite database with the full demo (production configuration, rate limits in
-# a throwaway Redis, as bench/lib.sh does), then bench/pages.py (wrk -t1 -c8 -d6s per measure).
+# the same run: four gunicorn servers with 2 workers each (the bare page; the code before; this
+# checkout; this checkout with its kept pages off, PAGE_CACHE=0: every view builds its page),
+# the application's on copies of the same SQLite database with the full demo (production
+# configuration, rate limits in a throwaway Redis, as bench/lib.sh does), then bench/pages.py
+# (wrk -t1 -c8 -d6s per measure).
 #
 #   BENCH_BEFORE=<commit> bash bench/pages.sh [arguments of bench/pages.py, e.g. --only reports]
 #
@@ -64,14 +66,16 @@ DATABASE_URL="sqlite:///$TMP/demo.sqlite" .venv/bin/flask --app app db upgrade >
 DATABASE_URL="sqlite:///$TMP/demo.sqlite" .venv/bin/flask --app app demo-data 2>/dev/null | tail -n 2
 cp "$TMP/demo.sqlite" "$TMP/before.sqlite"
 cp "$TMP/demo.sqlite" "$TMP/after.sqlite"
+cp "$TMP/demo.sqlite" "$TMP/built.sqlite"
 
 APP="mnc_exchange:create_app({'SESSION_COOKIE_SECURE': False, 'REMEMBER_COOKIE_SECURE': False})"
 
 SERVED=""
-serve() {  # serve NAME FOLDER DATABASE TARGET: a gunicorn on a free port; its URL in SERVED
-  local name="$1" folder="$2" database="$3" target="$4" port
+serve() {  # serve NAME FOLDER DATABASE TARGET [PAGE_CACHE]: a gunicorn on a free port; its URL
+  local name="$1" folder="$2" database="$3" target="$4" kept="${5:-1}" port  # in SERVED
   port="$(bench_free_port)"
-  (cd "$folder" && DATABASE_URL="$database" exec .venv/bin/gunicorn --workers "$WORKERS" \
+  (cd "$folder" && DATABASE_URL="$database" PAGE_CACHE="$kept" exec .venv/bin/gunicorn \
+    --workers "$WORKERS" \
     --bind "127.0.0.1:$port" "$target" >>"$TMP/$name.log" 2>&1) &
   PIDS+=("$!")
   for _ in $(seq 1 100); do
@@ -93,14 +97,16 @@ serve before "$TMP/before" "sqlite:///$TMP/before.sqlite" "$APP"
 BEFORE="$SERVED"
 serve after "$PWD" "sqlite:///$TMP/after.sqlite" "$APP"
 AFTER="$SERVED"
-bench_log "gunicorn, $WORKERS workers each: bare $BARE, before $BEFORE, after $AFTER"
+serve built "$PWD" "sqlite:///$TMP/built.sqlite" "$APP" 0  # the kept pages off
+BUILT="$SERVED"
+bench_log "gunicorn, $WORKERS workers each: bare $BARE, before $BEFORE, after $AFTER, built $BUILT"
 
 mkdir -p bench/out
 status=0
-.venv/bin/python bench/pages.py --bare "$BARE/" --before "$BEFORE" --after "$AFTER" \
+.venv/bin/python bench/pages.py --bare "$BARE/" --before "$BEFORE" --after "$AFTER" --built "$BUILT" \
   --markdown bench/out/pages.md "$@" || status=$?
 echo "after the run: $(bench_machine)"
-for name in before after; do
+for name in before after built; do
   if grep -q Traceback "$TMP/$name.log"; then
     cp "$TMP/$name.log" "bench/out/pages-$name.log"
     echo "tracebacks in the $name server's log: see bench/out/pages-$name.log" >&2

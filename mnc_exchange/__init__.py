@@ -289,6 +289,11 @@ def register_request_hooks(app: Flask) -> None:
     def _remember_path() -> None:
         g.request_path = request.path
 
+    from .core import page_cache
+
+    # Last of the request hooks: the rate limits, the host and input checks run first.
+    page_cache.init_app(app)
+
 
 def register_commands(app: Flask) -> None:
     from .cli import register

@@ -135,6 +135,10 @@ class Config:
     )
     # Processes laying out a batch of PDFs (`flask agreements issue|generate`); 0: one per CPU.
     PDF_WORKERS = _int("PDF_WORKERS", 0)
+    # Repeat views of the menus' pages served from each worker's memory while nothing in the
+    # database changes (core/page_cache.py); at most PAGE_CACHE_BYTES per worker.
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    PAGE_CACHE_BYTES = _int("PAGE_CACHE_BYTES", 32 * 1024 * 1024)
     # Largest PDF accepted by the public verification page (compared, never stored).
     VERIFY_UPLOAD_MAX_BYTES = _int("VERIFY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 

@@ -97,6 +97,12 @@ def client(app):
 
 
 @pytest.fixture
+def no_kept_pages(app, monkeypatch):
+    """Build every page (core.page_cache off): for the tests that count what building costs."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE", False)
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 
@@ -137,7 +143,8 @@ def redis_url(tmp_path_factory):
 
 @contextmanager
 def count_queries(app):
-    """Count the SQL statements run by the requests (on the serving app's engine)."""
+    """Count the SQL statements run by the requests (on the serving app's engine) to build
+    their pages: the kept pages (core.page_cache) are off meanwhile."""
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -145,8 +152,11 @@ def count_queries(app):
     def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
+    kept = app.config["PAGE_CACHE"]
+    app.config["PAGE_CACHE"] = False
     event.listen(engine, "before_cursor_execute", before)
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
+        app.config["PAGE_CACHE"] = kept

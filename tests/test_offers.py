@@ -783,7 +783,9 @@ def test_review_lists_counts_filters_and_puts_submitted_first(client, auth, worl
     assert client.get("/offers?cohort=abc").status_code == 200
 
 
-def test_review_list_is_one_query_whatever_the_number_of_offers(client, auth, world, app):
+def test_review_list_is_one_query_whatever_the_number_of_offers(
+    client, auth, world, app, no_kept_pages
+):
     cohort, _, _, coordinator = world
     auth.login(coordinator.email)
 

@@ -642,7 +642,9 @@ def test_release_an_unplaced_student_offers_the_seat_to_the_waitlist(client, aut
     assert "Only a selected student can be released." in page(response)
 
 
-def test_staff_pages_name_students_and_offers_without_a_query_per_row(app, client, auth, phase):
+def test_staff_pages_name_students_and_offers_without_a_query_per_row(
+    app, client, auth, phase, no_kept_pages
+):
     extra = make_selected(phase.cohort, 6, start_rank=4)
     for application in [phase.s1, phase.s2, phase.s3, *extra]:
         rank(application, [phase.a.id, phase.b.id, phase.c.id])

@@ -479,7 +479,7 @@ def _statements(client, url: str) -> int:
     return counter.count
 
 
-def test_the_query_count_does_not_grow_with_the_cohort(client, official):
+def test_the_query_count_does_not_grow_with_the_cohort(client, official, no_kept_pages):
     small = build_cohort(past_year(3))  # 9 applications, 4 placed
     big = build_cohort(past_year(2), extra_selected=35)  # 44 applications, 39 placed
     from mnc_exchange.reports.snapshots import forget

@@ -17,7 +17,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..core.timeutils import utcnow
 from ..extensions import db
@@ -58,17 +58,19 @@ def open_session(user: User, remember: bool = False) -> UserSession:
     return row
 
 
+#: The valid session of a token (built once: every request runs it).
+_VALID_SESSION = select(UserSession).where(
+    UserSession.token_hash == bindparam("token_hash"),
+    UserSession.revoked_at.is_(None),
+    UserSession.expires_at > bindparam("now"),
+)
+
+
 def load(token: object) -> User | None:
     """The user of a valid session token, or None (Flask-Login's user loader)."""
     if not isinstance(token, str) or not 20 <= len(token) <= 128:
         return None
-    row = db.session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == _hash(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > utcnow(),
-        )
-    )
+    row = db.session.scalar(_VALID_SESSION, {"token_hash": _hash(token), "now": utcnow()})
     if row is None or not row.user.active:
         return None
     row.user.current_session = row

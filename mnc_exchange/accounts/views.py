@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..core.errors import DomainError
 from ..core.i18n import de
+from ..core.page_cache import kept
 from ..core.web import (
     attempt,
     attempt_form,
@@ -324,6 +325,7 @@ def reset_password(token: str):
 
 
 @bp.route("/hosts/pending")
+@kept
 @permission_required("host.approve")
 def pending_hosts():
     """Companies waiting for approval (with their contacts), and the host contacts registered

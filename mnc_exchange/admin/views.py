@@ -12,6 +12,7 @@ from ..accounts.forms import ROLE_LABELS, AdminUserForm, ConfirmForm
 from ..accounts.models import Role, User
 from ..audit import events
 from ..audit.services import audit_query
+from ..core.page_cache import kept
 from ..core.pagination import paginate
 from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
@@ -24,6 +25,7 @@ PER_PAGE = 50
 
 
 @bp.route("/users")
+@kept
 @permission_required("user.manage")
 def users():
     q = (request.args.get("q") or "").strip()[:100]
@@ -91,6 +93,7 @@ def reactivate_user(user_id: int):
 
 
 @bp.route("/audit")
+@kept
 @permission_required("audit.view")
 def audit():
     action = (request.args.get("action") or "").strip()[:80]
@@ -106,6 +109,7 @@ def audit():
 
 
 @bp.route("/outbox")
+@kept
 @permission_required("outbox.view")
 def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())

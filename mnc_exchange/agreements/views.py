@@ -41,6 +41,7 @@ from ..applications import uploads
 from ..applications.models import Application
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
+from ..core.page_cache import kept
 from ..core.pagination import paginate
 from ..core.web import Outcome, attempt, flash_form_errors, valid_or_again
 from ..extensions import db, login_manager
@@ -247,6 +248,7 @@ def _summary(
 
 
 @bp.route("/")
+@kept
 @permission_required("agreement.manage")
 def index():
     cohort, cohorts = working_cohort("agreements")
@@ -597,6 +599,7 @@ def detail(agreement_id: int):
 
 
 @bp.route("/mine")
+@kept
 @permission_required("agreement.sign")
 def mine():
     """The student's agreement (straight to its page) or the host company's agreements."""

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..cohorts.models import Cohort
+from ..core.page_cache import kept
 from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
@@ -33,6 +34,7 @@ bp = Blueprint("reference", __name__)
 
 
 @bp.route("/institutions")
+@kept
 @permission_required("reference.manage")
 def institutions():
     counts = dict(

@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..core.i18n import long_date
+from ..core.page_cache import kept
 from ..core.pagination import paginate
 from ..core.web import attempt, flash_form_errors, valid_or_400, valid_or_again
 from ..extensions import db
@@ -57,6 +58,7 @@ def _selected_cohort():
 
 
 @bp.route("/")
+@kept
 @permission_required("application.review")
 def index():
     cohort, choices = _selected_cohort()

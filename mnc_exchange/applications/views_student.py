@@ -31,6 +31,7 @@ from ..cohorts.models import Cohort, CohortState
 from ..cohorts.services import current_cohort
 from ..core.errors import DomainError
 from ..core.i18n import decimal
+from ..core.page_cache import kept
 from ..core.web import Outcome, attempt, flash_form_errors, stop_with, valid_or_400, valid_or_again
 from ..extensions import db
 from ..main.calendar import calendar_steps
@@ -392,6 +393,7 @@ def _editable_file(anchor: str = ""):
 
 
 @bp.get("/")
+@kept
 @permission_required("application.apply")
 def index():
     cohort = current_cohort()

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.forms import ConfirmForm
+from ..core.page_cache import kept
 from ..core.web import attempt, attempt_form, valid_or_400
 from ..extensions import db
 from ..permissions import permission_required
@@ -18,6 +19,7 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
 
 @bp.route("/")
+@kept
 @permission_required("cohort.view")
 def index():
     cohorts = db.session.scalars(select(Cohort).order_by(Cohort.year.desc())).all()

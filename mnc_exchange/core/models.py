@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, TypeDecorator, text
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -119,3 +119,14 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = now_column(onupdate=utcnow)
+
+
+class DataVersion(db.Model):
+    """One row (``id`` 1): a random token that every transaction writing to the database
+    replaces, in the same transaction (``core.page_cache``). A page kept under one token is
+    built from the data that token stands for. Not data: the backup leaves it out."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))

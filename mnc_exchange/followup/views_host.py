@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..agreements.models import Agreement
+from ..core.page_cache import kept
 from ..core.timeutils import utcnow
 from ..core.web import attempt, owned_or_404, valid_or_again
 from ..extensions import db
@@ -198,6 +199,7 @@ def _render(
 
 
 @bp.get("/company/interns")
+@kept
 @permission_required("followup.host")
 def index():
     return _render(host_company())

@@ -26,6 +26,7 @@ from ..applications.models import Application, name_shown
 from ..cohorts.models import Cohort
 from ..core.errors import DomainError
 from ..core.forms import row_prefix
+from ..core.page_cache import kept
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors, post_form, refused, valid_or_again
@@ -164,6 +165,7 @@ def _preload_students(applications) -> None:
 
 
 @bp.route("/followup")
+@kept
 @permission_required("followup.manage")
 def board():
     cohort, choices = _requested_cohort()
@@ -587,6 +589,7 @@ def _enum_arg(name: str, enum_cls):
 
 
 @bp.route("/followup/incidents")
+@kept
 @permission_required("followup.manage")
 def incidents():
     cohort, choices = _requested_cohort()
@@ -856,6 +859,7 @@ def _return_rows(ids: list[int]) -> list[ReturnRow]:
 
 
 @bp.route("/followup/returns")
+@kept
 @permission_required("followup.manage")
 def returns():
     cohort, choices = _requested_cohort()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import Role
 from ..applications.models import Application
 from ..core.i18n import long_date
+from ..core.page_cache import kept
 from ..core.web import attempt, post_form, valid_or_again
 from ..extensions import db
 from ..offers.services import POLE_LABELS
@@ -336,6 +337,7 @@ def _inject() -> dict:
 
 
 @bp.get("/my/internship")
+@kept
 @permission_required("followup.self")
 def index():
     internship = _my_internship()

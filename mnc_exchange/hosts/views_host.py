@@ -17,6 +17,7 @@ from flask_login import current_user, login_user
 from ..accounts import sessions as account_sessions
 from ..accounts.forms import ConfirmForm
 from ..core.errors import DomainError
+from ..core.page_cache import kept
 from ..core.timeutils import utcnow
 from ..core.web import (
     attempt,
@@ -100,6 +101,7 @@ def _render_profile(company: Company, invite_form: InviteForm, status: int = 200
 
 
 @bp.route("/company")
+@kept
 @permission_required("company.manage")
 @_with_company
 def profile(company: Company):

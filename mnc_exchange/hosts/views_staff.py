@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
+from ..core.page_cache import kept
 from ..core.pagination import paginate
 from ..core.web import attempt, flash_form_errors, safe_next, valid_or_400
 from ..extensions import db
@@ -37,6 +38,7 @@ def _status_counts() -> dict[CompanyStatus, int]:
 
 
 @bp.route("/companies")
+@kept
 @permission_required("host.approve")
 def index():
     raw_status = request.args.get("status", "")

@@ -13,6 +13,7 @@ from ..accounts.models import Role
 from ..accounts.services import set_locale
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
+from ..core.page_cache import kept
 from ..core.web import safe_next
 from ..extensions import db
 from ..hosts.services import company_of
@@ -24,6 +25,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
+@kept
 def index():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -31,6 +33,7 @@ def index():
 
 
 @bp.route("/dashboard")
+@kept
 @permission_required("dashboard.view")
 def dashboard():
     cohort = current_cohort()

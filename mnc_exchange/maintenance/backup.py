@@ -112,9 +112,13 @@ def _revision(conn=None) -> str | None:
         return None
 
 
+_NOT_BACKED_UP = ("alembic_version", "data_version")
+
+
 def _tables() -> list[Table]:
-    """Tables in dependency order (parents first); Alembic's own table is excluded."""
-    return [t for t in db.metadata.sorted_tables if t.name != "alembic_version"]
+    """Tables in dependency order (parents first); Alembic's own table and the data version
+    (``core.page_cache``: not data, replaced by the restore's own commit) are excluded."""
+    return [t for t in db.metadata.sorted_tables if t.name not in _NOT_BACKED_UP]
 
 
 def file_columns(table: Table) -> list[Column]:

@@ -28,6 +28,7 @@ from .. import internship_law
 from ..applications.services import application_of
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
+from ..core.page_cache import kept
 from ..core.pagination import paginate
 from ..core.web import attempt, valid_or_again
 from ..extensions import db
@@ -161,6 +162,7 @@ def _viewer(offer: Offer) -> str | None:
 
 
 @bp.route("/company/offers")
+@kept
 @permission_required("offer.manage")
 def mine():
     company = _my_company()
@@ -404,6 +406,7 @@ def transition(offer_id: int):
 
 
 @bp.route("/offers")
+@kept
 @permission_required("offer.review")
 def review():
     cohort, cohorts = working_cohort("offers")

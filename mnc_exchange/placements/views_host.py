@@ -17,6 +17,7 @@ from ..applications.models import Application
 from ..applications.reference import DOCUMENT_LABELS, POLE_LABELS
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
+from ..core.page_cache import kept
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, flash_form_errors, owned_or_404, valid_or_again
 from ..extensions import db
@@ -170,6 +171,7 @@ def _render_placements(company: Company, forms: dict | None = None, status: int 
 
 
 @bp.route("/company/placements")
+@kept
 @permission_required("placement.respond")
 def placements():
     return _render_placements(host_company())

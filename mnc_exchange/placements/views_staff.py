@@ -24,6 +24,7 @@ from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..core.forms import row_form, row_prefix
 from ..core.i18n import de
+from ..core.page_cache import kept
 from ..core.pagination import paginate, paginate_list
 from ..core.timeutils import as_utc
 from ..core.web import attempt, flash_form_errors, stop_with, valid_or_again
@@ -253,6 +254,7 @@ def _render_index(
 
 
 @bp.route("/matching")
+@kept
 @permission_required("matching.run")
 def index():
     cohort, choices = _requested_cohort()

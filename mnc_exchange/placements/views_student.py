@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..applications import services as app_services
 from ..applications.models import Application
 from ..cohorts.services import current_cohort
+from ..core.page_cache import kept
 from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..offers import services as offer_services
@@ -135,6 +136,7 @@ def _back(refusal: str | None = None):
 
 
 @bp.route("/my/offers", methods=["GET", "POST"])
+@kept
 @permission_required("matching.rank")
 def index():
     cohort = current_cohort()

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..cohorts.models import Cohort
+from ..core.page_cache import kept
 from ..core.timeutils import utcnow
 from ..extensions import db
 from ..permissions import permission_required
@@ -198,6 +199,7 @@ def _dashboard_of(year: str | None):
 
 
 @bp.route("")
+@kept
 @permission_required("cohort.view")
 def dashboard():
     year = request.args.get("year")

@@ -21,6 +21,7 @@ from ..applications import services as app_services
 from ..applications.models import Application, ApplicationStatus
 from ..applications.reference import DOCUMENT_LABELS, GENDER_LABELS, POLE_LABELS, REGIONS
 from ..cohorts.models import Cohort
+from ..core.page_cache import kept
 from ..core.web import attempt, valid_or_again
 from ..extensions import db
 from ..permissions import permission_required
@@ -74,6 +75,7 @@ def _can_score(assignment: ReviewAssignment) -> bool:
 
 
 @bp.get("/")
+@kept
 @permission_required("selection.review")
 def index():
     assignments = db.session.scalars(

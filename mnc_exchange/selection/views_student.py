@@ -22,6 +22,7 @@ from ..applications.models import Application, ApplicationStatus
 from ..cohorts.models import Cohort
 from ..cohorts.services import current_cohort
 from ..core.forms import AppForm, strip
+from ..core.page_cache import kept
 from ..core.timeutils import as_utc, utcnow
 from ..core.web import attempt, stop_with, valid_or_again
 from ..extensions import db
@@ -235,6 +236,7 @@ def _render(
 
 
 @bp.get("/")
+@kept
 @permission_required("application.apply")
 def index():
     cohort = current_cohort()
