@@ -141,7 +141,7 @@ def store(app: Flask | None = None) -> PageStore:
 
 def data_version() -> str:
     """The current data version (``""`` before the first write)."""
-    return db.session.execute(_READ_VERSION).scalar() or ""
+    return db.session.connection().execute(_READ_VERSION).scalar() or ""
 
 
 def _session_state() -> str:
