@@ -425,7 +425,7 @@ def _board_page(cohort, rating=None, flag=None):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not IS_POSTGRESQL, reason=_skip_reason())
-def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data):
+def test_every_list_query_uses_an_index_at_scale(app, data_app, scale_data, no_kept_pages):
     """Each list query, as the view runs it (its page, its count, its eager loads), filtered as
     the page filters it: every plan reads through an index, and the list's own table is never
     read whole (no ``Seq Scan`` on it)."""
