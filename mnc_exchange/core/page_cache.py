@@ -185,7 +185,6 @@ def _before_request() -> Response | None:
     )
     page = pages.get(key)
     if page is not None:
-        g.page_cache_hit = True
         return page.answer()
     g.page_cache_key = key
     g.page_cache_wrote = False
