@@ -8,7 +8,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mnc_exchange.accounts.models import Role
 from mnc_exchange.cohorts.models import Cohort, CohortState
@@ -228,3 +229,46 @@ def test_a_page_whose_view_writes_is_built_every_time(app, client, auth, pages, 
         html, was_kept = served(pages, client, "/cohorts/")
         assert not was_kept and expected in html
     assert len(pages) == 0
+
+
+def test_a_savepoint_leaves_the_token_to_its_whole_transaction():
+    """A savepoint released, or rolled back after a refusal, inside a transaction that wrote:
+    the token is replaced when the whole transaction commits."""
+    CohortFactory(year=2030)
+    before = token()
+    db.session.add(Cohort(year=2031, title="Gardée", quota=30))
+    with db.session.begin_nested():
+        db.session.add(Cohort(year=2032, title="Gardée aussi", quota=30))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Cohort(year=2030, title="Refusée (année prise)", quota=30))
+    except IntegrityError:
+        pass
+    db.session.commit()
+    after = token()
+    assert after and after != before
+    assert db.session.scalar(select(func.count()).select_from(Cohort)) == 3
+
+
+def test_a_refused_savepoint_alone_does_not_lose_the_earlier_writes():
+    CohortFactory(year=2030)
+    before = token()
+    db.session.add(Cohort(year=2031, title="Gardée", quota=30))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Cohort(year=2030, title="Refusée", quota=30))
+    except IntegrityError:
+        pass
+    db.session.commit()
+    assert token() != before
+
+
+def test_a_rolled_back_transaction_does_not_replace_the_token():
+    CohortFactory(year=2030)
+    before = token()
+    db.session.add(Cohort(year=2031, title="Annulée", quota=30))
+    db.session.flush()
+    db.session.rollback()
+    CohortFactory.build()  # nothing written since
+    db.session.commit()
+    assert token() == before

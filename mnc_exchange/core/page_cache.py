@@ -238,9 +238,16 @@ def _statement(orm_execute_state) -> None:
 
 @event.listens_for(db.session, "before_commit")
 def _before_commit(session_) -> None:
-    """Replace the data version's token, as the transaction's last statement."""
-    pending = session_.new or session_.deleted or session_.dirty
-    if not (session_.info.pop(_WROTE, False) or pending):
+    """Replace the data version's token, as the transaction's last statement.
+
+    SQLAlchemy also calls this when a savepoint (``begin_nested``) is released: the token is
+    left to the whole transaction's commit, else a savepoint rolled back would take the
+    replacement with it while the transaction's earlier writes are committed."""
+    if session_.in_nested_transaction():
+        return
+    if session_.new or session_.dirty or session_.deleted:
+        session_.flush()  # the last changes (the commit's own flush comes after this hook)
+    if not session_.info.pop(_WROTE, False):
         return
     connection = session_.connection()
     token = secrets.token_hex(16)
@@ -252,6 +259,12 @@ def _before_commit(session_) -> None:
             connection.execute(insert(_VERSION).values(id=1, token=token))
     except IntegrityError:  # another transaction created the row meanwhile
         connection.execute(update(_VERSION).where(_VERSION.c.id == 1).values(token=token))
+
+
+@event.listens_for(db.session, "after_soft_rollback")
+def _after_rollback(session_, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session_.info.pop(_WROTE, None)
 
 
 def init_app(app: Flask) -> None:

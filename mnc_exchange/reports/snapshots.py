@@ -282,7 +282,10 @@ def _bulk_statement(orm_execute_state) -> None:
 
 @event.listens_for(db.session, "before_commit")
 def _before_commit(session) -> None:
-    """Add one to the data version of every cohort changed, as the last statement."""
+    """Add one to the data version of every cohort changed, as the last statement (of the
+    whole transaction: not when a savepoint is released, see ``core.page_cache``)."""
+    if session.in_nested_transaction():
+        return
     if session.new or session.dirty or session.deleted:
         session.flush()  # the last changes (the commit's own flush comes after this hook)
     changes = session.info.pop(_CHANGES, None)
