@@ -241,8 +241,8 @@ def _before_commit(session_) -> None:
     """Replace the data version's token, as the transaction's last statement.
 
     SQLAlchemy also calls this when a savepoint (``begin_nested``) is released: the token is
-    left to the whole transaction's commit, else a savepoint rolled back would take the
-    replacement with it while the transaction's earlier writes are committed."""
+    left to the whole transaction's commit, so that its row is locked only for the commit (and
+    the transaction's writes are counted whatever becomes of its savepoints)."""
     if session_.in_nested_transaction():
         return
     if session_.new or session_.dirty or session_.deleted:
